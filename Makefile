@@ -1,0 +1,68 @@
+# irohspoke: every target works from a fresh clone; whatever a test needs is installed here.
+GO        ?= go
+PKGS      := ./...
+BIN       := bin
+NODE_DIR  := interop/node
+CROSS     := linux/amd64 linux/arm64 linux/arm windows/amd64 darwin/arm64 freebsd/amd64
+FUZZTIME  ?= 10s
+
+.PHONY: all build test vet unit deps interop-deps cross bench demo fuzz clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/irohspoke ./cmd/irohspoke
+
+## demo: the main job on an embedded default, loopback only.
+demo:
+	CGO_ENABLED=0 $(GO) run ./cmd/irohspoke demo
+
+## test: vet, unit tests (fuzz seeds included) and the real-iroh interop tests.
+test: deps vet unit
+
+vet:
+	$(GO) vet $(PKGS)
+
+unit:
+	CGO_ENABLED=0 $(GO) test -timeout 12m $(PKGS)
+
+## deps: what the tests need beyond Go. The interop package refuses to run
+## without them (and fails, not skips, when CI=true).
+deps: interop-deps
+
+interop-deps:
+	@command -v node >/dev/null || { echo "make: node is required for the interop tests" >&2; exit 1; }
+	@if [ -f $(NODE_DIR)/package.json ] && [ ! -d $(NODE_DIR)/node_modules/@number0/iroh ]; then \
+		echo "installing interop npm modules (npm install, committed lock)"; \
+		cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error; \
+	fi
+
+## cross: cgo-free static builds for every supported target.
+cross:
+	@set -e; for t in $(CROSS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		out=dist/irohspoke-$$os-$$arch$$ext; \
+		echo "build $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=7 $(GO) build -trimpath -ldflags='-s -w' -o $$out ./cmd/irohspoke; \
+		if [ $$os = linux ]; then \
+			if readelf -l $$out | grep -q INTERP; then echo "$$out is dynamically linked" >&2; exit 1; fi; \
+			if readelf -d $$out 2>/dev/null | grep -q NEEDED; then echo "$$out needs shared libraries" >&2; exit 1; fi; \
+			echo "  static: ok ($$(stat -c %s $$out) bytes)"; \
+		fi; \
+	done
+
+## bench: every benchmark, once, with allocations.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+## fuzz: run each fuzz target briefly (FUZZTIME=10s by default).
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+clean:
+	rm -rf $(BIN) dist
