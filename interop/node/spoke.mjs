@@ -1,0 +1,289 @@
+// spoke.mjs: a real iroh 1.0 spoke (via @number0/iroh), used to test hubs
+// written in Go (iroh dialing Go) and the Node hub itself.
+//
+// Normal mode sends --count envelopes one at a time, waits for each echo,
+// checks it, then waits for --expect-broadcasts fan-out frames and prints
+// one JSON result line. Exit status 0 only on success.
+//
+// --listen mode sends one "spoke.hello" envelope (a QUIC stream is invisible
+// to the peer until data flows on it), then prints every received frame as
+// a JSON line until the connection ends or SIGTERM/SIGINT arrives.
+//
+// Run it only inside a network namespace with nothing but loopback.
+import iroh from '@number0/iroh';
+import { randomBytes } from 'node:crypto';
+import {
+  FrameReader, FrameWriter, encodeFrame, parseArgs, makeLogger, utf8,
+} from './frame.mjs';
+
+const { Endpoint, EndpointAddr, EndpointId, EndpointTicket, RelayMap, RelayMode, presetMinimal, setLogLevel } = iroh;
+
+const DEFAULT_ALPN = 'alkpubsub/1';
+const FLAGS = ['id', 'addr', 'relay', 'ticket', 'count', 'size', 'expect-broadcasts', 'linger-ms', 'secret-hex',
+  'alpn', 'bind', 'name', 'timeout-ms', 'listen', 'print-sent', 'log-level'];
+const BOOLEANS = ['listen', 'print-sent'];
+
+const log = makeLogger('spoke');
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+
+class UsageError extends Error {}
+
+function intFlag(args, name, def) {
+  const v = args[name];
+  if (v === undefined) return def;
+  if (Array.isArray(v) || !/^\d+$/.test(v)) throw new UsageError(`--${name} must be a non-negative integer`);
+  return Number(v);
+}
+
+function strFlag(args, name, def = null) {
+  const v = args[name];
+  if (v === undefined) return def;
+  if (Array.isArray(v)) throw new UsageError(`--${name} given more than once`);
+  return v;
+}
+
+function parseOptions(argv) {
+  const args = parseArgs(argv, BOOLEANS);
+  for (const k of Object.keys(args)) if (!FLAGS.includes(k)) throw new UsageError(`unknown flag --${k}`);
+  const o = {
+    id: strFlag(args, 'id'),
+    addrs: args.addr === undefined ? [] : [].concat(args.addr),
+    relay: strFlag(args, 'relay'),
+    ticket: strFlag(args, 'ticket'),
+    count: intFlag(args, 'count', 3),
+    size: intFlag(args, 'size', 16),
+    expectBroadcasts: intFlag(args, 'expect-broadcasts', 0),
+    lingerMs: intFlag(args, 'linger-ms', 0),
+    timeoutMs: intFlag(args, 'timeout-ms', 15_000),
+    secretHex: strFlag(args, 'secret-hex'),
+    alpn: strFlag(args, 'alpn', DEFAULT_ALPN),
+    bind: strFlag(args, 'bind', '127.0.0.1:0'),
+    name: strFlag(args, 'name', 'spoke'),
+    listen: Boolean(args.listen),
+    printSent: Boolean(args['print-sent']),
+    logLevel: strFlag(args, 'log-level'),
+  };
+  if (o.ticket && (o.id || o.addrs.length > 0)) throw new UsageError('--ticket excludes --id/--addr');
+  if (!o.ticket && !o.id) throw new UsageError('need --id (with --addr and/or --relay) or --ticket');
+  if (!o.ticket && o.addrs.length === 0 && !o.relay) throw new UsageError('--id needs --addr and/or --relay');
+  if (o.secretHex && !/^[0-9a-fA-F]{64}$/.test(o.secretHex)) throw new UsageError('--secret-hex must be 64 hex');
+  return o;
+}
+
+async function bindEndpoint(o, relayUrl) {
+  const b = Endpoint.builder();
+  presetMinimal(b);
+  b.bindAddr(o.bind);
+  if (o.secretHex) b.secretKey(Array.from(Buffer.from(o.secretHex, 'hex')));
+  if (relayUrl) {
+    const map = RelayMap.empty();
+    map.insert({ url: relayUrl });
+    b.relayMode(RelayMode.custom(map));
+  } else {
+    b.relayMode(RelayMode.disabled());
+  }
+  return b.bind();
+}
+
+function targetAddr(o) {
+  if (o.ticket) return EndpointTicket.fromString(o.ticket).endpointAddr();
+  return new EndpointAddr(EndpointId.fromString(o.id), o.relay, o.addrs);
+}
+
+// deepEqual compares JSON values ignoring object key order, so a hub that
+// re-serialises the payload (e.g. Go maps) still counts as intact.
+function deepEqual(a, b) {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const t = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timeout waiting for ${what}`)), ms); });
+  return Promise.race([promise, t]).finally(() => clearTimeout(timer));
+}
+
+function parseBody(body) {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function stats(xs) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const r = (x) => +x.toFixed(3);
+  return { min: r(s[0]), median: r(s[Math.floor(s.length / 2)]), max: r(s[s.length - 1]),
+    mean: r(s.reduce((p, x) => p + x, 0) / s.length) };
+}
+
+// Inbox sorts incoming frames into echoes (by id), errors and broadcasts.
+class Inbox {
+  constructor(reader) {
+    this.reader = reader;
+    this.echoes = new Map();
+    this.waiters = new Map();
+    this.broadcasts = 0;
+    this.broadcastWaiter = null;
+    this.errors = [];
+    this.done = this.pump();
+  }
+
+  async pump() {
+    for (;;) {
+      const got = await this.reader.next();
+      if (got === null) throw new Error('hub finished the stream');
+      const msg = parseBody(got.body);
+      if (msg && msg.type === 'error') {
+        this.errors.push(msg);
+        throw new Error(`hub reported error: ${JSON.stringify(msg.payload)}`);
+      }
+      if (msg && typeof msg.type === 'string' && msg.type.endsWith('.echo') && this.waiters.has(msg.id)) {
+        const w = this.waiters.get(msg.id);
+        this.waiters.delete(msg.id);
+        w(msg);
+        continue;
+      }
+      this.broadcasts++;
+      if (this.broadcastWaiter) this.broadcastWaiter();
+    }
+  }
+
+  echo(id) {
+    return new Promise((resolve) => this.waiters.set(id, resolve));
+  }
+
+  async broadcastsAtLeast(n) {
+    while (this.broadcasts < n) await new Promise((r) => { this.broadcastWaiter = r; });
+  }
+}
+
+function makePayload(seq, size) {
+  // Random printable text so every run and envelope differs.
+  return { seq, data: randomBytes(Math.ceil(size / 2)).toString('hex').slice(0, size) };
+}
+
+async function runSender(o, conn, result) {
+  const bi = await conn.openBi();
+  const writer = new FrameWriter(bi.send);
+  const inbox = new Inbox(new FrameReader(bi.recv));
+  const failed = inbox.done.then(() => { throw new Error('inbox ended'); });
+  failed.catch(() => {});
+  const rtts = [];
+  const sent = [];
+  for (let i = 0; i < o.count; i++) {
+    const env = { type: 'test.msg', id: `${o.name}-${i}`, payload: makePayload(i, o.size) };
+    const frame = encodeFrame(env);
+    if (o.printSent) sent.push(frame.subarray(4).toString('base64'));
+    const echoed = inbox.echo(env.id);
+    const t = performance.now();
+    await writer.writeFrame(frame);
+    const echo = await withTimeout(Promise.race([echoed, failed]), o.timeoutMs, `echo of ${env.id}`);
+    rtts.push(performance.now() - t);
+    if (echo.type !== 'test.msg.echo' || !deepEqual(echo.payload, env.payload)) {
+      throw new Error(`echo of ${env.id} differs from what was sent`);
+    }
+    result.echoes++;
+  }
+  result.rttMs = stats(rtts);
+  if (o.printSent) result.sent = sent;
+  await withTimeout(Promise.race([inbox.broadcastsAtLeast(o.expectBroadcasts), failed]), o.timeoutMs,
+    `${o.expectBroadcasts} broadcasts`);
+  if (o.lingerMs > 0) await Promise.race([new Promise((r) => setTimeout(r, o.lingerMs)), failed]);
+  result.broadcasts = inbox.broadcasts;
+  await writer.finish();
+}
+
+async function runListener(o, conn, result) {
+  const bi = await conn.openBi();
+  const writer = new FrameWriter(bi.send);
+  const reader = new FrameReader(bi.recv);
+  const helloId = `${o.name}-hello`;
+  await writer.write({ type: 'spoke.hello', id: helloId, payload: { listen: true } });
+  let ready = false;
+  let frames = 0;
+  for (;;) {
+    const got = await reader.next();
+    if (got === null) {
+      out({ event: 'end', frames });
+      return;
+    }
+    const msg = parseBody(got.body);
+    if (!ready && msg && msg.type === 'spoke.hello.echo' && msg.id === helloId) {
+      // The hub has registered us for fan-out once it echoed the hello.
+      ready = true;
+      out({ event: 'ready', endpointId: result.endpointId, remoteId: result.remoteId, connectMs: result.connectMs });
+      continue;
+    }
+    frames++;
+    out({ event: 'frame', len: got.body.length, b64: got.body.toString('base64'), msg });
+  }
+}
+
+async function main() {
+  let o;
+  try {
+    o = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    out({ ok: false, echoes: 0, broadcasts: 0, connectMs: null, rttMs: null, error: `usage: ${err.message}` });
+    process.exit(2);
+  }
+  if (o.logLevel) setLogLevel(o.logLevel);
+  const result = { ok: false, echoes: 0, broadcasts: 0, connectMs: null, rttMs: null, error: null };
+  let ep = null;
+  let conn = null;
+  const finish = async (code) => {
+    try {
+      if (conn) conn.close(0n, utf8('spoke done'));
+      if (ep) await withTimeout(ep.close(), 3_000, 'endpoint close');
+    } catch (err) {
+      log('warn', 'close failed', { error: String(err) });
+    }
+    process.exit(code);
+  };
+  if (o.listen) {
+    process.on('SIGTERM', () => finish(0));
+    process.on('SIGINT', () => finish(0));
+  }
+  try {
+    const addr = targetAddr(o);
+    const relayUrl = o.relay ?? addr.relayUrl();
+    ep = await bindEndpoint(o, relayUrl);
+    result.endpointId = ep.id().toString();
+    const t0 = performance.now();
+    conn = await withTimeout(ep.connect(addr, utf8(o.alpn)), o.timeoutMs, 'connect');
+    result.connectMs = +(performance.now() - t0).toFixed(3);
+    result.remoteId = conn.remoteId().toString();
+    const alpn = Buffer.from(conn.alpn()).toString('utf8');
+    if (result.remoteId !== addr.id().toString()) throw new Error(`remote id ${result.remoteId} is not the one dialed`);
+    if (alpn !== o.alpn) throw new Error(`negotiated ALPN ${alpn}, want ${o.alpn}`);
+    if (o.listen) {
+      await runListener(o, conn, result);
+      await finish(0);
+      return;
+    }
+    await runSender(o, conn, result);
+    result.ok = true;
+  } catch (err) {
+    result.error = String(err?.message ?? err);
+    if (o.listen) {
+      out({ event: 'error', error: result.error });
+      await finish(1);
+      return;
+    }
+  }
+  out(result);
+  await finish(result.ok ? 0 : 1);
+}
+
+main().catch((err) => {
+  out({ ok: false, echoes: 0, broadcasts: 0, connectMs: null, rttMs: null, error: String(err) });
+  process.exit(1);
+});
