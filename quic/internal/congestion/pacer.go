@@ -72,9 +72,9 @@ func (p *Pacer) NextSendTime(now time.Time, size, window int, smoothedRTT time.D
 }
 
 // OnPacketSent spends credit for a sent packet. Credit may go negative when
-// the caller sends anyway (probes); the debt is paid back before the next
-// paced packet.
+// the caller sends anyway (probes); that debt, bounded by one burst, is paid
+// back before the next paced packet.
 func (p *Pacer) OnPacketSent(now time.Time, size, window int, smoothedRTT time.Duration, maxDatagramSize int) {
 	p.refill(now, window, smoothedRTT, maxDatagramSize)
-	p.credit -= float64(size)
+	p.credit = max(p.credit-float64(size), -burst(window, maxDatagramSize))
 }
