@@ -119,6 +119,7 @@ class Hub {
     const bi = await conn.acceptBi();
     const writer = new FrameWriter(bi.send);
     this.spokes.set(conn, { remote, writer });
+    log('info', 'stream opened', { remote });
     await this.serveStream(conn, remote, new FrameReader(bi.recv, MAX_FRAME), writer);
   }
 

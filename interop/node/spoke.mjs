@@ -20,8 +20,8 @@ const { Endpoint, EndpointAddr, EndpointId, EndpointTicket, RelayMap, RelayMode,
 
 const DEFAULT_ALPN = 'alkpubsub/1';
 const FLAGS = ['id', 'addr', 'relay', 'ticket', 'count', 'size', 'expect-broadcasts', 'linger-ms', 'secret-hex',
-  'alpn', 'bind', 'name', 'timeout-ms', 'listen', 'print-sent', 'log-level'];
-const BOOLEANS = ['listen', 'print-sent'];
+  'alpn', 'bind', 'name', 'timeout-ms', 'listen', 'print-sent', 'log-level', 'send-raw', 'oversize'];
+const BOOLEANS = ['listen', 'print-sent', 'oversize'];
 
 const log = makeLogger('spoke');
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -62,6 +62,11 @@ function parseOptions(argv) {
     listen: Boolean(args.listen),
     printSent: Boolean(args['print-sent']),
     logLevel: strFlag(args, 'log-level'),
+    // Frame bodies (base64) sent before the envelopes; each must draw an
+    // "error" envelope from the hub.
+    raw: args['send-raw'] === undefined ? [] : [].concat(args['send-raw']).map((b) => Buffer.from(b, 'base64')),
+    // Announce a frame larger than 16 MiB; the hub must close the connection.
+    oversize: Boolean(args.oversize),
   };
   if (o.ticket && (o.id || o.addrs.length > 0)) throw new UsageError('--ticket excludes --id/--addr');
   if (!o.ticket && !o.id) throw new UsageError('need --id (with --addr and/or --relay) or --ticket');
@@ -132,7 +137,7 @@ class Inbox {
     this.waiters = new Map();
     this.broadcasts = 0;
     this.broadcastWaiter = null;
-    this.errors = [];
+    this.errorWaiter = null;
     this.done = this.pump();
   }
 
@@ -142,8 +147,11 @@ class Inbox {
       if (got === null) throw new Error('hub finished the stream');
       const msg = parseBody(got.body);
       if (msg && msg.type === 'error') {
-        this.errors.push(msg);
-        throw new Error(`hub reported error: ${JSON.stringify(msg.payload)}`);
+        if (!this.errorWaiter) throw new Error(`hub reported error: ${JSON.stringify(msg.payload)}`);
+        const w = this.errorWaiter;
+        this.errorWaiter = null;
+        w(msg);
+        continue;
       }
       if (msg && typeof msg.type === 'string' && msg.type.endsWith('.echo') && this.waiters.has(msg.id)) {
         const w = this.waiters.get(msg.id);
@@ -154,6 +162,10 @@ class Inbox {
       this.broadcasts++;
       if (this.broadcastWaiter) this.broadcastWaiter();
     }
+  }
+
+  nextError() {
+    return new Promise((resolve) => { this.errorWaiter = resolve; });
   }
 
   echo(id) {
@@ -176,6 +188,13 @@ async function runSender(o, conn, result) {
   const inbox = new Inbox(new FrameReader(bi.recv));
   const failed = inbox.done.then(() => { throw new Error('inbox ended'); });
   failed.catch(() => {});
+  if (o.raw.length > 0) result.errors = [];
+  for (const body of o.raw) {
+    const errored = inbox.nextError();
+    await writer.writeFrame(encodeFrame(body));
+    const msg = await withTimeout(Promise.race([errored, failed]), o.timeoutMs, 'error reply to raw frame');
+    result.errors.push({ id: msg.id ?? null, error: String(msg.payload?.error ?? '') });
+  }
   const rtts = [];
   const sent = [];
   for (let i = 0; i < o.count; i++) {
@@ -199,6 +218,16 @@ async function runSender(o, conn, result) {
   if (o.lingerMs > 0) await Promise.race([new Promise((r) => setTimeout(r, o.lingerMs)), failed]);
   result.broadcasts = inbox.broadcasts;
   await writer.finish();
+}
+
+// runOversize announces a frame one byte over the limit and waits for the
+// hub to close the connection.
+async function runOversize(o, conn, result) {
+  const bi = await conn.openBi();
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(16 * 1024 * 1024 + 1, 0);
+  await bi.send.writeAll(Array.from(header));
+  result.closeReason = await withTimeout(conn.closed(), o.timeoutMs, 'hub to close the connection');
 }
 
 async function runListener(o, conn, result) {
@@ -269,7 +298,8 @@ async function main() {
       await finish(0);
       return;
     }
-    await runSender(o, conn, result);
+    if (o.oversize) await runOversize(o, conn, result);
+    else await runSender(o, conn, result);
     result.ok = true;
   } catch (err) {
     result.error = String(err?.message ?? err);
