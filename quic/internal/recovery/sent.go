@@ -1,0 +1,124 @@
+package recovery
+
+import "time"
+
+// SentPacket is what loss detection remembers about one sent packet.
+//
+// Payload is the caller's handle for the packet's contents (for example an
+// index into its own table of retransmittable frames, or a small struct).
+// It is stored by value in a reused ring, so recording a packet does not
+// allocate once the ring has grown to the connection's window.
+type SentPacket[T any] struct {
+	Number       uint64
+	TimeSent     time.Time
+	Size         int  // bytes counted against the congestion window
+	AckEliciting bool // carries a frame other than ACK, PADDING, CONNECTION_CLOSE
+	InFlight     bool // counts toward bytes in flight (ack-eliciting or padded)
+	Payload      T
+}
+
+type packetState uint8
+
+const (
+	stateOutstanding packetState = iota
+	stateAcked
+	stateLost
+)
+
+type sentEntry[T any] struct {
+	pkt   SentPacket[T]
+	state packetState
+}
+
+// sentHistory is a ring of sent packets in packet-number order. Acked and
+// lost packets become tombstones and are dropped once they reach the front,
+// so lookups stay a binary search over a contiguous, sorted ring.
+type sentHistory[T any] struct {
+	buf  []sentEntry[T] // length is zero or a power of two
+	head int
+	n    int
+
+	ackElicitingInFlight int
+	bytesInFlight        int
+}
+
+func (h *sentHistory[T]) len() int { return h.n }
+
+func (h *sentHistory[T]) at(i int) *sentEntry[T] {
+	return &h.buf[(h.head+i)&(len(h.buf)-1)]
+}
+
+func (h *sentHistory[T]) push(p SentPacket[T]) {
+	if h.n == len(h.buf) {
+		h.grow()
+	}
+	e := h.at(h.n)
+	e.pkt, e.state = p, stateOutstanding
+	h.n++
+	if p.InFlight {
+		h.bytesInFlight += p.Size
+		if p.AckEliciting {
+			h.ackElicitingInFlight++
+		}
+	}
+}
+
+func (h *sentHistory[T]) grow() {
+	size := max(64, 2*len(h.buf))
+	buf := make([]sentEntry[T], size)
+	for i := 0; i < h.n; i++ {
+		buf[i] = *h.at(i)
+	}
+	h.buf, h.head = buf, 0
+}
+
+// search returns the index of the first entry numbered at least pn.
+func (h *sentHistory[T]) search(pn uint64) int {
+	lo, hi := 0, h.n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if h.at(mid).pkt.Number < pn {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// settle marks an outstanding entry acked or lost and removes it from the
+// in-flight counts.
+func (h *sentHistory[T]) settle(e *sentEntry[T], to packetState) {
+	e.state = to
+	if e.pkt.InFlight {
+		h.bytesInFlight -= e.pkt.Size
+		if e.pkt.AckEliciting {
+			h.ackElicitingInFlight--
+		}
+	}
+}
+
+// trim drops settled entries from the front, clearing payloads so the
+// caller's handles do not outlive their packets.
+func (h *sentHistory[T]) trim() {
+	var zero sentEntry[T]
+	for h.n > 0 && h.buf[h.head].state != stateOutstanding {
+		h.buf[h.head] = zero
+		h.head = (h.head + 1) & (len(h.buf) - 1)
+		h.n--
+	}
+}
+
+// clear empties the history, calling keep for every outstanding packet.
+func (h *sentHistory[T]) clear(keep func(SentPacket[T])) {
+	var zero sentEntry[T]
+	for i := 0; i < h.n; i++ {
+		e := h.at(i)
+		if e.state == stateOutstanding && keep != nil {
+			keep(e.pkt)
+		}
+		*e = zero
+	}
+	h.head, h.n = 0, 0
+	h.ackElicitingInFlight, h.bytesInFlight = 0, 0
+}
