@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,11 +24,14 @@ var ErrHubExitCode = errors.New("interop: hub exited with non-zero status")
 // HubOptions configure StartHub. The zero value binds 127.0.0.1:0 with a
 // random key and no relay.
 type HubOptions struct {
-	Bind      string   // IP:PORT for the IPv4 socket; iroh also binds [::]:random
-	SecretHex string   // 64 hex chars; random if empty
-	RelayURL  string   // custom relay (no QUIC port); relay disabled if empty
-	LogLevel  string   // iroh log level: Trace, Debug, Info, Warn, Error, Off
-	ExtraEnv  []string // KEY=VALUE added to the hub's environment
+	Bind      string // IP:PORT for the IPv4 socket; iroh also binds [::]:random
+	SecretHex string // 64 hex chars; random if empty
+	RelayURL  string // custom relay (no QUIC port); relay disabled if empty
+	// OnlineTimeout bounds the wait for the relay before the ready line
+	// (hub default 10 s); the hub starts without a home relay after it.
+	OnlineTimeout time.Duration
+	LogLevel      string   // iroh log level: Trace, Debug, Info, Warn, Error, Off
+	ExtraEnv      []string // KEY=VALUE added to the hub's environment
 }
 
 // Hub is a running real iroh hub (interop/node/hub.mjs).
@@ -65,6 +69,9 @@ func StartHub(t testing.TB, opts HubOptions) *Hub {
 	}
 	if opts.RelayURL != "" {
 		args = append(args, "--relay", opts.RelayURL)
+	}
+	if opts.OnlineTimeout > 0 {
+		args = append(args, "--online-timeout-ms", strconv.FormatInt(opts.OnlineTimeout.Milliseconds(), 10))
 	}
 	if opts.LogLevel != "" {
 		args = append(args, "--log-level", opts.LogLevel)

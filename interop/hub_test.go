@@ -3,13 +3,16 @@ package interop_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/interop"
 )
 
@@ -32,8 +35,13 @@ func TestHubEchoByAddrAndTicket(t *testing.T) {
 	if !strings.HasPrefix(hub.Ticket, "endpoint") {
 		t.Errorf("ticket %q lacks the endpoint prefix", hub.Ticket)
 	}
+	v6, ok := hub.AddrV6()
+	if !ok {
+		t.Fatalf("hub advertises no IPv6 address: %v", hub.Addrs)
+	}
 	cases := map[string]interop.SpokeOptions{
 		"addr":   {ID: hub.EndpointID, Addrs: []netip.AddrPort{v4}, Count: 3, Size: 64},
+		"addr6":  {ID: hub.EndpointID, Addrs: []netip.AddrPort{v6}, Count: 1},
 		"ticket": {Ticket: hub.Ticket, Count: 3, Size: 64},
 		"large":  {Ticket: hub.Ticket, Count: 2, Size: 300_000},
 	}
@@ -206,5 +214,54 @@ func TestHubSIGTERMClosesSpokes(t *testing.T) {
 	}
 	if !strings.Contains(hub.Stderr.String(), "shutting down") {
 		t.Errorf("hub log lacks the shutdown line:\n%s", hub.Stderr.String())
+	}
+}
+
+func TestHubFixedSecretAndBind(t *testing.T) {
+	interop.RequireNetns(t)
+	sk, err := identity.GenerateSecretKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := sk.Bytes()
+	port := freeUDPPort(t)
+	hub := interop.StartHub(t, interop.HubOptions{
+		SecretHex: hex.EncodeToString(seed[:]),
+		Bind:      netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String(),
+	})
+	if hub.EndpointID != sk.Public().String() {
+		t.Fatalf("hub id %s, want %s from the given secret", hub.EndpointID, sk.Public())
+	}
+	if v4, _ := hub.AddrV4(); v4.Port() != port {
+		t.Fatalf("hub bound %v, want port %d", hub.Addrs, port)
+	}
+	if err := hub.Stop(); err != nil {
+		t.Fatalf("hub stop: %v", err)
+	}
+}
+
+func freeUDPPort(t *testing.T) uint16 {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return uint16(c.LocalAddr().(*net.UDPAddr).Port)
+}
+
+// An unreachable relay must not keep the hub from serving direct dials.
+func TestHubUnreachableRelayStillStarts(t *testing.T) {
+	interop.RequireNetns(t)
+	hub := interop.StartHub(t, interop.HubOptions{RelayURL: "http://127.0.0.1:9/", OnlineTimeout: 300 * time.Millisecond})
+	v4, ok := hub.AddrV4()
+	if !ok {
+		t.Fatalf("no IPv4 address: %v", hub.Addrs)
+	}
+	if res, err := interop.RunSpoke(testCtx(t), interop.SpokeOptions{ID: hub.EndpointID, Addrs: []netip.AddrPort{v4}, Count: 1}); err != nil {
+		t.Fatalf("spoke: %v\n%s", err, res.Stderr)
+	}
+	if err := hub.Stop(); err != nil {
+		t.Fatalf("hub stop: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ import {
 const { Endpoint, EndpointTicket, RelayMap, RelayMode, presetMinimal, setLogLevel } = iroh;
 
 const ALPN = 'alkpubsub/1';
-const ONLINE_TIMEOUT_MS = 10_000;
+const DEFAULT_ONLINE_TIMEOUT_MS = 10_000;
 const SHUTDOWN_GRACE_MS = 3_000;
 // Application close codes the hub uses.
 const CLOSE_OK = 0n;
@@ -29,7 +29,8 @@ const log = makeLogger('hub');
 
 function usage(msg) {
   process.stderr.write(`hub.mjs: ${msg}\n` +
-    'usage: node hub.mjs [--bind IP:PORT] [--secret-hex HEX] [--relay URL] [--log-level LEVEL]\n');
+    'usage: node hub.mjs [--bind IP:PORT] [--secret-hex HEX] [--relay URL] [--online-timeout-ms MS]\n' +
+    '                   [--log-level LEVEL]\n');
   process.exit(2);
 }
 
@@ -58,11 +59,11 @@ async function bindEndpoint(opts) {
 
 // readyAddr polls ep.addr() (watchAddr aborts the process in this binding)
 // until direct addresses are known.
-async function readyAddr(ep, wantRelay) {
-  const deadline = Date.now() + (wantRelay ? ONLINE_TIMEOUT_MS : 2_000);
+async function readyAddr(ep, wantRelay, onlineTimeoutMs) {
+  const deadline = Date.now() + (wantRelay ? onlineTimeoutMs : 2_000);
   if (wantRelay) {
     let timer;
-    const timeout = new Promise((resolve) => { timer = setTimeout(resolve, ONLINE_TIMEOUT_MS, 'timeout'); });
+    const timeout = new Promise((resolve) => { timer = setTimeout(resolve, onlineTimeoutMs, 'timeout'); });
     const res = await Promise.race([ep.online().then(() => 'online'), timeout]);
     clearTimeout(timer);
     if (res !== 'online') log('warn', 'relay not online before timeout; ready line has no relay');
@@ -205,14 +206,17 @@ async function main() {
     usage(err.message);
   }
   for (const k of Object.keys(args)) {
-    if (!['bind', 'secret-hex', 'relay', 'log-level'].includes(k)) usage(`unknown flag --${k}`);
+    if (!['bind', 'secret-hex', 'relay', 'online-timeout-ms', 'log-level'].includes(k)) usage(`unknown flag --${k}`);
   }
   if (args['log-level']) setLogLevel(args['log-level']);
   const opts = {
     bind: args.bind ?? '127.0.0.1:0',
     secret: args['secret-hex'] ? parseSecret(args['secret-hex']) : null,
     relay: args.relay ?? null,
+    // How long to wait for the relay before printing the ready line anyway.
+    onlineTimeoutMs: Number(args['online-timeout-ms'] ?? DEFAULT_ONLINE_TIMEOUT_MS),
   };
+  if (!Number.isInteger(opts.onlineTimeoutMs) || opts.onlineTimeoutMs < 0) usage('bad --online-timeout-ms');
 
   const t0 = performance.now();
   const ep = await bindEndpoint(opts);
@@ -220,7 +224,7 @@ async function main() {
   process.on('SIGTERM', () => hub.shutdown('SIGTERM'));
   process.on('SIGINT', () => hub.shutdown('SIGINT'));
 
-  const addr = await readyAddr(ep, Boolean(opts.relay));
+  const addr = await readyAddr(ep, Boolean(opts.relay), opts.onlineTimeoutMs);
   const ready = {
     endpointId: ep.id().toString(),
     addrs: addr.directAddresses(),
