@@ -13,12 +13,16 @@ import (
 // verb, String and GoString give "SecretKey(redacted)", and text/JSON
 // marshalling refuses. The zero value holds no key (see IsZero).
 //
-// The key material sits behind a pointer so that even when a SecretKey is an
-// unexported field of some other struct — where fmt cannot call its methods —
-// printing that struct shows an address, not the seed.
+// The key material sits two pointers away. When a SecretKey is an
+// unexported field of another struct, fmt cannot call its methods and prints
+// the raw fields instead; for a verb that does not fit a pointer (%s, %q) it
+// even dereferences the first pointer. The second hop makes it print an
+// address, never the seed.
 type SecretKey struct {
-	m *secretMaterial
+	m *secretBox
 }
+
+type secretBox struct{ material *secretMaterial }
 
 type secretMaterial struct {
 	seed [32]byte
@@ -61,7 +65,8 @@ func ParseSecretKey(s string) (SecretKey, error) {
 }
 
 func newSecretKey(seed [32]byte) SecretKey {
-	return SecretKey{m: &secretMaterial{seed: seed, priv: ed25519.NewKeyFromSeed(seed[:])}}
+	m := &secretMaterial{seed: seed, priv: ed25519.NewKeyFromSeed(seed[:])}
+	return SecretKey{m: &secretBox{material: m}}
 }
 
 // IsZero reports whether k holds no key (the zero value).
@@ -72,7 +77,7 @@ func (k SecretKey) Bytes() [32]byte {
 	if k.m == nil {
 		return [32]byte{}
 	}
-	return k.m.seed
+	return k.m.material.seed
 }
 
 // Public returns the key's EndpointID, or the zero EndpointID for the zero
@@ -81,7 +86,7 @@ func (k SecretKey) Public() EndpointID {
 	if k.m == nil {
 		return EndpointID{}
 	}
-	return EndpointID(k.m.priv[32:])
+	return EndpointID(k.m.material.priv[32:])
 }
 
 // Sign returns the deterministic RFC 8032 Ed25519 signature of msg, or nil
@@ -90,7 +95,7 @@ func (k SecretKey) Sign(msg []byte) []byte {
 	if k.m == nil {
 		return nil
 	}
-	return ed25519.Sign(k.m.priv, msg)
+	return ed25519.Sign(k.m.material.priv, msg)
 }
 
 // PrivateKey returns a copy of the key in crypto/ed25519 form (seed ‖ public
@@ -99,7 +104,7 @@ func (k SecretKey) PrivateKey() ed25519.PrivateKey {
 	if k.m == nil {
 		return nil
 	}
-	return append(ed25519.PrivateKey(nil), k.m.priv...)
+	return append(ed25519.PrivateKey(nil), k.m.material.priv...)
 }
 
 // String never reveals the key.
