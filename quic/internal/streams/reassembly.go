@@ -116,7 +116,7 @@ func (r *reassembler) read(p []byte) int {
 	if r.readOff == r.ranges[0].end {
 		r.ranges = r.ranges[1:]
 		if len(r.ranges) == 0 {
-			r.ranges = nil
+			r.discard() // nothing unread left: return the partial block too
 		}
 	} else {
 		r.ranges[0].start = r.readOff
