@@ -207,7 +207,7 @@ func TestServerRejectsClientHello(t *testing.T) {
 
 // serverFlight runs a server on cfg's ClientHello and returns its Initial
 // and Handshake data.
-func serverFlight(t *testing.T, ccfg, scfg *Config) (client *ourEndpoint, initial, hs []byte) {
+func serverFlight(t testing.TB, ccfg, scfg *Config) (client *ourEndpoint, initial, hs []byte) {
 	t.Helper()
 	client = newOurs(t, ccfg, true)
 	f, _ := client.drain()
