@@ -1,0 +1,225 @@
+package recovery
+
+import (
+	"testing"
+	"time"
+)
+
+func ranges(tr *AckTracker) []AckRange { return tr.AppendRanges(nil) }
+
+func sameRanges(a, b []AckRange) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAckRangesAfterReordering(t *testing.T) {
+	tr := NewAckTracker(0, 0, 0, false)
+	for _, pn := range []uint64{0, 1, 5, 3, 9, 4, 8, 2} {
+		tr.OnPacketReceived(pn, true, ECNNotECT, t0)
+	}
+	want := []AckRange{{8, 9}, {0, 5}}
+	if got := ranges(tr); !sameRanges(got, want) {
+		t.Fatalf("ranges %v, want %v", got, want)
+	}
+	if l, ok := tr.LargestReceived(); !ok || l != 9 {
+		t.Fatalf("largest %d", l)
+	}
+}
+
+func TestAckDuplicates(t *testing.T) {
+	tr := NewAckTracker(0, 0, 0, false)
+	if !tr.OnPacketReceived(7, true, ECNNotECT, t0) {
+		t.Fatal("first receipt reported duplicate")
+	}
+	if !tr.IsDuplicate(7) || tr.IsDuplicate(6) || tr.IsDuplicate(8) {
+		t.Fatal("IsDuplicate wrong")
+	}
+	if tr.OnPacketReceived(7, true, ECNNotECT, t0.Add(ms)) {
+		t.Fatal("duplicate accepted")
+	}
+	// The duplicate neither moved the receive time nor counted.
+	if tr.AckDelay(t0.Add(10*ms)) != 10*ms {
+		t.Fatal("duplicate changed largest receive time")
+	}
+}
+
+func TestAckRangeCapDropsOldest(t *testing.T) {
+	tr := NewAckTracker(0, 0, 3, false)
+	for _, pn := range []uint64{0, 2, 4, 6, 8} {
+		tr.OnPacketReceived(pn, true, ECNNotECT, t0)
+	}
+	want := []AckRange{{8, 8}, {6, 6}, {4, 4}}
+	if got := ranges(tr); !sameRanges(got, want) {
+		t.Fatalf("ranges %v, want %v", got, want)
+	}
+	// Numbers up to the dropped ranges now count as duplicates.
+	if !tr.IsDuplicate(1) || !tr.IsDuplicate(2) || tr.IsDuplicate(3) || tr.IsDuplicate(5) {
+		t.Fatal("forgotten numbers not treated as duplicates")
+	}
+	// Filling a gap merges ranges, making room again.
+	tr.OnPacketReceived(5, true, ECNNotECT, t0)
+	want = []AckRange{{8, 8}, {4, 6}}
+	if got := ranges(tr); !sameRanges(got, want) {
+		t.Fatalf("ranges %v, want %v", got, want)
+	}
+}
+
+func TestAckEveryOtherPacketOrMaxAckDelay(t *testing.T) {
+	tr := NewAckTracker(25*ms, 0, 0, false)
+	tr.OnPacketReceived(0, true, ECNNotECT, t0)
+	if tr.ShouldSendAck(t0) || !tr.Deadline().Equal(t0.Add(25*ms)) {
+		t.Fatalf("one packet: immediate %v deadline %v", tr.ShouldSendAck(t0), tr.Deadline())
+	}
+	if !tr.ShouldSendAck(t0.Add(25 * ms)) {
+		t.Fatal("max_ack_delay elapsed but no ACK due")
+	}
+	tr.OnPacketReceived(1, true, ECNNotECT, t0.Add(ms))
+	if !tr.ShouldSendAck(t0.Add(ms)) {
+		t.Fatal("second ack-eliciting packet did not force an ACK")
+	}
+	if l := tr.OnAckSent(); l != 1 {
+		t.Fatalf("OnAckSent largest %d", l)
+	}
+	if tr.Pending() || !tr.Deadline().IsZero() || !tr.HasRanges() {
+		t.Fatal("state after sending the ACK")
+	}
+	// Non-ack-eliciting packets never make an ACK due.
+	tr.OnPacketReceived(2, false, ECNNotECT, t0.Add(2*ms))
+	tr.OnPacketReceived(3, false, ECNNotECT, t0.Add(3*ms))
+	if tr.Pending() || tr.ShouldSendAck(t0.Add(time.Hour)) {
+		t.Fatal("ACK due for non-ack-eliciting packets")
+	}
+	// Their numbers are in the next ACK anyway.
+	if got := ranges(tr); !sameRanges(got, []AckRange{{0, 3}}) {
+		t.Fatalf("ranges %v", got)
+	}
+}
+
+func TestImmediateAckOnReorderingAndGaps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pns  []uint64
+		want bool
+	}{
+		{"in order", []uint64{0}, false},
+		{"older than largest", []uint64{5, 4}, true},
+		{"gap before new largest", []uint64{0, 2}, true},
+		{"gap filled by non-eliciting", []uint64{0, 1, 2}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := NewAckTracker(0, 10, 0, false)
+			for i, pn := range tc.pns {
+				if i > 0 {
+					tr.OnAckSent()
+				}
+				// In the last case the middle packet is not ack-eliciting.
+				tr.OnPacketReceived(pn, !(tc.name == "gap filled by non-eliciting" && pn == 1), ECNNotECT, t0)
+			}
+			if got := tr.ShouldSendAck(t0); got != tc.want {
+				t.Fatalf("immediate %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestImmediateAckRules(t *testing.T) {
+	// Initial and Handshake: never delayed.
+	tr := NewAckTracker(0, 0, 0, true)
+	tr.OnPacketReceived(0, true, ECNNotECT, t0)
+	if !tr.ShouldSendAck(t0) {
+		t.Fatal("handshake-space ACK delayed")
+	}
+	// CE marks are reported at once.
+	tr = NewAckTracker(0, 0, 0, false)
+	tr.OnPacketReceived(0, true, ECNCE, t0)
+	if !tr.ShouldSendAck(t0) || tr.ECNCounts() != (ECNCounts{CE: 1}) {
+		t.Fatalf("CE: due %v counts %+v", tr.ShouldSendAck(t0), tr.ECNCounts())
+	}
+	// IMMEDIATE_ACK.
+	tr = NewAckTracker(0, 0, 0, false)
+	tr.RequestImmediateAck() // nothing received: no effect
+	if tr.Pending() {
+		t.Fatal("pending with nothing received")
+	}
+	tr.OnPacketReceived(0, true, ECNECT0, t0)
+	tr.RequestImmediateAck()
+	if !tr.ShouldSendAck(t0) {
+		t.Fatal("IMMEDIATE_ACK ignored")
+	}
+}
+
+func TestAckOfAckForgetsRanges(t *testing.T) {
+	tr := NewAckTracker(0, 0, 0, false)
+	for _, pn := range []uint64{0, 1, 2, 4, 5} {
+		tr.OnPacketReceived(pn, true, ECNNotECT, t0)
+	}
+	largest := tr.OnAckSent()
+	tr.OnPacketReceived(7, true, ECNNotECT, t0)
+	// The peer acknowledged our ACK (largest 5): forget up to 5.
+	tr.OnAckAcked(largest)
+	if got := ranges(tr); !sameRanges(got, []AckRange{{7, 7}}) {
+		t.Fatalf("ranges %v", got)
+	}
+	if !tr.IsDuplicate(3) || !tr.IsDuplicate(5) || tr.IsDuplicate(6) {
+		t.Fatal("forgotten range duplicates")
+	}
+	// An older ACK being acknowledged later changes nothing.
+	tr.OnAckAcked(1)
+	if got := ranges(tr); !sameRanges(got, []AckRange{{7, 7}}) {
+		t.Fatalf("ranges after stale ack-of-ack %v", got)
+	}
+	// Partial range removal.
+	tr = NewAckTracker(0, 0, 0, false)
+	for pn := range uint64(10) {
+		tr.OnPacketReceived(pn, true, ECNNotECT, t0)
+	}
+	tr.OnAckAcked(4)
+	if got := ranges(tr); !sameRanges(got, []AckRange{{5, 9}}) {
+		t.Fatalf("ranges %v", got)
+	}
+	// A newer packet after a forgotten boundary with a gap is reordering.
+	tr.OnAckSent()
+	tr.OnPacketReceived(11, true, ECNNotECT, t0)
+	if !tr.ShouldSendAck(t0) {
+		t.Fatal("gap after forgotten ranges not detected")
+	}
+}
+
+func TestAckDelay(t *testing.T) {
+	tr := NewAckTracker(0, 0, 0, false)
+	if tr.AckDelay(t0) != 0 {
+		t.Fatal("delay with nothing received")
+	}
+	tr.OnPacketReceived(3, true, ECNNotECT, t0)
+	tr.OnPacketReceived(1, true, ECNNotECT, t0.Add(5*ms)) // not the largest
+	if d := tr.AckDelay(t0.Add(7 * ms)); d != 7*ms {
+		t.Fatalf("ack delay %v, want 7ms from the largest", d)
+	}
+	if tr.AckDelay(t0.Add(-ms)) != 0 {
+		t.Fatal("negative delay")
+	}
+}
+
+func TestNextTimerIncludesAckDeadline(t *testing.T) {
+	p := confirmedPath(t, 0)
+	p.Acks(AppData).OnPacketReceived(0, true, ECNNotECT, t0)
+	tm := p.NextTimer()
+	if tm.Kind != TimerAck || tm.Space != AppData || !tm.At.Equal(t0.Add(DefaultMaxAckDelay)) {
+		t.Fatalf("timer %+v", tm)
+	}
+	send(t, p, AppData, 0, t0)
+	if tm := p.NextTimer(); tm.Kind != TimerAck {
+		t.Fatalf("ack deadline should precede PTO: %+v", tm)
+	}
+	p.Acks(AppData).OnAckSent()
+	if tm := p.NextTimer(); tm.Kind != TimerPTO {
+		t.Fatalf("timer %+v", tm)
+	}
+}
