@@ -73,7 +73,8 @@ const (
 	// MaxDatagramLen is the largest content of a single-datagram frame
 	// (type + id + ECN + content must fit in MaxPacketSize).
 	MaxDatagramLen = MaxPacketSize - 1 - EndpointIDLen - 1
-	// MaxBatchLen is the largest content of a datagram batch frame.
+	// MaxBatchLen is the largest content of a datagram batch frame. The
+	// protocol sets no separate limit on the number of datagrams in a batch.
 	MaxBatchLen = MaxDatagramLen - 2
 )
 

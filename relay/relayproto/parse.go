@@ -10,6 +10,10 @@ import "unicode/utf8"
 //
 // Datagram payloads alias b. A batch frame whose segment size is 0 decodes,
 // as in iroh, as the single-datagram frame of the same direction.
+//
+// ParseFrame allocates the frame and validates every endpoint id from
+// scratch (a point decompression, a few µs). A connection's receive loop
+// should use a Parser, which does neither.
 func ParseFrame(b []byte, v Version, dir Direction) (Frame, error) {
 	return parse(b, v, dir, new(frameSlots), nil)
 }
