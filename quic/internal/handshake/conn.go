@@ -423,7 +423,7 @@ func (c *Conn) verifyPeerSignature(body []byte, context string) error {
 	if cv.scheme != sigEd25519 {
 		return alertf(AlertIllegalParameter, "CertificateVerify with unadvertised scheme %#04x", cv.scheme)
 	}
-	if !ed25519.Verify(c.peerKey, signedMessage(context, c.transcriptHash()), cv.signature) {
+	if !verifyStrict(c.peerKey, signedMessage(context, c.transcriptHash()), cv.signature) {
 		return alertf(AlertDecryptError, "invalid CertificateVerify signature")
 	}
 	return nil

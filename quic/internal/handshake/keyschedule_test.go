@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"crypto/ed25519"
 	"encoding/hex"
 	"testing"
 )
@@ -50,4 +51,22 @@ func TestKeyScheduleRFC8448(t *testing.T) {
 	check("resumption master", res, "7df235f2031d2a051287d02b0241b0bfdaf86cc856231f2d5aba46c434ec196c")
 	check("ticket psk", s.expandLabel(res, "resumption", []byte{0, 0}, 32), "4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3")
 	check("exporter master", s.deriveSecret(ms, labelExporter, serverFinHash), "fe22f881176eda18eb8f44529e6792c50c9a3f89452f68d8ae311b4309d3cf50")
+}
+
+func TestVerifyStrictRejectsSmallOrder(t *testing.T) {
+	k := testKey(4)
+	msg := []byte("hello")
+	sig := ed25519.Sign(k, msg)
+	if !verifyStrict(pub(k), msg, sig) {
+		t.Fatal("valid signature rejected")
+	}
+	identity := make([]byte, 32)
+	identity[0] = 1 // the neutral element, order 1
+	if verifyStrict(identity, msg, sig) {
+		t.Error("small-order key accepted")
+	}
+	bad := append(append([]byte{}, identity...), sig[32:]...)
+	if verifyStrict(pub(k), msg, bad) {
+		t.Error("small-order R accepted")
+	}
 }

@@ -56,7 +56,7 @@ func (c *Conn) readClientHello(msg []byte) error {
 			return alertf(AlertIllegalParameter, "second ClientHello changed the cipher suite")
 		}
 	} else {
-		c.clientRandom = ch.random
+		c.clientRandom = bytes.Clone(ch.random)
 	}
 	c.suite, c.group, c.alpn = n.suite, n.group, n.alpn
 	c.offeredPSKDHE = containsUint8(ch.pskModes, pskModeDHE)
