@@ -76,7 +76,8 @@ func (c *command) execute(ctx context.Context, args []string, stdin io.Reader, s
 		return errHelpShown
 	}
 	if err != nil {
-		return &usageError{msg: err.Error()}
+		// The flag package's wording is the least clear of its messages.
+		return &usageError{msg: strings.Replace(err.Error(), "flag provided but not defined:", "unknown flag", 1)}
 	}
 	return fn(ctx, positional, stdin, stdout, stderr)
 }

@@ -95,6 +95,9 @@ func loadKey(fs *flag.FlagSet, keyFile, secret string, stdin io.Reader) (identit
 	case set["secret-hex"]:
 		if secret == "-" {
 			line, err := readLine(stdin)
+			if errors.Is(err, errNoInput) {
+				return identity.SecretKey{}, usageErrorf("--secret-hex -: no key on stdin")
+			}
 			if err != nil {
 				return identity.SecretKey{}, fmt.Errorf("reading the secret key from stdin: %w", err)
 			}
@@ -109,6 +112,8 @@ func loadKey(fs *flag.FlagSet, keyFile, secret string, stdin io.Reader) (identit
 	return identity.SecretKey{}, usageErrorf("missing --key FILE or --secret-hex HEX")
 }
 
+var errNoInput = errors.New("no input")
+
 // readLine reads the first line of r, without surrounding white space, and
 // at most a few KiB so a wrong pipe cannot exhaust memory.
 func readLine(r io.Reader) (string, error) {
@@ -117,7 +122,11 @@ func readLine(r io.Reader) (string, error) {
 		if err := sc.Err(); err != nil {
 			return "", err
 		}
-		return "", errors.New("no input")
+		return "", errNoInput
 	}
-	return strings.TrimSpace(sc.Text()), nil
+	line := strings.TrimSpace(sc.Text())
+	if line == "" {
+		return "", errNoInput
+	}
+	return line, nil
 }

@@ -181,7 +181,7 @@ Flags may be written with one or two dashes.
 
 Exit status:
   0   success
-  1   runtime failure (for example an existing or unreadable file)
+  1   runtime failure (for example an existing, unreadable or malformed file)
   2   usage error or bad input (unknown command or flag, bad key, bad ticket)
   70  internal error (a bug; please report it)
 `, progName)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,6 +47,9 @@ any, are listed in "customAddrs". TICKET "-" reads the ticket from stdin.`,
 			text := args[0]
 			if text == "-" {
 				line, err := readLine(stdin)
+				if errors.Is(err, errNoInput) {
+					return usageErrorf("no ticket on stdin")
+				}
 				if err != nil {
 					return fmt.Errorf("reading the ticket from stdin: %w", err)
 				}
