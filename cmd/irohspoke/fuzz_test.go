@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// FuzzRun feeds arbitrary command lines (arguments separated by NUL) and
+// stdin to the CLI: it must never panic and must exit 0, 1 or 2, with a
+// message on stderr exactly when it fails.
+func FuzzRun(f *testing.F) {
+	for _, seed := range []string{
+		"", "--help", "help\x00ticket\x00decode", "id\x00--secret-hex\x00" + k1SecretHex,
+		"id\x00--secret-hex\x00-", "ticket\x00decode\x00" + t2Ticket, "ticket\x00decode\x00-",
+		"ticket\x00encode\x00--id\x00" + k1Public + "\x00--addr\x00[::1]:5\x00--relay\x00https://r.example",
+		"ticket\x00encode\x00--addr=1.2.3.4\x00--\x00x", "version\x00-h", "ticket\x00--bogus",
+	} {
+		f.Add(seed, hubTicket)
+	}
+	f.Fuzz(func(t *testing.T, line, stdin string) {
+		args := strings.Split(line, "\x00")
+		if line == "" {
+			args = nil
+		}
+		for _, a := range args {
+			if a == "keygen" || strings.HasPrefix(a, "--key") || strings.HasPrefix(a, "-key") {
+				return // touches the file system
+			}
+		}
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+		switch code {
+		case exitOK:
+			if errb.Len() != 0 {
+				t.Fatalf("%q: exit 0 with stderr %q", args, errb.String())
+			}
+		case exitFailure, exitUsage:
+			if !strings.HasPrefix(errb.String(), "irohspoke: ") || out.Len() != 0 {
+				t.Fatalf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+			}
+		default:
+			t.Fatalf("%q: exit %d, stderr %q", args, code, errb.String())
+		}
+	})
+}
