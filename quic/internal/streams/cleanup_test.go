@@ -109,10 +109,10 @@ func TestNoLeakAfterManyShortStreams(t *testing.T) {
 	}
 	l.settle(10_000)
 	for i, m := range []*Manager{client, server} {
-		if m.NumStreams() != 0 || len(m.sendQueue) != 0 || len(m.ctrlQueue) != 0 ||
+		if m.NumStreams() != 0 || m.sendQueue.len() != 0 || m.ctrlQueue.len() != 0 ||
 			len(m.connBlocked) != 0 || len(m.fcDirty) != 0 || len(m.events) != 0 {
 			t.Fatalf("side %d leaks: streams %d send %d ctrl %d connBlocked %d dirty %d events %d", i,
-				m.NumStreams(), len(m.sendQueue), len(m.ctrlQueue), len(m.connBlocked), len(m.fcDirty), len(m.events))
+				m.NumStreams(), m.sendQueue.len(), m.ctrlQueue.len(), len(m.connBlocked), len(m.fcDirty), len(m.events))
 		}
 	}
 	if server.nextRemote[Bidi]+server.nextRemote[Uni] != total {

@@ -124,9 +124,9 @@ type Manager struct {
 
 	rtt time.Duration
 
-	sendQueue   []StreamID // round-robin order of streams with data to send
+	sendQueue   idQueue    // round-robin order of streams with data to send
 	connBlocked []StreamID // streams waiting for MAX_DATA
-	ctrlQueue   []StreamID // streams owing control frames
+	ctrlQueue   idQueue    // streams owing control frames
 	fcDirty     []StreamID // streams read since their last window check
 	events      []Event
 }
@@ -258,13 +258,13 @@ func (m *Manager) queueSend(s *stream) {
 		}
 	}
 	s.sendQueued = true
-	m.sendQueue = append(m.sendQueue, s.id)
+	m.sendQueue.push(s.id)
 }
 
 func (m *Manager) queueCtrl(s *stream) {
 	if !s.ctrlQueued {
 		s.ctrlQueued = true
-		m.ctrlQueue = append(m.ctrlQueue, s.id)
+		m.ctrlQueue.push(s.id)
 	}
 }
 

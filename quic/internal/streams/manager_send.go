@@ -9,7 +9,7 @@ import "time"
 // HasPending reports whether NextControl or NextStreamFrame may have
 // something to send (it can be a false positive, never a false negative).
 func (m *Manager) HasPending() bool {
-	return len(m.sendQueue) > 0 || len(m.ctrlQueue) > 0 || len(m.fcDirty) > 0 ||
+	return m.sendQueue.len() > 0 || m.ctrlQueue.len() > 0 || len(m.fcDirty) > 0 ||
 		m.connFCDirty || m.needMaxData || m.needDataBlock ||
 		m.needMaxStreams != [2]bool{} || m.blockedStreams != [2]bool{}
 }
@@ -21,16 +21,16 @@ func (m *Manager) NextControl(now time.Time, maxSize int) (Frame, bool) {
 	if f, ok := m.nextConnControl(maxSize); ok || f.Kind != 0 {
 		return f, ok
 	}
-	for len(m.ctrlQueue) > 0 {
-		s := m.streams[m.ctrlQueue[0]]
+	for m.ctrlQueue.len() > 0 {
+		s := m.streams[m.ctrlQueue.front()]
 		if s == nil {
-			m.popCtrl()
+			m.ctrlQueue.pop()
 			continue
 		}
 		f := m.streamControl(s)
 		if f.Kind == 0 {
 			s.ctrlQueued = false
-			m.popCtrl()
+			m.ctrlQueue.pop()
 			continue
 		}
 		if f.WireSize() > maxSize {
@@ -50,13 +50,6 @@ func (m *Manager) NextControl(now time.Time, maxSize int) (Frame, bool) {
 		return f, true
 	}
 	return Frame{}, false
-}
-
-func (m *Manager) popCtrl() {
-	m.ctrlQueue = m.ctrlQueue[1:]
-	if len(m.ctrlQueue) == 0 {
-		m.ctrlQueue = nil
-	}
 }
 
 // flushWindows turns reads since the last call into window updates.
@@ -169,10 +162,8 @@ func (m *Manager) streamControl(s *stream) Frame {
 // slice aliases the send buffer: copy it before the next call into the
 // Manager.
 func (m *Manager) NextStreamFrame(maxSize int) (Frame, []byte, bool) {
-	for n := len(m.sendQueue); n > 0; n-- {
-		id := m.sendQueue[0]
-		m.sendQueue = m.sendQueue[1:]
-		s := m.streams[id]
+	for n := m.sendQueue.len(); n > 0; n-- {
+		s := m.streams[m.sendQueue.pop()]
 		if s == nil {
 			continue
 		}
@@ -183,9 +174,6 @@ func (m *Manager) NextStreamFrame(maxSize int) (Frame, []byte, bool) {
 		if ok {
 			return f, data, true
 		}
-	}
-	if len(m.sendQueue) == 0 {
-		m.sendQueue = nil
 	}
 	return Frame{}, nil, false
 }

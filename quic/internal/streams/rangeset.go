@@ -97,3 +97,10 @@ func (r rangeSet) size() uint64 {
 	}
 	return n
 }
+
+// popFront removes the first span, keeping the backing array for reuse.
+func (r *rangeSet) popFront() {
+	s := *r
+	n := copy(s, s[1:])
+	*r = s[:n]
+}

@@ -114,7 +114,7 @@ func (r *reassembler) read(p []byte) int {
 		}
 	}
 	if r.readOff == r.ranges[0].end {
-		r.ranges = r.ranges[1:]
+		r.ranges.popFront()
 		if len(r.ranges) == 0 {
 			r.discard() // nothing unread left: return the partial block too
 		}
@@ -144,8 +144,9 @@ func (r *reassembler) discard() {
 			blockPool.Put(b)
 		}
 	}
-	r.blocks = nil
-	r.ranges = nil
+	clear(r.blocks) // pooled blocks must not stay reachable from here
+	r.blocks = r.blocks[:0]
+	r.ranges = r.ranges[:0]
 }
 
 // bufferedBlocks reports how many blocks are allocated (for memory tests).

@@ -186,10 +186,7 @@ func (s *sendStream) onAcked(off, length uint64, fin bool) (freed bool) {
 	}
 	if len(s.acked) > 0 && s.acked[0].start == s.q.base {
 		newBase := s.acked[0].end
-		s.acked = s.acked[1:]
-		if len(s.acked) == 0 {
-			s.acked = nil
-		}
+		s.acked.popFront()
 		s.q.advance(newBase)
 		s.lost.removeBelow(newBase)
 		freed = true
