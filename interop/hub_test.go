@@ -24,6 +24,7 @@ func testCtx(t *testing.T) context.Context {
 
 func TestHubEchoByAddrAndTicket(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	hub := interop.StartHub(t, interop.HubOptions{})
 	v4, ok := hub.AddrV4()
 	if !ok {
@@ -67,6 +68,7 @@ func TestHubEchoByAddrAndTicket(t *testing.T) {
 
 func TestHubWrongIDIsRejected(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	hub := interop.StartHub(t, interop.HubOptions{})
 	v4, _ := hub.AddrV4()
 	other := interop.StartHub(t, interop.HubOptions{}) // only for a valid foreign id
@@ -80,6 +82,7 @@ func TestHubWrongIDIsRejected(t *testing.T) {
 
 func TestHubFanOutVerbatim(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	hub := interop.StartHub(t, interop.HubOptions{})
 	listener := interop.StartSpokeListener(t, interop.SpokeOptions{Ticket: hub.Ticket, Name: "listener"})
 	res, err := interop.RunSpoke(testCtx(t), interop.SpokeOptions{
@@ -114,6 +117,7 @@ func TestHubFanOutVerbatim(t *testing.T) {
 
 func TestHubBroadcastToSender(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	hub := interop.StartHub(t, interop.HubOptions{})
 	// The first spoke waits for the second one's frames.
 	first := make(chan error, 1)
@@ -156,6 +160,7 @@ func waitHubLog(t *testing.T, hub *interop.Hub, needle string, n int) {
 
 func TestHubMalformedFramesKeepStream(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	hub := interop.StartHub(t, interop.HubOptions{})
 	raw := [][]byte{
 		[]byte("not json"),
@@ -182,6 +187,7 @@ func TestHubMalformedFramesKeepStream(t *testing.T) {
 
 func TestHubOversizeFrameClosesConnection(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	hub := interop.StartHub(t, interop.HubOptions{})
 	res, err := interop.RunSpoke(testCtx(t), interop.SpokeOptions{Ticket: hub.Ticket, Oversize: true})
 	if err != nil {
@@ -198,6 +204,7 @@ func TestHubOversizeFrameClosesConnection(t *testing.T) {
 
 func TestHubSIGTERMClosesSpokes(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	hub := interop.StartHub(t, interop.HubOptions{})
 	listener := interop.StartSpokeListener(t, interop.SpokeOptions{Ticket: hub.Ticket})
 	start := time.Now()
@@ -219,6 +226,7 @@ func TestHubSIGTERMClosesSpokes(t *testing.T) {
 
 func TestHubFixedSecretAndBind(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	sk, err := identity.GenerateSecretKey(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +261,7 @@ func freeUDPPort(t *testing.T) uint16 {
 // An unreachable relay must not keep the hub from serving direct dials.
 func TestHubUnreachableRelayStillStarts(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	hub := interop.StartHub(t, interop.HubOptions{RelayURL: "http://127.0.0.1:9/", OnlineTimeout: 300 * time.Millisecond})
 	v4, ok := hub.AddrV4()
 	if !ok {

@@ -20,6 +20,7 @@ var rfc4648 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 func TestIdentityPublicKeysMatchIroh(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	tool := interop.StartIDTool(t)
 	seeds := [][32]byte{{}, {1}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
 	for range 50 {
@@ -72,6 +73,7 @@ func parseBoth(t *testing.T, tool *interop.IDTool, s string) (goV, irohV idVerdi
 
 func TestIdentityParseIDAgreesWithIroh(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	tool := interop.StartIDTool(t)
 	sk, err := identity.GenerateSecretKey(nil)
 	if err != nil {
@@ -147,6 +149,7 @@ func upperFirstLetter(h string) string {
 // each is a valid Ed25519 point, and on the id.
 func TestIdentityEdgePointsAgreeWithIroh(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	tool := interop.StartIDTool(t)
 	edges := []string{
 		strings.Repeat("00", 32),                                           // y = 0

@@ -144,7 +144,9 @@ func startNode(script string, args, extraEnv []string, withStdin bool) (*nodePro
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("node", append([]string{filepath.Join(dir, script)}, args...)...)
+	// --no-deprecation: the binding's package.json has a bad "main", which
+	// makes Node warn on every start and clutters the logs.
+	cmd := exec.Command("node", append([]string{"--no-deprecation", filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), extraEnv...)
 	// Node must not outlive a crashed test binary.

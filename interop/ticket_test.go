@@ -52,6 +52,7 @@ func checkSame(t *testing.T, ticket string, got identity.Ticket, iroh interop.Ti
 
 func TestTicketsFromIrohDecodeInGo(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	tool := interop.StartIDTool(t)
 	hub := interop.StartHub(t, interop.HubOptions{})
 	id := newID(t).String()
@@ -98,6 +99,7 @@ func TestTicketsFromIrohDecodeInGo(t *testing.T) {
 
 func TestTicketsFromGoDecodeInIroh(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	tool := interop.StartIDTool(t)
 	rng := rand.New(rand.NewPCG(1, 2)) // fixed: failures reproduce
 	relays := []string{"", "https://relay.example.com./", "http://127.0.0.1:3340/", "https://[2001:db8::2]:8443/relay/"}
@@ -159,6 +161,7 @@ func TestTicketsFromGoDecodeInIroh(t *testing.T) {
 // Malformed and odd tickets: Go must accept exactly what iroh accepts.
 func TestTicketParseVerdictsAgreeWithIroh(t *testing.T) {
 	interop.RequireNetns(t)
+	t.Parallel()
 	tool := interop.StartIDTool(t)
 	good, err := tool.EncodeTicket(newID(t).String(), "https://relay.example.com", mustAddrs(t, "127.0.0.1:7777"))
 	if err != nil {
