@@ -339,3 +339,33 @@ func compareCustomAddr(a, b CustomAddr) int {
 	}
 	return bytes.Compare(a.Data, b.Data)
 }
+
+// UnmarshalBinary decodes postcard bytes; see UnmarshalTicketBinary.
+func (t *Ticket) UnmarshalBinary(b []byte) error {
+	parsed, err := unmarshalTicket(b)
+	if err != nil {
+		return err
+	}
+	*t = parsed
+	return nil
+}
+
+// MarshalText returns the ticket string, so tickets appear as strings in
+// JSON and other text formats.
+func (t Ticket) MarshalText() ([]byte, error) {
+	b, err := t.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	return []byte(ticketPrefix + base32Std.Encode(b)), nil
+}
+
+// UnmarshalText parses a ticket string; see ParseTicket.
+func (t *Ticket) UnmarshalText(text []byte) error {
+	parsed, err := ParseTicket(string(text))
+	if err != nil {
+		return err
+	}
+	*t = parsed
+	return nil
+}

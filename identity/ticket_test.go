@@ -3,6 +3,7 @@ package identity
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"reflect"
@@ -243,5 +244,27 @@ func TestTicketMarshalErrors(t *testing.T) {
 		if s := tc.tk.String(); !strings.HasPrefix(s, "<invalid ticket") {
 			t.Errorf("%s: String = %q", name, s)
 		}
+	}
+}
+
+func TestTicketTextAndBinaryMethods(t *testing.T) {
+	want, _ := ParseTicket(t2String)
+	out, err := json.Marshal(map[string]Ticket{"t": want})
+	if err != nil || string(out) != `{"t":"`+t2String+`"}` {
+		t.Fatalf("json = %s, %v", out, err)
+	}
+	var back map[string]Ticket
+	if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(back["t"], want) {
+		t.Fatalf("json round trip = %+v, %v", back, err)
+	}
+	var tk Ticket
+	if err := tk.UnmarshalBinary(mustHex(t, t2Bytes)); err != nil || !reflect.DeepEqual(tk, want) {
+		t.Fatalf("UnmarshalBinary = %+v, %v", tk, err)
+	}
+	if err := tk.UnmarshalText([]byte("endpointx")); !errors.Is(err, ErrInvalidTicket) {
+		t.Fatalf("UnmarshalText(bad) error = %v", err)
+	}
+	if !reflect.DeepEqual(tk, want) {
+		t.Fatal("failed UnmarshalText modified the receiver")
 	}
 }
