@@ -27,8 +27,8 @@ const (
 	CryptoBufferExceeded    TransportErrorCode = 0x0d
 	KeyUpdateError          TransportErrorCode = 0x0e
 	AEADLimitReached        TransportErrorCode = 0x0f
-	// NoViablePath shares 0x10 with RFC 9000's NO_VIABLE_PATH; multipath
-	// uses it when the last path was abandoned.
+	// NoViablePath: multipath also uses it when the last path was
+	// abandoned and none reopened.
 	NoViablePath TransportErrorCode = 0x10
 
 	// CryptoErrorBase plus a TLS alert number is a CRYPTO_ERROR.
