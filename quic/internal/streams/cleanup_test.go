@@ -108,6 +108,7 @@ func TestNoLeakAfterManyShortStreams(t *testing.T) {
 		}
 	}
 	l.settle(10_000)
+	l.checkConnAccounting()
 	for i, m := range []*Manager{client, server} {
 		if m.NumStreams() != 0 || m.sendQueue.len() != 0 || m.ctrlQueue.len() != 0 ||
 			len(m.connBlocked) != 0 || len(m.fcDirty) != 0 || len(m.events) != 0 {

@@ -89,6 +89,7 @@ func (r *recvStream) onData(off uint64, data []byte, fin bool) (recvResult, erro
 	if r.stopped || r.state >= RecvDataRead {
 		// Nothing will ever read these bytes: count them consumed now.
 		res.freed = res.newBytes
+		r.fc.consumed += res.freed
 		return res, nil
 	}
 	if r.state == RecvDataRecvd {
@@ -127,6 +128,7 @@ func (r *recvStream) onReset(code, finalSize uint64) (recvResult, error) {
 		// (RFC 9000 §3.2 lets us keep delivering data in Data Recvd.)
 		if r.stopped {
 			res.freed = res.newBytes
+			r.fc.consumed += res.freed
 		}
 		return res, nil
 	}

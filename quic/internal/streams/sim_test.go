@@ -240,3 +240,18 @@ func (l *simLink) unacked() int {
 	}
 	return n
 }
+
+// checkConnAccounting verifies connection-level flow control once the link
+// is quiet: every byte one side sent is counted by the other, and all of it
+// was read or discarded.
+func (l *simLink) checkConnAccounting() {
+	for i, e := range l.ends {
+		peer := l.ends[1-i].m
+		if e.m.connSent != peer.connHighest {
+			l.t.Errorf("side %d sent %d new bytes, peer counted %d", i, e.m.connSent, peer.connHighest)
+		}
+		if peer.connHighest != peer.connRecv.consumed {
+			l.t.Errorf("side %d: received %d bytes, consumed %d", 1-i, peer.connHighest, peer.connRecv.consumed)
+		}
+	}
+}

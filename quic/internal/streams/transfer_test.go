@@ -194,6 +194,7 @@ func runUploads(t *testing.T, l *simLink, nStreams, totalBytes int, seed uint64)
 		}
 	}
 	l.settle(10_000)
+	l.checkConnAccounting()
 	if client.NumStreams() != 0 || server.NumStreams() != 0 {
 		t.Fatalf("leaked streams: client %d, server %d", client.NumStreams(), server.NumStreams())
 	}
