@@ -1,8 +1,3 @@
-// Package streams implements QUIC v1 streams and flow control (RFC 9000
-// §2–4) as a sans-IO state machine: it is fed the contents of stream-related
-// frames as plain values and polled for the frames to send. It keeps no
-// clocks, starts no goroutines and does no I/O; the connection core owns all
-// of that and passes `now` where timing matters (receive-window auto-tuning).
 package streams
 
 import "fmt"
