@@ -1,6 +1,9 @@
 package streams
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Config holds the local limits a Manager enforces and advertises in our
 // transport parameters. Zero fields take the defaults below.
@@ -165,10 +168,17 @@ func (m *Manager) SetPeerParams(p PeerParams) {
 	m.raisePeerMaxData(p.InitialMaxData)
 	m.raiseMaxLocal(Bidi, p.InitialMaxStreamsBidi)
 	m.raiseMaxLocal(Uni, p.InitialMaxStreamsUni)
-	for _, s := range m.streams {
+	// In ID order, so scheduling stays deterministic.
+	ids := make([]StreamID, 0, len(m.streams))
+	for id, s := range m.streams {
 		if s.send != nil {
-			m.raiseStreamMaxData(s, m.peerInitialWindow(s.id))
+			ids = append(ids, id)
 		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		s := m.streams[id]
+		m.raiseStreamMaxData(s, m.peerInitialWindow(id))
 	}
 }
 

@@ -2,6 +2,7 @@ package streams
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -129,7 +130,14 @@ func (l *simLink) step() {
 		l.send(1-d.to, delivery{ack: d.pkt.pn})
 	}
 	for _, e := range l.ends {
-		for _, p := range e.inflight {
+		// Packet-number order keeps runs deterministic (maps are not).
+		pns := make([]uint64, 0, len(e.inflight))
+		for pn := range e.inflight {
+			pns = append(pns, pn)
+		}
+		slices.Sort(pns)
+		for _, pn := range pns {
+			p := e.inflight[pn]
 			if !p.lost && l.tick-p.sentAt > l.lossAge {
 				p.lost = true
 				l.lost++

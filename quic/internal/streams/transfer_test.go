@@ -213,3 +213,13 @@ func TestTransfer20MiB100Streams(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferSeeds repeats a smaller transfer under heavier loss and
+// several seeds.
+func TestTransferSeeds(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		l := newSimLink(t, seed, smallWindows(), smallWindows())
+		l.loss = 0.12
+		runUploads(t, l, 20, 2<<20, seed)
+	}
+}
