@@ -274,3 +274,24 @@ func TestHubUnreachableRelayStillStarts(t *testing.T) {
 		t.Fatalf("hub stop: %v", err)
 	}
 }
+
+// iroh's Rust logger writes to fd 1; with logging on, the ready and result
+// lines must still be the only things on stdout, and the logs go to stderr.
+func TestHubAndSpokeWithIrohLogging(t *testing.T) {
+	interop.RequireNetns(t)
+	t.Parallel()
+	hub := interop.StartHub(t, interop.HubOptions{LogLevel: "Debug"})
+	res, err := interop.RunSpoke(testCtx(t), interop.SpokeOptions{Ticket: hub.Ticket, Count: 2, LogLevel: "Debug"})
+	if err != nil {
+		t.Fatalf("spoke: %v\n%s", err, res.Stderr)
+	}
+	if !strings.Contains(res.Stderr, " DEBUG ") {
+		t.Errorf("spoke stderr lacks iroh debug logs:\n%.2000s", res.Stderr)
+	}
+	if err := hub.Stop(); err != nil {
+		t.Fatalf("hub stop: %v", err)
+	}
+	if !strings.Contains(hub.Stderr.String(), " DEBUG ") {
+		t.Errorf("hub stderr lacks iroh debug logs")
+	}
+}

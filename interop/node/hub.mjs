@@ -14,6 +14,7 @@ import {
   FrameReader, FrameWriter, FrameTooLargeError, EnvelopeError, MAX_FRAME,
   parseEnvelope, parseArgs, makeLogger, utf8,
 } from './frame.mjs';
+import { emitLine, superviseIfLogging } from './stdio.mjs';
 
 const { Endpoint, EndpointTicket, RelayMap, RelayMode, presetMinimal, setLogLevel } = iroh;
 
@@ -208,6 +209,7 @@ async function main() {
   for (const k of Object.keys(args)) {
     if (!['bind', 'secret-hex', 'relay', 'online-timeout-ms', 'log-level'].includes(k)) usage(`unknown flag --${k}`);
   }
+  if (superviseIfLogging(args['log-level'])) return;
   if (args['log-level']) setLogLevel(args['log-level']);
   const opts = {
     bind: args.bind ?? '127.0.0.1:0',
@@ -232,7 +234,7 @@ async function main() {
     ticket: EndpointTicket.fromAddr(addr).toString(),
   };
   log('info', 'ready', { bindMs: +(performance.now() - t0).toFixed(1), boundSockets: ep.boundSockets() });
-  process.stdout.write(JSON.stringify(ready) + '\n');
+  emitLine(ready);
   await hub.acceptLoop();
   if (!hub.closing) {
     log('error', 'accept loop ended unexpectedly');

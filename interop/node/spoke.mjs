@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import {
   FrameReader, FrameWriter, encodeFrame, parseArgs, makeLogger, utf8,
 } from './frame.mjs';
+import { emitLine, superviseIfLogging } from './stdio.mjs';
 
 const { Endpoint, EndpointAddr, EndpointId, EndpointTicket, RelayMap, RelayMode, presetMinimal, setLogLevel } = iroh;
 
@@ -24,7 +25,7 @@ const FLAGS = ['id', 'addr', 'relay', 'ticket', 'count', 'size', 'expect-broadca
 const BOOLEANS = ['listen', 'print-sent', 'oversize'];
 
 const log = makeLogger('spoke');
-const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const out = emitLine;
 
 class UsageError extends Error {}
 
@@ -264,6 +265,7 @@ async function main() {
     out({ ok: false, echoes: 0, broadcasts: 0, connectMs: null, rttMs: null, error: `usage: ${err.message}` });
     process.exit(2);
   }
+  if (superviseIfLogging(o.logLevel)) return;
   if (o.logLevel) setLogLevel(o.logLevel);
   const result = { ok: false, echoes: 0, broadcasts: 0, connectMs: null, rttMs: null, error: null };
   let ep = null;
