@@ -154,3 +154,15 @@ func (ss spanSet) trim(sp span) span {
 	}
 	return sp
 }
+
+// peekOffset is the offset next would return data from.
+func (s *cryptoSend) peekOffset() uint64 {
+	for len(s.lost) > 0 {
+		sp := s.acked.trim(s.lost[0])
+		if sp.off < sp.end {
+			return sp.off
+		}
+		s.lost = s.lost[1:]
+	}
+	return s.sent
+}

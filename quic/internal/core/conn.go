@@ -1,0 +1,490 @@
+// Package core is the sans-IO QUIC v1 connection state machine: it is fed
+// datagrams and the current time, and polled for datagrams to send, the next
+// deadline and events. It has no goroutines, clocks or sockets, so every
+// behaviour can be driven in virtual time.
+//
+// Per-path state (address, recovery, congestion, the application-data
+// packet-number space) lives in *path, so multipath adds paths rather than
+// rewriting the connection. Today a connection has exactly one path.
+package core
+
+import (
+	"crypto/rand"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
+	"github.com/alkdev/irohspoke/quic/internal/protection"
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+	"github.com/alkdev/irohspoke/quic/internal/streams"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
+)
+
+// Side is the role of this end of a connection.
+type Side uint8
+
+const (
+	Client Side = iota
+	Server
+)
+
+// Defaults for zero Config fields. They follow iroh's so both ends of a
+// connection time out and keep alive alike.
+const (
+	DefaultIdleTimeout      = 30 * time.Second
+	DefaultKeepAlive        = 5 * time.Second
+	DefaultMaxUDPPayload    = 1472
+	DefaultDatagramFrame    = 65535
+	DefaultActiveCIDLimit   = 5
+	DefaultKeyUpdatePackets = 1 << 22 // well below AES-GCM's 2^23 confidentiality limit
+	maxDatagramQueue        = 128
+)
+
+// Config sets up a connection. Zero fields select the defaults above.
+type Config struct {
+	TLS *handshake.Config // identity, ALPN, expected peer key, key log
+
+	IdleTimeout time.Duration // max_idle_timeout; negative disables
+	KeepAlive   time.Duration // PING after this much send silence; negative disables
+	Streams     streams.Config
+	// DisableDatagrams stops us from advertising max_datagram_frame_size.
+	DisableDatagrams bool
+	// KeyUpdateInterval is how many 1-RTT packets we send per key phase
+	// before initiating a key update (tests set it low to force updates).
+	KeyUpdateInterval uint64
+	MaxUDPPayload     uint64
+	InitialRTT        time.Duration
+	Rand              io.Reader // nil: crypto/rand
+	ResetKey          *ResetKey // derives stateless reset tokens; nil: random
+}
+
+func (c *Config) idleTimeout() time.Duration {
+	switch {
+	case c.IdleTimeout < 0:
+		return 0
+	case c.IdleTimeout == 0:
+		return DefaultIdleTimeout
+	}
+	return c.IdleTimeout
+}
+
+func (c *Config) keepAlive() time.Duration {
+	switch {
+	case c.KeepAlive < 0:
+		return 0
+	case c.KeepAlive == 0:
+		return DefaultKeepAlive
+	}
+	return c.KeepAlive
+}
+
+// EventKind names what a connection reports to its driver.
+type EventKind uint8
+
+const (
+	// EventHandshakeComplete: the handshake finished; streams may be used.
+	EventHandshakeComplete EventKind = iota + 1
+	// EventStream: a stream changed (see Stream).
+	EventStream
+	// EventDatagram: a DATAGRAM arrived; RecvDatagram returns it.
+	EventDatagram
+	// EventClosed: the connection is over; Err says why. It is the last event.
+	EventClosed
+	// EventNewCID / EventRetiredCID: a local connection ID became valid or
+	// stopped being valid, so the endpoint can route packets by it.
+	EventNewCID
+	EventRetiredCID
+)
+
+// Event is one notification from PollEvent.
+type Event struct {
+	Kind   EventKind
+	Stream streams.Event
+	Err    error
+	CID    [LocalCIDLen]byte
+}
+
+type connState uint8
+
+const (
+	stateHandshake connState = iota
+	stateEstablished
+	stateClosing  // we sent CONNECTION_CLOSE and repeat it on input
+	stateDraining // the peer closed; we stay silent
+	stateClosed
+)
+
+// Conn is one QUIC connection.
+type Conn struct {
+	side  Side
+	cfg   Config
+	rand  io.Reader
+	state connState
+	err   error // why the connection closed
+
+	tls          *handshake.Conn
+	confirmed    bool // handshake confirmed (RFC 9001 §4.1.2)
+	peerParams   wire.TransportParameters
+	havePeerTP   bool
+	localParams  wire.TransportParameters
+	idleTimeout  time.Duration
+	maxDatagram  uint64 // peer's max_datagram_frame_size
+	handshakeOut bool   // server owes HANDSHAKE_DONE
+
+	keys   [3]levelKeys // Initial, Handshake; [2] is unused (see app)
+	app    appKeys
+	crypto [3]struct {
+		send cryptoSend
+		recv cryptoRecv
+	}
+
+	// Connection IDs. origDCID is the client's first DCID, which seeds the
+	// Initial keys and is echoed by the server in its parameters.
+	origDCID  []byte
+	retrySCID []byte
+	token     []byte // Retry token the client must echo
+	gotRetry  bool
+	gotServer bool // client: processed a packet from the server
+	local     *localCIDs
+	remote    *remoteCIDs
+
+	paths []*path
+
+	streams   *streams.Manager
+	dgramsIn  [][]byte
+	dgramsOut [][]byte
+
+	// Frames owed outside stream data.
+	sendPing        bool
+	retireCIDs      []uint64
+	pathResponses   [][8]byte
+	closeFrame      *wire.Frame
+	closeSentAt     time.Time
+	closeDeadline   time.Time
+	lastActivity    time.Time // last packet received or first ack-eliciting sent after it
+	lastSent        time.Time
+	sentSinceRecv   bool
+	events          []Event
+	stats           Stats
+	scratch         []byte
+	handshakeDoneAt time.Time
+	freeRecords     []*sentRecord
+	pacedUntil      time.Time
+	closeRepeat     bool // a packet arrived while closing: send CONNECTION_CLOSE again
+	wireRanges      []wire.AckRange
+	recRanges       []recovery.AckRange
+}
+
+// Stats are counters for diagnostics.
+type Stats struct {
+	PacketsSent, PacketsReceived, PacketsLost uint64
+	BytesSent, BytesReceived                  uint64
+	KeyUpdates                                uint64
+	SmoothedRTT, MinRTT                       time.Duration
+	CongestionWindow                          int
+}
+
+var errNoKeys = errors.New("no keys for this packet's level")
+
+func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remoteCID []byte) (*Conn, error) {
+	if cfg == nil || cfg.TLS == nil {
+		return nil, errors.New("core: Config.TLS is required")
+	}
+	c := &Conn{side: side, cfg: *cfg, rand: cfg.Rand}
+	if c.rand == nil {
+		c.rand = rand.Reader
+	}
+	key := cfg.ResetKey
+	if key == nil {
+		key = new(ResetKey)
+		if _, err := io.ReadFull(c.rand, key[:]); err != nil {
+			return nil, err
+		}
+	}
+	if c.cfg.KeyUpdateInterval == 0 {
+		c.cfg.KeyUpdateInterval = DefaultKeyUpdatePackets
+	}
+	if c.cfg.MaxUDPPayload == 0 {
+		c.cfg.MaxUDPPayload = DefaultMaxUDPPayload
+	}
+	c.local = newLocalCIDs(c.rand, key, localCID)
+	c.remote = newRemoteCIDs(DefaultActiveCIDLimit, remoteCID)
+	ss := streams.Client
+	if side == Server {
+		ss = streams.Server
+	}
+	c.streams = streams.NewManager(ss, cfg.Streams)
+	c.paths = []*path{newPath(remote, side, cfg.InitialRTT)}
+	c.lastActivity = now
+	c.idleTimeout = c.cfg.idleTimeout()
+	return c, nil
+}
+
+// NewClient starts a client connection to remote. The first PollTransmit
+// returns the Initial with the ClientHello.
+func NewClient(cfg *Config, now time.Time, remote Addr) (*Conn, error) {
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	scid := make([]byte, LocalCIDLen)
+	dcid := make([]byte, 16) // ≥ 8 bytes: noq drops shorter client DCIDs
+	if _, err := io.ReadFull(rnd, scid); err != nil {
+		return nil, err
+	}
+	if _, err := io.ReadFull(rnd, dcid); err != nil {
+		return nil, err
+	}
+	c, err := newConn(Client, cfg, now, remote, scid, dcid)
+	if err != nil {
+		return nil, err
+	}
+	c.origDCID = dcid
+	c.keys[0] = initialLevelKeys(Client, dcid)
+	if err := c.startTLS(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewServer accepts a connection whose first Initial carried odcid and scid
+// (the client's chosen DCID and its own SCID). The caller routes by localCID.
+func NewServer(cfg *Config, now time.Time, remote Addr, odcid, clientSCID, localCID []byte) (*Conn, error) {
+	c, err := newConn(Server, cfg, now, remote, localCID, clientSCID)
+	if err != nil {
+		return nil, err
+	}
+	c.origDCID = append([]byte(nil), odcid...)
+	c.keys[0] = initialLevelKeys(Server, odcid)
+	if err := c.startTLS(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// startTLS builds our transport parameters and starts the handshake engine.
+func (c *Conn) startTLS() error {
+	tp := wire.DefaultTransportParameters()
+	tp.InitialSourceConnectionID, tp.HasInitialSourceConnectionID = append([]byte(nil), c.local.active[0].id[:]...), true
+	if c.side == Server {
+		tp.OriginalDestinationConnectionID, tp.HasOriginalDestinationConnectionID = c.origDCID, true
+		tp.StatelessResetToken, tp.HasStatelessResetToken = c.local.active[0].token, true
+	}
+	tp.MaxIdleTimeout = uint64(c.idleTimeout / time.Millisecond)
+	tp.MaxUDPPayloadSize = c.cfg.MaxUDPPayload
+	tp.ActiveConnectionIDLimit = DefaultActiveCIDLimit
+	if !c.cfg.DisableDatagrams {
+		tp.MaxDatagramFrameSize = DefaultDatagramFrame
+	}
+	fc := c.streams.LocalParams()
+	tp.InitialMaxData = fc.InitialMaxData
+	tp.InitialMaxStreamDataBidiLocal = fc.InitialMaxStreamDataBidiLocal
+	tp.InitialMaxStreamDataBidiRemote = fc.InitialMaxStreamDataBidiRemote
+	tp.InitialMaxStreamDataUni = fc.InitialMaxStreamDataUni
+	tp.InitialMaxStreamsBidi = fc.InitialMaxStreamsBidi
+	tp.InitialMaxStreamsUni = fc.InitialMaxStreamsUni
+	c.localParams = tp
+
+	tc := *c.cfg.TLS
+	tc.TransportParameters = tp.Marshal(nil)
+	if tc.Rand == nil {
+		tc.Rand = c.rand
+	}
+	var err error
+	if c.side == Client {
+		c.tls, err = handshake.NewClient(&tc)
+	} else {
+		c.tls, err = handshake.NewServer(&tc)
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.tls.Start(); err != nil {
+		return err
+	}
+	return c.drainTLS(time.Time{})
+}
+
+// Side reports whether this is the client or the server.
+func (c *Conn) Side() Side { return c.side }
+
+// HandshakeComplete reports whether the TLS handshake finished.
+func (c *Conn) HandshakeComplete() bool { return c.tls.State().Complete }
+
+// TLSState returns what the handshake negotiated (peer key, ALPN, suite).
+func (c *Conn) TLSState() handshake.ConnectionState { return c.tls.State() }
+
+// ExportKeyingMaterial is RFC 8446 §7.5 on this connection's handshake.
+func (c *Conn) ExportKeyingMaterial(label string, context []byte, n int) ([]byte, error) {
+	return c.tls.ExportKeyingMaterial(label, context, n)
+}
+
+// IsClosed reports whether the connection has fully ended.
+func (c *Conn) IsClosed() bool { return c.state == stateClosed }
+
+// Err is why the connection closed, or nil while it is open.
+func (c *Conn) Err() error {
+	if c.state < stateClosing {
+		return nil
+	}
+	return c.err
+}
+
+// RemoteAddr is the active path's address.
+func (c *Conn) RemoteAddr() Addr { return c.paths[0].addr }
+
+// LocalCIDs returns every connection ID the peer may currently use for us.
+func (c *Conn) LocalCIDs() [][LocalCIDLen]byte { return c.local.ids() }
+
+// Stats returns a snapshot of the connection's counters.
+func (c *Conn) Stats() Stats {
+	s := c.stats
+	p := c.paths[0]
+	s.SmoothedRTT = p.rec.RTT().Smoothed()
+	s.MinRTT = p.rec.RTT().Min()
+	s.CongestionWindow = p.rec.Congestion().Window()
+	return s
+}
+
+// PollEvent returns the next event, if any.
+func (c *Conn) PollEvent() (Event, bool) {
+	for {
+		if len(c.events) > 0 {
+			e := c.events[0]
+			c.events = c.events[1:]
+			return e, true
+		}
+		se, ok := c.streams.PollEvent()
+		if !ok {
+			return Event{}, false
+		}
+		c.events = append(c.events, Event{Kind: EventStream, Stream: se})
+	}
+}
+
+func (c *Conn) emit(e Event) { c.events = append(c.events, e) }
+
+// drainTLS applies every pending handshake-engine event.
+func (c *Conn) drainTLS(now time.Time) error {
+	for {
+		ev := c.tls.NextEvent()
+		switch ev.Kind {
+		case handshake.EventNone:
+			return nil
+		case handshake.EventWriteData:
+			c.crypto[levelIndex(ev.Level)].send.write(ev.Data)
+		case handshake.EventSetReadSecret, handshake.EventSetWriteSecret:
+			if err := c.installSecret(ev, now); err != nil {
+				return err
+			}
+		case handshake.EventTransportParameters:
+			if err := c.applyPeerParams(ev.Data, now); err != nil {
+				return err
+			}
+		case handshake.EventHandshakeComplete:
+			c.onHandshakeComplete(now)
+		}
+	}
+}
+
+func levelIndex(l handshake.Level) int {
+	switch l {
+	case handshake.LevelInitial:
+		return 0
+	case handshake.LevelHandshake:
+		return 1
+	}
+	return 2
+}
+
+var spaceOf = [3]recovery.Space{recovery.Initial, recovery.Handshake, recovery.AppData}
+
+func (c *Conn) onHandshakeComplete(now time.Time) {
+	c.state = stateEstablished
+	c.handshakeDoneAt = now
+	if c.side == Server {
+		// The server's handshake is confirmed once it completes (RFC 9001 §4.1.2).
+		c.handshakeOut = true
+		c.confirm(now)
+	}
+	c.issueCIDs()
+	c.emit(Event{Kind: EventHandshakeComplete})
+}
+
+// confirm marks the handshake confirmed and drops the Handshake keys.
+func (c *Conn) confirm(now time.Time) {
+	if c.confirmed {
+		return
+	}
+	c.confirmed = true
+	c.dropLevel(1, now)
+	c.paths[0].rec.SetHandshakeConfirmed(now)
+}
+
+// dropLevel discards the keys and recovery state of Initial (0) or Handshake (1).
+func (c *Conn) dropLevel(i int, now time.Time) {
+	if c.keys[i].discarded {
+		return
+	}
+	c.keys[i] = levelKeys{discarded: true}
+	for _, sp := range c.paths[0].rec.DiscardSpace(spaceOf[i], now) {
+		c.freeRecord(sp.Payload)
+	}
+}
+
+func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
+	from := wire.RoleServer
+	if c.side == Server {
+		from = wire.RoleClient
+	}
+	tp, err := wire.UnmarshalTransportParameters(b, from)
+	if err != nil {
+		return err
+	}
+	// Authenticate the connection IDs (RFC 9000 §7.3).
+	if !tp.HasInitialSourceConnectionID || string(tp.InitialSourceConnectionID) != string(c.remote.active()) && !c.remoteSeqZero(tp.InitialSourceConnectionID) {
+		return &wire.TransportError{Code: wire.TransportParameterError, Reason: "initial_source_connection_id mismatch"}
+	}
+	if c.side == Client {
+		if !tp.HasOriginalDestinationConnectionID || string(tp.OriginalDestinationConnectionID) != string(c.origDCID) {
+			return &wire.TransportError{Code: wire.TransportParameterError, Reason: "original_destination_connection_id mismatch"}
+		}
+		if c.gotRetry != tp.HasRetrySourceConnectionID || (c.gotRetry && string(tp.RetrySourceConnectionID) != string(c.retrySCID)) {
+			return &wire.TransportError{Code: wire.TransportParameterError, Reason: "retry_source_connection_id mismatch"}
+		}
+		if tp.HasStatelessResetToken {
+			c.remote.setInitialToken(tp.StatelessResetToken)
+		}
+	}
+	c.peerParams, c.havePeerTP = tp, true
+	if tp.MaxIdleTimeout > 0 {
+		peer := time.Duration(tp.MaxIdleTimeout) * time.Millisecond
+		if c.idleTimeout == 0 || peer < c.idleTimeout {
+			c.idleTimeout = peer
+		}
+	}
+	c.maxDatagram = tp.MaxDatagramFrameSize
+	c.paths[0].rec.SetPeerMaxAckDelay(time.Duration(tp.MaxAckDelay) * time.Millisecond)
+	c.streams.SetPeerParams(streams.PeerParams{
+		InitialMaxData:                 tp.InitialMaxData,
+		InitialMaxStreamDataBidiLocal:  tp.InitialMaxStreamDataBidiLocal,
+		InitialMaxStreamDataBidiRemote: tp.InitialMaxStreamDataBidiRemote,
+		InitialMaxStreamDataUni:        tp.InitialMaxStreamDataUni,
+		InitialMaxStreamsBidi:          tp.InitialMaxStreamsBidi,
+		InitialMaxStreamsUni:           tp.InitialMaxStreamsUni,
+	})
+	return nil
+}
+
+func (c *Conn) remoteSeqZero(id []byte) bool {
+	for _, r := range c.remote.ids {
+		if r.seq == 0 {
+			return string(r.id) == string(id)
+		}
+	}
+	return false
+}
+
+// protectionSuite converts a TLS suite id for the protection package.
+func protectionSuite(id uint16) protection.Suite { return protection.Suite(id) }

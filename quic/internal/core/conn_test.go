@@ -1,0 +1,186 @@
+package core
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/streams"
+)
+
+func TestHandshake(t *testing.T) {
+	l := newLink(t, 1)
+	l.runUntil(l.established, 5*time.Second)
+	if got := l.server.TLSState().PeerID(); got != [32]byte(testKeys(1).Public().(ed25519.PublicKey)) {
+		t.Fatalf("server sees peer %x", got)
+	}
+	if l.client.TLSState().ALPN != "test" {
+		t.Fatalf("ALPN %q", l.client.TLSState().ALPN)
+	}
+	if !l.client.keys[0].discarded || !l.client.keys[1].discarded {
+		t.Fatal("client kept Initial/Handshake keys after confirmation")
+	}
+}
+
+// transfer sends size bytes client→server on one stream and checks them.
+func transfer(t *testing.T, l *link, size int, limit time.Duration) {
+	t.Helper()
+	id, err := l.client.OpenStream(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := make([]byte, size)
+	rngReader{l.rng}.Read(src)
+	want := sha256.Sum256(src)
+	h := sha256.New()
+	written, received, fin := 0, 0, false
+	buf := make([]byte, 64<<10)
+	var sid streams.StreamID
+	accepted := false
+	l.runUntil(func() bool {
+		for written < len(src) {
+			n, err := l.client.Write(id, src[written:])
+			written += n
+			if errors.Is(err, ErrWouldBlock) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if written == len(src) {
+				l.client.CloseWrite(id)
+			}
+		}
+		if !accepted {
+			sid, accepted = l.server.AcceptStream(true)
+		}
+		for accepted && !fin {
+			n, err := l.server.Read(sid, buf)
+			h.Write(buf[:n])
+			received += n
+			if err == io.EOF {
+				fin = true
+				break
+			}
+			if errors.Is(err, ErrWouldBlock) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for {
+			if _, ok := l.client.PollEvent(); !ok {
+				break
+			}
+		}
+		for {
+			if _, ok := l.server.PollEvent(); !ok {
+				break
+			}
+		}
+		return fin
+	}, limit)
+	if received != size || !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatalf("received %d of %d bytes, hash match %v", received, size, bytes.Equal(h.Sum(nil), want[:]))
+	}
+}
+
+func TestStreamTransfer(t *testing.T) {
+	l := newLink(t, 2)
+	l.runUntil(l.established, 5*time.Second)
+	transfer(t, l, 1<<20, 30*time.Second)
+}
+
+func TestLossyTransferWithKeyUpdates(t *testing.T) {
+	l := newLink(t, 3)
+	l.loss = 0.05
+	l.delay = 25 * time.Millisecond // 50 ms RTT
+	l.jitter = 5 * time.Millisecond
+	l.runUntil(l.established, 20*time.Second)
+	l.client.cfg.KeyUpdateInterval = 200
+	l.server.cfg.KeyUpdateInterval = 300
+	transfer(t, l, 20<<20, 10*time.Minute)
+	if l.client.stats.KeyUpdates < 2 || l.server.stats.KeyUpdates < 2 {
+		t.Fatalf("key updates: client %d server %d", l.client.stats.KeyUpdates, l.server.stats.KeyUpdates)
+	}
+	t.Logf("virtual time %v, sent %d datagrams, dropped %d, key updates %d/%d",
+		l.now.Sub(time.Unix(1_700_000_000, 0)), l.sent, l.dropped, l.client.stats.KeyUpdates, l.server.stats.KeyUpdates)
+}
+
+func TestHandshakeLossyInitial(t *testing.T) {
+	for seed := uint64(10); seed < 20; seed++ {
+		l := newLink(t, seed)
+		l.loss = 0.3
+		l.runUntil(l.established, 60*time.Second)
+	}
+}
+
+func TestWrongServerKey(t *testing.T) {
+	l := newLink(t, 4)
+	l.client.cfg.TLS = nil
+	other := testKeys(9)
+	l.srvCfg.TLS.PrivateKey = other
+	for i := 0; i < 200 && l.client.Err() == nil; i++ {
+		if !l.step() {
+			break
+		}
+	}
+	var ce *CloseError
+	if !errors.As(l.client.Err(), &ce) || ce.Code != 0x100+48 {
+		t.Fatalf("client error %v, want CRYPTO_ERROR unknown_ca", l.client.Err())
+	}
+	if l.client.HandshakeComplete() {
+		t.Fatal("handshake completed with the wrong key")
+	}
+}
+
+func TestApplicationClose(t *testing.T) {
+	l := newLink(t, 5)
+	l.runUntil(l.established, 5*time.Second)
+	l.client.Close(l.now, 42, "bye")
+	l.runUntil(func() bool { return l.server.Err() != nil }, time.Second)
+	var ce *CloseError
+	if !errors.As(l.server.Err(), &ce) || !ce.Remote || !ce.Application || ce.Code != 42 || ce.Reason != "bye" {
+		t.Fatalf("server saw %v", l.server.Err())
+	}
+	l.runUntil(func() bool { return l.client.IsClosed() && l.server.IsClosed() }, 10*time.Second)
+}
+
+func TestIdleTimeoutAndKeepAlive(t *testing.T) {
+	l := newLink(t, 6)
+	l.runUntil(l.established, 5*time.Second)
+	// With keep-alives the connection survives well past the idle timeout.
+	start := l.now
+	l.runUntil(func() bool { return l.now.Sub(start) > 2*time.Minute }, 3*time.Minute)
+	if l.client.Err() != nil || l.server.Err() != nil {
+		t.Fatalf("closed despite keep-alive: %v / %v", l.client.Err(), l.server.Err())
+	}
+	// Cut the link: both sides time out.
+	l.loss = 1
+	l.runUntil(func() bool { return l.client.IsClosed() && l.server.IsClosed() }, time.Minute)
+	if !errors.Is(l.client.Err(), ErrIdleTimeout) {
+		t.Fatalf("client error %v", l.client.Err())
+	}
+}
+
+func TestDatagrams(t *testing.T) {
+	l := newLink(t, 7)
+	l.runUntil(l.established, 5*time.Second)
+	if err := l.client.SendDatagram([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	l.runUntil(func() bool {
+		d, ok := l.server.RecvDatagram()
+		got = d
+		return ok
+	}, time.Second)
+	if string(got) != "hello" {
+		t.Fatalf("got %q", got)
+	}
+}

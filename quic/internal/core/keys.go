@@ -1,0 +1,156 @@
+package core
+
+import (
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
+	"github.com/alkdev/irohspoke/quic/internal/protection"
+)
+
+// levelKeys are the Initial or Handshake keys of both directions.
+type levelKeys struct {
+	read, write protection.Keys
+	canRead     bool
+	canWrite    bool
+	discarded   bool
+}
+
+func initialLevelKeys(side Side, dcid []byte) levelKeys {
+	client, server := protection.InitialKeys(dcid)
+	if side == Client {
+		return levelKeys{read: server, write: client, canRead: true, canWrite: true}
+	}
+	return levelKeys{read: client, write: server, canRead: true, canWrite: true}
+}
+
+// appKeys are the 1-RTT keys with their key phases (RFC 9001 §6).
+type appKeys struct {
+	readHP, writeHP *protection.HeaderKey
+	read, write     *protection.PacketKeys
+	next            *protection.PacketKeys // read keys of the next phase, ready for the peer's update
+	prev            *protection.PacketKeys // read keys of the previous phase, kept for reordering
+	prevUntil       time.Time
+	canRead         bool
+	canWrite        bool
+	phase           bool   // current key phase bit
+	phaseStart      uint64 // first packet number we sent in this phase
+	sentInPhase     uint64
+	phaseAcked      bool   // a packet of ours from this phase was acknowledged
+	firstRecvPN     uint64 // lowest packet number received in this phase
+	recvInPhase     bool
+}
+
+func (c *Conn) installSecret(ev handshake.Event, now time.Time) error {
+	suite := protectionSuite(ev.Suite)
+	read := ev.Kind == handshake.EventSetReadSecret
+	switch ev.Level {
+	case handshake.LevelHandshake:
+		k, err := protection.NewKeys(suite, ev.Secret)
+		if err != nil {
+			return err
+		}
+		lk := &c.keys[1]
+		if read {
+			lk.read, lk.canRead = k, true
+		} else {
+			lk.write, lk.canWrite = k, true
+			c.paths[0].rec.SetHandshakeKeys(now)
+		}
+	case handshake.LevelApplication:
+		k, err := protection.NewKeys(suite, ev.Secret)
+		if err != nil {
+			return err
+		}
+		if read {
+			c.app.read, c.app.readHP, c.app.canRead = k.Packet, k.Header, true
+			next, err := k.Packet.Next()
+			if err != nil {
+				return err
+			}
+			c.app.next = next
+		} else {
+			c.app.write, c.app.writeHP, c.app.canWrite = k.Packet, k.Header, true
+		}
+	}
+	return nil
+}
+
+// openApp decrypts a 1-RTT payload, following the peer into a new key phase
+// when the phase bit flips. It returns whether a key update happened.
+func (c *Conn) openApp(dst, header, ct []byte, pn uint64, phase bool, now time.Time) ([]byte, bool, error) {
+	a := &c.app
+	if phase == a.phase {
+		out, err := a.read.Open(dst, header, ct, pn)
+		if err == nil && (!a.recvInPhase || pn < a.firstRecvPN) {
+			a.firstRecvPN, a.recvInPhase = pn, true
+		}
+		return out, false, err
+	}
+	// A packet from before the current phase began uses the previous keys.
+	// Until the peer sends in the phase we moved to, everything in the old
+	// phase is such a packet.
+	if a.prev != nil && (!a.recvInPhase || pn < a.firstRecvPN) {
+		out, err := a.prev.Open(dst, header, ct, pn)
+		return out, false, err
+	}
+	out, err := a.next.Open(dst, header, ct, pn)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := c.rotateKeys(now); err != nil {
+		return nil, false, err
+	}
+	a.firstRecvPN, a.recvInPhase = pn, true
+	return out, true, nil
+}
+
+// rotateKeys moves both directions to the next key phase, either because
+// the peer updated or because we initiate.
+func (c *Conn) rotateKeys(now time.Time) error {
+	a := &c.app
+	nextWrite, err := a.write.Next()
+	if err != nil {
+		return err
+	}
+	nextNext, err := a.next.Next()
+	if err != nil {
+		return err
+	}
+	a.prev, a.read, a.next = a.read, a.next, nextNext
+	a.write = nextWrite
+	a.phase = !a.phase
+	a.phaseStart = c.paths[0].rec.NextPacketNumber(spaceOf[2])
+	a.sentInPhase = 0
+	a.phaseAcked = false
+	a.recvInPhase = false
+	// Keep the old read keys for three PTOs (RFC 9001 §6.5).
+	a.prevUntil = now.Add(3 * c.paths[0].rec.ProbeTimeout())
+	c.stats.KeyUpdates++
+	return nil
+}
+
+// maybeInitiateKeyUpdate starts a key update once enough packets went out in
+// this phase and the peer has acknowledged one of them (RFC 9001 §6.1).
+func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
+	a := &c.app
+	if !c.confirmed || !a.canWrite || !a.phaseAcked || a.sentInPhase < c.cfg.KeyUpdateInterval {
+		return
+	}
+	if err := c.rotateKeys(now); err != nil {
+		c.closeWithError(err, now)
+	}
+}
+
+// onAppPacketAcked notes that a packet of the current phase was acknowledged.
+func (c *Conn) onAppPacketAcked(pn uint64) {
+	if pn >= c.app.phaseStart {
+		c.app.phaseAcked = true
+	}
+}
+
+func (c *Conn) dropPrevKeys(now time.Time) {
+	if c.app.prev != nil && !c.app.prevUntil.IsZero() && !now.Before(c.app.prevUntil) {
+		c.app.prev = nil
+		c.app.prevUntil = time.Time{}
+	}
+}

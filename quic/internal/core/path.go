@@ -1,0 +1,122 @@
+package core
+
+import (
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+	"github.com/alkdev/irohspoke/quic/internal/streams"
+)
+
+// path is everything that belongs to one network path: its address, its
+// loss recovery and congestion state, and the anti-amplification budget
+// while the peer's address is unvalidated.
+type path struct {
+	addr      Addr
+	rec       *recovery.Path[*sentRecord]
+	validated bool
+	// Anti-amplification (RFC 9000 §8.1): a server sends at most three
+	// times what it received on an unvalidated path.
+	bytesRecv, bytesSent uint64
+}
+
+func newPath(addr Addr, side Side, initialRTT time.Duration) *path {
+	return &path{
+		addr:      addr,
+		validated: side == Client, // the client chose the address
+		rec: recovery.NewPath[*sentRecord](recovery.Config{
+			InitialRTT: initialRTT,
+			IsServer:   side == Server,
+		}),
+	}
+}
+
+// amplificationBudget is how many more bytes the path may carry now.
+func (p *path) amplificationBudget() int {
+	if p.validated {
+		return 1 << 30
+	}
+	limit := 3 * p.bytesRecv
+	if p.bytesSent >= limit {
+		return 0
+	}
+	return int(limit - p.bytesSent)
+}
+
+// sentRecord remembers what a packet carried that must be resent if it is
+// lost or released when it is acknowledged.
+type sentRecord struct {
+	level         int // 0 Initial, 1 Handshake, 2 application
+	crypto        []cryptoRange
+	streams       []streams.Frame
+	newCIDs       []uint64
+	retireCIDs    []uint64
+	handshakeDone bool
+	ackLargest    int64 // largest acknowledged of an ACK frame in it, or -1
+}
+
+type cryptoRange struct{ off, n uint64 }
+
+func (c *Conn) newRecord(level int) *sentRecord {
+	var r *sentRecord
+	if n := len(c.freeRecords); n > 0 {
+		r = c.freeRecords[n-1]
+		c.freeRecords = c.freeRecords[:n-1]
+	} else {
+		r = new(sentRecord)
+	}
+	r.level = level
+	r.ackLargest = -1
+	return r
+}
+
+func (c *Conn) freeRecord(r *sentRecord) {
+	if r == nil {
+		return
+	}
+	r.crypto = r.crypto[:0]
+	r.streams = r.streams[:0]
+	r.newCIDs = r.newCIDs[:0]
+	r.retireCIDs = r.retireCIDs[:0]
+	r.handshakeDone = false
+	if len(c.freeRecords) < 1024 {
+		c.freeRecords = append(c.freeRecords, r)
+	}
+}
+
+// onRecordAcked releases what an acknowledged packet carried.
+func (c *Conn) onRecordAcked(r *sentRecord, pn uint64) {
+	for _, cr := range r.crypto {
+		c.crypto[r.level].send.onAcked(cr.off, cr.n)
+	}
+	for _, f := range r.streams {
+		c.streams.OnAcked(f)
+	}
+	if r.ackLargest >= 0 {
+		c.paths[0].rec.Acks(spaceOf[r.level]).OnAckAcked(uint64(r.ackLargest))
+	}
+	if r.level == 2 {
+		c.onAppPacketAcked(pn)
+	}
+	c.freeRecord(r)
+}
+
+// onRecordLost queues again what a lost packet carried.
+func (c *Conn) onRecordLost(r *sentRecord) {
+	c.stats.PacketsLost++
+	for _, cr := range r.crypto {
+		c.crypto[r.level].send.onLost(cr.off, cr.n)
+	}
+	for _, f := range r.streams {
+		c.streams.OnLost(f)
+	}
+	for _, seq := range r.newCIDs {
+		if _, ok := c.local.lookup(seq); ok {
+			c.local.pending = append(c.local.pending, seq)
+		}
+	}
+	c.retireCIDs = append(c.retireCIDs, r.retireCIDs...)
+	if r.handshakeDone {
+		c.handshakeOut = true
+	}
+	c.freeRecord(r)
+}

@@ -1,0 +1,392 @@
+package core
+
+import (
+	"errors"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
+	"github.com/alkdev/irohspoke/quic/internal/protection"
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+	"github.com/alkdev/irohspoke/quic/internal/streams"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
+)
+
+// ECN is the ECN codepoint a datagram arrived with.
+type ECN = recovery.ECN
+
+// HandleDatagram processes one received datagram, which it may modify in
+// place (header protection is removed and payloads decrypted in the buffer).
+func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
+	if c.state == stateDraining || c.state == stateClosed {
+		return
+	}
+	p := c.paths[0]
+	if from != p.addr && c.side == Client && !c.gotServer {
+		// Like noq with server_handshake_migration: the client talks to
+		// whichever address answered its first flight.
+		p.addr = from
+	}
+	p.bytesRecv += uint64(len(data))
+	c.stats.BytesReceived += uint64(len(data))
+	whole := data
+	processed := false
+	for len(data) > 0 {
+		pkt, rest, h, err := wire.SplitPacket(data, LocalCIDLen)
+		if err != nil {
+			break
+		}
+		data = rest
+		if c.handlePacket(now, from, ecn, pkt, &h) {
+			processed = true
+		}
+		if c.state >= stateDraining {
+			return
+		}
+	}
+	if !processed && c.remote.isStatelessReset(whole) {
+		c.terminate(ErrStatelessReset)
+		return
+	}
+	if processed && c.state == stateClosing {
+		c.closeRepeat = true
+	}
+}
+
+// handlePacket processes one packet of a datagram and reports whether it
+// was authenticated.
+func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wire.Header) bool {
+	switch h.Type {
+	case wire.PacketVersionNegotiation:
+		c.handleVersionNegotiation(h)
+		return false
+	case wire.PacketRetry:
+		c.handleRetry(now, pkt, h)
+		return false
+	case wire.Packet0RTT:
+		return false // we never accept early data
+	}
+	level := 2
+	switch h.Type {
+	case wire.PacketInitial:
+		level = 0
+	case wire.PacketHandshake:
+		level = 1
+	}
+	if h.Version != 0 && h.Version != wire.Version1 {
+		return false
+	}
+	var hp *protection.HeaderKey
+	if level < 2 {
+		if !c.keys[level].canRead {
+			return false
+		}
+		hp = c.keys[level].read.Header
+	} else {
+		if !c.app.canRead {
+			return false
+		}
+		hp = c.app.readHP
+	}
+	pnLen, err := hp.Remove(pkt, h.PNOffset)
+	if err != nil {
+		return false
+	}
+	truncated, err := wire.ReadPacketNumber(pkt[h.PNOffset:], pnLen)
+	if err != nil {
+		return false
+	}
+	space := spaceOf[level]
+	acks := c.paths[0].rec.Acks(space)
+	largest := int64(-1)
+	if l, ok := acks.LargestReceived(); ok {
+		largest = int64(l)
+	}
+	pn := wire.DecodePacketNumber(largest, truncated, pnLen)
+	hdrEnd := h.PNOffset + pnLen
+	header, ct := pkt[:hdrEnd], pkt[hdrEnd:h.PacketLen]
+	var payload []byte
+	if level < 2 {
+		payload, err = c.keys[level].read.Packet.Open(ct[:0], header, ct, pn)
+	} else {
+		payload, _, err = c.openApp(ct[:0], header, ct, pn, pkt[0]&0x04 != 0, now)
+	}
+	if err != nil {
+		return false
+	}
+	// Reserved bits are checked only after authentication (RFC 9000 §17.2).
+	reserved := byte(0x0c)
+	if level == 2 {
+		reserved = 0x18
+	}
+	if pkt[0]&reserved != 0 {
+		c.closeWithError(&wire.TransportError{Code: wire.ProtocolViolation, Reason: "reserved header bits set"}, now)
+		return true
+	}
+	if acks.IsDuplicate(pn) {
+		return true
+	}
+	if c.side == Client && level < 2 && !c.gotServer {
+		c.gotServer = true
+		c.remote.setInitial(h.SCID)
+	}
+	if c.side == Server && level == 1 {
+		// A Handshake packet proves the client owns its address and lets
+		// the server drop Initial keys (RFC 9001 §4.9.1).
+		c.paths[0].validated = true
+		c.dropLevel(0, now)
+	}
+	if len(payload) == 0 {
+		c.closeWithError(&wire.TransportError{Code: wire.ProtocolViolation, Reason: "packet without frames"}, now)
+		return true
+	}
+	ptype := h.Type
+	ackEliciting, err := c.handleFrames(now, level, ptype, h.DCID, payload)
+	if err != nil {
+		c.closeWithError(err, now)
+		return true
+	}
+	acks.OnPacketReceived(pn, ackEliciting, ecn, now)
+	c.stats.PacketsReceived++
+	c.lastActivity = now
+	c.sentSinceRecv = false
+	if level == 2 && from != c.paths[0].addr && c.side == Server && pn+1 >= uint64(largest+1) {
+		// NAT rebinding: follow the client to its new address (RFC 9000 §9.3).
+		c.paths[0].addr = from
+	}
+	return true
+}
+
+func (c *Conn) handleVersionNegotiation(h *wire.Header) {
+	if c.side != Client || c.gotServer {
+		return
+	}
+	for _, v := range h.Versions(nil) {
+		if v == wire.Version1 {
+			return // a VN listing our version is bogus (RFC 9000 §6.2)
+		}
+	}
+	c.terminate(ErrVersionNegotiation)
+}
+
+// handleRetry restarts the handshake toward the server's new connection ID
+// with the token it handed us (RFC 9000 §17.2.5).
+func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
+	if c.side != Client || c.gotServer || c.gotRetry || len(h.Token) == 0 {
+		return
+	}
+	if !protection.VerifyRetry(c.origDCID, pkt) {
+		return
+	}
+	c.gotRetry = true
+	c.token = append([]byte(nil), h.Token...)
+	c.retrySCID = append([]byte(nil), h.SCID...)
+	c.remote.setInitial(h.SCID)
+	c.keys[0] = initialLevelKeys(Client, h.SCID)
+	// Everything sent so far is void; resend the ClientHello. Packet numbers
+	// keep increasing across a Retry (RFC 9000 §17.2.5.3).
+	old := c.paths[0]
+	next := old.rec.NextPacketNumber(recovery.Initial)
+	for _, sp := range old.rec.DiscardSpace(recovery.Initial, now) {
+		c.freeRecord(sp.Payload)
+	}
+	fresh := newPath(old.addr, Client, c.cfg.InitialRTT)
+	for i := uint64(0); i < next; i++ {
+		fresh.rec.SkipPacketNumber(recovery.Initial)
+	}
+	c.paths[0] = fresh
+	cs := &c.crypto[0].send
+	cs.sent, cs.lost, cs.acked = 0, nil, nil
+}
+
+// handleFrames processes a packet's frames and reports whether any of them
+// was ack-eliciting.
+func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, dcid []byte, payload []byte) (bool, error) {
+	ackEliciting := false
+	for len(payload) > 0 {
+		var f wire.Frame
+		n, err := f.Parse(payload)
+		if err != nil {
+			var te *wire.TransportError
+			if errors.As(err, &te) {
+				return false, err
+			}
+			return false, &wire.TransportError{Code: wire.FrameEncodingError, Reason: err.Error()}
+		}
+		payload = payload[n:]
+		if err := wire.CheckAllowed(f.Type, ptype); err != nil {
+			return false, err
+		}
+		switch f.Type {
+		case wire.FramePadding, wire.FrameAck, wire.FrameAckECN, wire.FrameConnectionClose, wire.FrameApplicationClose:
+		default:
+			ackEliciting = true
+		}
+		if err := c.handleFrame(now, level, dcid, &f); err != nil {
+			var te *wire.TransportError
+			if errors.As(err, &te) && te.FrameType == 0 {
+				te.FrameType = f.Type
+			}
+			return false, err
+		}
+		if c.state >= stateDraining {
+			break
+		}
+	}
+	return ackEliciting, nil
+}
+
+func (c *Conn) handleFrame(now time.Time, level int, dcid []byte, f *wire.Frame) error {
+	switch f.Type {
+	case wire.FramePadding, wire.FramePing:
+	case wire.FrameAck, wire.FrameAckECN:
+		return c.handleAck(now, level, f)
+	case wire.FrameCrypto:
+		return c.handleCrypto(now, level, f)
+	case wire.FrameNewToken:
+		if c.side == Server {
+			return protocolViolation("NEW_TOKEN sent by a client")
+		}
+	case wire.FrameStream:
+		return streamErr(c.streams.HandleStream(streams.StreamID(f.StreamID), f.Offset, f.Data, f.Fin))
+	case wire.FrameResetStream:
+		return streamErr(c.streams.HandleResetStream(streams.StreamID(f.StreamID), f.ErrorCode, f.FinalSize))
+	case wire.FrameStopSending:
+		return streamErr(c.streams.HandleStopSending(streams.StreamID(f.StreamID), f.ErrorCode))
+	case wire.FrameMaxData:
+		c.streams.HandleMaxData(f.Limit)
+	case wire.FrameMaxStreamData:
+		return streamErr(c.streams.HandleMaxStreamData(streams.StreamID(f.StreamID), f.Limit))
+	case wire.FrameMaxStreamsBidi:
+		return streamErr(c.streams.HandleMaxStreams(streams.Bidi, f.Limit))
+	case wire.FrameMaxStreamsUni:
+		return streamErr(c.streams.HandleMaxStreams(streams.Uni, f.Limit))
+	case wire.FrameDataBlocked:
+		c.streams.HandleDataBlocked(f.Limit)
+	case wire.FrameStreamDataBlocked:
+		return streamErr(c.streams.HandleStreamDataBlocked(streams.StreamID(f.StreamID), f.Limit))
+	case wire.FrameStreamsBlockedBidi:
+		return streamErr(c.streams.HandleStreamsBlocked(streams.Bidi, f.Limit))
+	case wire.FrameStreamsBlockedUni:
+		return streamErr(c.streams.HandleStreamsBlocked(streams.Uni, f.Limit))
+	case wire.FrameNewConnectionID:
+		if err := c.remote.add(f.Sequence, f.RetirePriorTo, f.ConnID, f.ResetToken); err != nil {
+			code := wire.ProtocolViolation
+			if errors.Is(err, errCIDLimit) {
+				code = wire.ConnectionIDLimitError
+			}
+			return &wire.TransportError{Code: code, Reason: err.Error()}
+		}
+		c.retireCIDs = append(c.retireCIDs, c.remote.toRetire...)
+		c.remote.toRetire = c.remote.toRetire[:0]
+	case wire.FrameRetireConnectionID:
+		id, ok, err := c.local.retire(f.Sequence, dcid)
+		if err != nil {
+			return protocolViolation(err.Error())
+		}
+		if ok {
+			c.emit(Event{Kind: EventRetiredCID, CID: id})
+			c.issueCIDs()
+		}
+	case wire.FramePathChallenge:
+		if len(c.pathResponses) < 4 {
+			c.pathResponses = append(c.pathResponses, f.PathData)
+		}
+	case wire.FramePathResponse:
+		// We only challenge after migrating, which this single-path
+		// connection does not do yet; unsolicited responses are ignored.
+	case wire.FrameConnectionClose, wire.FrameApplicationClose:
+		c.handlePeerClose(now, f)
+	case wire.FrameHandshakeDone:
+		if c.side == Server {
+			return protocolViolation("HANDSHAKE_DONE sent by a client")
+		}
+		c.confirm(now)
+	case wire.FrameDatagram:
+		if c.cfg.DisableDatagrams || uint64(len(f.Data)) > DefaultDatagramFrame {
+			return protocolViolation("unexpected DATAGRAM")
+		}
+		if len(c.dgramsIn) >= maxDatagramQueue {
+			c.dgramsIn = c.dgramsIn[1:] // drop the oldest, as noq does
+		}
+		c.dgramsIn = append(c.dgramsIn, append([]byte(nil), f.Data...))
+		c.emit(Event{Kind: EventDatagram})
+	default:
+		// Extension frames (multipath, NAT traversal, ack frequency, address
+		// discovery) were not negotiated.
+		return protocolViolation("frame of an extension that was not negotiated")
+	}
+	return nil
+}
+
+func protocolViolation(reason string) error {
+	return &wire.TransportError{Code: wire.ProtocolViolation, Reason: reason}
+}
+
+func streamErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *streams.Error
+	if errors.As(err, &se) {
+		return &wire.TransportError{Code: wire.TransportErrorCode(se.Code), Reason: se.Reason}
+	}
+	return &wire.TransportError{Code: wire.InternalError, Reason: err.Error()}
+}
+
+func (c *Conn) handleCrypto(now time.Time, level int, f *wire.Frame) error {
+	data, err := c.crypto[level].recv.push(f.Offset, f.Data)
+	if err != nil {
+		return &wire.TransportError{Code: wire.CryptoBufferExceeded, Reason: err.Error()}
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	hl := [3]handshake.Level{handshake.LevelInitial, handshake.LevelHandshake, handshake.LevelApplication}[level]
+	if err := c.tls.HandleData(hl, data); err != nil {
+		return err
+	}
+	return c.drainTLS(now)
+}
+
+func (c *Conn) handleAck(now time.Time, level int, f *wire.Frame) error {
+	c.wireRanges = f.AppendAckRanges(c.wireRanges[:0])
+	c.recRanges = c.recRanges[:0]
+	for _, r := range c.wireRanges {
+		c.recRanges = append(c.recRanges, recovery.AckRange{Smallest: r.Smallest, Largest: r.Largest})
+	}
+	exp := uint64(3)
+	if c.havePeerTP {
+		exp = c.peerParams.AckDelayExponent
+	}
+	delay := time.Duration(f.AckDelay<<exp) * time.Microsecond
+	if level < 2 {
+		delay = 0 // ack delays of Initial and Handshake ACKs are ignored (RFC 9002 §5.3)
+	}
+	ack := recovery.AckFrame{Ranges: c.recRanges, AckDelay: delay}
+	if f.Type == wire.FrameAckECN {
+		ack.HasECN = true
+		ack.ECN = recovery.ECNCounts{ECT0: f.ECT0, ECT1: f.ECT1, CE: f.ECNCE}
+	}
+	p := c.paths[0]
+	res, err := p.rec.OnAckReceived(spaceOf[level], ack, now)
+	if err != nil {
+		return protocolViolation(err.Error())
+	}
+	for _, sp := range res.Acked {
+		c.onRecordAcked(sp.Payload, sp.Number)
+	}
+	for _, sp := range res.Lost {
+		c.onRecordLost(sp.Payload)
+	}
+	c.streams.SetRTT(p.rec.RTT().Smoothed())
+	return nil
+}
+
+// issueCIDs tops the peer up to its active_connection_id_limit.
+func (c *Conn) issueCIDs() {
+	n := int(min(c.peerParams.ActiveConnectionIDLimit, 8))
+	ids, _ := c.local.issue(n)
+	for _, id := range ids {
+		c.emit(Event{Kind: EventNewCID, CID: id})
+	}
+}

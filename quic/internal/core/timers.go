@@ -1,0 +1,93 @@
+package core
+
+import (
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+)
+
+// Timeout returns when HandleTimeout must next be called; ok is false when
+// nothing is scheduled.
+func (c *Conn) Timeout() (at time.Time, ok bool) {
+	consider := func(t time.Time) {
+		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	switch c.state {
+	case stateClosed:
+		return time.Time{}, false
+	case stateClosing, stateDraining:
+		return c.closeDeadline, true
+	}
+	p := c.paths[0]
+	consider(p.rec.NextTimer().At)
+	consider(c.idleDeadline())
+	if c.state == stateEstablished {
+		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() {
+			consider(c.lastSent.Add(ka))
+		}
+	}
+	consider(c.app.prevUntil)
+	if c.pacedUntil.After(c.lastSent) && c.hasDataToSend(2) {
+		consider(c.pacedUntil)
+	}
+	return at, !at.IsZero()
+}
+
+func (c *Conn) idleDeadline() time.Time {
+	if c.idleTimeout == 0 {
+		return time.Time{}
+	}
+	// Never shorter than three PTOs, so a slow path is not mistaken for a
+	// dead one (RFC 9000 §10.1).
+	d := max(c.idleTimeout, 3*c.paths[0].rec.ProbeTimeout())
+	return c.lastActivity.Add(d)
+}
+
+// HandleTimeout runs whatever deadlines have passed at now.
+func (c *Conn) HandleTimeout(now time.Time) {
+	switch c.state {
+	case stateClosed:
+		return
+	case stateClosing, stateDraining:
+		if !now.Before(c.closeDeadline) {
+			c.terminate(c.err)
+		}
+		return
+	}
+	if dl := c.idleDeadline(); !dl.IsZero() && !now.Before(dl) {
+		c.terminate(ErrIdleTimeout)
+		return
+	}
+	p := c.paths[0]
+	if t := p.rec.NextTimer(); t.Kind == recovery.TimerLoss || t.Kind == recovery.TimerPTO {
+		if !now.Before(t.At) {
+			res := p.rec.OnTimeout(now)
+			for _, sp := range res.Lost {
+				c.onRecordLost(sp.Payload)
+			}
+			if res.Kind == recovery.TimerPTO && res.Space != recovery.AppData {
+				c.requeueCrypto(res.Space)
+			}
+		}
+	}
+	if c.state == stateEstablished {
+		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() && !now.Before(c.lastSent.Add(ka)) {
+			c.sendPing = true
+		}
+	}
+	c.dropPrevKeys(now)
+}
+
+// requeueCrypto resends all unacknowledged handshake data of a space as the
+// PTO probe, which recovers a lost flight in one round trip.
+func (c *Conn) requeueCrypto(s recovery.Space) {
+	level := int(s)
+	c.paths[0].rec.ForEachOutstanding(s, func(sp *recovery.SentPacket[*sentRecord]) bool {
+		for _, cr := range sp.Payload.crypto {
+			c.crypto[level].send.onLost(cr.off, cr.n)
+		}
+		return true
+	})
+}
