@@ -171,6 +171,7 @@ type Conn struct {
 	handshakeDoneAt time.Time
 	freeRecords     []*sentRecord
 	pacedUntil      time.Time
+	lastPoll        time.Time
 	closeRepeat     bool // a packet arrived while closing: send CONNECTION_CLOSE again
 	wireRanges      []wire.AckRange
 	recRanges       []recovery.AckRange
@@ -251,12 +252,30 @@ func NewClient(cfg *Config, now time.Time, remote Addr) (*Conn, error) {
 // NewServer accepts a connection whose first Initial carried odcid and scid
 // (the client's chosen DCID and its own SCID). The caller routes by localCID.
 func NewServer(cfg *Config, now time.Time, remote Addr, odcid, clientSCID, localCID []byte) (*Conn, error) {
+	return newServer(cfg, now, remote, odcid, nil, clientSCID, localCID)
+}
+
+// NewServerRetry accepts a connection after the endpoint sent a Retry:
+// odcid is the DCID of the client's first Initial (recovered from the
+// validated token) and retrySCID the SCID of our Retry, which the client now
+// uses as its DCID. The client's address counts as validated.
+func NewServerRetry(cfg *Config, now time.Time, remote Addr, odcid, retrySCID, clientSCID, localCID []byte) (*Conn, error) {
+	return newServer(cfg, now, remote, odcid, retrySCID, clientSCID, localCID)
+}
+
+func newServer(cfg *Config, now time.Time, remote Addr, odcid, retrySCID, clientSCID, localCID []byte) (*Conn, error) {
 	c, err := newConn(Server, cfg, now, remote, localCID, clientSCID)
 	if err != nil {
 		return nil, err
 	}
 	c.origDCID = append([]byte(nil), odcid...)
-	c.keys[0] = initialLevelKeys(Server, odcid)
+	keyDCID := odcid
+	if retrySCID != nil {
+		c.retrySCID = append([]byte(nil), retrySCID...)
+		c.paths[0].validated = true
+		keyDCID = retrySCID
+	}
+	c.keys[0] = initialLevelKeys(Server, keyDCID)
 	if err := c.startTLS(); err != nil {
 		return nil, err
 	}
@@ -270,6 +289,9 @@ func (c *Conn) startTLS() error {
 	if c.side == Server {
 		tp.OriginalDestinationConnectionID, tp.HasOriginalDestinationConnectionID = c.origDCID, true
 		tp.StatelessResetToken, tp.HasStatelessResetToken = c.local.active[0].token, true
+		if c.retrySCID != nil {
+			tp.RetrySourceConnectionID, tp.HasRetrySourceConnectionID = c.retrySCID, true
+		}
 	}
 	tp.MaxIdleTimeout = uint64(c.idleTimeout / time.Millisecond)
 	tp.MaxUDPPayloadSize = c.cfg.MaxUDPPayload

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/quic/internal/protection"
 	"github.com/alkdev/irohspoke/quic/internal/streams"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
 func TestHandshake(t *testing.T) {
@@ -122,7 +124,6 @@ func TestHandshakeLossyInitial(t *testing.T) {
 
 func TestWrongServerKey(t *testing.T) {
 	l := newLink(t, 4)
-	l.client.cfg.TLS = nil
 	other := testKeys(9)
 	l.srvCfg.TLS.PrivateKey = other
 	for i := 0; i < 200 && l.client.Err() == nil; i++ {
@@ -182,5 +183,76 @@ func TestDatagrams(t *testing.T) {
 	}, time.Second)
 	if string(got) != "hello" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestRetry has the "endpoint" answer the first Initial with a Retry, as an
+// iroh hub behind an address-validating filter may.
+func TestRetry(t *testing.T) {
+	l := newLink(t, 8)
+	retrySCID := []byte{9, 9, 9, 9, 9, 9, 9, 9}
+	var odcid []byte
+	retried := false
+	l.drop = func(toServer bool, d []byte) bool {
+		if !toServer || retried {
+			return false
+		}
+		h, err := wire.ParseHeader(d, LocalCIDLen)
+		if err != nil || h.Type != wire.PacketInitial {
+			return false
+		}
+		retried = true
+		odcid = append([]byte(nil), h.DCID...)
+		pkt, err := wire.AppendRetry(nil, wire.Version1, h.SCID, retrySCID, []byte("token"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag := protection.RetryIntegrityTag(odcid, pkt)
+		pkt = append(pkt, tag[:]...)
+		l.client.HandleDatagram(l.now, l.sAddr, 0, pkt)
+		return true
+	}
+	l.newServer = func(h wire.Header) (*Conn, error) {
+		if string(h.DCID) != string(retrySCID) || string(h.Token) != "token" {
+			t.Fatalf("second Initial: DCID %x token %q", h.DCID, h.Token)
+		}
+		return NewServerRetry(l.srvCfg, l.now, l.cAddr, odcid, retrySCID, h.SCID, retrySCID)
+	}
+	l.runUntil(l.established, 5*time.Second)
+	if !l.client.gotRetry {
+		t.Fatal("client never saw the Retry")
+	}
+}
+
+// TestStatelessReset: a datagram ending in the peer's reset token kills the
+// connection at once.
+func TestStatelessReset(t *testing.T) {
+	l := newLink(t, 9)
+	l.runUntil(l.established, 5*time.Second)
+	tok := l.server.local.active[0].token
+	d := make([]byte, 40)
+	d[0] = 0x40
+	copy(d[len(d)-16:], tok[:])
+	l.client.HandleDatagram(l.now, l.sAddr, 0, d)
+	if !errors.Is(l.client.Err(), ErrStatelessReset) || !l.client.IsClosed() {
+		t.Fatalf("client err %v closed %v", l.client.Err(), l.client.IsClosed())
+	}
+}
+
+// TestVersionNegotiation: a VN without our version ends the dial.
+func TestVersionNegotiation(t *testing.T) {
+	l := newLink(t, 10)
+	n, _ := l.client.PollTransmit(l.now, l.buf)
+	h, err := wire.ParseHeader(l.buf[:n], LocalCIDLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vn, err := wire.AppendVersionNegotiation(nil, h.SCID, h.DCID, []uint32{0xff00001d}, 0x40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.client.HandleDatagram(l.now, l.sAddr, 0, vn)
+	if !errors.Is(l.client.Err(), ErrVersionNegotiation) {
+		t.Fatalf("client err %v", l.client.Err())
 	}
 }

@@ -30,6 +30,7 @@ type planned struct {
 // event or Timeout. buf should hold at least 1500 bytes.
 func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 	p := c.paths[0]
+	c.lastPoll = now
 	switch c.state {
 	case stateDraining, stateClosed:
 		return 0, Addr{}

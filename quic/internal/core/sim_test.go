@@ -31,6 +31,8 @@ type link struct {
 	sent    int
 	dropped int
 	drop    func(toServer bool, d []byte) bool // optional targeted loss
+	// newServer overrides how the server is created from the first Initial.
+	newServer func(h wire.Header) (*Conn, error)
 }
 
 type flight struct {
@@ -136,7 +138,12 @@ func (l *link) deliver(f flight) {
 		}
 		local := make([]byte, LocalCIDLen)
 		rngReader{l.rng}.Read(local)
-		s, err := NewServer(l.srvCfg, l.now, l.cAddr, h.DCID, h.SCID, local)
+		var s *Conn
+		if l.newServer != nil {
+			s, err = l.newServer(h)
+		} else {
+			s, err = NewServer(l.srvCfg, l.now, l.cAddr, h.DCID, h.SCID, local)
+		}
 		if err != nil {
 			l.t.Fatal(err)
 		}
@@ -185,7 +192,18 @@ func (l *link) step() bool {
 func (l *link) runUntil(cond func() bool, limit time.Duration) {
 	l.t.Helper()
 	deadline := l.now.Add(limit)
+	stuck, last := 0, l.now
 	for !cond() {
+		if l.now.Equal(last) {
+			stuck++
+		} else {
+			stuck, last = 0, l.now
+		}
+		if stuck > 100000 {
+			ct, _ := l.client.Timeout()
+			st, _ := l.server.Timeout()
+			l.t.Fatalf("virtual time stuck at %v: client timeout %v (%v) server timeout %v (%v)", l.now, ct.Sub(l.now), l.client.paths[0].rec.NextTimer(), st.Sub(l.now), l.server.paths[0].rec.NextTimer())
+		}
 		if !l.step() || l.now.After(deadline) {
 			l.t.Fatalf("condition not reached after %v of virtual time (client err %v, server err %v)", limit, l.client.Err(), serverErr(l.server))
 		}

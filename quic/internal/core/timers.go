@@ -29,7 +29,8 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 		}
 	}
 	consider(c.app.prevUntil)
-	if c.pacedUntil.After(c.lastSent) && c.hasDataToSend(2) {
+	// Wake when pacing releases data that a poll had to hold back.
+	if c.pacedUntil.After(c.lastPoll) && c.hasDataToSend(2) {
 		consider(c.pacedUntil)
 	}
 	return at, !at.IsZero()
