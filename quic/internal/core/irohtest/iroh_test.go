@@ -1,0 +1,142 @@
+// Package irohtest drives the sans-IO core directly against a real iroh 1.0
+// hub over UDP, below the public quic API, so core interop bugs show up
+// without the driver in the way.
+package irohtest
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/interop"
+	"github.com/alkdev/irohspoke/quic/internal/core"
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
+	"github.com/alkdev/irohspoke/wire"
+)
+
+func TestMain(m *testing.M) { os.Exit(interop.InNetns(m)) }
+
+// pump runs the core over a UDP socket until cond holds or limit passes.
+func pump(t *testing.T, c *core.Conn, sock *net.UDPConn, cond func() bool, limit time.Duration) {
+	t.Helper()
+	buf := make([]byte, 2048)
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		now := time.Now()
+		if now.After(deadline) {
+			t.Fatalf("not reached within %v (conn err: %v)", limit, c.Err())
+		}
+		for {
+			n, to := c.PollTransmit(now, buf)
+			if n == 0 {
+				break
+			}
+			if _, err := sock.WriteToUDPAddrPort(buf[:n], to.UDP); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wake := now.Add(50 * time.Millisecond)
+		if at, ok := c.Timeout(); ok && at.Before(wake) {
+			wake = at
+		}
+		sock.SetReadDeadline(wake)
+		n, from, err := sock.ReadFromUDPAddrPort(buf)
+		now = time.Now()
+		if err == nil {
+			c.HandleDatagram(now, core.UDPAddr(from), 0, buf[:n])
+		} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			t.Fatal(err)
+		}
+		if at, ok := c.Timeout(); ok && !now.Before(at) {
+			c.HandleTimeout(now)
+		}
+		if c.IsClosed() {
+			if !cond() {
+				t.Fatalf("connection closed: %v", c.Err())
+			}
+			return
+		}
+	}
+}
+
+func dial(t *testing.T, hub *interop.Hub, peer []byte, alpn string) (*core.Conn, *net.UDPConn) {
+	addr, ok := hub.AddrV4()
+	if !ok {
+		t.Fatal("hub has no IPv4 address")
+	}
+	sock, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
+	sk, _ := identity.GenerateSecretKey(nil)
+	c, err := core.NewClient(&core.Config{TLS: &handshake.Config{
+		PrivateKey: sk.PrivateKey(), ALPN: []string{alpn}, PeerKey: ed25519.PublicKey(peer),
+	}}, time.Now(), core.UDPAddr(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, sock
+}
+
+func TestCoreEchoAgainstIroh(t *testing.T) {
+	hub := interop.StartHub(t, interop.HubOptions{})
+	id, _ := hex.DecodeString(hub.EndpointID)
+	c, sock := dial(t, hub, id, "alkpubsub/1")
+	pump(t, c, sock, c.HandshakeComplete, 10*time.Second)
+	s, err := c.OpenStream(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := wire.AppendFrame(nil, wire.Envelope{Type: "greet", ID: "1", Payload: []byte(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write(s, frame); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	pump(t, c, sock, func() bool {
+		n, _ := c.Read(s, buf)
+		got = append(got, buf[:n]...)
+		return len(got) >= 4 && len(got) >= 4+int(got[0])<<24|int(got[1])<<16|int(got[2])<<8|int(got[3])
+	}, 10*time.Second)
+	env, err := wire.ParseEnvelope(got[4:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Type != "greet.echo" || env.ID != "1" || string(env.Payload) != `{"n":1}` {
+		t.Fatalf("echo %+v", env)
+	}
+	c.Close(time.Now(), 0, "done")
+	pump(t, c, sock, c.IsClosed, 5*time.Second)
+}
+
+func TestCoreWrongIDAgainstIroh(t *testing.T) {
+	hub := interop.StartHub(t, interop.HubOptions{})
+	other, _ := identity.GenerateSecretKey(nil)
+	pub := other.Public()
+	c, sock := dial(t, hub, pub[:], "alkpubsub/1")
+	pump(t, c, sock, func() bool { return c.Err() != nil }, 10*time.Second)
+	var ce *core.CloseError
+	if !errors.As(c.Err(), &ce) || ce.Code != 0x100+48 || c.HandshakeComplete() {
+		t.Fatalf("err %v", c.Err())
+	}
+}
+
+func TestCoreWrongALPNAgainstIroh(t *testing.T) {
+	hub := interop.StartHub(t, interop.HubOptions{})
+	id, _ := hex.DecodeString(hub.EndpointID)
+	c, sock := dial(t, hub, id, "nope/1")
+	pump(t, c, sock, func() bool { return c.Err() != nil }, 10*time.Second)
+	var ce *core.CloseError
+	if !errors.As(c.Err(), &ce) || !ce.Remote || ce.Code != 0x178 {
+		t.Fatalf("err %v", c.Err())
+	}
+}
