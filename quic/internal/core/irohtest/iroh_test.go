@@ -140,3 +140,80 @@ func TestCoreWrongALPNAgainstIroh(t *testing.T) {
 		t.Fatalf("err %v", c.Err())
 	}
 }
+
+// TestCoreBulkEchoAgainstIroh sends envelopes of mixed sizes up to 1 MiB and
+// checks every echo, which exercises flow control, loss-free bulk transfer
+// and the key update iroh starts after 10-999 packets.
+func TestCoreBulkEchoAgainstIroh(t *testing.T) {
+	hub := interop.StartHub(t, interop.HubOptions{})
+	id, _ := hex.DecodeString(hub.EndpointID)
+	c, sock := dial(t, hub, id, "alkpubsub/1")
+	pump(t, c, sock, c.HandshakeComplete, 10*time.Second)
+	s, err := c.OpenStream(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const count = 200
+	var out []byte
+	sizes := make([]int, count)
+	for i := range sizes {
+		sizes[i] = (i * 7919) % 4096
+		if i%50 == 0 {
+			sizes[i] = 1 << 20
+		}
+		payload := make([]byte, 0, sizes[i]+2)
+		payload = append(payload, '"')
+		for j := 0; j < sizes[i]; j++ {
+			payload = append(payload, 'a'+byte((i+j)%26))
+		}
+		payload = append(payload, '"')
+		out, err = wire.AppendFrame(out, wire.Envelope{Type: "bulk", ID: string(rune('A' + i%26)), Payload: payload})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var in []byte
+	buf := make([]byte, 64<<10)
+	echoed := 0
+	written := 0
+	pump(t, c, sock, func() bool {
+		for written < len(out) {
+			n, err := c.Write(s, out[written:])
+			written += n
+			if err != nil {
+				break
+			}
+		}
+		for {
+			n, err := c.Read(s, buf)
+			in = append(in, buf[:n]...)
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		for len(in) >= 4 {
+			l := int(in[0])<<24 | int(in[1])<<16 | int(in[2])<<8 | int(in[3])
+			if len(in) < 4+l {
+				break
+			}
+			env, err := wire.ParseEnvelope(in[4 : 4+l])
+			if err != nil || env.Type != "bulk.echo" || len(env.Payload) != sizes[echoed]+2 {
+				t.Fatalf("echo %d: %v type %q len %d", echoed, err, env.Type, len(env.Payload))
+			}
+			in = in[4+l:]
+			echoed++
+		}
+		for {
+			if _, ok := c.PollEvent(); !ok {
+				break
+			}
+		}
+		return echoed == count
+	}, 60*time.Second)
+	st := c.Stats()
+	t.Logf("echoed %d envelopes (%d bytes each way); packets sent %d received %d lost %d; key updates %d; srtt %v",
+		count, len(out), st.PacketsSent, st.PacketsReceived, st.PacketsLost, st.KeyUpdates, st.SmoothedRTT)
+	if st.KeyUpdates == 0 {
+		t.Fatal("no key update happened (iroh starts one after 10-999 packets)")
+	}
+}
