@@ -118,3 +118,12 @@ func (c *Conn) Ping() { c.sendPing = true }
 
 // ForceKeyUpdate starts a 1-RTT key update as soon as it is allowed.
 func (c *Conn) ForceKeyUpdate() { c.cfg.KeyUpdateInterval = 1 }
+
+// TakeAckProgress reports whether the peer acknowledged stream data since the
+// last call, so a driver can wake callers waiting for delivery (see
+// StreamInfo's Acked).
+func (c *Conn) TakeAckProgress() bool {
+	p := c.ackProgress
+	c.ackProgress = false
+	return p
+}

@@ -172,6 +172,7 @@ type Conn struct {
 	freeRecords     []*sentRecord
 	pacedUntil      time.Time
 	lastPoll        time.Time
+	ackProgress     bool // stream data was acknowledged since TakeAckProgress
 	closeRepeat     bool // a packet arrived while closing: send CONNECTION_CLOSE again
 	wireRanges      []wire.AckRange
 	recRanges       []recovery.AckRange

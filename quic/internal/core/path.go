@@ -91,6 +91,9 @@ func (c *Conn) onRecordAcked(r *sentRecord, pn uint64) {
 	for _, f := range r.streams {
 		c.streams.OnAcked(f)
 	}
+	if len(r.streams) > 0 {
+		c.ackProgress = true
+	}
 	if r.ackLargest >= 0 {
 		c.paths[0].rec.Acks(spaceOf[r.level]).OnAckAcked(uint64(r.ackLargest))
 	}

@@ -127,9 +127,13 @@ type StreamInfo struct {
 	HasSend, HasRecv bool
 	Send             SendState
 	Recv             RecvState
-	Buffered         int    // bytes in the send buffer
-	Readable         uint64 // contiguous bytes Read would return now
-	RecvBlocks       int    // receive-buffer blocks allocated
+	Buffered         int // bytes in the send buffer
+	// Acked is how many bytes from the start of the stream the peer has
+	// acknowledged without a gap, so a caller can tell which writes
+	// reached the peer's QUIC stack before the connection died.
+	Acked      uint64
+	Readable   uint64 // contiguous bytes Read would return now
+	RecvBlocks int    // receive-buffer blocks allocated
 }
 
 // Info reports a stream's state; false if the stream is unknown.
@@ -140,7 +144,7 @@ func (m *Manager) Info(id StreamID) (StreamInfo, bool) {
 	}
 	var in StreamInfo
 	if s.send != nil {
-		in.HasSend, in.Send, in.Buffered = true, s.send.state, s.send.q.len()
+		in.HasSend, in.Send, in.Buffered, in.Acked = true, s.send.state, s.send.q.len(), s.send.q.base
 	}
 	if s.recv != nil {
 		in.HasRecv, in.Recv = true, s.recv.state
