@@ -153,7 +153,8 @@ func (cc *clientConn) writeLoop() error {
 // nextKeepalive is the wait until the pong deadline or the next ping.
 func (cc *clientConn) nextKeepalive(now time.Time) time.Duration {
 	if dl, ok := cc.c.pings.deadline(); ok {
-		return max(dl.Sub(now), time.Millisecond)
+		// Re-check at least once per interval: a pong may settle it sooner.
+		return max(min(dl.Sub(now), cc.c.cfg.PingInterval), time.Millisecond)
 	}
 	due := time.Unix(0, cc.lastRecv.Load()).Add(cc.c.cfg.PingInterval)
 	return max(due.Sub(now), time.Millisecond)

@@ -58,6 +58,11 @@ func (s *Server) handleConn(ws *websocket.Conn, v relayproto.Version, remote str
 		return
 	}
 	_ = ws.SetReadDeadline(time.Time{})
+	s.serveAuthed(ws, id, v, remote)
+}
+
+// serveAuthed runs a logged-in connection until it ends.
+func (s *Server) serveAuthed(ws *websocket.Conn, id endpointID, v relayproto.Version, remote string) {
 	c := &serverConn{
 		s: s, ws: ws, id: id, version: v, remote: remote,
 		log:      logAttrs{"remote", remote, "endpoint", identity.EndpointID(id).Short(), "version", v.String()},
@@ -77,7 +82,8 @@ func (s *Server) handleConn(ws *websocket.Conn, v relayproto.Version, remote str
 }
 
 // login authenticates the client (keying material or challenge) and checks
-// the token, answering ServerConfirmsAuth or ServerDeniesAuth.
+// the token, answering ServerDeniesAuth on failure. ServerConfirmsAuth is
+// sent by run, once the client is routable.
 func (s *Server) login(ws *websocket.Conn, remote string, km *relayproto.KeyMaterialAuth,
 	tlsState *tls.ConnectionState, token string) (endpointID, error) {
 	var id endpointID
@@ -125,7 +131,7 @@ func (s *Server) login(ws *websocket.Conn, remote string, km *relayproto.KeyMate
 		_ = writeFrame(ws, &relayproto.ServerDeniesAuth{Reason: relayproto.DenyReasonNotAuthorized})
 		return id, errHandshake
 	}
-	return id, writeFrame(ws, &relayproto.ServerConfirmsAuth{})
+	return id, nil
 }
 
 func writeFrame(ws *websocket.Conn, f relayproto.Frame) error {
@@ -143,9 +149,15 @@ func (s *Server) run(c *serverConn) {
 	if old := s.reg.register(c); old != nil {
 		old.sendStatus(relayproto.StatusSameEndpointIDConnected)
 	}
+	// Confirm only once registered, so that a client that knows it is
+	// connected is also reachable.
+	_ = c.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	err := writeFrame(c.ws, &relayproto.ServerConfirmsAuth{})
 	var wg sync.WaitGroup
-	wg.Go(c.writeLoop)
-	err := c.readLoop()
+	if err == nil {
+		wg.Go(c.writeLoop)
+		err = c.readLoop()
+	}
 	if err != nil && !isQuietClose(err) {
 		s.log.Info("relay: client disconnected", append(c.log, "err", err)...)
 	}
@@ -372,7 +384,7 @@ func (c *serverConn) keepalive(timer *time.Timer) bool {
 			_ = c.fail(websocket.ClosePolicyViolation, "relay: ping timeout, closing client", errPingTimeout)
 			return false
 		}
-		timer.Reset(dl.Sub(now))
+		timer.Reset(min(dl.Sub(now), c.s.cfg.PingInterval))
 		return true
 	}
 	silent := now.Sub(time.Unix(0, c.lastRecv.Load()))
@@ -385,7 +397,7 @@ func (c *serverConn) keepalive(timer *time.Timer) bool {
 		return false
 	}
 	dl, _ := c.pings.deadline()
-	timer.Reset(dl.Sub(now))
+	timer.Reset(min(dl.Sub(now), c.s.cfg.PingInterval))
 	return true
 }
 
