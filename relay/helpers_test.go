@@ -239,3 +239,7 @@ func (rc *rawClient) waitClosed(t testing.TB) {
 		}
 	}
 }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
