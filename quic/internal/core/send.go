@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/protection"
@@ -83,6 +84,11 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 			largestAcked = int64(la)
 		}
 		pnLen := wire.PacketNumberLen(pn, largestAcked)
+		// Header protection samples 16 bytes from 4 after the packet
+		// number; pad now, while this payload is still the last in scratch.
+		if short := 4 - pnLen - (len(scratch) - start); short > 0 {
+			scratch = appendPadding(scratch, short)
+		}
 		plan[nplan] = planned{level: level, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
 		nplan++
 		remaining -= c.headerLen(level) + pnLen + len(scratch) - start + protection.TagLen
@@ -107,10 +113,6 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 	out := buf[:0]
 	for i := 0; i < nplan; i++ {
 		pl := &plan[i]
-		// Header protection samples 16 bytes from 4 after the packet number.
-		if short := 4 - pl.pnLen - len(pl.payload); short > 0 {
-			pl.payload = appendPadding(pl.payload, short)
-		}
 		start := len(out)
 		out = c.sealPacket(out, pl)
 		size := len(out) - start
@@ -169,8 +171,30 @@ func appendPadding(b []byte, n int) []byte {
 	return b
 }
 
+// verifyPayload, when set by tests (EnablePayloadChecks), checks every
+// payload before sealing.
+var verifyPayload func(level int, payload []byte)
+
+// EnablePayloadChecks makes every packet's frames be re-parsed before
+// sealing, panicking on a malformed payload. Tests only: it costs a parse.
+func EnablePayloadChecks() {
+	verifyPayload = func(level int, p []byte) {
+		for len(p) > 0 {
+			var f wire.Frame
+			n, err := f.Parse(p)
+			if err != nil {
+				panic(fmt.Sprintf("core: sealing a malformed level-%d payload: %v", level, err))
+			}
+			p = p[n:]
+		}
+	}
+}
+
 // sealPacket writes header and protected payload of pl to out.
 func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
+	if verifyPayload != nil {
+		verifyPayload(pl.level, pl.payload)
+	}
 	start := len(out)
 	var err error
 	if pl.level == 2 {

@@ -68,6 +68,8 @@ func testKeys(seed byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(s)
 }
 
+func init() { EnablePayloadChecks() }
+
 func newLink(t testing.TB, seed uint64) *link {
 	ck, sk := testKeys(1), testKeys(2)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))

@@ -19,7 +19,10 @@ import (
 	"github.com/alkdev/irohspoke/wire"
 )
 
-func TestMain(m *testing.M) { os.Exit(interop.InNetns(m)) }
+func TestMain(m *testing.M) {
+	core.EnablePayloadChecks()
+	os.Exit(interop.InNetns(m))
+}
 
 // pump runs the core over a UDP socket until cond holds or limit passes.
 func pump(t *testing.T, c *core.Conn, sock *net.UDPConn, cond func() bool, limit time.Duration) {
