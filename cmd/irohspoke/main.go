@@ -35,6 +35,7 @@ var commands = []*command{
 	keygenCommand,
 	idCommand,
 	ticketCommand,
+	relayCommand,
 	versionCommand,
 }
 

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/alkdev/irohspoke/relay"
+)
+
+// relayShutdownTimeout bounds the graceful shutdown after SIGTERM.
+const relayShutdownTimeout = 5 * time.Second
+
+var relayCommand = &command{
+	name:    "relay",
+	summary: "run an iroh-compatible relay server",
+	args:    "--listen ADDR [--tls-cert F --tls-key F] [--token T]... [--rate BYTES/s [--burst BYTES]]",
+	help: `
+Runs an iroh 1.0 compatible relay on ADDR (HOST:PORT; port 0 picks one):
+WebSocket relaying on /relay, the latency probe /ping and the captive-portal
+check /generate_204. Without --tls-cert/--tls-key it speaks plain HTTP (use
+http:// relay URLs); with them, HTTPS.
+
+Once serving it prints one JSON line on stdout: {"relayUrl": "..."}. Logs go
+to stderr. SIGTERM or SIGINT shuts it down gracefully (exit 0).
+
+--token may be repeated; when given, only clients presenting one of the
+tokens (Authorization: Bearer, or ?token=) are admitted. --rate limits the
+bytes read from each client per second; --burst is the bucket size
+(default rate/10).`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		listen := fs.String("listen", "", "listen on `ADDR` (HOST:PORT)")
+		certFile := fs.String("tls-cert", "", "TLS certificate chain `FILE` (PEM)")
+		keyFile := fs.String("tls-key", "", "TLS private key `FILE` (PEM)")
+		var tokens stringList
+		fs.Var(&tokens, "token", "accept bearer token `T` (repeatable)")
+		rate := fs.Int64("rate", 0, "per-client receive limit in `BYTES`/s (0: off)")
+		burst := fs.Int64("burst", 0, "rate-limit burst in `BYTES` (default rate/10)")
+		return func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			for _, tok := range tokens {
+				if tok == "" {
+					return usageErrorf("--token must not be empty")
+				}
+			}
+			if *listen == "" {
+				return usageErrorf("--listen is required")
+			}
+			if _, _, err := net.SplitHostPort(*listen); err != nil {
+				return usageErrorf("--listen %q: want HOST:PORT", *listen)
+			}
+			if (*certFile == "") != (*keyFile == "") {
+				return usageErrorf("--tls-cert and --tls-key must be given together")
+			}
+			if *rate < 0 || *burst < 0 {
+				return usageErrorf("--rate and --burst must not be negative")
+			}
+			if *burst > 0 && *rate == 0 {
+				return usageErrorf("--burst needs --rate")
+			}
+			cfg := relay.ServerConfig{
+				Logger:    slog.New(slog.NewTextHandler(stderr, nil)),
+				Tokens:    tokens,
+				RateLimit: *rate,
+				RateBurst: *burst,
+			}
+			scheme := "http"
+			if *certFile != "" {
+				cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+				if err != nil {
+					return fmt.Errorf("loading TLS key pair: %w", err)
+				}
+				cfg.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+				scheme = "https"
+			}
+			l, err := net.Listen("tcp", *listen)
+			if err != nil {
+				return err
+			}
+			srv := relay.NewServer(cfg)
+			_ = srv.PublishExpvar("relayserver")
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(l) }()
+			ready, _ := json.Marshal(map[string]string{"relayUrl": scheme + "://" + l.Addr().String() + "/"})
+			if _, err := fmt.Fprintf(stdout, "%s\n", ready); err != nil {
+				srv.Close()
+				return err
+			}
+			select {
+			case err := <-served:
+				srv.Close()
+				return err
+			case <-ctx.Done():
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), relayShutdownTimeout)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				cfg.Logger.Warn("relay: shutdown incomplete", "err", err)
+			}
+			return nil
+		}
+	},
+}
