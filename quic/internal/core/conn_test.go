@@ -261,3 +261,36 @@ func TestVersionNegotiation(t *testing.T) {
 		t.Fatalf("client err %v", l.client.Err())
 	}
 }
+
+// TestPingProbeCoalescedWith1RTT builds the datagram that once went wrong
+// against iroh: a PING-only Handshake PTO probe followed by a 1-RTT packet
+// with stream data. The probe needs header-protection padding, which must
+// not spill into the next packet.
+func TestPingProbeCoalescedWith1RTT(t *testing.T) {
+	l := newLink(t, 11)
+	l.runUntil(l.client.HandshakeComplete, 5*time.Second)
+	c := l.client
+	l.flush() // the client's Finished goes out
+	l.queue = nil
+	if c.confirmed || c.keys[1].discarded {
+		t.Fatal("client already confirmed; cannot probe the Handshake space")
+	}
+	// Pretend the Finished was acknowledged as data, so the PTO probe has
+	// no CRYPTO frame to resend and falls back to a PING.
+	cs := &c.crypto[1].send
+	cs.onAcked(0, uint64(len(cs.data)))
+	id, err := c.OpenStream(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(id, bytes.Repeat([]byte("x"), 500))
+	at, _ := c.Timeout()
+	c.HandleTimeout(at.Add(time.Second))
+	if c.paths[0].rec.ProbesPending(spaceOf[1]) == 0 {
+		t.Fatal("no Handshake probe pending")
+	}
+	n, _ := c.PollTransmit(at.Add(time.Second), l.buf) // panics on a malformed payload
+	if n == 0 {
+		t.Fatal("nothing sent")
+	}
+}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -24,6 +25,7 @@ type planned struct {
 	payload      []byte
 	rec          *sentRecord
 	ackEliciting bool
+	planned      []byte // copy of payload when planned, for EnablePayloadChecks
 }
 
 // PollTransmit assembles the next datagram into buf and returns its length
@@ -90,6 +92,9 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 			scratch = appendPadding(scratch, short)
 		}
 		plan[nplan] = planned{level: level, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
+		if verifyPayload != nil {
+			plan[nplan].planned = append([]byte(nil), scratch[start:]...)
+		}
 		nplan++
 		remaining -= c.headerLen(level) + pnLen + len(scratch) - start + protection.TagLen
 		if level == 0 {
@@ -193,6 +198,9 @@ func EnablePayloadChecks() {
 // sealPacket writes header and protected payload of pl to out.
 func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 	if verifyPayload != nil {
+		if !bytes.HasPrefix(pl.payload, pl.planned) {
+			panic(fmt.Sprintf("core: level-%d payload changed between planning and sealing", pl.level))
+		}
 		verifyPayload(pl.level, pl.payload)
 	}
 	start := len(out)
