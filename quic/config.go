@@ -1,0 +1,108 @@
+package quic
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/quic/internal/core"
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
+	"github.com/alkdev/irohspoke/quic/internal/streams"
+)
+
+// Defaults for zero Config fields; they follow iroh.
+const (
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultIdleTimeout      = core.DefaultIdleTimeout
+	DefaultKeepAlive        = core.DefaultKeepAlive
+	DefaultMaxStreams       = streams.DefaultMaxStreams
+)
+
+// Config configures an Endpoint. The zero value is usable: an ephemeral
+// identity, a client-only endpoint with iroh's timeouts and limits.
+type Config struct {
+	// SecretKey is our identity; zero generates an ephemeral key.
+	SecretKey identity.SecretKey
+	// ALPNs are the protocols Accept accepts, in preference order. Empty
+	// makes a client-only endpoint that ignores incoming connections.
+	ALPNs []string
+	// HandshakeTimeout bounds Dial; zero means 10 s.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a silent connection; zero means 30 s, negative
+	// disables it (the peer's own limit still applies).
+	IdleTimeout time.Duration
+	// KeepAlive sends a PING after this much send silence; zero means 5 s,
+	// negative disables keep-alives.
+	KeepAlive time.Duration
+	// MaxIncomingStreams and MaxIncomingUniStreams limit how many streams
+	// the peer may have open at once; zero means 100.
+	MaxIncomingStreams, MaxIncomingUniStreams int64
+	// DisableDatagrams stops us from accepting DATAGRAM frames.
+	DisableDatagrams bool
+	// KeyUpdateInterval is how many packets we send per 1-RTT key phase
+	// before updating keys; zero uses the core's default (2^22).
+	KeyUpdateInterval uint64
+	// X509 presents self-signed Ed25519 certificates instead of raw public
+	// keys. iroh never does this; it exists to test against quic-go and
+	// crypto/tls.
+	X509 bool
+	// KeyLogWriter receives TLS secrets in NSS key log format. Nil uses
+	// the file named by SSLKEYLOGFILE (appended to) when that is set.
+	KeyLogWriter io.Writer
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// QlogDir, when set, gets one JSON-SEQ qlog file per connection.
+	QlogDir string
+}
+
+func (c *Config) handshakeTimeout() time.Duration {
+	if c.HandshakeTimeout <= 0 {
+		return DefaultHandshakeTimeout
+	}
+	return c.HandshakeTimeout
+}
+
+func (c *Config) mode() handshake.Mode {
+	if c.X509 {
+		return handshake.ModeX509
+	}
+	return handshake.ModeRawPublicKey
+}
+
+// coreConfig builds the per-connection core configuration around tls.
+func (e *Endpoint) coreConfig(tls *handshake.Config) *core.Config {
+	c := &e.cfg
+	tls.PrivateKey = e.key.PrivateKey()
+	tls.Mode = c.mode()
+	tls.KeyLogWriter = e.keyLog
+	return &core.Config{
+		TLS:         tls,
+		IdleTimeout: c.IdleTimeout,
+		KeepAlive:   c.KeepAlive,
+		Streams: streams.Config{
+			MaxStreamsBidi: uint64(max(c.MaxIncomingStreams, 0)),
+			MaxStreamsUni:  uint64(max(c.MaxIncomingUniStreams, 0)),
+		},
+		DisableDatagrams:  c.DisableDatagrams,
+		KeyUpdateInterval: c.KeyUpdateInterval,
+		ResetKey:          &e.resetKey,
+	}
+}
+
+// openKeyLog opens SSLKEYLOGFILE when no writer was configured.
+func openKeyLog(cfg *Config) (io.Writer, io.Closer, error) {
+	if cfg.KeyLogWriter != nil {
+		return cfg.KeyLogWriter, nil, nil
+	}
+	name := os.Getenv("SSLKEYLOGFILE")
+	if name == "" {
+		return nil, nil, nil
+	}
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f, nil
+}

@@ -1,0 +1,239 @@
+package quic
+
+import (
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/core"
+	"github.com/alkdev/irohspoke/quic/internal/streams"
+)
+
+// run is the connection's driver goroutine: it feeds the core incoming
+// datagrams and timeouts, dispatches its events, and sends what it wants
+// to send. It alone calls HandleDatagram, HandleTimeout and PollTransmit.
+func (c *Conn) run() {
+	defer c.finish()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		res := c.step()
+		c.flush(res.queued)
+		if res.exit {
+			return
+		}
+		if res.queued == len(c.batch) {
+			continue // the batch was full: there is more to send
+		}
+		if !res.deadline.IsZero() {
+			d := time.Until(res.deadline)
+			if d <= 0 && res.queued == 0 {
+				// The core asked for a timeout it has just handled without
+				// producing anything; wait a little rather than spin.
+				d = time.Millisecond
+			}
+			timer.Reset(d)
+		} else {
+			timer.Stop()
+		}
+		select {
+		case <-c.wakeCh:
+		case <-timer.C:
+		case <-c.ep.closing:
+			// The endpoint closed the core already; send the
+			// CONNECTION_CLOSE and stop.
+			res := c.step()
+			c.flush(res.queued)
+			return
+		}
+	}
+}
+
+type stepResult struct {
+	queued   int       // datagrams placed in c.batch
+	deadline time.Time // next core timeout
+	exit     bool
+}
+
+// step runs one round of the core under the lock.
+func (c *Conn) step() stepResult {
+	in := c.takeInput()
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range in {
+		d := &in[i]
+		data := (*d.buf)[:d.n]
+		if c.qlog != nil {
+			c.qlog.datagram(now, "transport:packet_received", data)
+		}
+		c.core.HandleDatagram(now, d.from, 0, data)
+		c.ep.putBuf(d.buf)
+		d.buf = nil
+	}
+	c.returnInput(in)
+	if at, ok := c.core.Timeout(); ok && !now.Before(at) {
+		c.core.HandleTimeout(now)
+	}
+	c.dispatchLocked(now)
+	var res stepResult
+	for res.queued < len(c.batch) {
+		o := &c.batch[res.queued]
+		n, to := c.core.PollTransmit(now, o.buf[:cap(o.buf)])
+		if n == 0 {
+			break
+		}
+		o.n, o.to = n, to
+		res.queued++
+	}
+	c.dispatchLocked(now) // sending can close the connection (e.g. key exhaustion)
+	closing := c.err != nil
+	res.exit = c.core.IsClosed() || (c.abandoned && closing)
+	res.deadline, _ = c.core.Timeout()
+	return res
+}
+
+// flush writes the queued datagrams outside the lock.
+func (c *Conn) flush(n int) {
+	now := time.Time{}
+	for i := 0; i < n; i++ {
+		o := &c.batch[i]
+		if c.qlog != nil {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			c.qlog.datagram(now, "transport:packet_sent", o.buf[:o.n])
+		}
+		if err := c.ep.tr.WriteTo(o.buf[:o.n], o.to); err != nil {
+			c.log.Debug("send failed", "to", o.to, "err", err)
+		}
+	}
+}
+
+// takeInput swaps out the queue of received datagrams.
+func (c *Conn) takeInput() []inDatagram {
+	c.inMu.Lock()
+	in := c.inQ
+	c.inQ = c.inSpare[:0]
+	c.inSpare = nil
+	c.inMu.Unlock()
+	return in
+}
+
+func (c *Conn) returnInput(in []inDatagram) {
+	c.inMu.Lock()
+	if c.inSpare == nil {
+		c.inSpare = in[:0]
+	}
+	c.inMu.Unlock()
+}
+
+// dispatchLocked applies the core's events: routing changes, and wake-ups
+// of the goroutines waiting in Stream and Conn calls.
+func (c *Conn) dispatchLocked(now time.Time) {
+	for {
+		ev, ok := c.core.PollEvent()
+		if !ok {
+			return
+		}
+		switch ev.Kind {
+		case core.EventHandshakeComplete:
+			c.onHandshakeLocked(now)
+		case core.EventStream:
+			c.streamEventLocked(ev.Stream)
+		case core.EventDatagram:
+			signal(c.dgramSig)
+		case core.EventNewCID:
+			c.ep.addRoute(c, ev.CID[:])
+			c.routeKeys = append(c.routeKeys, string(ev.CID[:]))
+		case core.EventRetiredCID:
+			c.ep.removeRoute(c, ev.CID[:])
+		case core.EventClosed:
+			c.onClosedLocked(ev.Err)
+		}
+	}
+}
+
+func (c *Conn) onHandshakeLocked(now time.Time) {
+	st := c.core.TLSState()
+	c.remoteID, c.alpn, c.handshaken = st.PeerID(), st.ALPN, true
+	if c.handshakeTimer != nil {
+		c.handshakeTimer.Stop()
+	}
+	close(c.handshakeCh)
+	c.log.Debug("handshake complete", "peer", c.remoteID.Short(), "alpn", c.alpn, "side", c.core.Side())
+	if c.core.Side() == core.Server && !c.ep.enqueueAccepted(c) {
+		c.core.Close(now, 0, "accept queue full")
+	}
+}
+
+func (c *Conn) onClosedLocked(err error) {
+	if c.err != nil {
+		return
+	}
+	if err == nil {
+		err = ErrClosed
+	}
+	c.err = connError(err)
+	c.cancel(c.err)
+	close(c.closedCh)
+	if c.qlog != nil {
+		c.qlog.closed(time.Now(), c.err)
+	}
+	c.log.Debug("connection closed", "err", c.err)
+}
+
+func (c *Conn) streamEventLocked(ev streams.Event) {
+	if ev.Kind == streams.EventStreamsAvailable {
+		signal(c.openSig[ev.Dir])
+		return
+	}
+	s := c.streams[ev.ID]
+	if ev.Kind == streams.EventOpened {
+		if s == nil {
+			c.streamLocked(ev.ID)
+		}
+		signal(c.acceptSig[ev.ID.Dir()])
+		return
+	}
+	if s == nil {
+		return // the application is done with this stream
+	}
+	switch ev.Kind {
+	case streams.EventReadable, streams.EventReset:
+		signal(s.readSig)
+	case streams.EventWritable:
+		signal(s.writeSig)
+	case streams.EventStopped:
+		if s.writeErr == nil {
+			s.writeErr = &StreamError{StreamID: int64(s.id), Code: ev.Code, Remote: true}
+		}
+		s.sendDone = true
+		signal(s.writeSig)
+		c.forgetLocked(s)
+	case streams.EventFinished:
+		s.sendDone = true
+		signal(s.writeSig)
+		c.forgetLocked(s)
+	}
+}
+
+// finish runs when the driver stops: the connection leaves the endpoint.
+func (c *Conn) finish() {
+	c.mu.Lock()
+	if c.err == nil {
+		c.onClosedLocked(ErrClosed)
+	}
+	keys := c.routeKeys
+	c.routeKeys = nil
+	c.mu.Unlock()
+	if c.handshakeTimer != nil {
+		c.handshakeTimer.Stop()
+	}
+	c.ep.unregister(c, keys)
+	for _, d := range c.takeInput() {
+		c.ep.putBuf(d.buf)
+	}
+	if c.qlog != nil {
+		c.qlog.close()
+	}
+	close(c.doneCh)
+}

@@ -1,0 +1,106 @@
+package quic
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/identity"
+)
+
+const testALPN = "irohspoke/test"
+
+func testKey(t testing.TB, seed byte) identity.SecretKey {
+	t.Helper()
+	s := make([]byte, 32)
+	for i := range s {
+		s[i] = seed
+	}
+	k, err := identity.SecretKeyFromBytes(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newTestEndpoint(t testing.TB, cfg *Config) *Endpoint {
+	t.Helper()
+	tr, err := ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEndpoint(tr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func addrOf(t testing.TB, a net.Addr) Addr {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return UDPAddr(ap)
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pair dials a server endpoint from a client endpoint and returns both
+// ends of the connection.
+func pair(t testing.TB, ccfg, scfg *Config) (client, server *Conn, cep, sep *Endpoint) {
+	t.Helper()
+	if scfg == nil {
+		scfg = &Config{}
+	}
+	if len(scfg.ALPNs) == 0 {
+		scfg.ALPNs = []string{testALPN}
+	}
+	sep = newTestEndpoint(t, scfg)
+	cep = newTestEndpoint(t, ccfg)
+	ctx := testCtx(t)
+	type res struct {
+		c   *Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := sep.Accept(ctx)
+		ch <- res{c, err}
+	}()
+	client, err := cep.Dial(ctx, addrOf(t, sep.LocalAddr()), sep.ID(), testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return client, r.c, cep, sep
+}
+
+// checkGoroutines fails if goroutines started after base linger.
+func checkGoroutines(t *testing.T, base int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= base {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, want ≤ %d:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
