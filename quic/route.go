@@ -15,11 +15,11 @@ import (
 type packetClass uint8
 
 const (
-	classDrop      packetClass = iota // not QUIC, or nothing useful to do
-	classShort                        // 1-RTT: route by our 8-byte CID
-	classInitial                      // Initial: route, or start a server connection
-	classLong                         // Handshake, 0-RTT, Retry: route only
-	classVersionNeg                   // long header of a version we lack
+	classDrop       packetClass = iota // not QUIC, or nothing useful to do
+	classShort                         // 1-RTT: route by our 8-byte CID
+	classInitial                       // Initial: route, or start a server connection
+	classLong                          // Handshake, 0-RTT, Retry: route only
+	classVersionNeg                    // long header of a version we lack
 )
 
 const (

@@ -1,0 +1,42 @@
+// Package quic is irohspoke's QUIC v1 endpoint: Endpoint dials and accepts
+// connections authenticated by Ed25519 EndpointIds (TLS 1.3 with raw public
+// keys, as iroh does), Conn opens streams and sends datagrams, and Stream
+// is an io.ReadWriteCloser.
+//
+// # Driver design
+//
+// The protocol lives in a sans-IO core (quic/internal/core) that knows
+// neither sockets, clocks nor goroutines. This package drives it:
+//
+//   - One reader goroutine per Endpoint reads the Transport and routes each
+//     datagram by the destination connection ID of its first packet. The
+//     routing table holds every CID we issued (the first one plus each
+//     EventNewCID, minus EventRetiredCID) and, for server connections, the
+//     Initial DCID the client chose; a connection's entries go when it
+//     stops. Unknown short-header CIDs get a rate-limited stateless reset,
+//     always shorter than the trigger and at least 21 bytes (RFC 9000
+//     §10.3), so two endpoints cannot ping-pong resets. An Initial of at
+//     least 1200 bytes with a DCID of at least 8 bytes starts a server
+//     connection when Config.ALPNs is set, and is dropped otherwise. Long
+//     headers with an unknown version get Version Negotiation.
+//   - One driver goroutine per connection owns the core under the
+//     connection's mutex. It wakes on received datagrams (queued by the
+//     reader without taking that mutex), on application calls and on a
+//     single timer re-armed to core.Timeout after every round. A round
+//     feeds queued datagrams and expired timeouts to the core, dispatches
+//     its events, and collects up to 16 datagrams from PollTransmit, which
+//     it writes to the Transport after releasing the mutex.
+//   - Application calls (Read, Write, OpenStream, ...) lock the mutex, call
+//     the core, and wake the driver when they created work. A call that
+//     must wait selects on a capacity-one signal channel (per stream for
+//     readable/writable, per connection for accept, open and datagrams),
+//     the connection's closed channel, its context or deadline. Events are
+//     dispatched to those channels by the driver, so no wake-up is lost
+//     and nothing polls.
+//
+// Receive buffers come from a sync.Pool and go back once the core has
+// processed them; send buffers are a fixed per-connection slab. Closing an
+// Endpoint closes every connection with application code 0, sends the
+// CONNECTION_CLOSE packets, waits for every driver and the reader to stop,
+// then closes the Transport.
+package quic
