@@ -17,6 +17,9 @@ import (
 // below can start iroh safely. Elsewhere, and when fuzzing, the tests run
 // directly and the interop test skips.
 func TestMain(m *testing.M) {
+	if os.Getenv(envHeapServer) != "" {
+		os.Exit(runHeapServer())
+	}
 	flag.Parse()
 	fuzzing := flag.Lookup("test.fuzz") != nil && flag.Lookup("test.fuzz").Value.String() != ""
 	_, nodeErr := exec.LookPath("node")
