@@ -190,10 +190,15 @@ func rawUpgrade(t testing.TB, addr, offer string) (*websocket.Conn, error) {
 	return ws, err
 }
 
-// rawLogin connects and logs in with key.
+// rawLogin connects and logs in with key (offering v2 and v1).
 func rawLogin(t testing.TB, addr string, key identity.SecretKey) *rawClient {
 	t.Helper()
-	ws, err := rawUpgrade(t, addr, relayproto.SubprotocolOffer)
+	return rawLoginOffer(t, addr, key, relayproto.SubprotocolOffer)
+}
+
+func rawLoginOffer(t testing.TB, addr string, key identity.SecretKey, offer string) *rawClient {
+	t.Helper()
+	ws, err := rawUpgrade(t, addr, offer)
 	if err != nil {
 		t.Fatal(err)
 	}
