@@ -60,6 +60,7 @@ type Server struct {
 	mu       sync.Mutex
 	closing  bool
 	conns    map[*serverConn]struct{}
+	logins   map[*websocket.Conn]struct{} // upgraded, not yet logged in
 	servers  []*http.Server
 	connsWG  sync.WaitGroup
 	tokenSet [][]byte
@@ -90,7 +91,7 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.EstablishTimeout <= 0 {
 		cfg.EstablishTimeout = relayproto.ServerEstablishTimeout
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*serverConn]struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*serverConn]struct{}), logins: make(map[*websocket.Conn]struct{})}
 	for _, t := range cfg.Tokens {
 		s.tokenSet = append(s.tokenSet, []byte(t))
 	}
@@ -201,6 +202,14 @@ func (s *Server) serveRelay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.WebsocketAccepts.Add(1)
+	s.mu.Lock()
+	s.logins[ws] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.logins, ws)
+		s.mu.Unlock()
+	}()
 	var tlsState *tls.ConnectionState
 	if r.TLS != nil {
 		tlsState = r.TLS
@@ -304,9 +313,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		for _, c := range conns {
-			c.terminate(websocket.CloseGoingAway, "relay shutting down")
-		}
+		s.closeAll()
 		if err == nil {
 			err = ctx.Err()
 		}
@@ -316,15 +323,33 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops the relay at once, closing every connection.
 func (s *Server) Close() error {
-	servers, conns := s.beginClose()
+	servers, _ := s.beginClose()
 	for _, hs := range servers {
 		_ = hs.Close()
 	}
+	s.closeAll()
+	s.connsWG.Wait()
+	return nil
+}
+
+// closeAll closes every connection, logged in or still logging in.
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	conns := make([]*serverConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	logins := make([]*websocket.Conn, 0, len(s.logins))
+	for ws := range s.logins {
+		logins = append(logins, ws)
+	}
+	s.mu.Unlock()
 	for _, c := range conns {
 		c.terminate(websocket.CloseGoingAway, "relay shutting down")
 	}
-	s.connsWG.Wait()
-	return nil
+	for _, ws := range logins {
+		_ = ws.Close(websocket.CloseGoingAway, "relay shutting down")
+	}
 }
 
 func (s *Server) beginClose() ([]*http.Server, []*serverConn) {

@@ -246,3 +246,19 @@ func containsSeq(got []State, want ...State) bool {
 	}
 	return i == len(want)
 }
+
+func TestCloseDuringLogin(t *testing.T) {
+	srv := startServer(t, ServerConfig{}, "")
+	// Upgrade but never answer the challenge.
+	if _, err := rawUpgrade(t, srv.Addr, relayproto.SubprotocolOffer); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return srv.Metrics().WebsocketAccepts.Load() == 1 })
+	done := make(chan struct{})
+	go func() { srv.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close waited for a client stuck in the login")
+	}
+}
