@@ -116,8 +116,9 @@ func (c *Conn) RecvDatagram() ([]byte, bool) {
 // Ping makes the next packet ack-eliciting, to probe liveness.
 func (c *Conn) Ping() { c.sendPing = true }
 
-// ForceKeyUpdate starts a 1-RTT key update as soon as it is allowed.
-func (c *Conn) ForceKeyUpdate() { c.cfg.KeyUpdateInterval = 1 }
+// ForceKeyUpdate starts one 1-RTT key update as soon as it is allowed; the
+// configured interval applies again afterwards.
+func (c *Conn) ForceKeyUpdate() { c.app.forceUpdate = true }
 
 // TakeAckProgress reports whether the peer acknowledged stream data since the
 // last call, so a driver can wake callers waiting for delivery (see

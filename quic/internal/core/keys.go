@@ -38,6 +38,7 @@ type appKeys struct {
 	phaseAcked      bool   // a packet of ours from this phase was acknowledged
 	firstRecvPN     uint64 // lowest packet number received in this phase
 	recvInPhase     bool
+	forceUpdate     bool // ForceKeyUpdate asked for one update now
 }
 
 func (c *Conn) installSecret(ev handshake.Event, now time.Time) error {
@@ -123,6 +124,7 @@ func (c *Conn) rotateKeys(now time.Time) error {
 	a.sentInPhase = 0
 	a.phaseAcked = false
 	a.recvInPhase = false
+	a.forceUpdate = false
 	// Keep the old read keys for three PTOs (RFC 9001 §6.5).
 	a.prevUntil = now.Add(3 * c.paths[0].rec.ProbeTimeout())
 	c.stats.KeyUpdates++
@@ -133,7 +135,7 @@ func (c *Conn) rotateKeys(now time.Time) error {
 // this phase and the peer has acknowledged one of them (RFC 9001 §6.1).
 func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
 	a := &c.app
-	if !c.confirmed || !a.canWrite || !a.phaseAcked || a.sentInPhase < c.cfg.KeyUpdateInterval {
+	if !c.confirmed || !a.canWrite || !a.phaseAcked || (a.sentInPhase < c.cfg.KeyUpdateInterval && !a.forceUpdate) {
 		return
 	}
 	if err := c.rotateKeys(now); err != nil {
