@@ -100,13 +100,15 @@ func TestStreamTransfer(t *testing.T) {
 
 func TestLossyTransferWithKeyUpdates(t *testing.T) {
 	l := newLink(t, 3)
+	// The link: 5% loss each way, 50 ms delay, reordering (up to
+	// 10 ms extra per datagram), all in virtual time.
 	l.loss = 0.05
-	l.delay = 25 * time.Millisecond // 50 ms RTT
-	l.jitter = 5 * time.Millisecond
+	l.delay = 50 * time.Millisecond
+	l.jitter = 10 * time.Millisecond
 	l.runUntil(l.established, 20*time.Second)
 	l.client.cfg.KeyUpdateInterval = 200
 	l.server.cfg.KeyUpdateInterval = 300
-	transfer(t, l, 20<<20, 10*time.Minute)
+	transfer(t, l, 20<<20, 30*time.Minute)
 	if l.client.stats.KeyUpdates < 2 || l.server.stats.KeyUpdates < 2 {
 		t.Fatalf("key updates: client %d server %d", l.client.stats.KeyUpdates, l.server.stats.KeyUpdates)
 	}
