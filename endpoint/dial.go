@@ -1,0 +1,189 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/quic"
+)
+
+// Target is a peer to dial: its EndpointId plus whatever is known about
+// how to reach it.
+type Target struct {
+	ID       identity.EndpointID
+	Addrs    []netip.AddrPort // direct UDP addresses
+	RelayURL string           // the peer's home relay, "" if unknown
+}
+
+// TargetFromTicket returns the Target a ticket describes (its first relay).
+func TargetFromTicket(t identity.Ticket) Target {
+	tg := Target{ID: t.ID, Addrs: t.Addrs}
+	if len(t.Relays) > 0 {
+		tg.RelayURL = t.Relays[0]
+	}
+	return tg
+}
+
+// DialError is a Dial in which every path failed. Direct and Relay hold
+// each path's reason (nil when that path was not tried); it unwraps to
+// both.
+type DialError struct {
+	Peer   identity.EndpointID
+	Direct error
+	Relay  error
+}
+
+func (e *DialError) Error() string {
+	var parts []string
+	if e.Direct != nil {
+		parts = append(parts, "direct: "+e.Direct.Error())
+	}
+	if e.Relay != nil {
+		parts = append(parts, "relay: "+e.Relay.Error())
+	}
+	return fmt.Sprintf("endpoint: dial %s: %s", e.Peer.Short(), strings.Join(parts, "; "))
+}
+
+func (e *DialError) Unwrap() []error {
+	var errs []error
+	for _, err := range []error{e.Direct, e.Relay} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+type dialResult struct {
+	to   quic.Addr
+	conn *quic.Conn
+	err  error
+}
+
+// Dial connects to t, speaking alpn, and returns once a handshake
+// completed.
+//
+// Policy: without multipath a QUIC connection lives on the path its
+// handshake completed on, so Dial races whole connections rather than
+// paths. A direct dial starts at once for each direct address (up to four);
+// the relay dial starts after Options.RelayHeadStart, at once when there is
+// no direct address, or as soon as every direct dial has failed. The first
+// handshake to complete wins; the other dials are cancelled, and a loser
+// that completed anyway is closed. When all fail, the *DialError carries
+// the direct and the relay reasons.
+func (e *Endpoint) Dial(ctx context.Context, t Target, alpn string) (*quic.Conn, error) {
+	direct, relayAddr, err := e.paths(t)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan dialResult, len(direct)+1)
+	pending := 0
+	start := func(to quic.Addr) {
+		pending++
+		go func() {
+			c, err := e.q.Dial(ctx, to, t.ID, alpn)
+			results <- dialResult{to: to, conn: c, err: err}
+		}()
+	}
+	for _, a := range direct {
+		start(a)
+	}
+	relayWaiting := relayAddr.IsValid()
+	var headStart <-chan time.Time
+	if relayWaiting {
+		if hs := e.opts.relayHeadStart(); len(direct) == 0 || hs == 0 {
+			start(relayAddr)
+			relayWaiting = false
+		} else {
+			timer := time.NewTimer(hs)
+			defer timer.Stop()
+			headStart = timer.C
+		}
+	}
+	dErr := &DialError{Peer: t.ID}
+	for pending > 0 || relayWaiting {
+		select {
+		case <-headStart:
+			start(relayAddr)
+			relayWaiting = false
+		case r := <-results:
+			pending--
+			if r.err == nil {
+				cancel()
+				e.won(r.conn)
+				go closeLosers(results, pending)
+				return r.conn, nil
+			}
+			if r.to.IsRelay() {
+				dErr.Relay = r.err
+			} else {
+				dErr.Direct = errors.Join(dErr.Direct, fmt.Errorf("%s: %w", r.to, r.err))
+			}
+			if pending == 0 && relayWaiting {
+				if ctx.Err() != nil {
+					relayWaiting = false
+					break
+				}
+				start(relayAddr)
+				relayWaiting = false
+			}
+		}
+	}
+	e.metrics.DialsFailed.Add(1)
+	return nil, dErr
+}
+
+// paths turns a Target into the addresses to dial.
+func (e *Endpoint) paths(t Target) (direct []quic.Addr, relayAddr quic.Addr, err error) {
+	seen := make(map[netip.AddrPort]bool)
+	for _, ap := range t.Addrs {
+		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		if !ap.IsValid() || ap.Port() == 0 || seen[ap] || len(direct) == maxDirectDials {
+			continue
+		}
+		// An IPv4-only socket cannot reach IPv6 peers; do not waste a dial.
+		if ap.Addr().Is6() && e.LocalAddr().Addr().Unmap().Is4() {
+			continue
+		}
+		seen[ap] = true
+		direct = append(direct, quic.UDPAddr(ap))
+	}
+	if t.RelayURL != "" {
+		url, err := identity.NormalizeRelayURL(t.RelayURL)
+		if err != nil {
+			return nil, quic.Addr{}, fmt.Errorf("endpoint: relay URL: %w", err)
+		}
+		relayAddr = quic.Addr{Relay: quic.RelayAddr{URL: url, Peer: t.ID}}
+	}
+	if len(direct) == 0 && !relayAddr.IsValid() {
+		return nil, quic.Addr{}, ErrNoPath
+	}
+	return direct, relayAddr, nil
+}
+
+// won records the winning connection of a race.
+func (e *Endpoint) won(c *quic.Conn) {
+	if c.RemoteAddr().IsRelay() {
+		e.metrics.DialsRelayWon.Add(1)
+	} else {
+		e.metrics.DialsDirectWon.Add(1)
+	}
+	e.track(c)
+}
+
+// closeLosers collects the dials still running after a race was won and
+// closes any that completed anyway.
+func closeLosers(results <-chan dialResult, pending int) {
+	for ; pending > 0; pending-- {
+		if r := <-results; r.err == nil {
+			r.conn.Close(0, "lost the dial race")
+		}
+	}
+}

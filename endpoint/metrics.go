@@ -1,0 +1,86 @@
+package endpoint
+
+import (
+	"errors"
+	"expvar"
+	"sync"
+	"sync/atomic"
+)
+
+// publishMu makes PublishExpvar's check-then-publish atomic, so that
+// expvar.Publish never panics on a duplicate name.
+var publishMu sync.Mutex
+
+// ErrExpvarExists: PublishExpvar was given a name already in use.
+var ErrExpvarExists = errors.New("endpoint: expvar name already published")
+
+// Metrics count what an Endpoint did. Names follow iroh's "magicsock"
+// metrics group where one exists; the rest are ours.
+type Metrics struct {
+	SendIPv4       atomic.Int64 // send_ipv4: UDP datagrams sent to IPv4 peers
+	SendIPv6       atomic.Int64 // send_ipv6
+	SendRelay      atomic.Int64 // send_relay: datagrams queued to a relay
+	SendRelayError atomic.Int64 // send_relay_error: dropped (full queue, bad relay URL)
+	RecvDataIPv4   atomic.Int64 // recv_data_ipv4
+	RecvDataIPv6   atomic.Int64 // recv_data_ipv6
+	RecvDataRelay  atomic.Int64 // recv_data_relay
+	RecvDatagrams  atomic.Int64 // recv_datagrams: everything handed to QUIC
+	RecvDropped    atomic.Int64 // recv_dropped (ours): relay datagrams too large for QUIC
+
+	ConnsOpened atomic.Int64 // conns_opened: dialed or accepted connections
+	ConnsClosed atomic.Int64 // conns_closed
+	ConnsDirect atomic.Int64 // conns_direct: opened on a direct UDP path
+	ConnsRelay  atomic.Int64 // conns_relay (ours): opened on a relay path
+
+	DialsDirectWon atomic.Int64 // dials_direct_won (ours): races the direct path won
+	DialsRelayWon  atomic.Int64 // dials_relay_won (ours)
+	DialsFailed    atomic.Int64 // dials_failed (ours)
+
+	RelayEndpointGone atomic.Int64 // relay_endpoint_gone (ours): EndpointGone notices
+}
+
+func (m *Metrics) fields() map[string]*atomic.Int64 {
+	return map[string]*atomic.Int64{
+		"send_ipv4":           &m.SendIPv4,
+		"send_ipv6":           &m.SendIPv6,
+		"send_relay":          &m.SendRelay,
+		"send_relay_error":    &m.SendRelayError,
+		"recv_data_ipv4":      &m.RecvDataIPv4,
+		"recv_data_ipv6":      &m.RecvDataIPv6,
+		"recv_data_relay":     &m.RecvDataRelay,
+		"recv_datagrams":      &m.RecvDatagrams,
+		"recv_dropped":        &m.RecvDropped,
+		"conns_opened":        &m.ConnsOpened,
+		"conns_closed":        &m.ConnsClosed,
+		"conns_direct":        &m.ConnsDirect,
+		"conns_relay":         &m.ConnsRelay,
+		"dials_direct_won":    &m.DialsDirectWon,
+		"dials_relay_won":     &m.DialsRelayWon,
+		"dials_failed":        &m.DialsFailed,
+		"relay_endpoint_gone": &m.RelayEndpointGone,
+	}
+}
+
+// Expvar returns the metrics as an (unpublished) expvar map whose values
+// read the live counters.
+func (e *Endpoint) Expvar() *expvar.Map {
+	m := new(expvar.Map).Init()
+	for name, c := range e.metrics.fields() {
+		m.Set(name, expvar.Func(func() any { return c.Load() }))
+	}
+	return m
+}
+
+// PublishExpvar publishes the metrics under name (e.g. "magicsock").
+func (e *Endpoint) PublishExpvar(name string) error {
+	publishMu.Lock()
+	defer publishMu.Unlock()
+	if expvar.Get(name) != nil {
+		return ErrExpvarExists
+	}
+	expvar.Publish(name, e.Expvar())
+	return nil
+}
+
+// Metrics returns the endpoint's live counters.
+func (e *Endpoint) Metrics() *Metrics { return e.metrics }

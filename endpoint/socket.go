@@ -1,0 +1,164 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic"
+	"github.com/alkdev/irohspoke/relay"
+)
+
+// inboxLen bounds the relay datagrams waiting for the QUIC reader. The
+// relay clients have their own receive queues behind it.
+const inboxLen = 256
+
+// wakeDeadline is a read deadline in the past: setting it makes a blocked
+// UDP read return at once.
+var wakeDeadline = time.Unix(1, 0)
+
+// relayDatagram is a datagram received through a relay, already mapped to
+// its path address.
+type relayDatagram struct {
+	from    quic.Addr
+	payload []byte
+}
+
+// socket is the quic.Transport of an Endpoint: one UDP socket plus the
+// relay clients. UDP datagrams are read directly by the QUIC reader; relay
+// datagrams are queued by the relay pumps, which interrupt a blocked UDP
+// read by setting a past read deadline. That keeps the direct path free of
+// any goroutine hop or copy.
+type socket struct {
+	udp     *net.UDPConn
+	relays  *relaySet
+	metrics *Metrics
+
+	inbox chan relayDatagram
+	woken atomic.Bool // a wake deadline may be set on udp
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func newSocket(udp *net.UDPConn, m *Metrics) *socket {
+	return &socket{
+		udp:     udp,
+		metrics: m,
+		inbox:   make(chan relayDatagram, inboxLen),
+		closed:  make(chan struct{}),
+	}
+}
+
+// ReadFrom returns the next datagram from either the relays or UDP.
+func (s *socket) ReadFrom(p []byte) (int, quic.Addr, error) {
+	for {
+		// Clear the wake-up before looking at the inbox: a datagram queued
+		// after this point sets the deadline again, so none is missed.
+		if s.woken.Load() {
+			s.woken.Store(false)
+			if err := s.udp.SetReadDeadline(time.Time{}); err != nil {
+				return 0, quic.Addr{}, err
+			}
+		}
+		select {
+		case d := <-s.inbox:
+			if len(d.payload) > len(p) {
+				s.metrics.RecvDropped.Add(1)
+				continue
+			}
+			s.metrics.RecvDatagrams.Add(1)
+			return copy(p, d.payload), d.from, nil
+		case <-s.closed:
+			return 0, quic.Addr{}, net.ErrClosed
+		default:
+		}
+		n, ap, err := s.udp.ReadFromUDPAddrPort(p)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
+			return 0, quic.Addr{}, err
+		}
+		ip := ap.Addr().Unmap()
+		if ip.Is4() {
+			s.metrics.RecvDataIPv4.Add(1)
+		} else {
+			s.metrics.RecvDataIPv6.Add(1)
+		}
+		s.metrics.RecvDatagrams.Add(1)
+		return n, quic.UDPAddr(netip.AddrPortFrom(ip, ap.Port())), nil
+	}
+}
+
+// deliver queues a relay datagram for ReadFrom, waiting while the inbox is
+// full (the relay client's own queue absorbs bursts behind it).
+func (s *socket) deliver(d relayDatagram) {
+	select {
+	case s.inbox <- d:
+	case <-s.closed:
+		return
+	}
+	s.metrics.RecvDataRelay.Add(1)
+	if s.woken.CompareAndSwap(false, true) {
+		_ = s.udp.SetReadDeadline(wakeDeadline)
+	}
+}
+
+// WriteTo sends p over UDP or through the relay the address names. A full
+// relay queue drops the datagram, as a congested link would: QUIC's loss
+// recovery resends what mattered.
+func (s *socket) WriteTo(p []byte, to quic.Addr) error {
+	if to.IsRelay() {
+		return s.writeRelay(p, to.Relay)
+	}
+	if !to.UDP.IsValid() {
+		return quic.ErrUnsupportedAddr
+	}
+	if _, err := s.udp.WriteToUDPAddrPort(p, to.UDP); err != nil {
+		return err
+	}
+	if to.UDP.Addr().Unmap().Is4() {
+		s.metrics.SendIPv4.Add(1)
+	} else {
+		s.metrics.SendIPv6.Add(1)
+	}
+	return nil
+}
+
+func (s *socket) writeRelay(p []byte, to quic.RelayAddr) error {
+	link, err := s.relays.get(to.URL)
+	if err != nil {
+		s.metrics.SendRelayError.Add(1)
+		return err
+	}
+	err = link.client.Send(context.Background(), to.Peer, 0, p)
+	if err != nil {
+		s.metrics.SendRelayError.Add(1)
+		if errors.Is(err, relay.ErrQueueFull) {
+			return nil
+		}
+		return err
+	}
+	s.metrics.SendRelay.Add(1)
+	return nil
+}
+
+// Close stops the relay clients and closes the UDP socket, which unblocks
+// ReadFrom.
+func (s *socket) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.relays.close()
+		err = s.udp.Close()
+	})
+	return err
+}
+
+func (s *socket) LocalAddr() net.Addr { return s.udp.LocalAddr() }
