@@ -128,3 +128,10 @@ func (c *Conn) TakeAckProgress() bool {
 	c.ackProgress = false
 	return p
 }
+
+// MatchesStatelessReset reports whether datagram ends with a stateless
+// reset token the peer gave us. The endpoint asks this of datagrams it
+// cannot route: a reset carries no connection ID of ours (RFC 9000 §10.3.1).
+func (c *Conn) MatchesStatelessReset(datagram []byte) bool {
+	return c.remote.isStatelessReset(datagram)
+}
