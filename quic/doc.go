@@ -13,7 +13,9 @@
 //     routing table holds every CID we issued (the first one plus each
 //     EventNewCID, minus EventRetiredCID) and, for server connections, the
 //     Initial DCID the client chose; a connection's entries go when it
-//     stops. Unknown short-header CIDs get a rate-limited stateless reset,
+//     stops. An unroutable short-header datagram is first checked against
+//     every connection's peer reset tokens (a stateless reset carries no
+//     CID of ours); otherwise it gets a rate-limited stateless reset,
 //     always shorter than the trigger and at least 21 bytes (RFC 9000
 //     §10.3), so two endpoints cannot ping-pong resets. An Initial of at
 //     least 1200 bytes with a DCID of at least 8 bytes starts a server

@@ -276,9 +276,37 @@ func (e *Endpoint) route(bp *[]byte, n int, from Addr) bool {
 		return true
 	}
 	if class == classShort {
+		// A stateless reset carries no CID of ours; the token at its end
+		// tells which connection it ends (RFC 9000 §10.3.1).
+		if c := e.resetTarget(b); c != nil {
+			c.deliver(bp, n, from)
+			return true
+		}
 		e.sendStatelessReset(n, h.DCID, from)
 	}
 	return false
+}
+
+// resetTarget returns the connection whose peer's reset token ends b.
+func (e *Endpoint) resetTarget(b []byte) *Conn {
+	if len(b) < minResetSize {
+		return nil
+	}
+	e.mu.Lock()
+	conns := make([]*Conn, 0, len(e.conns))
+	for c := range e.conns {
+		conns = append(conns, c)
+	}
+	e.mu.Unlock()
+	for _, c := range conns {
+		c.mu.Lock()
+		match := c.core.MatchesStatelessReset(b)
+		c.mu.Unlock()
+		if match {
+			return c
+		}
+	}
+	return nil
 }
 
 // newServerConn starts a server connection for a fresh Initial. e.mu is held.
