@@ -142,6 +142,11 @@ func (e *Endpoint) Dial(ctx context.Context, t Target, alpn string) (*quic.Conn,
 
 // paths turns a Target into the addresses to dial.
 func (e *Endpoint) paths(t Target) (direct []quic.Addr, relayAddr quic.Addr, err error) {
+	return e.pathsFrom(t, e.LocalAddr().Addr().Unmap().Is4())
+}
+
+// pathsFrom is paths for a socket that is IPv4-only or not.
+func (e *Endpoint) pathsFrom(t Target, v4Only bool) (direct []quic.Addr, relayAddr quic.Addr, err error) {
 	seen := make(map[netip.AddrPort]bool)
 	for _, ap := range t.Addrs {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -149,7 +154,7 @@ func (e *Endpoint) paths(t Target) (direct []quic.Addr, relayAddr quic.Addr, err
 			continue
 		}
 		// An IPv4-only socket cannot reach IPv6 peers; do not waste a dial.
-		if ap.Addr().Is6() && e.LocalAddr().Addr().Unmap().Is4() {
+		if ap.Addr().Is6() && v4Only {
 			continue
 		}
 		seen[ap] = true
