@@ -31,10 +31,9 @@ func (k *ResetKey) Token(cid []byte) ResetToken {
 
 // issuedCID is a connection ID we handed to the peer.
 type issuedCID struct {
-	seq     uint64
-	id      [LocalCIDLen]byte
-	token   ResetToken
-	retired bool
+	seq   uint64
+	id    [LocalCIDLen]byte
+	token ResetToken
 }
 
 // localCIDs tracks the connection IDs the peer may address us by.

@@ -187,8 +187,6 @@ type Stats struct {
 	CongestionWindow                          int
 }
 
-var errNoKeys = errors.New("no keys for this packet's level")
-
 func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remoteCID []byte) (*Conn, error) {
 	if cfg == nil || cfg.TLS == nil {
 		return nil, errors.New("core: Config.TLS is required")

@@ -207,12 +207,6 @@ func parseCertTypeList(data []byte) ([]uint8, bool) {
 	return types, ok
 }
 
-func parseUint16Body(data []byte) (uint16, bool) {
-	var v uint16
-	ok := readBody(data, func(s *cryptobyte.String) bool { return s.ReadUint16(&v) })
-	return v, ok
-}
-
 func parseUint16ListBody(data []byte) ([]uint16, bool) {
 	var l []uint16
 	ok := readBody(data, func(s *cryptobyte.String) bool {

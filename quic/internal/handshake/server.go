@@ -28,12 +28,11 @@ func (c *Conn) serverHandleMessage(msg []byte) error {
 
 // negotiated is what readClientHello settles before the server flight.
 type negotiated struct {
-	suite      *cipherSuite
-	group      CurveID
-	clientKey  []byte // client's key share for group; nil means HRR needed
-	alpn       string
-	sessionID  []byte
-	serverName bool
+	suite     *cipherSuite
+	group     CurveID
+	clientKey []byte // client's key share for group; nil means HRR needed
+	alpn      string
+	sessionID []byte
 }
 
 func (c *Conn) readClientHello(msg []byte) error {

@@ -118,5 +118,3 @@ func (s *rangeSet) appendDescending(dst []AckRange) []AckRange {
 	}
 	return dst
 }
-
-func (s *rangeSet) reset() { s.r = s.r[:0] }

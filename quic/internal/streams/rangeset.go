@@ -89,15 +89,6 @@ func (r rangeSet) contains(start, end uint64) bool {
 	return i < len(r) && r[i].start <= start && r[i].end >= end
 }
 
-// size is the total number of bytes covered.
-func (r rangeSet) size() uint64 {
-	var n uint64
-	for _, s := range r {
-		n += s.end - s.start
-	}
-	return n
-}
-
 // popFront removes the first span, keeping the backing array for reuse.
 func (r *rangeSet) popFront() {
 	s := *r
