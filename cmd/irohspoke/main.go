@@ -35,6 +35,8 @@ var commands = []*command{
 	keygenCommand,
 	idCommand,
 	ticketCommand,
+	dialCommand,
+	hubCommand,
 	relayCommand,
 	versionCommand,
 }
