@@ -331,4 +331,3 @@ func (d *dialer) line(w io.Writer, v any) {
 	w.Write(append(b, '\n'))
 	d.mu.Unlock()
 }
-
