@@ -46,8 +46,10 @@ type Conn struct {
 	handshakeTimer *time.Timer
 	qlog           *qlogWriter
 
-	// Driver-owned send batch.
+	// Driver-owned send batch: datagrams lie back to back in slab, so
+	// runs of equal size to one address can go out as one GSO send.
 	batch []outDatagram
+	slab  []byte
 }
 
 type inDatagram struct {
@@ -57,9 +59,8 @@ type inDatagram struct {
 }
 
 type outDatagram struct {
-	buf []byte
-	n   int
-	to  Addr
+	off, n int // position in slab
+	to     Addr
 }
 
 const (
@@ -86,10 +87,7 @@ func newConn(e *Endpoint, cc *core.Conn) *Conn {
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.batch = make([]outDatagram, sendBatch)
-	slab := make([]byte, sendBatch*sendBufSize)
-	for i := range c.batch {
-		c.batch[i].buf = slab[i*sendBufSize : (i+1)*sendBufSize : (i+1)*sendBufSize]
-	}
+	c.slab = make([]byte, sendBatch*sendBufSize)
 	if e.cfg.QlogDir != "" {
 		c.qlog = newQlog(e.cfg.QlogDir, cc, e.log)
 	}

@@ -75,13 +75,14 @@ func (c *Conn) step() stepResult {
 	}
 	c.dispatchLocked(now)
 	var res stepResult
+	off := 0
 	for res.queued < len(c.batch) {
-		o := &c.batch[res.queued]
-		n, to := c.core.PollTransmit(now, o.buf[:cap(o.buf)])
+		n, to := c.core.PollTransmit(now, c.slab[off:off+sendBufSize])
 		if n == 0 {
 			break
 		}
-		o.n, o.to = n, to
+		c.batch[res.queued] = outDatagram{off: off, n: n, to: to}
+		off += n
 		res.queued++
 	}
 	c.dispatchLocked(now) // sending can close the connection (e.g. key exhaustion)
@@ -91,20 +92,36 @@ func (c *Conn) step() stepResult {
 	return res
 }
 
-// flush writes the queued datagrams outside the lock.
+// flush writes the queued datagrams outside the lock, as GSO batches when
+// the transport can.
 func (c *Conn) flush(n int) {
-	now := time.Time{}
-	for i := 0; i < n; i++ {
-		o := &c.batch[i]
-		if c.qlog != nil {
-			if now.IsZero() {
-				now = time.Now()
+	if c.qlog != nil {
+		now := time.Now()
+		for _, o := range c.batch[:n] {
+			c.qlog.datagram(now, "transport:packet_sent", c.slab[o.off:o.off+o.n])
+		}
+	}
+	bw, batching := c.ep.tr.(BatchWriter)
+	for i := 0; i < n; {
+		first := c.batch[i]
+		j := i + 1
+		if batching {
+			// Extend the run while sizes match; a shorter datagram may end it.
+			for j < n && j-i < maxGSOSegments && c.batch[j].to == first.to && c.batch[j-1].n == first.n && c.batch[j].n <= first.n {
+				j++
 			}
-			c.qlog.datagram(now, "transport:packet_sent", o.buf[:o.n])
 		}
-		if err := c.ep.tr.WriteTo(o.buf[:o.n], o.to); err != nil {
-			c.log.Debug("send failed", "to", o.to, "err", err)
+		last := c.batch[j-1]
+		var err error
+		if j-i > 1 {
+			err = bw.WriteBatch(c.slab[first.off:last.off+last.n], first.n, first.to)
+		} else {
+			err = c.ep.tr.WriteTo(c.slab[first.off:first.off+first.n], first.to)
 		}
+		if err != nil {
+			c.log.Debug("send failed", "to", first.to, "err", err)
+		}
+		i = j
 	}
 }
 

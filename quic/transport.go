@@ -3,6 +3,7 @@ package quic
 import (
 	"net"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/alkdev/irohspoke/quic/internal/core"
 )
@@ -27,9 +28,20 @@ type Transport interface {
 	LocalAddr() net.Addr
 }
 
+// BatchWriter is an optional Transport extension: WriteBatch sends b as
+// consecutive datagrams of segSize bytes (the last may be shorter), all
+// to the same address, in as few system calls as it can.
+type BatchWriter interface {
+	WriteBatch(b []byte, segSize int, to Addr) error
+}
+
+// maxGSOSegments is the kernel's UDP_MAX_SEGMENTS.
+const maxGSOSegments = 64
+
 // udpTransport is a Transport over one UDP socket.
 type udpTransport struct {
-	conn *net.UDPConn
+	conn  *net.UDPConn
+	noGSO atomic.Bool // the kernel refused segmentation offload once
 }
 
 // ListenUDP opens a UDP socket transport on address ("127.0.0.1:0", ":4433").
@@ -63,6 +75,29 @@ func (t *udpTransport) WriteTo(p []byte, to Addr) error {
 	}
 	_, err := t.conn.WriteToUDPAddrPort(p, to.UDP)
 	return err
+}
+
+// WriteBatch uses UDP generic segmentation offload where the kernel has
+// it, and single sends otherwise.
+func (t *udpTransport) WriteBatch(b []byte, segSize int, to Addr) error {
+	if to.IsRelay() || !to.UDP.IsValid() {
+		return ErrUnsupportedAddr
+	}
+	if gsoSupported && !t.noGSO.Load() && len(b) > segSize {
+		_, _, err := t.conn.WriteMsgUDPAddrPort(b, gsoControl(segSize), to.UDP)
+		if err == nil || !gsoUnsupported(err) {
+			return err
+		}
+		t.noGSO.Store(true)
+	}
+	for len(b) > 0 {
+		n := min(segSize, len(b))
+		if _, err := t.conn.WriteToUDPAddrPort(b[:n], to.UDP); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 func (t *udpTransport) Close() error        { return t.conn.Close() }
