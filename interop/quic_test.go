@@ -273,3 +273,36 @@ func serveEcho(ep *quic.Endpoint) {
 	}
 }
 
+
+// TestQUICOverIPv6AgainstIroh dials the hub's IPv6 socket.
+func TestQUICOverIPv6AgainstIroh(t *testing.T) {
+	interop.RequireNetns(t)
+	t.Parallel()
+	hub := interop.StartHub(t, interop.HubOptions{})
+	v6, ok := hub.AddrV6()
+	if !ok {
+		t.Fatalf("hub has no IPv6 address: %v", hub.Addrs)
+	}
+	_, id := hubTarget(t, hub)
+	tr, err := quic.ListenUDP("[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := quic.NewEndpoint(tr, &quic.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := ep.Dial(ctx, quic.UDPAddr(v6), id, "alkpubsub/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := conn.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoCheck(t, s, mixedEnvelopes(10)[1:])
+	conn.Close(0, "")
+}
