@@ -199,7 +199,10 @@ func (e *Endpoint) track(c *quic.Conn) {
 // Close closes every connection (application code 0), the relay clients
 // and the socket, and waits for the endpoint's goroutines to end.
 func (e *Endpoint) Close() error {
-	e.closeOnce.Do(func() { e.closeErr = e.q.Close() })
+	e.closeOnce.Do(func() {
+		e.sock.closing.Store(true)
+		e.closeErr = e.q.Close()
+	})
 	return e.closeErr
 }
 

@@ -18,6 +18,10 @@ import (
 // relay clients have their own receive queues behind it.
 const inboxLen = 256
 
+// relayCloseLinger is how long Close waits for relay clients to write the
+// CONNECTION_CLOSE packets queued while closing.
+const relayCloseLinger = 50 * time.Millisecond
+
 // wakeDeadline is a read deadline in the past: setting it makes a blocked
 // UDP read return at once.
 var wakeDeadline = time.Unix(1, 0)
@@ -41,6 +45,11 @@ type socket struct {
 
 	inbox chan relayDatagram
 	woken atomic.Bool // a wake deadline may be set on udp
+
+	// closing is set when the endpoint starts closing; relay sends after it
+	// (the CONNECTION_CLOSE packets) set closeSent, and Close then lets the
+	// relay clients write them out before stopping them.
+	closing, closeSent atomic.Bool
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -146,6 +155,9 @@ func (s *socket) writeRelay(p []byte, to quic.RelayAddr) error {
 		return err
 	}
 	s.metrics.SendRelay.Add(1)
+	if s.closing.Load() {
+		s.closeSent.Store(true)
+	}
 	return nil
 }
 
@@ -155,6 +167,11 @@ func (s *socket) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.closed)
+		if s.closeSent.Load() {
+			// The relay client has no flush; its writer takes queued
+			// frames within microseconds, so a short pause suffices.
+			time.Sleep(relayCloseLinger)
+		}
 		s.relays.close()
 		err = s.udp.Close()
 	})
