@@ -26,8 +26,10 @@
 //     reader without taking that mutex), on application calls and on a
 //     single timer re-armed to core.Timeout after every round. A round
 //     feeds queued datagrams and expired timeouts to the core, dispatches
-//     its events, and collects up to 16 datagrams from PollTransmit, which
-//     it writes to the Transport after releasing the mutex.
+//     its events, and collects up to 16 datagrams from PollTransmit back to
+//     back in one slab, which it writes to the Transport after releasing
+//     the mutex; runs of equal-sized datagrams to one address go out as a
+//     single UDP GSO send when the Transport implements BatchWriter.
 //   - Application calls (Read, Write, OpenStream, ...) lock the mutex, call
 //     the core, and wake the driver when they created work. A call that
 //     must wait selects on a capacity-one signal channel (per stream for
