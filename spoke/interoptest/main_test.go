@@ -1,0 +1,157 @@
+package interoptest
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/hub"
+	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/interop"
+	"github.com/alkdev/irohspoke/quic"
+	"github.com/alkdev/irohspoke/spoke"
+	"github.com/alkdev/irohspoke/wire"
+)
+
+func TestMain(m *testing.M) { os.Exit(interop.InNetns(m)) }
+
+func newEndpoint(t testing.TB, cfg quic.Config) *quic.Endpoint {
+	t.Helper()
+	tr, err := quic.ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := quic.NewEndpoint(tr, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	return ep
+}
+
+func irohHubAddr(t testing.TB, h *interop.Hub) spoke.HubAddr {
+	t.Helper()
+	id, err := identity.ParseEndpointID(h.EndpointID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap, ok := h.AddrV4()
+	if !ok {
+		t.Fatal("hub has no IPv4 address")
+	}
+	return spoke.HubAddr{ID: id, Addrs: []netip.AddrPort{ap}}
+}
+
+func dial(t testing.TB, ep *quic.Endpoint, addr spoke.HubAddr, opts ...spoke.Option) *spoke.Target {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tg, err := spoke.Dial(ctx, spoke.NewQUICDialer(ep), addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
+}
+
+// startGoHub runs our hub on loopback.
+func startGoHub(t testing.TB) spoke.HubAddr {
+	t.Helper()
+	ep := newEndpoint(t, quic.Config{ALPNs: []string{hub.ALPN}})
+	h := hub.New(hub.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Serve(ctx, ep)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		h.Close()
+		<-done
+	})
+	return spoke.HubAddr{ID: ep.ID(), Addrs: []netip.AddrPort{netip.MustParseAddrPort(ep.LocalAddr().String())}}
+}
+
+// collector records received envelopes by type and id.
+type collector struct {
+	mu     sync.Mutex
+	counts map[string]int
+	ch     chan wire.Envelope
+}
+
+func collect(tg *spoke.Target) *collector {
+	c := &collector{counts: map[string]int{}, ch: make(chan wire.Envelope, 4096)}
+	tg.AddListener(spoke.Wildcard, func(e wire.Envelope) {
+		c.mu.Lock()
+		c.counts[e.Type+"/"+e.ID]++
+		c.mu.Unlock()
+		select {
+		case c.ch <- e:
+		default:
+		}
+	})
+	return c
+}
+
+// waitFor waits until every key has been seen at least once.
+func (c *collector) waitFor(t testing.TB, d time.Duration, keys ...string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		c.mu.Lock()
+		missing := ""
+		for _, k := range keys {
+			if c.counts[k] == 0 {
+				missing = k
+				break
+			}
+		}
+		c.mu.Unlock()
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never received %s", missing)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (c *collector) count(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[key]
+}
+
+func echoKeys(prefix string, from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("ev.echo/%s%d", prefix, i))
+	}
+	return out
+}
+
+func dispatchRange(t testing.TB, tg *spoke.Target, prefix string, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		e := wire.Envelope{Type: "ev", ID: fmt.Sprintf("%s%d", prefix, i), Payload: []byte(`{"n":1}`)}
+		if err := tg.Dispatch(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func randomSecretHex(t testing.TB) string {
+	t.Helper()
+	var b [32]byte
+	for i := range b {
+		b[i] = byte(i*7 + int(time.Now().UnixNano()>>uint(i%8)))
+	}
+	return hex.EncodeToString(b[:])
+}
