@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alkdev/irohspoke/endpoint"
 	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
@@ -30,7 +31,7 @@ const maxInputLine = wire.DefaultMaxFrameSize + 1024
 var dialCommand = &command{
 	name:    "dial",
 	summary: "connect to an alkpubsub hub and exchange envelopes",
-	args:    "--hub ID (--addr IP:PORT | --ticket T) [flags]",
+	args:    "--hub ID (--addr IP:PORT | --relay URL | --ticket T) [flags]",
 	help: `
 Connects to an alkpubsub hub (ALPN alkpubsub/1) by EndpointId and sends each
 stdin line, a JSON envelope {"type","id","payload"}, as one frame. Every frame
@@ -42,7 +43,9 @@ A malformed stdin line is reported on stderr and skipped. After stdin ends,
 dial waits until every event is acknowledged by the hub, then keeps reading
 until --linger passes with nothing received, closes the connection and exits.
 A lost connection is dialled again with backoff unless --no-reconnect is
-given. --hub may be omitted with --ticket.
+given. --hub may be omitted with --ticket. With --relay (or a ticket that
+names a relay) the hub is also dialed through its relay: a direct dial starts
+at once, the relay dial 250 ms later, and the first handshake wins.
 
 Exit status:
   0   every event was acknowledged; the connection was closed cleanly
@@ -57,6 +60,7 @@ Exit status:
 		var addrs stringList
 		fs.Var(&addrs, "addr", "hub direct address `IP:PORT` (repeatable)")
 		ticket := fs.String("ticket", "", "hub endpoint ticket `T`")
+		relayURL := fs.String("relay", "", "hub's relay `URL` (overrides the ticket's)")
 		keyFile := fs.String("key", "", "our secret key `FILE` (default: an ephemeral key)")
 		secret := fs.String("secret-hex", "", "our secret key as `HEX`")
 		alpn := fs.String("alpn", spoke.ALPN, "application protocol")
@@ -67,7 +71,7 @@ Exit status:
 			if err := noArgs(args); err != nil {
 				return err
 			}
-			hub, err := dialTarget(*hubID, addrs, *ticket)
+			hub, err := dialTarget(*hubID, addrs, *relayURL, *ticket)
 			if err != nil {
 				return err
 			}
@@ -91,8 +95,8 @@ Exit status:
 	},
 }
 
-// dialTarget builds the hub address from --hub, --addr and --ticket.
-func dialTarget(id string, addrs []string, ticket string) (spoke.HubAddr, error) {
+// dialTarget builds the hub address from --hub, --addr, --relay and --ticket.
+func dialTarget(id string, addrs []string, relayURL, ticket string) (spoke.HubAddr, error) {
 	var hub spoke.HubAddr
 	if ticket != "" {
 		t, err := identity.ParseTicket(ticket)
@@ -120,11 +124,15 @@ func dialTarget(id string, addrs []string, ticket string) (spoke.HubAddr, error)
 		}
 		hub.Addrs = append(hub.Addrs, ap)
 	}
-	if len(hub.Addrs) == 0 {
-		if hub.RelayURL != "" {
-			return hub, usageErrorf("the ticket has only a relay URL; relay support is not available yet")
+	if relayURL != "" {
+		u, err := identity.NormalizeRelayURL(relayURL)
+		if err != nil {
+			return hub, usageErrorf("invalid --relay: %s", describe(err))
 		}
-		return hub, usageErrorf("--addr IP:PORT or --ticket is required")
+		hub.RelayURL = u
+	}
+	if len(hub.Addrs) == 0 && hub.RelayURL == "" {
+		return hub, usageErrorf("--addr IP:PORT, --relay URL or --ticket is required")
 	}
 	return hub, nil
 }
@@ -150,13 +158,8 @@ type dialer struct {
 }
 
 func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubAddr, alpn string, timeout time.Duration, noReconnect bool) error {
-	tr, err := listenAny()
+	ep, err := bindAny(ctx, key, timeout)
 	if err != nil {
-		return err
-	}
-	ep, err := quic.NewEndpoint(tr, &quic.Config{SecretKey: key, HandshakeTimeout: timeout})
-	if err != nil {
-		tr.Close()
 		return err
 	}
 	defer ep.Close()
@@ -174,7 +177,7 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubA
 	if noReconnect {
 		opts = append(opts, spoke.WithoutReconnect())
 	}
-	t, err := spoke.Dial(ctx, spoke.NewQUICDialer(ep), hub, opts...)
+	t, err := spoke.Dial(ctx, ep, hub, opts...)
 	if err != nil {
 		return &exitError{exitConnect, err}
 	}
@@ -201,13 +204,16 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubA
 	return sendErr
 }
 
-// listenAny opens a dual-stack UDP socket, or an IPv4 one without IPv6.
-func listenAny() (quic.Transport, error) {
-	tr, err := quic.ListenUDP("[::]:0")
+// bindAny binds an endpoint (direct and relay paths) on a dual-stack UDP
+// socket, or an IPv4 one without IPv6.
+func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration) (*endpoint.Endpoint, error) {
+	opts := endpoint.Options{SecretKey: key, BindAddr: "[::]:0", QUIC: &quic.Config{HandshakeTimeout: timeout}}
+	ep, err := endpoint.Bind(ctx, opts)
 	if err != nil {
-		tr, err = quic.ListenUDP("0.0.0.0:0")
+		opts.BindAddr = "0.0.0.0:0"
+		ep, err = endpoint.Bind(ctx, opts)
 	}
-	return tr, err
+	return ep, err
 }
 
 // send dispatches every stdin line.
