@@ -155,3 +155,5 @@ func randomSecretHex(t testing.TB) string {
 	}
 	return hex.EncodeToString(b[:])
 }
+
+func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
