@@ -1,0 +1,118 @@
+package core
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/wire"
+)
+
+// FuzzPeerFrames seals arbitrary frame payloads as authentic packets from
+// the server and feeds them to an established client, so frame handling
+// (not just AEAD rejection) meets hostile input. The client must never
+// panic, and must either carry on or close with a transport error.
+func FuzzPeerFrames(f *testing.F) {
+	seeds := [][]byte{
+		{0x01},                         // PING
+		{0x02, 0x05, 0x00, 0x00, 0x05}, // ACK
+		{0x08, 0x01, 'h', 'i'},         // STREAM on a server bidi stream
+		{0x0f, 0x03, 0x40, 0x10, 0x02, 'h', 'i'},
+		{0x04, 0x01, 0x07, 0x00}, // RESET_STREAM
+		{0x18, 0x01, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, // NEW_CONNECTION_ID
+		{0x19, 0x00},                      // RETIRE_CONNECTION_ID
+		{0x1a, 1, 2, 3, 4, 5, 6, 7, 8},    // PATH_CHALLENGE
+		{0x1d, 0x05, 0x02, 'n', 'o'},      // APPLICATION_CLOSE
+		{0x1e},                            // HANDSHAKE_DONE
+		{0x31, 0x03, 'a', 'b', 'c'},       // DATAGRAM
+		{0x06, 0x00, 0x04, 0x04, 0, 0, 1}, // CRYPTO garbage at app level
+		{0x10, 0x80, 0x01, 0x00, 0x00},    // MAX_DATA
+		{0x3e, 0x00},                      // PATH_ACK (not negotiated)
+	}
+	for _, s := range seeds {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, payload []byte, toServer bool) {
+		if len(payload) == 0 || len(payload) > 1100 {
+			return
+		}
+		l := newLink(t, 42)
+		l.runUntil(l.established, 5*time.Second)
+		from, to := l.server, l.client
+		if toServer {
+			from, to = l.client, l.server
+		}
+		pn := from.paths[0].rec.NextPacketNumber(spaceOf[2])
+		from.paths[0].rec.SkipPacketNumber(spaceOf[2])
+		p := append([]byte(nil), payload...)
+		if len(p) < 4 {
+			p = append(p, 0, 0, 0)
+		}
+		check := verifyPayload
+		verifyPayload = nil // the payload is malformed on purpose
+		pkt := from.sealPacket(nil, &planned{level: 2, pn: pn, pnLen: 4, payload: p})
+		verifyPayload = check
+		to.HandleDatagram(l.now, l.sAddr, 0, pkt)
+		// Whatever happened, the connection keeps working or closes cleanly.
+		for i := 0; i < 50 && l.step(); i++ {
+		}
+		// A lying peer (say, a NEW_CONNECTION_ID that retires every CID it
+		// really owns) can make the connection go silent: idle timeout.
+		if err := to.Err(); err != nil && !errors.Is(err, ErrIdleTimeout) {
+			var ce *CloseError
+			if !asCloseError(err, &ce) {
+				t.Fatalf("closed with %T %v, want a *CloseError", err, err)
+			}
+		}
+	})
+}
+
+func asCloseError(err error, target **CloseError) bool {
+	for err != nil {
+		if ce, ok := err.(*CloseError); ok {
+			*target = ce
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() []error })
+		if ok {
+			for _, e := range u.Unwrap() {
+				if asCloseError(e, target) {
+					return true
+				}
+			}
+			return false
+		}
+		u1, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u1.Unwrap()
+	}
+	return false
+}
+
+// FuzzServerDatagram feeds arbitrary datagrams to a server connection that
+// has just accepted a client Initial.
+func FuzzServerDatagram(f *testing.F) {
+	f.Add([]byte{0xc0, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0})
+	f.Add([]byte{0x40, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add(make([]byte, 1200))
+	f.Fuzz(func(t *testing.T, d []byte) {
+		l := newLink(t, 43)
+		l.flush()
+		l.step() // the server is created from the client's Initial
+		if l.server == nil {
+			t.Skip("no server")
+		}
+		l.server.HandleDatagram(l.now, l.cAddr, 0, d)
+		l.server.HandleTimeout(l.now.Add(time.Hour))
+		buf := make([]byte, 1500)
+		for i := 0; i < 10; i++ {
+			if n, _ := l.server.PollTransmit(l.now, buf); n == 0 {
+				break
+			}
+		}
+		_ = wire.Version1
+	})
+}
