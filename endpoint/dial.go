@@ -127,12 +127,11 @@ func (e *Endpoint) Dial(ctx context.Context, t Target, alpn string) (*quic.Conn,
 				dErr.Direct = errors.Join(dErr.Direct, fmt.Errorf("%s: %w", r.to, r.err))
 			}
 			if pending == 0 && relayWaiting {
-				if ctx.Err() != nil {
-					relayWaiting = false
-					break
-				}
-				start(relayAddr)
+				// Every direct dial failed: skip the rest of the head start.
 				relayWaiting = false
+				if ctx.Err() == nil {
+					start(relayAddr)
+				}
 			}
 		}
 	}
