@@ -4,21 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/netip"
+	"time"
 
+	"github.com/alkdev/irohspoke/endpoint"
 	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/identity"
-	"github.com/alkdev/irohspoke/quic"
 )
-
-// errNoRelay: the relay-capable endpoint has not landed yet.
-var errNoRelay = errors.New("relay support not available yet")
 
 var hubCommand = &command{
 	name:    "hub",
@@ -34,17 +30,20 @@ disconnected, and so is a spoke that does not read its fan-out fast enough.
 
 Once serving it prints one JSON line on stdout:
 
-  {"endpointId": "<hex>", "addrs": ["IP:PORT", ...], "relayUrl": null,
+  {"endpointId": "<hex>", "addrs": ["IP:PORT", ...], "relayUrl": null | "<url>",
    "ticket": "endpoint..."}
 
 Logs go to stderr. SIGTERM or SIGINT closes every connection with code 0 and
 the reason "hub shutting down", then exits 0. Without --key or --secret-hex
-the hub uses an ephemeral key. --relay is not supported yet.`,
+the hub uses an ephemeral key. With --relay URL the hub stays online at that
+iroh relay (it waits up to 10 s for it before printing the ready line), so
+spokes that know only its EndpointId and the relay can reach it; relayUrl and
+the ticket then name the relay.`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		listen := fs.String("listen", "", "listen on UDP `ADDR` (IP:PORT)")
 		keyFile := fs.String("key", "", "secret key `FILE`")
 		secret := fs.String("secret-hex", "", "secret key as `HEX` (\"-\": read from stdin)")
-		relayURL := fs.String("relay", "", "home relay `URL` (not supported yet)")
+		relayURL := fs.String("relay", "", "home relay `URL`: spokes may reach the hub through it")
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -60,7 +59,6 @@ the hub uses an ephemeral key. --relay is not supported yet.`,
 				if _, err := identity.NormalizeRelayURL(*relayURL); err != nil {
 					return usageErrorf("invalid --relay: %s", describe(err))
 				}
-				return errNoRelay
 			}
 			var key identity.SecretKey
 			if *keyFile != "" || *secret != "" {
@@ -70,38 +68,44 @@ the hub uses an ephemeral key. --relay is not supported yet.`,
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			return runHub(ctx, key, bind, stdout, stderr)
+			return runHub(ctx, key, bind, *relayURL, stdout, stderr)
 		}
 	},
 }
 
-func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, stdout, stderr io.Writer) error {
-	tr, err := quic.ListenUDP(bind.String())
-	if err != nil {
-		return err
-	}
+// hubRelayWait bounds how long the hub waits to be online at its relay
+// before announcing itself anyway, like iroh's online timeout.
+const hubRelayWait = 10 * time.Second
+
+func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, relayURL string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	ep, err := quic.NewEndpoint(tr, &quic.Config{SecretKey: key, ALPNs: []string{hub.ALPN}, Logger: logger})
+	ep, err := endpoint.Bind(ctx, endpoint.Options{
+		SecretKey: key, BindAddr: bind.String(), RelayURL: relayURL,
+		ALPNs: []string{hub.ALPN}, Logger: logger,
+	})
 	if err != nil {
-		tr.Close()
 		return err
 	}
 	defer ep.Close()
-	local, err := netip.ParseAddrPort(ep.LocalAddr().String())
-	if err != nil {
-		return err
+	if relayURL != "" {
+		wctx, cancel := context.WithTimeout(ctx, hubRelayWait)
+		if err := ep.WaitRelay(wctx); err != nil {
+			logger.Warn("hub: not online at the relay yet; announcing anyway", "relay", relayURL, "err", err)
+		}
+		cancel()
 	}
-	addrs := advertised(local)
 	ready := struct {
 		EndpointID string   `json:"endpointId"`
 		Addrs      []string `json:"addrs"`
 		RelayURL   *string  `json:"relayUrl"`
 		Ticket     string   `json:"ticket"`
-	}{EndpointID: key.Public().String(), Addrs: []string{}}
-	for _, a := range addrs {
+	}{EndpointID: key.Public().String(), Addrs: []string{}, Ticket: ep.Ticket().String()}
+	for _, a := range ep.Addrs() {
 		ready.Addrs = append(ready.Addrs, a.String())
 	}
-	ready.Ticket = identity.Ticket{ID: key.Public(), Addrs: addrs}.String()
+	if home := ep.HomeRelay(); home != "" {
+		ready.RelayURL = &home
+	}
 	line, err := json.Marshal(ready)
 	if err != nil {
 		return err
@@ -119,27 +123,4 @@ func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, st
 	}
 	h.Close()
 	return serveErr
-}
-
-// advertised lists the addresses spokes can dial: the bound one, or every
-// interface address for a wildcard bind.
-func advertised(local netip.AddrPort) []netip.AddrPort {
-	ip := local.Addr().Unmap()
-	if !ip.IsUnspecified() {
-		return []netip.AddrPort{netip.AddrPortFrom(ip, local.Port())}
-	}
-	var out []netip.AddrPort
-	ifaddrs, _ := net.InterfaceAddrs()
-	for _, a := range ifaddrs {
-		pfx, err := netip.ParsePrefix(a.String())
-		if err != nil {
-			continue
-		}
-		ai := pfx.Addr()
-		if ai.IsLinkLocalUnicast() || (ip.Is4() && !ai.Is4()) {
-			continue
-		}
-		out = append(out, netip.AddrPortFrom(ai, local.Port()))
-	}
-	return out
 }
