@@ -46,11 +46,20 @@ type Conn struct {
 	handshakeTimer *time.Timer
 	qlog           *qlogWriter
 
-	// Driver-owned send batch: datagrams lie back to back in slab, so
-	// runs of equal size to one address can go out as one GSO send.
-	batch []outDatagram
-	slab  []byte
+	// send is the driver's batch while a round has datagrams to write;
+	// between rounds it goes back to sendPool, so idle connections hold
+	// no send buffer.
+	send *sendBuffer
 }
+
+// sendBuffer is one driver round's datagrams, laid back to back in slab so
+// runs of equal size to one address can go out as one GSO send.
+type sendBuffer struct {
+	batch [sendBatch]outDatagram
+	slab  [sendBatch * sendBufSize]byte
+}
+
+var sendPool = sync.Pool{New: func() any { return new(sendBuffer) }}
 
 type inDatagram struct {
 	buf  *[]byte
@@ -86,8 +95,6 @@ func newConn(e *Endpoint, cc *core.Conn) *Conn {
 		c.openSig[i] = make(chan struct{}, 1)
 	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
-	c.batch = make([]outDatagram, sendBatch)
-	c.slab = make([]byte, sendBatch*sendBufSize)
 	if e.cfg.QlogDir != "" {
 		c.qlog = newQlog(e.cfg.QlogDir, cc, e.log)
 	}

@@ -20,7 +20,7 @@ func (c *Conn) run() {
 		if res.exit {
 			return
 		}
-		if res.queued == len(c.batch) {
+		if res.queued == sendBatch {
 			continue // the batch was full: there is more to send
 		}
 		if !res.deadline.IsZero() {
@@ -48,7 +48,7 @@ func (c *Conn) run() {
 }
 
 type stepResult struct {
-	queued   int       // datagrams placed in c.batch
+	queued   int       // datagrams placed in c.send
 	deadline time.Time // next core timeout
 	exit     bool
 }
@@ -75,16 +75,7 @@ func (c *Conn) step() stepResult {
 	}
 	c.dispatchLocked(now)
 	var res stepResult
-	off := 0
-	for res.queued < len(c.batch) {
-		n, to := c.core.PollTransmit(now, c.slab[off:off+sendBufSize])
-		if n == 0 {
-			break
-		}
-		c.batch[res.queued] = outDatagram{off: off, n: n, to: to}
-		off += n
-		res.queued++
-	}
+	res.queued = c.pollTransmitLocked(now)
 	c.dispatchLocked(now) // sending can close the connection (e.g. key exhaustion)
 	closing := c.err != nil
 	res.exit = c.core.IsClosed() || (c.abandoned && closing)
@@ -92,31 +83,60 @@ func (c *Conn) step() stepResult {
 	return res
 }
 
+// pollTransmitLocked fills a pooled send buffer with up to sendBatch
+// datagrams and returns how many; with none, the buffer goes straight back.
+func (c *Conn) pollTransmitLocked(now time.Time) int {
+	sb := sendPool.Get().(*sendBuffer)
+	queued, off := 0, 0
+	for queued < sendBatch {
+		n, to := c.core.PollTransmit(now, sb.slab[off:off+sendBufSize])
+		if n == 0 {
+			break
+		}
+		sb.batch[queued] = outDatagram{off: off, n: n, to: to}
+		off += n
+		queued++
+	}
+	if queued == 0 {
+		sendPool.Put(sb)
+		return 0
+	}
+	c.send = sb
+	return queued
+}
+
 // flush writes the queued datagrams outside the lock, as GSO batches when
-// the transport can.
+// the transport can, and returns the send buffer to its pool.
 func (c *Conn) flush(n int) {
+	sb := c.send
+	if n == 0 || sb == nil {
+		return
+	}
+	c.send = nil
+	defer sendPool.Put(sb)
+	batch, slab := sb.batch[:n], sb.slab[:]
 	if c.qlog != nil {
 		now := time.Now()
-		for _, o := range c.batch[:n] {
-			c.qlog.datagram(now, "transport:packet_sent", c.slab[o.off:o.off+o.n])
+		for _, o := range batch {
+			c.qlog.datagram(now, "transport:packet_sent", slab[o.off:o.off+o.n])
 		}
 	}
 	bw, batching := c.ep.tr.(BatchWriter)
 	for i := 0; i < n; {
-		first := c.batch[i]
+		first := batch[i]
 		j := i + 1
 		if batching {
 			// Extend the run while sizes match; a shorter datagram may end it.
-			for j < n && j-i < maxGSOSegments && c.batch[j].to == first.to && c.batch[j-1].n == first.n && c.batch[j].n <= first.n {
+			for j < n && j-i < maxGSOSegments && batch[j].to == first.to && batch[j-1].n == first.n && batch[j].n <= first.n {
 				j++
 			}
 		}
-		last := c.batch[j-1]
+		last := batch[j-1]
 		var err error
 		if j-i > 1 {
-			err = bw.WriteBatch(c.slab[first.off:last.off+last.n], first.n, first.to)
+			err = bw.WriteBatch(slab[first.off:last.off+last.n], first.n, first.to)
 		} else {
-			err = c.ep.tr.WriteTo(c.slab[first.off:first.off+first.n], first.to)
+			err = c.ep.tr.WriteTo(slab[first.off:first.off+first.n], first.to)
 		}
 		if err != nil {
 			c.log.Debug("send failed", "to", first.to, "err", err)
