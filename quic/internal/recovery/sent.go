@@ -63,13 +63,35 @@ func (h *sentHistory[T]) push(p SentPacket[T]) {
 	}
 }
 
-func (h *sentHistory[T]) grow() {
-	size := max(64, 2*len(h.buf))
+// Ring sizes: an idle connection keeps only a few packets in flight (a PING,
+// an ACK-eliciting reply), so the ring starts small and doubles on demand;
+// once a burst is acknowledged it halves again, keeping some slack so a
+// steady window does not regrow it at every ACK.
+const (
+	minSentRing    = 8
+	shrinkSentRing = 4 // shrink when at most 1/shrinkSentRing is in use
+)
+
+func (h *sentHistory[T]) grow() { h.resize(max(minSentRing, 2*len(h.buf))) }
+
+func (h *sentHistory[T]) resize(size int) {
 	buf := make([]sentEntry[T], size)
 	for i := 0; i < h.n; i++ {
 		buf[i] = *h.at(i)
 	}
 	h.buf, h.head = buf, 0
+}
+
+// shrink cuts a ring that is mostly empty down to twice what it holds.
+func (h *sentHistory[T]) shrink() {
+	if len(h.buf) <= minSentRing || h.n > len(h.buf)/shrinkSentRing {
+		return
+	}
+	size := minSentRing
+	for size < 2*h.n {
+		size *= 2
+	}
+	h.resize(size)
 }
 
 // search returns the index of the first entry numbered at least pn.
@@ -107,6 +129,7 @@ func (h *sentHistory[T]) trim() {
 		h.head = (h.head + 1) & (len(h.buf) - 1)
 		h.n--
 	}
+	h.shrink()
 }
 
 // clear empties the history, calling keep for every outstanding packet.
@@ -119,6 +142,6 @@ func (h *sentHistory[T]) clear(keep func(SentPacket[T])) {
 		}
 		*e = zero
 	}
-	h.head, h.n = 0, 0
+	h.buf, h.head, h.n = nil, 0, 0
 	h.ackElicitingInFlight, h.bytesInFlight = 0, 0
 }
