@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -146,15 +147,17 @@ func TestReaderIOError(t *testing.T) {
 // A length prefix that lies costs memory only for data that really arrives.
 func TestReaderGrowsWithData(t *testing.T) {
 	stream := append([]byte{0x00, 0xff, 0xff, 0xff}, make([]byte, 1000)...) // claims 16 MiB - 1
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	r := NewReader(bytes.NewReader(stream), 0)
 	if _, err := r.ReadFrame(); !errors.Is(err, ErrTruncated) {
 		t.Fatalf("err = %v", err)
 	}
-	if c := cap(r.buf); c > 2*growStep {
-		t.Fatalf("buffer grew to %d bytes for 1000 bytes of data", c)
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2*growStep {
+		t.Fatalf("reading 1000 bytes of a huge frame allocated %d bytes", n)
 	}
 	// A prefix above the limit is rejected before any body buffer exists.
-	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for i := 0; i < 10; i++ {
 		r := NewReader(bytes.NewReader([]byte{0xff, 0xff, 0xff, 0xff}), 0)
@@ -201,3 +204,122 @@ func TestReaderReadsCaptureOneByteAtATime(t *testing.T) {
 		t.Fatalf("%+v %v", e, err)
 	}
 }
+
+// Frames around the buffer sizes arrive intact however the source splits
+// its data, through both ReadFrame and ReadEnvelope.
+func TestReaderFrameSizes(t *testing.T) {
+	var bodies []string
+	for _, size := range []int{2, smallReadSize - 4, smallReadSize, smallReadSize + 1, 3000,
+		readBufferSize - 1, readBufferSize, readBufferSize + 1, growStep + 7, 3 * growStep} {
+		payload := `"` + strings.Repeat("y", max(size-40, 0)) + `"`
+		bodies = append(bodies, `{"type":"t","id":"`+fmt.Sprint(size)+`","payload":`+payload+`}`)
+	}
+	var stream []byte
+	for _, b := range bodies {
+		stream = append(stream, frame(b)...)
+	}
+	readers := map[string]func(io.Reader) io.Reader{
+		"plain":    func(r io.Reader) io.Reader { return r },
+		"one byte": iotest.OneByteReader,
+		"half":     iotest.HalfReader,
+		"data+err": iotest.DataErrReader,
+	}
+	for name, wrap := range readers {
+		r := NewReader(wrap(bytes.NewReader(stream)), 0)
+		e := NewReader(wrap(bytes.NewReader(stream)), 0)
+		var raws [][]byte
+		for i, want := range bodies {
+			body, err := r.ReadFrame()
+			if err != nil || string(body) != want {
+				t.Fatalf("%s: ReadFrame %d: %d bytes, %v", name, i, len(body), err)
+			}
+			env, raw, err := e.ReadEnvelope()
+			if err != nil || string(raw) != want || env.Type != "t" {
+				t.Fatalf("%s: ReadEnvelope %d: %d bytes, %v", name, i, len(raw), err)
+			}
+			raws = append(raws, raw)
+		}
+		for _, rd := range []*Reader{r, e} {
+			if _, err := rd.ReadFrame(); err != io.EOF {
+				t.Fatalf("%s: end: %v", name, err)
+			}
+		}
+		for i, raw := range raws { // owned bodies survive later reads
+			if string(raw) != bodies[i] {
+				t.Fatalf("%s: raw body %d was overwritten", name, i)
+			}
+		}
+	}
+}
+
+// A Reader that has consumed everything it read holds only its small
+// inline buffer while it waits for the next frame.
+func TestReaderIdleHoldsNoBuffers(t *testing.T) {
+	big := `{"type":"big","id":"1","payload":"` + strings.Repeat("z", 40<<10) + `"}`
+	small := `{"type":"s","id":"2"}`
+	mid := `{"type":"m","id":"3","payload":"` + strings.Repeat("m", 3000) + `"}`
+	src := &watchingReader{}
+	r := NewReader(src, 0)
+	src.r = r
+	for _, body := range []string{small, big, mid, small} {
+		src.chunks = append(src.chunks, frame(body))
+	}
+	for range 4 {
+		if _, err := r.ReadFrame(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.ReadFrame(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
+	// Each frame starts with a drained Reader (one chunk per frame).
+	if len(src.idle) != 5 {
+		t.Fatalf("%d reads at frame starts, want 5: %q", len(src.idle), src.idle)
+	}
+	for i, held := range src.idle {
+		if held != "" {
+			t.Errorf("frame start %d: reader held %s", i, held)
+		}
+	}
+}
+
+// watchingReader serves one chunk per Read (like a stream whose data
+// arrives in bursts) and records what its Reader holds whenever it is
+// asked for data at a chunk boundary, which is where a real stream would
+// block.
+type watchingReader struct {
+	r      *Reader
+	chunks [][]byte
+	midway bool // the first chunk is partly read
+	idle   []string
+}
+
+func (w *watchingReader) Read(p []byte) (int, error) {
+	if !w.midway {
+		held := ""
+		if w.r.big != nil || cap(w.r.buf) > 0 || len(p) > smallReadSize {
+			held = fmt.Sprintf("big=%v buf=%d read=%d", w.r.big != nil, cap(w.r.buf), len(p))
+		}
+		w.idle = append(w.idle, held)
+	}
+	if len(w.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, w.chunks[0])
+	w.chunks[0], w.midway = w.chunks[0][n:], true
+	if len(w.chunks[0]) == 0 {
+		w.chunks, w.midway = w.chunks[1:], false
+	}
+	return n, nil
+}
+
+// A source that keeps returning nothing is an error, not a hang.
+func TestReaderNoProgress(t *testing.T) {
+	if _, err := NewReader(emptyReader{}, 0).ReadFrame(); err != io.ErrNoProgress {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }

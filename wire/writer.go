@@ -52,15 +52,17 @@ func (w *Writer) WriteRaw(body []byte) error {
 	return w.flush(buf)
 }
 
-func (w *Writer) reuse() []byte {
-	if cap(w.buf) > keepBufferCap {
-		w.buf = nil // do not pin the memory of one huge frame
-	}
-	return w.buf[:0]
-}
+// Past keepBufferCap the frame buffer is dropped once written, so one huge
+// frame does not pin memory while the stream idles.
+const keepBufferCap = 64 << 10
+
+func (w *Writer) reuse() []byte { return w.buf[:0] }
 
 func (w *Writer) flush(buf []byte) error {
 	w.buf = buf
+	if cap(buf) > keepBufferCap {
+		w.buf = nil
+	}
 	n, err := w.w.Write(buf)
 	if err == nil && n != len(buf) {
 		err = io.ErrShortWrite
