@@ -10,6 +10,9 @@ type AckRange struct {
 // which keeps any ACK frame well inside a 1200-byte packet.
 const DefaultMaxAckRanges = 64
 
+// initialRanges is the starting capacity of a rangeSet.
+const initialRanges = 4
+
 // rangeSet is a set of packet numbers stored as sorted, disjoint,
 // non-adjacent ranges (ascending). It holds at most limit ranges; inserting
 // beyond that drops the oldest range.
@@ -45,7 +48,8 @@ func (s *rangeSet) firstEndingAtOrAfter(pn uint64) int {
 // any.
 func (s *rangeSet) insert(pn uint64) (dropped AckRange, didDrop bool) {
 	if s.r == nil {
-		s.r = make([]AckRange, 0, s.limit+1)
+		// Most connections see few gaps; append grows the set when needed.
+		s.r = make([]AckRange, 0, initialRanges)
 	}
 	n := len(s.r)
 	// Fast path: in-order arrival extends or follows the newest range.

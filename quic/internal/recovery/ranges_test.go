@@ -27,3 +27,18 @@ func TestRangeSetMergeAndRemove(t *testing.T) {
 		t.Fatal("contains after reuse")
 	}
 }
+
+// An ACK tracker starts with room for a few ranges and grows to its limit.
+func TestRangeSetGrowsToLimit(t *testing.T) {
+	s := rangeSet{limit: DefaultMaxAckRanges}
+	s.insert(0)
+	if cap(s.r) != initialRanges {
+		t.Fatalf("initial capacity %d", cap(s.r))
+	}
+	for pn := uint64(2); pn < 400; pn += 2 {
+		s.insert(pn)
+	}
+	if len(s.r) != DefaultMaxAckRanges || s.r[len(s.r)-1] != (AckRange{398, 398}) {
+		t.Fatalf("%d ranges, newest %+v", len(s.r), s.r[len(s.r)-1])
+	}
+}

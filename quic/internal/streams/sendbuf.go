@@ -37,7 +37,8 @@ func (q *sendQueue) advance(off uint64) {
 	q.base = off
 	switch {
 	case q.head == len(q.buf):
-		q.buf, q.head = q.buf[:0], 0
+		// Everything was acknowledged: an idle stream keeps no buffer.
+		q.buf, q.head = nil, 0
 	case q.head >= 4096 && q.head >= len(q.buf)/2:
 		n := copy(q.buf, q.buf[q.head:])
 		q.buf, q.head = q.buf[:n], 0
