@@ -160,7 +160,6 @@ func (h *Hub) ServeConn(ctx context.Context, c *quic.Conn) {
 	if h.opts.OnConnect != nil {
 		h.opts.OnConnect(s)
 	}
-	go s.writeLoop()
 	s.readLoop()
 	<-c.Done()
 	h.mu.Lock()
@@ -268,15 +267,13 @@ type Spoke struct {
 	mu      sync.Mutex
 	queue   [][]byte
 	bytes   int
-	dropped bool
-	sig     chan struct{} // cap 1: frames queued
+	dropped bool          // gone: nothing more is queued
+	writing bool          // a writer goroutine is draining the queue
 	room    chan struct{} // cap 1: the writer emptied the queue
-	done    chan struct{}
-	once    sync.Once
 }
 
 func newSpoke(h *Hub, c *quic.Conn, st *quic.Stream) *Spoke {
-	return &Spoke{h: h, conn: c, stream: st, id: c.RemoteID(), sig: make(chan struct{}, 1), room: make(chan struct{}, 1), done: make(chan struct{})}
+	return &Spoke{h: h, conn: c, stream: st, id: c.RemoteID(), room: make(chan struct{}, 1)}
 }
 
 // ID is the spoke's EndpointId.
@@ -355,41 +352,56 @@ func (s *Spoke) sendFrame(frame []byte) bool {
 	}
 	s.queue = append(s.queue, frame)
 	s.bytes += len(frame)
+	start := !s.writing
+	s.writing = true
 	s.mu.Unlock()
-	select {
-	case s.sig <- struct{}{}:
-	default:
+	if start {
+		// The writer runs only while there is something to send, so an
+		// idle spoke costs no goroutine of its own.
+		go s.writeQueued()
 	}
 	return true
 }
 
-func (s *Spoke) stop() { s.once.Do(func() { close(s.done) }) }
+// stop drops whatever is still queued once the connection has closed.
+func (s *Spoke) stop() {
+	s.mu.Lock()
+	s.dropped = true
+	s.queue, s.bytes = nil, 0
+	s.mu.Unlock()
+}
 
-func (s *Spoke) writeLoop() {
+// maxWrite bounds how many queued bytes are coalesced into one stream write.
+const maxWrite = 64 << 10
+
+// writeQueued drains the queue and exits once it is empty.
+func (s *Spoke) writeQueued() {
 	var batch []byte
 	for {
 		s.mu.Lock()
 		q := s.queue
 		s.queue, s.bytes = nil, 0
+		if len(q) == 0 {
+			s.writing = false
+		}
 		s.mu.Unlock()
 		select {
 		case s.room <- struct{}{}:
 		default:
 		}
 		if len(q) == 0 {
-			select {
-			case <-s.sig:
-				continue
-			case <-s.done:
-				return
-			case <-s.conn.Done():
+			return
+		}
+		if len(q) == 1 {
+			if !s.write(q[0]) {
 				return
 			}
+			continue
 		}
 		// Coalesce small frames into one stream write.
 		batch = batch[:0]
 		for _, f := range q {
-			if len(batch)+len(f) > 64<<10 && len(batch) > 0 {
+			if len(batch)+len(f) > maxWrite && len(batch) > 0 {
 				if !s.write(batch) {
 					return
 				}
@@ -400,14 +412,16 @@ func (s *Spoke) writeLoop() {
 		if !s.write(batch) {
 			return
 		}
-		if cap(batch) > 1<<20 {
-			batch = nil
-		}
 	}
 }
 
+// write sends b; on failure the spoke is dropped and its connection closed.
 func (s *Spoke) write(b []byte) bool {
 	if _, err := s.stream.Write(b); err != nil {
+		s.mu.Lock()
+		s.dropped, s.writing = true, false
+		s.queue, s.bytes = nil, 0
+		s.mu.Unlock()
 		s.conn.Close(CloseOK, "")
 		return false
 	}
