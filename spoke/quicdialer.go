@@ -77,6 +77,10 @@ func isTimeout(err error) bool {
 		errors.Is(err, context.Canceled)
 }
 
+// WrapQUIC presents an established *quic.Conn as a Conn, for Dialers built
+// on other ways of reaching a hub (the endpoint package's relay paths).
+func WrapQUIC(c *quic.Conn) Conn { return &quicConn{c: c} }
+
 // quicConn adapts *quic.Conn to Conn.
 type quicConn struct{ c *quic.Conn }
 
