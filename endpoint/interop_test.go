@@ -11,6 +11,7 @@ import (
 
 	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/interop"
+	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/wire"
 )
 
@@ -21,24 +22,8 @@ const alkpubsub = "alkpubsub/1"
 // back intact.
 func TestRealHubThroughRelay(t *testing.T) {
 	interop.RequireNetns(t)
-	r := startRelay(t)
-	hub := interop.StartHub(t, interop.HubOptions{RelayURL: r.URL})
-	if hub.RelayURL == "" {
-		t.Fatal("hub did not come online at our relay")
-	}
-	hubID, err := identity.ParseEndpointID(hub.EndpointID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli := bind(t, Options{})
 	ctx := testCtx(t, 60*time.Second)
-	c, err := cli.Dial(ctx, Target{ID: hubID, RelayURL: hub.RelayURL}, alkpubsub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !c.RemoteAddr().IsRelay() {
-		t.Fatalf("path %v", c.RemoteAddr())
-	}
+	_, hub, c := dialRealHubViaRelay(t, ctx)
 	s, err := c.OpenStream(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -148,4 +133,27 @@ func serveHubEcho(e *Endpoint) {
 			}
 		}()
 	}
+}
+
+// dialRealHubViaRelay starts our relay and a real iroh hub homed there, and
+// dials the hub knowing only its id and the relay URL.
+func dialRealHubViaRelay(t *testing.T, ctx context.Context) (*testRelay, *interop.Hub, *quic.Conn) {
+	t.Helper()
+	r := startRelay(t)
+	hub := interop.StartHub(t, interop.HubOptions{RelayURL: r.URL})
+	if hub.RelayURL == "" {
+		t.Fatal("hub did not come online at our relay")
+	}
+	hubID, err := identity.ParseEndpointID(hub.EndpointID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := bind(t, Options{}).Dial(ctx, Target{ID: hubID, RelayURL: hub.RelayURL}, alkpubsub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.RemoteAddr().IsRelay() {
+		t.Fatalf("path %v", c.RemoteAddr())
+	}
+	return r, hub, c
 }

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/interop"
 	"github.com/alkdev/irohspoke/wire"
 )
@@ -18,21 +17,8 @@ func TestRelayRestartWithRealHub(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes over 5 s")
 	}
-	r := startRelay(t)
-	hub := interop.StartHub(t, interop.HubOptions{RelayURL: r.URL})
-	if hub.RelayURL == "" {
-		t.Fatal("hub did not come online at our relay")
-	}
-	hubID, err := identity.ParseEndpointID(hub.EndpointID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli := bind(t, Options{})
 	ctx := testCtx(t, 90*time.Second)
-	c, err := cli.Dial(ctx, Target{ID: hubID, RelayURL: hub.RelayURL}, alkpubsub)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _, c := dialRealHubViaRelay(t, ctx)
 	s, err := c.OpenStream(ctx)
 	if err != nil {
 		t.Fatal(err)
