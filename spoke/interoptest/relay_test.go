@@ -1,0 +1,72 @@
+package interoptest
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/endpoint"
+	"github.com/alkdev/irohspoke/interop"
+	"github.com/alkdev/irohspoke/relay"
+	"github.com/alkdev/irohspoke/spoke"
+)
+
+// TestGoSpokeIrohHubThroughRelay: the real iroh hub is homed at our relay;
+// a Go spoke that knows only the hub's id and the relay gets its echoes
+// over the relay path, and fan-out from a real iroh spoke reaches it.
+func TestGoSpokeIrohHubThroughRelay(t *testing.T) {
+	t.Parallel()
+	rs := relay.NewServer(relay.ServerConfig{})
+	ts := httptest.NewServer(rs)
+	t.Cleanup(func() { rs.Close(); ts.Close() })
+	relayURL := ts.URL + "/"
+	h := interop.StartHub(t, interop.HubOptions{RelayURL: relayURL})
+	if h.RelayURL == "" {
+		t.Fatal("hub did not come online at our relay")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	addr := irohHubAddr(t, h)
+	addr.Addrs, addr.RelayURL = nil, relayURL
+	tg, err := spoke.Dial(ctx, ep, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	if st := tg.Status(); st.Path != spoke.PathRelay {
+		t.Fatalf("path %s, want relay", st.Path)
+	}
+	c := collect(tg)
+	dispatchRange(t, tg, "r", 0, 5)
+	c.waitFor(t, 10*time.Second, echoKeys("r", 0, 5)...)
+
+	res, err := interop.RunSpoke(ctx, interop.SpokeOptions{ID: h.EndpointID, Addrs: h.Addrs, Count: 3, Name: "node"})
+	if err != nil || res.Echoes != 3 {
+		t.Fatalf("iroh spoke: %+v, %v", res, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := 0
+		c.mu.Lock()
+		for k, v := range c.counts {
+			if !strings.Contains(k, ".echo") && strings.Contains(k, "node") {
+				n += v
+			}
+		}
+		c.mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d fan-out frames from the iroh spoke over the relay, want 3: %v", n, c.counts)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
