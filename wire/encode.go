@@ -86,8 +86,11 @@ func clampLimit(maxFrame int) int {
 	if maxFrame <= 0 {
 		return DefaultMaxFrameSize
 	}
-	if uint64(maxFrame) > math.MaxUint32 {
-		return math.MaxUint32
+	// A variable, not the constant: on 32-bit platforms int cannot hold
+	// MaxUint32, and there the branch cannot be taken anyway.
+	var prefixMax uint64 = math.MaxUint32
+	if uint64(maxFrame) > prefixMax {
+		return int(prefixMax)
 	}
 	return maxFrame
 }

@@ -147,9 +147,9 @@ func FuzzReader(f *testing.F) {
 				wantErr = io.EOF
 			case len(rest) < 4:
 				wantErr = ErrTruncated
-			case int(binary.BigEndian.Uint32(rest)) > limit:
+			case uint64(binary.BigEndian.Uint32(rest)) > uint64(limit):
 				wantErr = ErrFrameTooLarge
-			case int(binary.BigEndian.Uint32(rest)) > len(rest)-4:
+			case uint64(binary.BigEndian.Uint32(rest)) > uint64(len(rest)-4):
 				wantErr = ErrTruncated
 			default:
 				n := int(binary.BigEndian.Uint32(rest))
