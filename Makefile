@@ -22,6 +22,8 @@ test: deps vet unit
 
 vet:
 	$(GO) vet $(PKGS)
+	# 32-bit ints catch overflowing constants before make cross does.
+	GOOS=linux GOARCH=arm GOARM=7 CGO_ENABLED=0 $(GO) vet $(PKGS)
 
 unit:
 	CGO_ENABLED=0 $(GO) test -timeout 12m $(PKGS)
