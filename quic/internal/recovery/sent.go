@@ -37,6 +37,10 @@ type sentHistory[T any] struct {
 	buf  []sentEntry[T] // length is zero or a power of two
 	head int
 	n    int
+	peak int // largest n since the ring last emptied
+
+	quiet     int // rings emptied in a row with a small peak
+	quietPeak int // largest peak of those
 
 	ackElicitingInFlight int
 	bytesInFlight        int
@@ -55,6 +59,7 @@ func (h *sentHistory[T]) push(p SentPacket[T]) {
 	e := h.at(h.n)
 	e.pkt, e.state = p, stateOutstanding
 	h.n++
+	h.peak = max(h.peak, h.n)
 	if p.InFlight {
 		h.bytesInFlight += p.Size
 		if p.AckEliciting {
@@ -64,12 +69,15 @@ func (h *sentHistory[T]) push(p SentPacket[T]) {
 }
 
 // Ring sizes: an idle connection keeps only a few packets in flight (a PING,
-// an ACK-eliciting reply), so the ring starts small and doubles on demand;
-// once a burst is acknowledged it halves again, keeping some slack so a
-// steady window does not regrow it at every ACK.
+// an ACK-eliciting reply), so the ring starts small and doubles on demand.
+// It shrinks to twice its recent peak once it has emptied quietRounds times
+// in a row with a peak of at most a quarter of its size: a bulk sender,
+// whose ring mostly fills between empties, keeps its size; a connection gone
+// quiet shrinks after a few acknowledged PINGs.
 const (
 	minSentRing    = 8
-	shrinkSentRing = 4 // shrink when at most 1/shrinkSentRing is in use
+	shrinkSentRing = 4
+	quietRounds    = 4
 )
 
 func (h *sentHistory[T]) grow() { h.resize(max(minSentRing, 2*len(h.buf))) }
@@ -82,16 +90,28 @@ func (h *sentHistory[T]) resize(size int) {
 	h.buf, h.head = buf, 0
 }
 
-// shrink cuts a ring that is mostly empty down to twice what it holds.
+// shrink runs after trim; see minSentRing.
 func (h *sentHistory[T]) shrink() {
-	if len(h.buf) <= minSentRing || h.n > len(h.buf)/shrinkSentRing {
+	if h.n != 0 {
+		return
+	}
+	peak := h.peak
+	h.peak = 0
+	if len(h.buf) <= minSentRing || peak > len(h.buf)/shrinkSentRing {
+		h.quiet, h.quietPeak = 0, 0
+		return
+	}
+	h.quiet++
+	h.quietPeak = max(h.quietPeak, peak)
+	if h.quiet < quietRounds {
 		return
 	}
 	size := minSentRing
-	for size < 2*h.n {
+	for size < 2*h.quietPeak {
 		size *= 2
 	}
-	h.resize(size)
+	h.buf, h.head = make([]sentEntry[T], size), 0
+	h.quiet, h.quietPeak = 0, 0
 }
 
 // search returns the index of the first entry numbered at least pn.
@@ -142,6 +162,5 @@ func (h *sentHistory[T]) clear(keep func(SentPacket[T])) {
 		}
 		*e = zero
 	}
-	h.buf, h.head, h.n = nil, 0, 0
-	h.ackElicitingInFlight, h.bytesInFlight = 0, 0
+	*h = sentHistory[T]{}
 }

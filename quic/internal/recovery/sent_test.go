@@ -2,26 +2,38 @@ package recovery
 
 import "testing"
 
-// The ring starts small, doubles with the packets in flight, and shrinks
-// back once they are settled, so an idle connection holds a few entries.
-func TestSentHistoryGrowsAndShrinks(t *testing.T) {
+func pushN(h *sentHistory[int], from, to uint64) {
+	for pn := from; pn < to; pn++ {
+		h.push(SentPacket[int]{Number: pn, InFlight: true, AckEliciting: true, Size: 100, Payload: int(pn)})
+	}
+}
+
+func settleAll(h *sentHistory[int]) {
+	for i := 0; i < h.len(); i++ {
+		if e := h.at(i); e.state == stateOutstanding {
+			h.settle(e, stateAcked)
+		}
+	}
+	h.trim()
+}
+
+// The ring starts small and doubles with the packets in flight; partial
+// acknowledgements keep order and counts.
+func TestSentHistoryGrows(t *testing.T) {
 	var h sentHistory[int]
-	h.push(SentPacket[int]{Number: 0, InFlight: true, AckEliciting: true, Size: 100})
+	pushN(&h, 0, 1)
 	if len(h.buf) != minSentRing {
 		t.Fatalf("first ring has %d entries, want %d", len(h.buf), minSentRing)
 	}
-	for pn := uint64(1); pn < 100; pn++ {
-		h.push(SentPacket[int]{Number: pn, InFlight: true, AckEliciting: true, Size: 100, Payload: int(pn)})
-	}
+	pushN(&h, 1, 100)
 	if len(h.buf) != 128 {
 		t.Fatalf("ring of %d entries for 100 packets", len(h.buf))
 	}
-	// Settle all but the last three: the ring shrinks, keeping order.
 	for i := 0; i < 97; i++ {
 		h.settle(h.at(i), stateAcked)
 	}
 	h.trim()
-	if h.len() != 3 || len(h.buf) != minSentRing {
+	if h.len() != 3 || len(h.buf) != 128 {
 		t.Fatalf("after trim: %d packets in a ring of %d", h.len(), len(h.buf))
 	}
 	for i := range 3 {
@@ -42,23 +54,36 @@ func TestSentHistoryGrowsAndShrinks(t *testing.T) {
 	}
 }
 
-// A ring that is about a quarter full keeps its size: shrinking leaves room
-// to double before it must grow again.
-func TestSentHistoryShrinkHysteresis(t *testing.T) {
+// A ring that fills between empties (a bulk sender) keeps its size; after
+// a few small rounds in a row (a quiet connection's PINGs) it shrinks to fit.
+func TestSentHistoryShrinksWhenQuiet(t *testing.T) {
 	var h sentHistory[int]
-	for pn := range uint64(64) {
-		h.push(SentPacket[int]{Number: pn})
+	pn := uint64(0)
+	round := func(n uint64) {
+		pushN(&h, pn, pn+n)
+		pn += n
+		settleAll(&h)
 	}
-	for i := 0; i < 47; i++ {
-		h.settle(h.at(i), stateAcked)
+	round(100)
+	if len(h.buf) != 128 {
+		t.Fatalf("busy ring shrank to %d", len(h.buf))
 	}
-	h.trim() // 17 left of 64: above a quarter
-	if len(h.buf) != 64 {
-		t.Fatalf("ring shrank to %d with 17 of 64 in use", len(h.buf))
+	for range quietRounds - 1 {
+		round(30)
 	}
-	h.settle(h.at(0), stateAcked)
-	h.trim() // 16 left: a quarter
-	if len(h.buf) != 32 || h.len() != 16 {
-		t.Fatalf("ring %d, %d packets", len(h.buf), h.len())
+	round(100) // a busy round in between starts the count again
+	for range quietRounds - 1 {
+		round(2)
+	}
+	if len(h.buf) != 128 {
+		t.Fatalf("ring shrank to %d before %d quiet rounds", len(h.buf), quietRounds)
+	}
+	round(1)
+	if len(h.buf) != minSentRing || h.len() != 0 {
+		t.Fatalf("quiet ring %d, %d packets", len(h.buf), h.len())
+	}
+	pushN(&h, pn, pn+9)
+	if h.len() != 9 || h.at(8).pkt.Number != pn+8 {
+		t.Fatalf("regrown ring: %d packets", h.len())
 	}
 }

@@ -131,22 +131,3 @@ func TestSendReset(t *testing.T) {
 		t.Fatal("not done after reset ack")
 	}
 }
-
-// Once everything queued is acknowledged the queue lets go of its buffer,
-// so an idle stream holds none.
-func TestSendQueueReleasesWhenAcked(t *testing.T) {
-	var q sendQueue
-	q.write(make([]byte, 3000))
-	q.advance(1000)
-	if q.buf == nil || q.len() != 2000 {
-		t.Fatalf("partly acked queue: %d bytes", q.len())
-	}
-	q.advance(3000)
-	if q.buf != nil || q.len() != 0 || q.end() != 3000 {
-		t.Fatalf("acked queue keeps %d bytes of buffer, end %d", cap(q.buf), q.end())
-	}
-	q.write([]byte("more"))
-	if got := string(q.view(3000, 4)); got != "more" {
-		t.Fatalf("after reuse: %q", got)
-	}
-}

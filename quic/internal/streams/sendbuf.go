@@ -37,8 +37,7 @@ func (q *sendQueue) advance(off uint64) {
 	q.base = off
 	switch {
 	case q.head == len(q.buf):
-		// Everything was acknowledged: an idle stream keeps no buffer.
-		q.buf, q.head = nil, 0
+		q.buf, q.head = q.buf[:0], 0
 	case q.head >= 4096 && q.head >= len(q.buf)/2:
 		n := copy(q.buf, q.buf[q.head:])
 		q.buf, q.head = q.buf[:n], 0
