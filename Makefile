@@ -20,9 +20,10 @@ demo:
 ## test: vet, unit tests (fuzz seeds included) and the real-iroh interop tests.
 test: deps vet unit
 
+# vet also checks a 32-bit build: overflowing int constants show up here
+# before make cross trips on them.
 vet:
 	$(GO) vet $(PKGS)
-	# 32-bit ints catch overflowing constants before make cross does.
 	GOOS=linux GOARCH=arm GOARM=7 CGO_ENABLED=0 $(GO) vet $(PKGS)
 
 unit:
