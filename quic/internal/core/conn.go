@@ -146,8 +146,6 @@ type Conn struct {
 	token     []byte // Retry token the client must echo
 	gotRetry  bool
 	gotServer bool // client: processed a packet from the server
-	local     *localCIDs
-	remote    *remoteCIDs
 
 	paths []*path
 
@@ -208,14 +206,14 @@ func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remot
 	if c.cfg.MaxUDPPayload == 0 {
 		c.cfg.MaxUDPPayload = DefaultMaxUDPPayload
 	}
-	c.local = newLocalCIDs(c.rand, key, localCID)
-	c.remote = newRemoteCIDs(DefaultActiveCIDLimit, remoteCID)
 	ss := streams.Client
 	if side == Server {
 		ss = streams.Server
 	}
 	c.streams = streams.NewManager(ss, cfg.Streams)
 	c.paths = []*path{newPath(remote, side, cfg.InitialRTT)}
+	c.paths[0].local = newLocalCIDs(c.rand, key, localCID)
+	c.paths[0].remote = newRemoteCIDs(DefaultActiveCIDLimit, remoteCID)
 	c.lastActivity = now
 	c.idleTimeout = c.cfg.idleTimeout()
 	return c, nil
@@ -284,10 +282,10 @@ func newServer(cfg *Config, now time.Time, remote Addr, odcid, retrySCID, client
 // startTLS builds our transport parameters and starts the handshake engine.
 func (c *Conn) startTLS() error {
 	tp := wire.DefaultTransportParameters()
-	tp.InitialSourceConnectionID, tp.HasInitialSourceConnectionID = append([]byte(nil), c.local.active[0].id[:]...), true
+	tp.InitialSourceConnectionID, tp.HasInitialSourceConnectionID = append([]byte(nil), c.paths[0].local.active[0].id[:]...), true
 	if c.side == Server {
 		tp.OriginalDestinationConnectionID, tp.HasOriginalDestinationConnectionID = c.origDCID, true
-		tp.StatelessResetToken, tp.HasStatelessResetToken = c.local.active[0].token, true
+		tp.StatelessResetToken, tp.HasStatelessResetToken = c.paths[0].local.active[0].token, true
 		if c.retrySCID != nil {
 			tp.RetrySourceConnectionID, tp.HasRetrySourceConnectionID = c.retrySCID, true
 		}
@@ -356,7 +354,7 @@ func (c *Conn) Err() error {
 func (c *Conn) RemoteAddr() Addr { return c.paths[0].addr }
 
 // LocalCIDs returns every connection ID the peer may currently use for us.
-func (c *Conn) LocalCIDs() [][LocalCIDLen]byte { return c.local.ids() }
+func (c *Conn) LocalCIDs() [][LocalCIDLen]byte { return c.paths[0].local.ids() }
 
 // Stats returns a snapshot of the connection's counters.
 func (c *Conn) Stats() Stats {
@@ -464,7 +462,7 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 		return err
 	}
 	// Authenticate the connection IDs (RFC 9000 §7.3).
-	if !tp.HasInitialSourceConnectionID || string(tp.InitialSourceConnectionID) != string(c.remote.active()) && !c.remoteSeqZero(tp.InitialSourceConnectionID) {
+	if !tp.HasInitialSourceConnectionID || string(tp.InitialSourceConnectionID) != string(c.paths[0].remote.active()) && !c.remoteSeqZero(tp.InitialSourceConnectionID) {
 		return &wire.TransportError{Code: wire.TransportParameterError, Reason: "initial_source_connection_id mismatch"}
 	}
 	if c.side == Client {
@@ -475,7 +473,7 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 			return &wire.TransportError{Code: wire.TransportParameterError, Reason: "retry_source_connection_id mismatch"}
 		}
 		if tp.HasStatelessResetToken {
-			c.remote.setInitialToken(tp.StatelessResetToken)
+			c.paths[0].remote.setInitialToken(tp.StatelessResetToken)
 		}
 	}
 	c.peerParams, c.havePeerTP = tp, true
@@ -499,7 +497,7 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 }
 
 func (c *Conn) remoteSeqZero(id []byte) bool {
-	for _, r := range c.remote.ids {
+	for _, r := range c.paths[0].remote.ids {
 		if r.seq == 0 {
 			return string(r.id) == string(id)
 		}

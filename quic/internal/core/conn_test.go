@@ -236,7 +236,7 @@ func TestRetry(t *testing.T) {
 func TestStatelessReset(t *testing.T) {
 	l := newLink(t, 9)
 	l.runUntil(l.established, 5*time.Second)
-	tok := l.server.local.active[0].token
+	tok := l.server.paths[0].local.active[0].token
 	d := make([]byte, 40)
 	d[0] = 0x40
 	copy(d[len(d)-16:], tok[:])

@@ -11,7 +11,11 @@ import (
 // loss recovery and congestion state, and the anti-amplification budget
 // while the peer's address is unvalidated.
 type path struct {
-	addr      Addr
+	addr Addr
+	// Connection IDs belong to a path: with multipath each path ID has its
+	// own sets (PATH_NEW_CONNECTION_ID); without it path 0 holds them all.
+	local     *localCIDs
+	remote    *remoteCIDs
 	rec       *recovery.Path[*sentRecord]
 	validated bool
 	// Anti-amplification (RFC 9000 §8.1): a server sends at most three
@@ -113,8 +117,8 @@ func (c *Conn) onRecordLost(r *sentRecord) {
 		c.streams.OnLost(f)
 	}
 	for _, seq := range r.newCIDs {
-		if _, ok := c.local.lookup(seq); ok {
-			c.local.pending = append(c.local.pending, seq)
+		if _, ok := c.paths[0].local.lookup(seq); ok {
+			c.paths[0].local.pending = append(c.paths[0].local.pending, seq)
 		}
 	}
 	c.retireCIDs = append(c.retireCIDs, r.retireCIDs...)

@@ -43,7 +43,7 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 			return
 		}
 	}
-	if !processed && c.remote.isStatelessReset(whole) {
+	if !processed && c.paths[0].remote.isStatelessReset(whole) {
 		c.terminate(ErrStatelessReset)
 		return
 	}
@@ -127,7 +127,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	}
 	if c.side == Client && level < 2 && !c.gotServer {
 		c.gotServer = true
-		c.remote.setInitial(h.SCID)
+		c.paths[0].remote.setInitial(h.SCID)
 	}
 	if c.side == Server && level == 1 {
 		// A Handshake packet proves the client owns its address and lets
@@ -180,7 +180,7 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 	c.gotRetry = true
 	c.token = append([]byte(nil), h.Token...)
 	c.retrySCID = append([]byte(nil), h.SCID...)
-	c.remote.setInitial(h.SCID)
+	c.paths[0].remote.setInitial(h.SCID)
 	c.keys[0] = initialLevelKeys(Client, h.SCID)
 	// Everything sent so far is void; resend the ClientHello. Packet numbers
 	// keep increasing across a Retry (RFC 9000 §17.2.5.3).
@@ -190,6 +190,7 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 		c.freeRecord(sp.Payload)
 	}
 	fresh := newPath(old.addr, Client, c.cfg.InitialRTT)
+	fresh.local, fresh.remote = old.local, old.remote
 	for i := uint64(0); i < next; i++ {
 		fresh.rec.SkipPacketNumber(recovery.Initial)
 	}
@@ -269,17 +270,17 @@ func (c *Conn) handleFrame(now time.Time, level int, dcid []byte, f *wire.Frame)
 	case wire.FrameStreamsBlockedUni:
 		return streamErr(c.streams.HandleStreamsBlocked(streams.Uni, f.Limit))
 	case wire.FrameNewConnectionID:
-		if err := c.remote.add(f.Sequence, f.RetirePriorTo, f.ConnID, f.ResetToken); err != nil {
+		if err := c.paths[0].remote.add(f.Sequence, f.RetirePriorTo, f.ConnID, f.ResetToken); err != nil {
 			code := wire.ProtocolViolation
 			if errors.Is(err, errCIDLimit) {
 				code = wire.ConnectionIDLimitError
 			}
 			return &wire.TransportError{Code: code, Reason: err.Error()}
 		}
-		c.retireCIDs = append(c.retireCIDs, c.remote.toRetire...)
-		c.remote.toRetire = c.remote.toRetire[:0]
+		c.retireCIDs = append(c.retireCIDs, c.paths[0].remote.toRetire...)
+		c.paths[0].remote.toRetire = c.paths[0].remote.toRetire[:0]
 	case wire.FrameRetireConnectionID:
-		id, ok, err := c.local.retire(f.Sequence, dcid)
+		id, ok, err := c.paths[0].local.retire(f.Sequence, dcid)
 		if err != nil {
 			return protocolViolation(err.Error())
 		}
@@ -385,7 +386,7 @@ func (c *Conn) handleAck(now time.Time, level int, f *wire.Frame) error {
 // issueCIDs tops the peer up to its active_connection_id_limit.
 func (c *Conn) issueCIDs() {
 	n := int(min(c.peerParams.ActiveConnectionIDLimit, 8))
-	ids, _ := c.local.issue(n)
+	ids, _ := c.paths[0].local.issue(n)
 	for _, id := range ids {
 		c.emit(Event{Kind: EventNewCID, CID: id})
 	}

@@ -158,7 +158,7 @@ func (c *Conn) canWrite(level int) bool {
 
 // headerLen is the header size before the packet number.
 func (c *Conn) headerLen(level int) int {
-	dcid := len(c.remote.active())
+	dcid := len(c.paths[0].remote.active())
 	if level == 2 {
 		return 1 + dcid
 	}
@@ -206,13 +206,13 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 	start := len(out)
 	var err error
 	if pl.level == 2 {
-		out, err = wire.AppendShortHeader(out, c.remote.active(), pl.pn, pl.pnLen, c.app.phase, false)
+		out, err = wire.AppendShortHeader(out, c.paths[0].remote.active(), pl.pn, pl.pnLen, c.app.phase, false)
 	} else {
 		h := wire.Header{
 			Type:    [2]wire.PacketType{wire.PacketInitial, wire.PacketHandshake}[pl.level],
 			Version: wire.Version1,
-			DCID:    c.remote.active(),
-			SCID:    c.local.active[0].id[:],
+			DCID:    c.paths[0].remote.active(),
+			SCID:    c.paths[0].local.active[0].id[:],
 			Token:   c.token,
 		}
 		out, err = wire.AppendLongHeader(out, &h, pl.pn, pl.pnLen, pl.pnLen+len(pl.payload)+protection.TagLen)
@@ -305,7 +305,7 @@ func (c *Conn) hasDataToSend(level int) bool {
 	if level < 2 {
 		return false
 	}
-	return c.handshakeOut || c.sendPing || len(c.pathResponses) > 0 || len(c.local.pending) > 0 ||
+	return c.handshakeOut || c.sendPing || len(c.pathResponses) > 0 || len(c.paths[0].local.pending) > 0 ||
 		len(c.retireCIDs) > 0 || len(c.dgramsOut) > 0 || c.streams.HasPending()
 }
 
@@ -347,16 +347,16 @@ func (c *Conn) fillAppFrames(now time.Time, b *[]byte, left func() int, rec *sen
 		eliciting = true
 		return true
 	}
-	for len(c.local.pending) > 0 {
-		seq := c.local.pending[0]
-		id, ok := c.local.lookup(seq)
+	for len(c.paths[0].local.pending) > 0 {
+		seq := c.paths[0].local.pending[0]
+		id, ok := c.paths[0].local.lookup(seq)
 		if ok {
 			if !add(&wire.Frame{Type: wire.FrameNewConnectionID, Sequence: seq, ConnID: id.id[:], ResetToken: id.token}) {
 				break
 			}
 			rec.newCIDs = append(rec.newCIDs, seq)
 		}
-		c.local.pending = c.local.pending[1:]
+		c.paths[0].local.pending = c.paths[0].local.pending[1:]
 	}
 	for len(c.retireCIDs) > 0 && add(&wire.Frame{Type: wire.FrameRetireConnectionID, Sequence: c.retireCIDs[0]}) {
 		rec.retireCIDs = append(rec.retireCIDs, c.retireCIDs[0])
