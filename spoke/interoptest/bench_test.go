@@ -3,13 +3,11 @@ package interoptest
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/interop"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
@@ -87,71 +85,4 @@ func BenchmarkNodeSpokeIrohHub(b *testing.B) {
 		b.ReportMetric(res.RTTMs.Max, "max-ms")
 		b.ReportMetric(1000/time.Since(start).Seconds(), "events/s(incl.startup)")
 	}
-}
-
-// BenchmarkHubIdleSpokeHeap connects idle spokes to a Go hub and reports
-// the heap per connection: for the whole pair (spoke and hub in this
-// process) and for the hub alone (the pair minus a bare QUIC server that
-// accepts the same connections and streams and holds them).
-func BenchmarkHubIdleSpokeHeap(b *testing.B) {
-	const n = 50
-	for b.Loop() {
-		pair := heapPerConn(b, n, true)
-		bare := heapPerConn(b, n, false)
-		b.ReportMetric(pair/1024, "KiB/pair")
-		b.ReportMetric(bare/1024, "KiB/bare-quic-pair")
-		b.ReportMetric((pair-bare)/1024, "KiB/hub-overhead")
-	}
-}
-
-func heapPerConn(b *testing.B, n int, withHub bool) float64 {
-	srv := newEndpoint(b, quic.Config{ALPNs: []string{hub.ALPN}})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	h := hub.New(hub.Options{})
-	if withHub {
-		go h.Serve(ctx, srv)
-		defer h.Close()
-	} else {
-		go func() {
-			for {
-				c, err := srv.Accept(ctx)
-				if err != nil {
-					return
-				}
-				go c.AcceptStream(ctx)
-			}
-		}()
-	}
-	cli := newEndpoint(b, quic.Config{})
-	addr := srv.LocalAddr().String()
-	before := heapInUse()
-	var conns []*quic.Conn
-	for range n {
-		c, err := cli.Dial(ctx, quic.UDPAddr(mustAddrPort(addr)), srv.ID(), hub.ALPN)
-		if err != nil {
-			b.Fatal(err)
-		}
-		s, err := c.OpenStream(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		f, _ := wire.AppendFrame(nil, wire.Envelope{Type: "hi", ID: "x"})
-		s.Write(f)
-		conns = append(conns, c)
-	}
-	time.Sleep(300 * time.Millisecond) // let the hub register every spoke
-	after := heapInUse()
-	for _, c := range conns {
-		c.Close(0, "")
-	}
-	return float64(after-before) / float64(n)
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
 }
