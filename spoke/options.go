@@ -109,9 +109,8 @@ func WithOnFailed(fn func(wire.Envelope, error)) Option { return func(o *options
 // first "connecting" event too.
 func WithStatus(fn func(StatusEvent)) Option { return func(o *options) { o.onStatus = fn } }
 
-// withAckPoll and withRand are for tests.
+// withAckPoll is for tests.
 func withAckPoll(d time.Duration) Option { return func(o *options) { o.ackPoll = d } }
-func withRand(fn func() float64) Option  { return func(o *options) { o.rand = fn } }
 
 // backoff is the delay before retry number attempt (1-based).
 func (o *options) backoff(attempt int) time.Duration {

@@ -32,9 +32,6 @@ func (q *queue) push(it *item) {
 	q.bytes += len(it.frame)
 }
 
-// unsent reports whether frames wait for the current stream.
-func (q *queue) unsent() bool { return q.written < len(q.items) }
-
 // take hands the next unsent frames, up to about maxBytes (at least one),
 // to the current stream and returns their bytes concatenated into buf.
 func (q *queue) take(buf []byte, maxBytes int) []byte {

@@ -156,4 +156,3 @@ func randomSecretHex(t testing.TB) string {
 	return hex.EncodeToString(b[:])
 }
 
-func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
