@@ -155,4 +155,3 @@ func randomSecretHex(t testing.TB) string {
 	}
 	return hex.EncodeToString(b[:])
 }
-
