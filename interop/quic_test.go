@@ -273,7 +273,6 @@ func serveEcho(ep *quic.Endpoint) {
 	}
 }
 
-
 // TestQUICOverIPv6AgainstIroh dials the hub's IPv6 socket.
 func TestQUICOverIPv6AgainstIroh(t *testing.T) {
 	interop.RequireNetns(t)
