@@ -32,6 +32,10 @@ type HubOptions struct {
 	OnlineTimeout time.Duration
 	LogLevel      string   // iroh log level: Trace, Debug, Info, Warn, Error, Off
 	ExtraEnv      []string // KEY=VALUE added to the hub's environment
+	// Netns runs the hub inside this named namespace (ip netns exec), which
+	// must be an isolated lab (see checkLabNetns); empty means the current
+	// namespace, which must then be the loopback-only test namespace.
+	Netns string
 }
 
 // Hub is a running real iroh hub (interop/node/hub.mjs).
@@ -59,7 +63,7 @@ type hubReady struct {
 // killed when the test ends; its log is dumped if the test failed.
 func StartHub(t testing.TB, opts HubOptions) *Hub {
 	t.Helper()
-	mustBeInNetns(t)
+	requireSafeTarget(t, opts.Netns)
 	var args []string
 	if opts.Bind != "" {
 		args = append(args, "--bind", opts.Bind)
@@ -76,7 +80,7 @@ func StartHub(t testing.TB, opts HubOptions) *Hub {
 	if opts.LogLevel != "" {
 		args = append(args, "--log-level", opts.LogLevel)
 	}
-	proc, err := startNode("hub.mjs", args, opts.ExtraEnv, false)
+	proc, err := startNode(opts.Netns, "hub.mjs", args, opts.ExtraEnv, false)
 	if err != nil {
 		t.Fatalf("interop: %v", err)
 	}

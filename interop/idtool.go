@@ -39,8 +39,15 @@ type IDTool struct {
 // StartIDTool starts the identity tool; it is stopped when the test ends.
 func StartIDTool(t testing.TB) *IDTool {
 	t.Helper()
-	mustBeInNetns(t)
-	proc, err := startNode("idtool.mjs", nil, nil, true)
+	return StartIDToolIn(t, "")
+}
+
+// StartIDToolIn starts the identity tool inside the named namespace netns
+// (as HubOptions.Netns; "" is the current, loopback-only namespace).
+func StartIDToolIn(t testing.TB, netns string) *IDTool {
+	t.Helper()
+	requireSafeTarget(t, netns)
+	proc, err := startNode(netns, "idtool.mjs", nil, nil, true)
 	if err != nil {
 		t.Fatalf("interop: %v", err)
 	}

@@ -91,14 +91,6 @@ func RequireNetns(t testing.TB) {
 	}
 }
 
-// mustBeInNetns is the hard guard used before any iroh process starts.
-func mustBeInNetns(t testing.TB) {
-	t.Helper()
-	if err := netnsReady(); err != nil {
-		t.Fatalf("interop: refusing to start real iroh: %v", err)
-	}
-}
-
 func netnsReady() error {
 	if os.Getenv(envNetns) == "" {
 		return ErrNotInNetns

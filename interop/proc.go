@@ -137,19 +137,21 @@ type nodeProc struct {
 }
 
 // startNode starts `node <script> args...` from the interop/node directory,
-// with a stdin pipe if withStdin. The caller must have checked that it runs
-// inside the test namespace.
-func startNode(script string, args, extraEnv []string, withStdin bool) (*nodeProc, error) {
+// inside the named namespace netns if it is set, with a stdin pipe if
+// withStdin. The caller must have checked the target with safeTarget.
+func startNode(netns, script string, args, extraEnv []string, withStdin bool) (*nodeProc, error) {
 	dir, err := NodeDir()
 	if err != nil {
 		return nil, err
 	}
 	// --no-deprecation: the binding's package.json has a bad "main", which
 	// makes Node warn on every start and clutters the logs.
-	cmd := exec.Command("node", append([]string{"--no-deprecation", filepath.Join(dir, script)}, args...)...)
+	name, argv := nodeCommand(netns, append([]string{"--no-deprecation", filepath.Join(dir, script)}, args...))
+	cmd := exec.Command(name, argv...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), extraEnv...)
-	// Node must not outlive a crashed test binary.
+	// Node must not outlive a crashed test binary (ip netns exec execs
+	// node, which keeps the death signal).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	p := &nodeProc{cmd: cmd, stdout: newLineQueue(), stderr: &LogBuffer{}, done: make(chan struct{})}
 	cmd.Stdout = p.stdout

@@ -49,6 +49,8 @@ type SpokeOptions struct {
 	Oversize bool
 	LogLevel string   // iroh log level
 	ExtraEnv []string // KEY=VALUE for the process
+	// Netns runs the spoke inside this named namespace, as HubOptions.Netns.
+	Netns string
 }
 
 // RTTStats summarise per-envelope round trips in milliseconds.
@@ -122,13 +124,13 @@ func (o SpokeOptions) args() []string {
 
 // RunSpoke runs one spoke to completion. The error wraps ErrSpokeFailed if
 // the spoke reported failure (the result is still filled in), ErrNotInNetns
-// outside the test namespace, or ctx's error if it was cancelled (the
-// process is killed).
+// outside the test namespace, ErrUnsafeNetns for an unsafe opts.Netns, or
+// ctx's error if it was cancelled (the process is killed).
 func RunSpoke(ctx context.Context, opts SpokeOptions) (SpokeResult, error) {
-	if err := netnsReady(); err != nil {
+	if err := safeTarget(opts.Netns); err != nil {
 		return SpokeResult{}, err
 	}
-	proc, err := startNode("spoke.mjs", opts.args(), opts.ExtraEnv, false)
+	proc, err := startNode(opts.Netns, "spoke.mjs", opts.args(), opts.ExtraEnv, false)
 	if err != nil {
 		return SpokeResult{}, err
 	}
@@ -186,12 +188,12 @@ type SpokeListener struct {
 // registered it. Only the target, identity and process options are used. The process is killed when the test ends.
 func StartSpokeListener(t testing.TB, opts SpokeOptions) *SpokeListener {
 	t.Helper()
-	mustBeInNetns(t)
+	requireSafeTarget(t, opts.Netns)
 	listen := SpokeOptions{
 		ID: opts.ID, Addrs: opts.Addrs, RelayURL: opts.RelayURL, Ticket: opts.Ticket, Timeout: opts.Timeout,
 		SecretHex: opts.SecretHex, ALPN: opts.ALPN, Bind: opts.Bind, Name: opts.Name, LogLevel: opts.LogLevel,
 	}
-	proc, err := startNode("spoke.mjs", append(listen.args(), "--listen"), opts.ExtraEnv, false)
+	proc, err := startNode(opts.Netns, "spoke.mjs", append(listen.args(), "--listen"), opts.ExtraEnv, false)
 	if err != nil {
 		t.Fatalf("interop: %v", err)
 	}
