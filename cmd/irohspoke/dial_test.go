@@ -63,7 +63,7 @@ func TestDialAgainstGoHub(t *testing.T) {
 not json
 {"type":"chat","id":"2","payload":null}
 `
-	r := cli(t, stdin, "dial", "--hub", h.EndpointID, "--addr", h.Addrs[0], "--linger", "200ms")
+	r := cli(t, stdin, "dial", "--hub", h.EndpointID, "--addr", h.Addrs[0], "--linger", "1s")
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -77,7 +77,7 @@ not json
 		}
 	}
 	// By ticket, without --hub.
-	r = cli(t, `{"type":"t","id":"x"}`, "dial", "--ticket", h.Ticket, "--linger", "100ms")
+	r = cli(t, `{"type":"t","id":"x"}`, "dial", "--ticket", h.Ticket, "--linger", "1s")
 	if r.code != exitOK || r.stdout != `{"type":"t.echo","id":"x","payload":null}`+"\n" {
 		t.Fatalf("dial by ticket: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
