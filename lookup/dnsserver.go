@@ -1,0 +1,150 @@
+package lookup
+
+import (
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/alkdev/irohspoke/identity"
+)
+
+const (
+	classANY       = 255
+	minUDPSize     = 512
+	maxDNSQueryLen = 4096
+)
+
+// ServeDNS answers DNS queries arriving on conn until it is closed (then
+// it returns nil). Each query is answered from the store; see HandleDNS.
+func (s *Server) ServeDNS(conn net.PacketConn) error {
+	buf := make([]byte, maxDNSQueryLen)
+	for {
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return err
+			}
+			continue // e.g. ICMP errors surfacing on the socket
+		}
+		if resp := s.HandleDNS(buf[:n]); resp != nil {
+			conn.WriteTo(resp, from)
+		}
+	}
+}
+
+// HandleDNS returns the response to one DNS query, or nil when no answer
+// should be sent (responses, garbage without a header).
+//
+// The server is authoritative for Origin: "<labels>.<z32>.<Origin>" is
+// answered from the newest packet of endpoint <z32>, whose record names
+// (relative to the key, e.g. "_iroh.<z32>") are made absolute under
+// "<z32>.<Origin>"; every answer gets TTL DefaultTTL whatever the
+// publisher set. Unknown keys give NXDOMAIN, names outside the zone
+// REFUSED. Answers too large for the client's UDP size (512, or its EDNS
+// size up to 1232) are sent empty with the TC bit.
+func (s *Server) HandleDNS(query []byte) []byte {
+	m, err := ParseMessage(query)
+	if err != nil {
+		if len(query) < dnsHeaderLen || query[2]&0x80 != 0 {
+			return nil
+		}
+		resp := Message{ID: uint16(query[0])<<8 | uint16(query[1]), Flags: FlagResponse | RcodeFormErr}
+		b, _ := resp.Pack()
+		return b
+	}
+	if m.Flags&FlagResponse != 0 {
+		return nil
+	}
+	resp := Message{
+		ID:        m.ID,
+		Flags:     FlagResponse | m.Flags&(FlagRecursionDesired|opcodeMask),
+		Questions: m.Questions,
+	}
+	limit := minUDPSize
+	for _, r := range m.Additionals {
+		if r.Type == TypeOPT {
+			limit = min(max(int(r.Class), minUDPSize), ednsSize)
+			resp.Additionals = []Record{{Type: TypeOPT, Class: ednsSize}}
+		}
+	}
+	switch {
+	case m.Flags&opcodeMask != 0:
+		resp.Flags |= RcodeNotImp
+	case len(m.Questions) != 1:
+		resp.Flags |= RcodeFormErr
+	default:
+		rcode, answers := s.answer(m.Questions[0])
+		resp.Flags |= uint16(rcode)
+		if rcode != RcodeRefused {
+			resp.Flags |= FlagAuthoritative
+		}
+		resp.Answers = answers
+	}
+	b, err := resp.Pack()
+	if err == nil && len(b) <= limit {
+		return b
+	}
+	resp.Answers = nil
+	resp.Flags |= FlagTruncated
+	b, _ = resp.Pack()
+	return b
+}
+
+// answer looks one question up in the store.
+func (s *Server) answer(q Question) (rcode int, answers []Record) {
+	if q.Class != ClassIN && q.Class != classANY {
+		return RcodeRefused, nil
+	}
+	name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
+	var rel string
+	switch {
+	case s.origin == "":
+		return RcodeRefused, nil
+	case name == s.origin:
+		return RcodeSuccess, nil // the apex exists; we publish nothing there
+	case strings.HasSuffix(name, "."+s.origin):
+		rel = strings.TrimSuffix(name, "."+s.origin)
+	default:
+		return RcodeRefused, nil
+	}
+	z32 := rel[strings.LastIndexByte(rel, '.')+1:]
+	id, err := identity.ParseZBase32(z32)
+	if err != nil {
+		return RcodeNXDomain, nil
+	}
+	p := s.store.Get(id)
+	if p == nil {
+		return RcodeNXDomain, nil
+	}
+	pm, err := ParseMessage(p.DNS)
+	if err != nil {
+		return RcodeServFail, nil
+	}
+	for _, rr := range pm.Answers {
+		if q.Type != TypeANY && rr.Type != q.Type {
+			continue
+		}
+		if equalName(absoluteName(rr.Name, z32, s.origin), name) {
+			answers = append(answers, Record{Name: q.Name, Type: rr.Type, Class: ClassIN, TTL: DefaultTTL, Data: rr.Data})
+		}
+	}
+	return RcodeSuccess, answers
+}
+
+// absoluteName places a packet record name under "<z32>.<origin>": a name
+// ending in the key's label is relative to the origin, anything else
+// relative to the key (pkarr's normalisation).
+func absoluteName(name, z32, origin string) string {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	switch {
+	case name == "" || name == "@":
+		return z32 + "." + origin
+	case name == z32 || strings.HasSuffix(name, "."+z32):
+		return name + "." + origin
+	}
+	return name + "." + z32 + "." + origin
+}
