@@ -81,7 +81,11 @@ func (c *Conn) MaxDatagramSize() int {
 		return 0
 	}
 	// One 1-RTT packet: short header, packet number, AEAD tag, frame header.
-	room := c.paths[0].rec.MaxDatagramSize() - (1 + len(c.paths[0].remote.active()) + maxPNLen + 16 + 1 + 8)
+	p := c.primary()
+	if !p.remote.usable() {
+		return 0
+	}
+	room := p.rec.MaxDatagramSize() - (1 + len(p.remote.active()) + maxPNLen + 16 + 1 + 8)
 	return int(min(uint64(room), c.maxDatagram-1-8))
 }
 
@@ -133,5 +137,5 @@ func (c *Conn) TakeAckProgress() bool {
 // reset token the peer gave us. The endpoint asks this of datagrams it
 // cannot route: a reset carries no connection ID of ours (RFC 9000 §10.3.1).
 func (c *Conn) MatchesStatelessReset(datagram []byte) bool {
-	return c.paths[0].remote.isStatelessReset(datagram)
+	return c.isStatelessReset(datagram)
 }

@@ -58,6 +58,22 @@ func newLocalCIDs(rand io.Reader, key *ResetKey, first []byte) *localCIDs {
 	return l
 }
 
+// newPathLocalCIDs starts the set of a multipath path other than 0, whose
+// sequence numbers start at 0 and are all announced by frames.
+func newPathLocalCIDs(rand io.Reader, key *ResetKey) *localCIDs {
+	return &localCIDs{rand: rand, key: key}
+}
+
+// contains reports whether id is one of the set's active CIDs.
+func (l *localCIDs) contains(id []byte) bool {
+	for i := range l.active {
+		if string(l.active[i].id[:]) == string(id) {
+			return true
+		}
+	}
+	return false
+}
+
 // issue creates new CIDs until the peer holds limit of them, returning the
 // new ones so the caller can register them with the endpoint.
 func (l *localCIDs) issue(limit int) ([][LocalCIDLen]byte, error) {
@@ -155,6 +171,9 @@ func newRemoteCIDs(limit int, first []byte) *remoteCIDs {
 
 // active returns the CID to put in outgoing packets.
 func (r *remoteCIDs) active() []byte { return r.ids[0].id }
+
+// usable reports whether the peer gave us any CID for this path yet.
+func (r *remoteCIDs) usable() bool { return len(r.ids) > 0 }
 
 // setInitial replaces sequence 0, used when the server picks its own SCID
 // (or after Retry) before any NEW_CONNECTION_ID was processed.

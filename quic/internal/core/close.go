@@ -64,7 +64,7 @@ func (c *Conn) startClosing(now time.Time, ce *CloseError) {
 	c.state = stateClosing
 	c.err = ce
 	c.closeFrame = closeFrameOf(ce, c.app.canWrite && c.tls.State().Complete)
-	c.closeDeadline = now.Add(3 * c.paths[0].rec.ProbeTimeout())
+	c.closeDeadline = now.Add(3 * c.primary().rec.ProbeTimeout())
 	c.emit(Event{Kind: EventClosed, Err: c.err})
 }
 
@@ -96,7 +96,7 @@ func (c *Conn) handlePeerClose(now time.Time, f *wire.Frame) {
 	c.state = stateDraining
 	if !wasClosing {
 		c.err = ce
-		c.closeDeadline = now.Add(3 * c.paths[0].rec.ProbeTimeout())
+		c.closeDeadline = now.Add(3 * c.primary().rec.ProbeTimeout())
 		c.emit(Event{Kind: EventClosed, Err: ce})
 	}
 }
@@ -116,10 +116,10 @@ func (c *Conn) terminate(err error) {
 
 // buildClose writes CONNECTION_CLOSE at every level the peer may be able to
 // read, so a peer that has not finished the handshake still learns of it.
-func (c *Conn) buildClose(now time.Time, buf []byte) int {
+func (c *Conn) buildClose(now time.Time, p *path, buf []byte) int {
 	out := buf[:0]
 	for level := 0; level < 3; level++ {
-		if !c.canWrite(level) {
+		if !c.canWrite(level) || (level < 2 && p.id != 0) {
 			continue
 		}
 		if level < 2 && c.confirmed {
@@ -130,10 +130,9 @@ func (c *Conn) buildClose(now time.Time, buf []byte) int {
 			f = closeFrameOf(&CloseError{Application: true}, false)
 		}
 		payload, _ := f.Append(nil)
-		p := c.paths[0]
 		pn := p.rec.NextPacketNumber(spaceOf[level])
-		pl := planned{level: level, pn: pn, pnLen: 4, payload: payload}
-		if len(out)+c.headerLen(level)+4+len(payload)+16 > len(buf) {
+		pl := planned{path: p, level: level, pn: pn, pnLen: 4, payload: payload}
+		if len(out)+c.headerLen(level, p)+4+len(payload)+16 > len(buf) {
 			break
 		}
 		out = c.sealPacket(out, &pl)

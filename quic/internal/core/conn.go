@@ -57,6 +57,12 @@ type Config struct {
 	InitialRTT        time.Duration
 	Rand              io.Reader // nil: crypto/rand
 	ResetKey          *ResetKey // derives stateless reset tokens; nil: random
+	// Multipath advertises initial_max_path_id (7, as iroh) and, when the
+	// peer advertised it too, runs the connection under multipath rules.
+	Multipath bool
+	// PathIdleTimeout abandons a multipath path silent this long; zero
+	// means 15 s (iroh's), negative disables.
+	PathIdleTimeout time.Duration
 }
 
 func (c *Config) idleTimeout() time.Duration {
@@ -95,6 +101,14 @@ const (
 	// stopped being valid, so the endpoint can route packets by it.
 	EventNewCID
 	EventRetiredCID
+	// Multipath path events; Path names the path. EventPathOpened: the
+	// client opened a path to us. EventPathValidated: a PATH_RESPONSE
+	// proved the path, which may now carry data. EventPathAbandoned: the
+	// path is gone (Code, Remote). EventPathStatus: the peer set Status.
+	EventPathOpened
+	EventPathValidated
+	EventPathAbandoned
+	EventPathStatus
 )
 
 // Event is one notification from PollEvent.
@@ -103,6 +117,10 @@ type Event struct {
 	Stream streams.Event
 	Err    error
 	CID    [LocalCIDLen]byte
+	Path   PathID
+	Status PathStatus
+	Code   uint64 // PATH_ABANDON error code
+	Remote bool   // the peer abandoned the path
 }
 
 type connState uint8
@@ -147,7 +165,12 @@ type Conn struct {
 	gotRetry  bool
 	gotServer bool // client: processed a packet from the server
 
-	paths []*path
+	paths    []*path // sorted by path ID; paths[0] is path 0 until it is abandoned
+	mp       *multipath
+	resetKey *ResetKey
+	rxLen    int  // size of the datagram being processed
+	rxCount  bool // its size was charged to a path
+	padPath  bool // the datagram being built validates a path: pad it
 
 	streams   *streams.Manager
 	dgramsIn  [][]byte
@@ -155,8 +178,7 @@ type Conn struct {
 
 	// Frames owed outside stream data.
 	sendPing        bool
-	retireCIDs      []uint64
-	pathResponses   [][8]byte
+	retireCIDs      []pathSeq
 	closeFrame      *wire.Frame
 	closeSentAt     time.Time
 	closeDeadline   time.Time
@@ -168,7 +190,6 @@ type Conn struct {
 	scratch         []byte
 	handshakeDoneAt time.Time
 	freeRecords     []*sentRecord
-	pacedUntil      time.Time
 	lastPoll        time.Time
 	ackProgress     bool // stream data was acknowledged since TakeAckProgress
 	closeRepeat     bool // a packet arrived while closing: send CONNECTION_CLOSE again
@@ -181,6 +202,7 @@ type Stats struct {
 	PacketsSent, PacketsReceived, PacketsLost uint64
 	BytesSent, BytesReceived                  uint64
 	KeyUpdates                                uint64
+	PathCIDsBlocked                           uint64 // PATH_CIDS_BLOCKED frames received
 	SmoothedRTT, MinRTT                       time.Duration
 	CongestionWindow                          int
 }
@@ -212,6 +234,7 @@ func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remot
 	}
 	c.streams = streams.NewManager(ss, cfg.Streams)
 	c.paths = []*path{newPath(remote, side, cfg.InitialRTT)}
+	c.resetKey = key
 	c.paths[0].local = newLocalCIDs(c.rand, key, localCID)
 	c.paths[0].remote = newRemoteCIDs(DefaultActiveCIDLimit, remoteCID)
 	c.lastActivity = now
@@ -296,6 +319,9 @@ func (c *Conn) startTLS() error {
 	if !c.cfg.DisableDatagrams {
 		tp.MaxDatagramFrameSize = DefaultDatagramFrame
 	}
+	if c.cfg.Multipath {
+		tp.InitialMaxPathID, tp.HasInitialMaxPathID = InitialMaxPathID, true
+	}
 	fc := c.streams.LocalParams()
 	tp.InitialMaxData = fc.InitialMaxData
 	tp.InitialMaxStreamDataBidiLocal = fc.InitialMaxStreamDataBidiLocal
@@ -350,16 +376,26 @@ func (c *Conn) Err() error {
 	return c.err
 }
 
-// RemoteAddr is the active path's address.
-func (c *Conn) RemoteAddr() Addr { return c.paths[0].addr }
+// RemoteAddr is the address of the path carrying application data.
+func (c *Conn) RemoteAddr() Addr { return c.primary().addr }
 
 // LocalCIDs returns every connection ID the peer may currently use for us.
-func (c *Conn) LocalCIDs() [][LocalCIDLen]byte { return c.paths[0].local.ids() }
+func (c *Conn) LocalCIDs() [][LocalCIDLen]byte {
+	if c.mp == nil {
+		return c.paths[0].local.ids()
+	}
+	var out [][LocalCIDLen]byte
+	for _, s := range c.mp.sets {
+		out = append(out, s.local.ids()...)
+	}
+	return out
+}
 
-// Stats returns a snapshot of the connection's counters.
+// Stats returns a snapshot of the connection's counters; the estimates
+// are those of the path carrying application data.
 func (c *Conn) Stats() Stats {
 	s := c.stats
-	p := c.paths[0]
+	p := c.primary()
 	s.SmoothedRTT = p.rec.RTT().Smoothed()
 	s.MinRTT = p.rec.RTT().Min()
 	s.CongestionWindow = p.rec.Congestion().Window()
@@ -427,6 +463,7 @@ func (c *Conn) onHandshakeComplete(now time.Time) {
 		c.handshakeOut = true
 		c.confirm(now)
 	}
+	c.startMultipath(now)
 	c.issueCIDs()
 	c.emit(Event{Kind: EventHandshakeComplete})
 }

@@ -51,7 +51,7 @@ func FuzzPeerFrames(f *testing.F) {
 		}
 		check := verifyPayload
 		verifyPayload = nil // the payload is malformed on purpose
-		pkt := from.sealPacket(nil, &planned{level: 2, pn: pn, pnLen: 4, payload: p})
+		pkt := from.sealPacket(nil, &planned{path: from.paths[0], level: 2, pn: pn, pnLen: 4, payload: p})
 		verifyPayload = check
 		to.HandleDatagram(l.now, l.sAddr, 0, pkt)
 		// Whatever happened, the connection keeps working or closes cleanly.

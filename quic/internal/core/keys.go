@@ -33,11 +33,9 @@ type appKeys struct {
 	canRead         bool
 	canWrite        bool
 	phase           bool   // current key phase bit
-	phaseStart      uint64 // first packet number we sent in this phase
+	generation      uint64 // key updates so far; sent packets remember it
 	sentInPhase     uint64
-	phaseAcked      bool   // a packet of ours from this phase was acknowledged
-	firstRecvPN     uint64 // lowest packet number received in this phase
-	recvInPhase     bool
+	phaseAcked      bool // a packet of ours from this phase was acknowledged
 	forceUpdate     bool // ForceKeyUpdate asked for one update now
 }
 
@@ -76,32 +74,35 @@ func (c *Conn) installSecret(ev handshake.Event, now time.Time) error {
 	return nil
 }
 
-// openApp decrypts a 1-RTT payload, following the peer into a new key phase
-// when the phase bit flips. It returns whether a key update happened.
-func (c *Conn) openApp(dst, header, ct []byte, pn uint64, phase bool, now time.Time) ([]byte, bool, error) {
+// openApp decrypts a 1-RTT payload received on path p, following the peer
+// into a new key phase when the phase bit flips. It returns whether a key
+// update happened. Packet numbers are per path, so the "before this phase"
+// bookkeeping is too; the key phase is the connection's.
+func (c *Conn) openApp(p *path, dst, header, ct []byte, pn uint64, phase bool, now time.Time) ([]byte, bool, error) {
 	a := &c.app
+	pathID := uint32(p.id)
 	if phase == a.phase {
-		out, err := a.read.Open(dst, header, ct, pn)
-		if err == nil && (!a.recvInPhase || pn < a.firstRecvPN) {
-			a.firstRecvPN, a.recvInPhase = pn, true
+		out, err := a.read.OpenPath(dst, header, ct, pathID, pn)
+		if err == nil && (!p.recvInPhase || pn < p.firstRecvPN) {
+			p.firstRecvPN, p.recvInPhase = pn, true
 		}
 		return out, false, err
 	}
 	// A packet from before the current phase began uses the previous keys.
 	// Until the peer sends in the phase we moved to, everything in the old
 	// phase is such a packet.
-	if a.prev != nil && (!a.recvInPhase || pn < a.firstRecvPN) {
-		out, err := a.prev.Open(dst, header, ct, pn)
+	if a.prev != nil && (!p.recvInPhase || pn < p.firstRecvPN) {
+		out, err := a.prev.OpenPath(dst, header, ct, pathID, pn)
 		return out, false, err
 	}
-	out, err := a.next.Open(dst, header, ct, pn)
+	out, err := a.next.OpenPath(dst, header, ct, pathID, pn)
 	if err != nil {
 		return nil, false, err
 	}
 	if err := c.rotateKeys(now); err != nil {
 		return nil, false, err
 	}
-	a.firstRecvPN, a.recvInPhase = pn, true
+	p.firstRecvPN, p.recvInPhase = pn, true
 	return out, true, nil
 }
 
@@ -120,13 +121,15 @@ func (c *Conn) rotateKeys(now time.Time) error {
 	a.prev, a.read, a.next = a.read, a.next, nextNext
 	a.write = nextWrite
 	a.phase = !a.phase
-	a.phaseStart = c.paths[0].rec.NextPacketNumber(spaceOf[2])
+	a.generation++
 	a.sentInPhase = 0
 	a.phaseAcked = false
-	a.recvInPhase = false
+	for _, p := range c.paths {
+		p.recvInPhase = false
+	}
 	a.forceUpdate = false
 	// Keep the old read keys for three PTOs (RFC 9001 §6.5).
-	a.prevUntil = now.Add(3 * c.paths[0].rec.ProbeTimeout())
+	a.prevUntil = now.Add(3 * c.primary().rec.ProbeTimeout())
 	c.stats.KeyUpdates++
 	return nil
 }
@@ -140,13 +143,6 @@ func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
 	}
 	if err := c.rotateKeys(now); err != nil {
 		c.closeWithError(err, now)
-	}
-}
-
-// onAppPacketAcked notes that a packet of the current phase was acknowledged.
-func (c *Conn) onAppPacketAcked(pn uint64) {
-	if pn >= c.app.phaseStart {
-		c.app.phaseAcked = true
 	}
 }
 

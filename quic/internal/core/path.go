@@ -11,6 +11,7 @@ import (
 // loss recovery and congestion state, and the anti-amplification budget
 // while the peer's address is unvalidated.
 type path struct {
+	id   uint64 // multipath path ID; 0 for the handshake path
 	addr Addr
 	// Connection IDs belong to a path: with multipath each path ID has its
 	// own sets (PATH_NEW_CONNECTION_ID); without it path 0 holds them all.
@@ -21,6 +22,14 @@ type path struct {
 	// Anti-amplification (RFC 9000 §8.1): a server sends at most three
 	// times what it received on an unvalidated path.
 	bytesRecv, bytesSent uint64
+	pacedUntil           time.Time
+	// responses are PATH_RESPONSE payloads owed on this path.
+	responses [][8]byte
+	// Key-phase bookkeeping is per packet-number space, so per path.
+	firstRecvPN uint64 // lowest packet number received in this key phase
+	recvInPhase bool
+	// mp is the multipath-only state; nil on a single-path connection.
+	mp *pathMP
 }
 
 func newPath(addr Addr, side Side, initialRTT time.Duration) *path {
@@ -31,6 +40,22 @@ func newPath(addr Addr, side Side, initialRTT time.Duration) *path {
 			InitialRTT: initialRTT,
 			IsServer:   side == Server,
 		}),
+	}
+}
+
+// newAppPath creates a multipath path after the handshake: it has only the
+// application-data packet-number space, starting at 0.
+func newAppPath(id uint64, addr Addr, side Side, initialRTT time.Duration, now time.Time) *path {
+	return &path{
+		id:        id,
+		addr:      addr,
+		validated: side == Client,
+		rec: recovery.NewPath[*sentRecord](recovery.Config{
+			InitialRTT:  initialRTT,
+			IsServer:    side == Server,
+			AppDataOnly: true,
+		}),
+		mp: &pathMP{lastRecv: now},
 	}
 }
 
@@ -52,10 +77,18 @@ type sentRecord struct {
 	level         int // 0 Initial, 1 Handshake, 2 application
 	crypto        []cryptoRange
 	streams       []streams.Frame
-	newCIDs       []uint64
-	retireCIDs    []uint64
+	newCIDs       []pathSeq
+	retireCIDs    []pathSeq
 	handshakeDone bool
 	ackLargest    int64 // largest acknowledged of an ACK frame in it, or -1
+	keyGen        uint64 // 1-RTT key generation the packet was sealed with
+	mp            *recordMP
+}
+
+// pathSeq names a connection ID by path and sequence number; without
+// multipath the path is always 0.
+type pathSeq struct {
+	path, seq uint64
 }
 
 type cryptoRange struct{ off, n uint64 }
@@ -82,6 +115,9 @@ func (c *Conn) freeRecord(r *sentRecord) {
 	r.newCIDs = r.newCIDs[:0]
 	r.retireCIDs = r.retireCIDs[:0]
 	r.handshakeDone = false
+	if r.mp != nil {
+		r.mp.reset()
+	}
 	if len(c.freeRecords) < 1024 {
 		c.freeRecords = append(c.freeRecords, r)
 	}
@@ -101,8 +137,11 @@ func (c *Conn) onRecordAcked(r *sentRecord, pn uint64) {
 	if r.ackLargest >= 0 {
 		c.paths[0].rec.Acks(spaceOf[r.level]).OnAckAcked(uint64(r.ackLargest))
 	}
-	if r.level == 2 {
-		c.onAppPacketAcked(pn)
+	if r.mp != nil {
+		c.onRecordAckedMP(r.mp)
+	}
+	if r.level == 2 && r.keyGen == c.app.generation {
+		c.app.phaseAcked = true
 	}
 	c.freeRecord(r)
 }
@@ -116,14 +155,19 @@ func (c *Conn) onRecordLost(r *sentRecord) {
 	for _, f := range r.streams {
 		c.streams.OnLost(f)
 	}
-	for _, seq := range r.newCIDs {
-		if _, ok := c.paths[0].local.lookup(seq); ok {
-			c.paths[0].local.pending = append(c.paths[0].local.pending, seq)
+	for _, ps := range r.newCIDs {
+		if l := c.localCIDsOf(ps.path); l != nil {
+			if _, ok := l.lookup(ps.seq); ok {
+				l.pending = append(l.pending, ps.seq)
+			}
 		}
 	}
 	c.retireCIDs = append(c.retireCIDs, r.retireCIDs...)
 	if r.handshakeDone {
 		c.handshakeOut = true
+	}
+	if r.mp != nil {
+		c.onRecordLostMP(r.mp)
 	}
 	c.freeRecord(r)
 }

@@ -26,7 +26,12 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 		// whichever address answered its first flight.
 		p.addr = from
 	}
-	p.bytesRecv += uint64(len(data))
+	if c.mp == nil {
+		p.bytesRecv += uint64(len(data))
+	} else {
+		// Charged to whichever path the first 1-RTT packet belongs to.
+		c.rxLen, c.rxCount = len(data), false
+	}
 	c.stats.BytesReceived += uint64(len(data))
 	whole := data
 	processed := false
@@ -43,7 +48,7 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 			return
 		}
 	}
-	if !processed && c.paths[0].remote.isStatelessReset(whole) {
+	if !processed && c.isStatelessReset(whole) {
 		c.terminate(ErrStatelessReset)
 		return
 	}
@@ -75,6 +80,24 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if h.Version != 0 && h.Version != wire.Version1 {
 		return false
 	}
+	p := c.paths[0]
+	var candidate *pathCIDs
+	if c.mp != nil {
+		if level < 2 && p.id != 0 {
+			return false
+		}
+		if level == 2 {
+			p, candidate = c.pathForDCID(h.DCID)
+			if p == nil {
+				if candidate == nil || c.side == Client {
+					return false
+				}
+				// A packet on a path the client opened: the path exists
+				// once the packet proves authentic.
+				p = c.candidatePath(candidate, from, now)
+			}
+		}
+	}
 	var hp *protection.HeaderKey
 	if level < 2 {
 		if !c.keys[level].canRead {
@@ -96,7 +119,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 		return false
 	}
 	space := spaceOf[level]
-	acks := c.paths[0].rec.Acks(space)
+	acks := p.rec.Acks(space)
 	largest := int64(-1)
 	if l, ok := acks.LargestReceived(); ok {
 		largest = int64(l)
@@ -108,10 +131,17 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if level < 2 {
 		payload, err = c.keys[level].read.Packet.Open(ct[:0], header, ct, pn)
 	} else {
-		payload, _, err = c.openApp(ct[:0], header, ct, pn, pkt[0]&0x04 != 0, now)
+		payload, _, err = c.openApp(p, ct[:0], header, ct, pn, pkt[0]&0x04 != 0, now)
 	}
 	if err != nil {
 		return false
+	}
+	if candidate != nil {
+		c.acceptPath(p, now)
+	}
+	if c.mp != nil && !c.rxCount {
+		c.rxCount = true
+		p.bytesRecv += uint64(c.rxLen)
 	}
 	// Reserved bits are checked only after authentication (RFC 9000 §17.2).
 	reserved := byte(0x0c)
@@ -140,7 +170,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 		return true
 	}
 	ptype := h.Type
-	ackEliciting, err := c.handleFrames(now, level, ptype, h.DCID, payload)
+	ackEliciting, err := c.handleFrames(now, level, ptype, p, h.DCID, payload)
 	if err != nil {
 		c.closeWithError(err, now)
 		return true
@@ -149,9 +179,12 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	c.stats.PacketsReceived++
 	c.lastActivity = now
 	c.sentSinceRecv = false
-	if level == 2 && from != c.paths[0].addr && c.side == Server && pn+1 >= uint64(largest+1) {
+	if p.mp != nil {
+		p.mp.lastRecv = now
+	}
+	if level == 2 && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) {
 		// NAT rebinding: follow the client to its new address (RFC 9000 §9.3).
-		c.paths[0].addr = from
+		p.addr = from
 	}
 	return true
 }
@@ -201,7 +234,7 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 
 // handleFrames processes a packet's frames and reports whether any of them
 // was ack-eliciting.
-func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, dcid []byte, payload []byte) (bool, error) {
+func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, p *path, dcid []byte, payload []byte) (bool, error) {
 	ackEliciting := false
 	for len(payload) > 0 {
 		var f wire.Frame
@@ -222,7 +255,7 @@ func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, dci
 		default:
 			ackEliciting = true
 		}
-		if err := c.handleFrame(now, level, dcid, &f); err != nil {
+		if err := c.handleFrame(now, level, p, dcid, &f); err != nil {
 			var te *wire.TransportError
 			if errors.As(err, &te) && te.FrameType == 0 {
 				te.FrameType = f.Type
@@ -236,11 +269,18 @@ func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, dci
 	return ackEliciting, nil
 }
 
-func (c *Conn) handleFrame(now time.Time, level int, dcid []byte, f *wire.Frame) error {
+func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wire.Frame) error {
 	switch f.Type {
 	case wire.FramePadding, wire.FramePing:
 	case wire.FrameAck, wire.FrameAckECN:
-		return c.handleAck(now, level, f)
+		ap := c.paths[0]
+		if c.mp != nil {
+			// Under multipath a plain ACK acknowledges path 0.
+			if ap = c.pathByID(0); ap == nil {
+				return nil
+			}
+		}
+		return c.handleAck(now, level, ap, f)
 	case wire.FrameCrypto:
 		return c.handleCrypto(now, level, f)
 	case wire.FrameNewToken:
@@ -270,31 +310,25 @@ func (c *Conn) handleFrame(now time.Time, level int, dcid []byte, f *wire.Frame)
 	case wire.FrameStreamsBlockedUni:
 		return streamErr(c.streams.HandleStreamsBlocked(streams.Uni, f.Limit))
 	case wire.FrameNewConnectionID:
-		if err := c.paths[0].remote.add(f.Sequence, f.RetirePriorTo, f.ConnID, f.ResetToken); err != nil {
-			code := wire.ProtocolViolation
-			if errors.Is(err, errCIDLimit) {
-				code = wire.ConnectionIDLimitError
+		remote := c.paths[0].remote
+		if c.mp != nil {
+			s := c.mp.set(0)
+			if s.abandoned {
+				return nil
 			}
-			return &wire.TransportError{Code: code, Reason: err.Error()}
+			remote = s.remote
 		}
-		c.retireCIDs = append(c.retireCIDs, c.paths[0].remote.toRetire...)
-		c.paths[0].remote.toRetire = c.paths[0].remote.toRetire[:0]
+		return c.addRemoteCID(0, remote, f)
 	case wire.FrameRetireConnectionID:
-		id, ok, err := c.paths[0].local.retire(f.Sequence, dcid)
-		if err != nil {
-			return protocolViolation(err.Error())
-		}
-		if ok {
-			c.emit(Event{Kind: EventRetiredCID, CID: id})
-			c.issueCIDs()
-		}
+		return c.retireLocalCID(0, c.localCIDsOf(0), f.Sequence, dcid)
 	case wire.FramePathChallenge:
-		if len(c.pathResponses) < 4 {
-			c.pathResponses = append(c.pathResponses, f.PathData)
+		if len(p.responses) < 4 {
+			p.responses = append(p.responses, f.PathData)
 		}
 	case wire.FramePathResponse:
-		// We only challenge after migrating, which this single-path
-		// connection does not do yet; unsolicited responses are ignored.
+		// Without multipath we never challenge (we do not migrate), so
+		// unsolicited responses are ignored.
+		c.onPathResponse(now, f.PathData)
 	case wire.FrameConnectionClose, wire.FrameApplicationClose:
 		c.handlePeerClose(now, f)
 	case wire.FrameHandshakeDone:
@@ -311,6 +345,13 @@ func (c *Conn) handleFrame(now time.Time, level int, dcid []byte, f *wire.Frame)
 		}
 		c.dgramsIn = append(c.dgramsIn, append([]byte(nil), f.Data...))
 		c.emit(Event{Kind: EventDatagram})
+	case wire.FramePathAck, wire.FramePathAckECN, wire.FramePathAbandon, wire.FramePathStatusBackup,
+		wire.FramePathStatusAvailable, wire.FramePathNewConnectionID, wire.FramePathRetireConnectionID,
+		wire.FrameMaxPathID, wire.FramePathsBlocked, wire.FramePathCIDsBlocked:
+		if c.mp == nil {
+			return protocolViolation("frame of an extension that was not negotiated")
+		}
+		return c.handlePathFrame(now, f)
 	default:
 		// Extension frames (multipath, NAT traversal, ack frequency, address
 		// discovery) were not negotiated.
@@ -349,7 +390,39 @@ func (c *Conn) handleCrypto(now time.Time, level int, f *wire.Frame) error {
 	return c.drainTLS(now)
 }
 
-func (c *Conn) handleAck(now time.Time, level int, f *wire.Frame) error {
+// addRemoteCID handles (PATH_)NEW_CONNECTION_ID for one path's set.
+func (c *Conn) addRemoteCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) error {
+	if err := remote.add(f.Sequence, f.RetirePriorTo, f.ConnID, f.ResetToken); err != nil {
+		code := wire.ProtocolViolation
+		if errors.Is(err, errCIDLimit) {
+			code = wire.ConnectionIDLimitError
+		}
+		return &wire.TransportError{Code: code, Reason: err.Error()}
+	}
+	for _, seq := range remote.toRetire {
+		c.retireCIDs = append(c.retireCIDs, pathSeq{path: pathID, seq: seq})
+	}
+	remote.toRetire = remote.toRetire[:0]
+	return nil
+}
+
+// retireLocalCID handles (PATH_)RETIRE_CONNECTION_ID for one path's set.
+func (c *Conn) retireLocalCID(pathID uint64, local *localCIDs, seq uint64, dcid []byte) error {
+	if local == nil {
+		return nil
+	}
+	id, ok, err := local.retire(seq, dcid)
+	if err != nil {
+		return protocolViolation(err.Error())
+	}
+	if ok {
+		c.emit(Event{Kind: EventRetiredCID, CID: id})
+		c.issueCIDs()
+	}
+	return nil
+}
+
+func (c *Conn) handleAck(now time.Time, level int, p *path, f *wire.Frame) error {
 	c.wireRanges = f.AppendAckRanges(c.wireRanges[:0])
 	c.recRanges = c.recRanges[:0]
 	for _, r := range c.wireRanges {
@@ -368,9 +441,11 @@ func (c *Conn) handleAck(now time.Time, level int, f *wire.Frame) error {
 		ack.HasECN = true
 		ack.ECN = recovery.ECNCounts{ECT0: f.ECT0, ECT1: f.ECT1, CE: f.ECNCE}
 	}
-	p := c.paths[0]
 	res, err := p.rec.OnAckReceived(spaceOf[level], ack, now)
 	if err != nil {
+		if c.mp != nil && errors.Is(err, recovery.ErrSpaceDiscarded) {
+			return nil // a PATH_ACK for a path we already discarded
+		}
 		return protocolViolation(err.Error())
 	}
 	for _, sp := range res.Acked {
@@ -385,9 +460,35 @@ func (c *Conn) handleAck(now time.Time, level int, f *wire.Frame) error {
 
 // issueCIDs tops the peer up to its active_connection_id_limit.
 func (c *Conn) issueCIDs() {
+	if c.mp != nil {
+		c.issueMultipathCIDs()
+		return
+	}
 	n := int(min(c.peerParams.ActiveConnectionIDLimit, 8))
 	ids, _ := c.paths[0].local.issue(n)
 	for _, id := range ids {
 		c.emit(Event{Kind: EventNewCID, CID: id})
 	}
+}
+
+// handlePathAck handles PATH_ACK(_ECN) for the path it names.
+func (c *Conn) handlePathAck(now time.Time, f *wire.Frame) error {
+	p := c.pathByID(f.PathID)
+	if p == nil {
+		return nil
+	}
+	return c.handleAck(now, 2, p, f)
+}
+
+// isStatelessReset checks a datagram against the tokens of every path.
+func (c *Conn) isStatelessReset(d []byte) bool {
+	if c.mp == nil {
+		return c.paths[0].remote.isStatelessReset(d)
+	}
+	for _, s := range c.mp.sets {
+		if s.remote.isStatelessReset(d) {
+			return true
+		}
+	}
+	return false
 }

@@ -19,6 +19,7 @@ const (
 
 // planned is one packet of the datagram being assembled.
 type planned struct {
+	path         *path
 	level        int
 	pn           uint64
 	pnLen        int
@@ -32,7 +33,6 @@ type planned struct {
 // and destination. n == 0 means there is nothing to send until the next
 // event or Timeout. buf should hold at least 1500 bytes.
 func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
-	p := c.paths[0]
 	c.lastPoll = now
 	switch c.state {
 	case stateDraining, stateClosed:
@@ -43,8 +43,22 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 		}
 		c.closeRepeat = false
 		c.closeSentAt = now
-		return c.buildClose(now, buf), p.addr
+		p := c.closePath()
+		if p == nil {
+			return 0, Addr{}
+		}
+		return c.buildClose(now, p, buf), p.addr
 	}
+	if c.mp != nil {
+		return c.pollPaths(now, buf)
+	}
+	return c.transmitOn(now, c.paths[0], true, buf)
+}
+
+// transmitOn assembles a datagram for path p. data says p is where
+// application data and connection-level frames go; other paths carry only
+// what belongs to them (challenges, responses, probes) and ACKs.
+func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int, to Addr) {
 	maxSize := min(len(buf), p.rec.MaxDatagramSize())
 	if budget := p.amplificationBudget(); budget < maxSize {
 		maxSize = budget
@@ -53,7 +67,7 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 	if maxSize < 64 {
 		return 0, Addr{}
 	}
-	if c.pacedUntil.After(now) {
+	if p.pacedUntil.After(now) {
 		// Only ACK-only packets may go out while pacing holds data back.
 		maxSize = min(maxSize, 256)
 	}
@@ -63,11 +77,12 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 	remaining := maxSize
 	scratch := c.scratch[:0]
 	hasInitial, initialEliciting := false, false
+	c.padPath = false
 	for level := 0; level < 3; level++ {
-		if !c.canWrite(level) {
+		if !c.canWrite(level) || (level < 2 && p.id != 0) {
 			continue
 		}
-		overhead := c.headerLen(level) + maxPNLen + protection.TagLen
+		overhead := c.headerLen(level, p) + maxPNLen + protection.TagLen
 		avail := remaining - overhead
 		if avail < 8 {
 			break
@@ -75,7 +90,7 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 		start := len(scratch)
 		rec := c.newRecord(level)
 		var eliciting bool
-		scratch, eliciting = c.fillFrames(now, level, scratch, avail, rec, c.pacedUntil.After(now))
+		scratch, eliciting = c.fillFrames(now, level, p, data, scratch, avail, rec, p.pacedUntil.After(now))
 		if len(scratch) == start {
 			c.freeRecord(rec)
 			continue
@@ -91,12 +106,12 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 		if short := 4 - pnLen - (len(scratch) - start); short > 0 {
 			scratch = appendPadding(scratch, short)
 		}
-		plan[nplan] = planned{level: level, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
+		plan[nplan] = planned{path: p, level: level, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
 		if verifyPayload != nil {
 			plan[nplan].planned = append([]byte(nil), scratch[start:]...)
 		}
 		nplan++
-		remaining -= c.headerLen(level) + pnLen + len(scratch) - start + protection.TagLen
+		remaining -= c.headerLen(level, p) + pnLen + len(scratch) - start + protection.TagLen
 		if level == 0 {
 			hasInitial = true
 			initialEliciting = initialEliciting || eliciting
@@ -113,6 +128,12 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 		if total := maxSize - remaining; total < minInitialDatagram {
 			last.payload = appendPadding(last.payload, minInitialDatagram-total)
 			last.ackEliciting = last.ackEliciting || last.level == 0
+		}
+	} else if c.padPath {
+		// Path validation needs datagrams of at least 1200 bytes (RFC 9000
+		// §8.2.1), as far as the amplification limit allows.
+		if total := maxSize - remaining; total < min(minInitialDatagram, maxSize) {
+			last.payload = appendPadding(last.payload, min(minInitialDatagram, maxSize)-total)
 		}
 	}
 	out := buf[:0]
@@ -133,6 +154,9 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 		}
 		if pl.level == 2 {
 			c.app.sentInPhase++
+			if pl.ackEliciting && p.mp != nil {
+				p.mp.lastEliciting = now
+			}
 		}
 		if pl.ackEliciting && !c.sentSinceRecv {
 			c.sentSinceRecv = true
@@ -143,7 +167,7 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 	c.stats.BytesSent += uint64(len(out))
 	c.lastSent = now
 	if d := p.rec.PacingDelay(now, len(out)); d > 0 {
-		c.pacedUntil = now.Add(d)
+		p.pacedUntil = now.Add(d)
 	}
 	c.maybeInitiateKeyUpdate(now)
 	return len(out), p.addr
@@ -156,9 +180,9 @@ func (c *Conn) canWrite(level int) bool {
 	return c.app.canWrite && c.tls.State().Complete
 }
 
-// headerLen is the header size before the packet number.
-func (c *Conn) headerLen(level int) int {
-	dcid := len(c.paths[0].remote.active())
+// headerLen is the header size before the packet number on path p.
+func (c *Conn) headerLen(level int, p *path) int {
+	dcid := len(p.remote.active())
 	if level == 2 {
 		return 1 + dcid
 	}
@@ -204,15 +228,16 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 		verifyPayload(pl.level, pl.payload)
 	}
 	start := len(out)
+	p := pl.path
 	var err error
 	if pl.level == 2 {
-		out, err = wire.AppendShortHeader(out, c.paths[0].remote.active(), pl.pn, pl.pnLen, c.app.phase, false)
+		out, err = wire.AppendShortHeader(out, p.remote.active(), pl.pn, pl.pnLen, c.app.phase, false)
 	} else {
 		h := wire.Header{
 			Type:    [2]wire.PacketType{wire.PacketInitial, wire.PacketHandshake}[pl.level],
 			Version: wire.Version1,
-			DCID:    c.paths[0].remote.active(),
-			SCID:    c.paths[0].local.active[0].id[:],
+			DCID:    p.remote.active(),
+			SCID:    p.local.active[0].id[:],
 			Token:   c.token,
 		}
 		out, err = wire.AppendLongHeader(out, &h, pl.pn, pl.pnLen, pl.pnLen+len(pl.payload)+protection.TagLen)
@@ -226,10 +251,14 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 	var hp *protection.HeaderKey
 	if pl.level == 2 {
 		keys, hp = c.app.write, c.app.writeHP
+		if pl.rec != nil {
+			pl.rec.keyGen = c.app.generation
+		}
 	} else {
 		keys, hp = c.keys[pl.level].write.Packet, c.keys[pl.level].write.Header
 	}
-	out = keys.Seal(out, header, pl.payload, pl.pn)
+	// Path 0's nonce is RFC 9001's; other paths mix their ID in.
+	out = keys.SealPath(out, header, pl.payload, uint32(p.id), pl.pn)
 	hp.Apply(out[start:], pnOffset)
 	return out
 }
@@ -237,8 +266,7 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 // fillFrames appends the frames of one packet at level to b, using at most
 // avail bytes, and reports whether any is ack-eliciting. ackOnly restricts
 // the packet to acknowledgements (pacing or congestion hold data back).
-func (c *Conn) fillFrames(now time.Time, level int, b []byte, avail int, rec *sentRecord, ackOnly bool) ([]byte, bool) {
-	p := c.paths[0]
+func (c *Conn) fillFrames(now time.Time, level int, p *path, data bool, b []byte, avail int, rec *sentRecord, ackOnly bool) ([]byte, bool) {
 	space := spaceOf[level]
 	start := len(b)
 	left := func() int { return avail - (len(b) - start) }
@@ -255,24 +283,30 @@ func (c *Conn) fillFrames(now time.Time, level int, b []byte, avail int, rec *se
 	acks := p.rec.Acks(space)
 	probes := p.rec.ProbesPending(space)
 	canSend := !ackOnly && (p.rec.CanSend(space) || probes > 0)
-	wantData := canSend && c.hasDataToSend(level)
-	if acks.HasRanges() && (acks.ShouldSendAck(now) || acks.Pending() && wantData) {
+	wantData := canSend && c.hasDataToSend(level, p, data)
+	if level == 2 && c.mp != nil {
+		c.appendPathAcks(now, p, wantData, &b, left, rec)
+	} else if acks.HasRanges() && (acks.ShouldSendAck(now) || acks.Pending() && wantData) {
 		c.appendAck(level, acks, now, &b, left(), rec)
 	}
 	if !canSend {
 		return b, false
 	}
 	if level == 2 {
-		if c.handshakeOut && add(&wire.Frame{Type: wire.FrameHandshakeDone}) {
+		if data && c.handshakeOut && add(&wire.Frame{Type: wire.FrameHandshakeDone}) {
 			c.handshakeOut, rec.handshakeDone, eliciting = false, true, true
 		}
-		for len(c.pathResponses) > 0 && add(&wire.Frame{Type: wire.FramePathResponse, PathData: c.pathResponses[0]}) {
-			c.pathResponses = c.pathResponses[1:]
+		if c.mp != nil {
+			eliciting = c.fillPathFrames(now, p, data, &b, left, rec) || eliciting
+		}
+		for len(p.responses) > 0 && add(&wire.Frame{Type: wire.FramePathResponse, PathData: p.responses[0]}) {
+			p.responses = p.responses[1:]
 			eliciting = true
+			c.padPath = c.mp != nil
 		}
 	}
 	cs := &c.crypto[level].send
-	for cs.hasData() {
+	for (level < 2 || data) && cs.hasData() {
 		off := cs.peekOffset()
 		max := wire.MaxCryptoDataLen(off, left())
 		if max <= 0 {
@@ -286,57 +320,78 @@ func (c *Conn) fillFrames(now time.Time, level int, b []byte, avail int, rec *se
 		rec.crypto = append(rec.crypto, cryptoRange{off, uint64(len(data))})
 		eliciting = true
 	}
-	if level == 2 {
-		eliciting = c.fillAppFrames(now, &b, left, rec) || eliciting
+	if level == 2 && data {
+		eliciting = c.fillAppFrames(now, p, &b, left, rec) || eliciting
 	}
-	if !eliciting && (probes > 0 || (level == 2 && c.sendPing)) && add(&wire.Frame{Type: wire.FramePing}) {
+	pathPing := level == 2 && p.mp != nil && p.mp.ping
+	if !eliciting && (probes > 0 || (level == 2 && data && c.sendPing) || pathPing) && add(&wire.Frame{Type: wire.FramePing}) {
 		eliciting = true
 	}
 	if level == 2 && eliciting {
-		c.sendPing = false
+		if data {
+			c.sendPing = false
+		}
+		if p.mp != nil {
+			p.mp.ping = false
+		}
 	}
 	return b, eliciting
 }
 
-func (c *Conn) hasDataToSend(level int) bool {
-	if c.crypto[level].send.hasData() {
+// hasDataToSend reports whether path p has ack-eliciting frames to send at
+// level; data says p carries the connection's frames.
+func (c *Conn) hasDataToSend(level int, p *path, data bool) bool {
+	if (level < 2 || data) && c.crypto[level].send.hasData() {
 		return true
 	}
 	if level < 2 {
 		return false
 	}
-	return c.handshakeOut || c.sendPing || len(c.pathResponses) > 0 || len(c.paths[0].local.pending) > 0 ||
-		len(c.retireCIDs) > 0 || len(c.dgramsOut) > 0 || c.streams.HasPending()
+	if len(p.responses) > 0 || (p.mp != nil && (p.mp.ping || p.mp.challengeOut)) {
+		return true
+	}
+	if !data {
+		return false
+	}
+	return c.handshakeOut || c.sendPing || c.cidFramesPending() ||
+		len(c.retireCIDs) > 0 || len(c.dgramsOut) > 0 || c.streams.HasPending() || c.mpFramesPending()
 }
 
 func (c *Conn) appendAck(level int, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int, rec *sentRecord) {
+	if largest, ok := c.appendAckFrame(level, wire.FrameAck, 0, acks, now, b, avail); ok {
+		rec.ackLargest = int64(largest)
+	}
+}
+
+// appendAckFrame appends an ACK (typ FrameAck) or PATH_ACK (FramePathAck)
+// of acks, switching to the ECN variant when there are counts to report.
+func (c *Conn) appendAckFrame(level int, typ wire.FrameType, pathID uint64, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int) (uint64, bool) {
 	c.recRanges = acks.AppendRanges(c.recRanges[:0])
 	c.wireRanges = c.wireRanges[:0]
 	for _, r := range c.recRanges {
 		c.wireRanges = append(c.wireRanges, wire.AckRange{Smallest: r.Smallest, Largest: r.Largest})
 	}
-	f := wire.Frame{Type: wire.FrameAck, AckRanges: c.wireRanges}
+	f := wire.Frame{Type: typ, PathID: pathID, AckRanges: c.wireRanges}
 	if level == 2 {
 		f.AckDelay = uint64(acks.AckDelay(now)/time.Microsecond) >> ackDelayExponent
 	}
 	if ecn := acks.ECNCounts(); ecn != (recovery.ECNCounts{}) {
-		f.Type, f.ECT0, f.ECT1, f.ECNCE = wire.FrameAckECN, ecn.ECT0, ecn.ECT1, ecn.CE
+		f.Type, f.ECT0, f.ECT1, f.ECNCE = typ+1, ecn.ECT0, ecn.ECT1, ecn.CE // ACK_ECN / PATH_ACK_ECN
 	}
 	// Drop the oldest ranges until the frame fits.
 	for f.Len() > avail && len(f.AckRanges) > 1 {
 		f.AckRanges = f.AckRanges[:len(f.AckRanges)-1]
 	}
 	if f.Len() < 0 || f.Len() > avail {
-		return
+		return 0, false
 	}
 	*b, _ = f.Append(*b)
-	largest := acks.OnAckSent()
-	rec.ackLargest = int64(largest)
+	return acks.OnAckSent(), true
 }
 
 // fillAppFrames adds the 1-RTT-only frames: connection IDs, flow control,
 // datagrams and stream data.
-func (c *Conn) fillAppFrames(now time.Time, b *[]byte, left func() int, rec *sentRecord) bool {
+func (c *Conn) fillAppFrames(now time.Time, p *path, b *[]byte, left func() int, rec *sentRecord) bool {
 	eliciting := false
 	add := func(f *wire.Frame) bool {
 		n := f.Len()
@@ -347,19 +402,25 @@ func (c *Conn) fillAppFrames(now time.Time, b *[]byte, left func() int, rec *sen
 		eliciting = true
 		return true
 	}
-	for len(c.paths[0].local.pending) > 0 {
-		seq := c.paths[0].local.pending[0]
-		id, ok := c.paths[0].local.lookup(seq)
-		if ok {
-			if !add(&wire.Frame{Type: wire.FrameNewConnectionID, Sequence: seq, ConnID: id.id[:], ResetToken: id.token}) {
+	if c.mp == nil {
+		c.appendNewCIDs(0, c.paths[0].local, add, rec)
+	} else {
+		for _, s := range c.mp.sets {
+			if !c.appendNewCIDs(s.id, s.local, add, rec) {
 				break
 			}
-			rec.newCIDs = append(rec.newCIDs, seq)
 		}
-		c.paths[0].local.pending = c.paths[0].local.pending[1:]
 	}
-	for len(c.retireCIDs) > 0 && add(&wire.Frame{Type: wire.FrameRetireConnectionID, Sequence: c.retireCIDs[0]}) {
-		rec.retireCIDs = append(rec.retireCIDs, c.retireCIDs[0])
+	for len(c.retireCIDs) > 0 {
+		r := c.retireCIDs[0]
+		f := wire.Frame{Type: wire.FrameRetireConnectionID, Sequence: r.seq}
+		if c.mp != nil {
+			f.Type, f.PathID = wire.FramePathRetireConnectionID, r.path
+		}
+		if !add(&f) {
+			break
+		}
+		rec.retireCIDs = append(rec.retireCIDs, r)
 		c.retireCIDs = c.retireCIDs[1:]
 	}
 	for {
@@ -373,6 +434,9 @@ func (c *Conn) fillAppFrames(now time.Time, b *[]byte, left func() int, rec *sen
 			break
 		}
 		rec.streams = append(rec.streams, sf)
+	}
+	if p.mp != nil && !p.mp.usable {
+		return eliciting // no application data on a path not yet validated
 	}
 	for len(c.dgramsOut) > 0 {
 		d := c.dgramsOut[0]
@@ -395,8 +459,40 @@ func (c *Conn) fillAppFrames(now time.Time, b *[]byte, left func() int, rec *sen
 		}
 		rec.streams = append(rec.streams, sf)
 	}
-	c.paths[0].rec.SetAppLimited(!c.streams.HasPending())
+	p.rec.SetAppLimited(!c.streams.HasPending())
 	return eliciting
+}
+
+// appendNewCIDs sends the pending (PATH_)NEW_CONNECTION_ID frames of one
+// path's set; it reports false when the packet is full.
+func (c *Conn) appendNewCIDs(pathID uint64, l *localCIDs, add func(*wire.Frame) bool, rec *sentRecord) bool {
+	for len(l.pending) > 0 {
+		seq := l.pending[0]
+		if id, ok := l.lookup(seq); ok {
+			f := wire.Frame{Type: wire.FrameNewConnectionID, Sequence: seq, ConnID: id.id[:], ResetToken: id.token}
+			if c.mp != nil {
+				f.Type, f.PathID = wire.FramePathNewConnectionID, pathID
+			}
+			if !add(&f) {
+				return false
+			}
+			rec.newCIDs = append(rec.newCIDs, pathSeq{path: pathID, seq: seq})
+		}
+		l.pending = l.pending[1:]
+	}
+	return true
+}
+
+func (c *Conn) cidFramesPending() bool {
+	if c.mp == nil {
+		return len(c.paths[0].local.pending) > 0
+	}
+	for _, s := range c.mp.sets {
+		if len(s.local.pending) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // controlFrame converts a stream-layer control frame to its wire form.

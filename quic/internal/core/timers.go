@@ -20,18 +20,25 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	case stateClosing, stateDraining:
 		return c.closeDeadline, true
 	}
-	p := c.paths[0]
-	consider(p.rec.NextTimer().At)
+	for _, p := range c.paths {
+		consider(p.rec.NextTimer().At)
+		if p.mp != nil {
+			c.pathTimers(p, consider)
+		}
+		// Wake when pacing releases data that a poll had to hold back.
+		if p.pacedUntil.After(c.lastPoll) && c.hasDataToSend(2, p, p == c.dataPath()) {
+			consider(p.pacedUntil)
+		}
+	}
 	consider(c.idleDeadline())
-	if c.state == stateEstablished {
+	if c.state == stateEstablished && c.mp == nil {
 		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() {
 			consider(c.lastSent.Add(ka))
 		}
 	}
 	consider(c.app.prevUntil)
-	// Wake when pacing releases data that a poll had to hold back.
-	if c.pacedUntil.After(c.lastPoll) && c.hasDataToSend(2) {
-		consider(c.pacedUntil)
+	if c.mp != nil {
+		consider(c.mp.noViableAt)
 	}
 	return at, !at.IsZero()
 }
@@ -42,7 +49,7 @@ func (c *Conn) idleDeadline() time.Time {
 	}
 	// Never shorter than three PTOs, so a slow path is not mistaken for a
 	// dead one (RFC 9000 §10.1).
-	d := max(c.idleTimeout, 3*c.paths[0].rec.ProbeTimeout())
+	d := max(c.idleTimeout, 3*c.primary().rec.ProbeTimeout())
 	return c.lastActivity.Add(d)
 }
 
@@ -61,19 +68,18 @@ func (c *Conn) HandleTimeout(now time.Time) {
 		c.terminate(ErrIdleTimeout)
 		return
 	}
-	p := c.paths[0]
-	if t := p.rec.NextTimer(); t.Kind == recovery.TimerLoss || t.Kind == recovery.TimerPTO {
-		if !now.Before(t.At) {
-			res := p.rec.OnTimeout(now)
-			for _, sp := range res.Lost {
-				c.onRecordLost(sp.Payload)
-			}
-			if res.Kind == recovery.TimerPTO && res.Space != recovery.AppData {
-				c.requeueCrypto(res.Space)
-			}
+	if c.mp != nil && !c.mp.noViableAt.IsZero() && !now.Before(c.mp.noViableAt) {
+		// Every path is gone and none replaced it: a silent close.
+		c.closeNoViablePath(now)
+		return
+	}
+	for _, p := range append([]*path(nil), c.paths...) {
+		c.recoveryTimeout(now, p)
+		if p.mp != nil {
+			c.handlePathTimers(now, p)
 		}
 	}
-	if c.state == stateEstablished {
+	if c.state == stateEstablished && c.mp == nil {
 		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() && !now.Before(c.lastSent.Add(ka)) {
 			c.sendPing = true
 		}
@@ -81,11 +87,25 @@ func (c *Conn) HandleTimeout(now time.Time) {
 	c.dropPrevKeys(now)
 }
 
+func (c *Conn) recoveryTimeout(now time.Time, p *path) {
+	t := p.rec.NextTimer()
+	if (t.Kind != recovery.TimerLoss && t.Kind != recovery.TimerPTO) || now.Before(t.At) {
+		return
+	}
+	res := p.rec.OnTimeout(now)
+	for _, sp := range res.Lost {
+		c.onRecordLost(sp.Payload)
+	}
+	if res.Kind == recovery.TimerPTO && res.Space != recovery.AppData && p.id == 0 {
+		c.requeueCrypto(p, res.Space)
+	}
+}
+
 // requeueCrypto resends all unacknowledged handshake data of a space as the
 // PTO probe, which recovers a lost flight in one round trip.
-func (c *Conn) requeueCrypto(s recovery.Space) {
+func (c *Conn) requeueCrypto(p *path, s recovery.Space) {
 	level := int(s)
-	c.paths[0].rec.ForEachOutstanding(s, func(sp *recovery.SentPacket[*sentRecord]) bool {
+	p.rec.ForEachOutstanding(s, func(sp *recovery.SentPacket[*sentRecord]) bool {
 		for _, cr := range sp.Payload.crypto {
 			c.crypto[level].send.onLost(cr.off, cr.n)
 		}

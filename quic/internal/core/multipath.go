@@ -1,0 +1,592 @@
+package core
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
+)
+
+// Multipath (draft-ietf-quic-multipath as noq implements it): each path ID
+// has its own connection IDs, its own 1-RTT packet-number space and nonce,
+// and PATH_ACKs replace ACKs in 1-RTT. Only the client opens paths.
+
+// PathID identifies a multipath path; 0 is the path of the handshake.
+type PathID uint64
+
+// PathStatus is a path's preference for carrying application data.
+type PathStatus uint8
+
+const (
+	// PathAvailable paths carry data.
+	PathAvailable PathStatus = iota
+	// PathBackup paths carry data only when no Available path is usable.
+	PathBackup
+)
+
+func (s PathStatus) String() string {
+	if s == PathBackup {
+		return "backup"
+	}
+	return "available"
+}
+
+// Multipath defaults, iroh's.
+const (
+	// InitialMaxPathID is what we advertise: 8 concurrent paths.
+	InitialMaxPathID = 7
+	// DefaultPathIdleTimeout abandons a path silent for this long.
+	DefaultPathIdleTimeout = 15 * time.Second
+	// maxPathCIDs caps how many CIDs we issue per path (noq: 12).
+	maxPathCIDs = 12
+	// pathNoViableRTT seeds the grace period after the last path is gone:
+	// the estimate of the abandoned path no longer applies.
+	pathNoViableRTT = 333 * time.Millisecond
+)
+
+// PATH_ABANDON error codes and the multipath transport error.
+const (
+	ApplicationAbandonPath   = 0x3e
+	PathResourceLimitReached = 0x3e75
+	PathUnstableOrPoor       = 0x3e76
+	NoCIDAvailableForPath    = 0x3e77
+	noViablePathCode         = 0x10
+)
+
+// Errors of the path API.
+var (
+	ErrMultipathNotNegotiated = errors.New("quic: multipath not negotiated")
+	ErrServerCannotOpenPath   = errors.New("quic: only the client opens paths")
+	ErrPathLimit              = errors.New("quic: peer's path ID limit reached")
+	ErrPathCIDsBlocked        = errors.New("quic: no connection ID from the peer for the next path")
+	ErrUnknownPath            = errors.New("quic: no such open path")
+	ErrLastPath               = errors.New("quic: cannot close the last open path")
+	ErrNoViablePath           = errors.New("quic: no viable path")
+)
+
+// PathInfo describes one path for Paths.
+type PathInfo struct {
+	ID           PathID
+	Addr         Addr
+	Status       PathStatus // our status for the path
+	RemoteStatus PathStatus // the peer's, Available until it says otherwise
+	Validated    bool       // PATH_RESPONSE arrived (path 0: always)
+	Abandoned    bool
+	RTT          time.Duration
+}
+
+// multipath is the connection-wide multipath state, present once both
+// sides advertised initial_max_path_id and the handshake completed.
+type multipath struct {
+	localMax, remoteMax uint64
+	sets                []*pathCIDs
+	nextOpen            uint64 // client: the next path ID to open
+	maxPathIDOut        bool   // MAX_PATH_ID owed
+	pathsBlockedOut     bool
+	cidsBlockedOut      []pathSeq
+	abandonsOut         []pathAbandon
+	statusOut           []uint64 // path IDs whose PATH_STATUS is owed
+	noViableAt          time.Time
+	pathIdle            time.Duration
+}
+
+type pathAbandon struct{ path, code uint64 }
+
+// pathCIDs are the CID sets of one path ID, which exist before (and a
+// little after) the path itself.
+type pathCIDs struct {
+	id        uint64
+	local     *localCIDs
+	remote    *remoteCIDs
+	abandoned bool
+}
+
+// pathMP is the multipath state of one path.
+type pathMP struct {
+	usable           bool // validated by PATH_RESPONSE; may carry data
+	status           PathStatus
+	statusSeq        uint64
+	remoteStatus     PathStatus
+	remoteStatusSeq  uint64
+	haveRemoteStatus bool
+	challenge        [8]byte
+	challengeOut     bool      // a PATH_CHALLENGE must be sent
+	challengeAt      time.Time // when the outstanding challenge counts as lost
+	validateBy       time.Time // give up validating then
+	lastRecv         time.Time
+	lastEliciting    time.Time
+	ping             bool
+	abandoned        bool
+	draining         bool
+	drainUntil       time.Time
+}
+
+// recordMP is what a 1-RTT packet carried of the multipath frames.
+type recordMP struct {
+	acks     []pathSeq // PATH_ACK: path and largest acknowledged
+	status   []uint64
+	abandons []pathAbandon
+	maxPath  bool
+}
+
+func (r *recordMP) reset() {
+	r.acks, r.status, r.abandons, r.maxPath = r.acks[:0], r.status[:0], r.abandons[:0], false
+}
+
+// startMultipath switches to multipath rules once the handshake is
+// complete, if both sides advertised initial_max_path_id.
+func (c *Conn) startMultipath(now time.Time) {
+	if !c.cfg.Multipath || !c.peerParams.HasInitialMaxPathID || c.mp != nil {
+		return
+	}
+	p0 := c.paths[0]
+	c.mp = &multipath{
+		localMax:  InitialMaxPathID,
+		remoteMax: c.peerParams.InitialMaxPathID,
+		nextOpen:  1,
+		pathIdle:  c.cfg.PathIdleTimeout,
+	}
+	if c.mp.pathIdle == 0 {
+		c.mp.pathIdle = DefaultPathIdleTimeout
+	}
+	c.mp.sets = []*pathCIDs{{id: 0, local: p0.local, remote: p0.remote}}
+	p0.mp = &pathMP{usable: true, lastRecv: now, lastEliciting: c.lastSent}
+}
+
+// Multipath reports whether multipath was negotiated.
+func (c *Conn) Multipath() bool { return c.mp != nil }
+
+// maxPathID is the highest path ID either side may use now.
+func (m *multipath) maxPathID() uint64 { return min(m.localMax, m.remoteMax) }
+
+func (m *multipath) set(id uint64) *pathCIDs {
+	for _, s := range m.sets {
+		if s.id == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// ensureSet returns the CID sets of id, creating them.
+func (c *Conn) ensureSet(id uint64) *pathCIDs {
+	if s := c.mp.set(id); s != nil {
+		return s
+	}
+	s := &pathCIDs{id: id, local: newPathLocalCIDs(c.rand, c.resetKey), remote: &remoteCIDs{limit: DefaultActiveCIDLimit}}
+	i := len(c.mp.sets)
+	for i > 0 && c.mp.sets[i-1].id > id {
+		i--
+	}
+	c.mp.sets = append(c.mp.sets, nil)
+	copy(c.mp.sets[i+1:], c.mp.sets[i:])
+	c.mp.sets[i] = s
+	return s
+}
+
+// retireSet retires every CID of a drained path. The entry stays, marked
+// abandoned, so a late frame cannot bring the path ID back.
+func (c *Conn) retireSet(id uint64) {
+	s := c.mp.set(id)
+	if s == nil {
+		return
+	}
+	for _, cid := range s.local.ids() {
+		c.emit(Event{Kind: EventRetiredCID, CID: cid})
+	}
+	s.abandoned = true
+	s.local.active, s.local.pending = nil, nil
+	s.remote.ids = nil
+}
+
+// localCIDsOf returns our CIDs for a path ID, or nil.
+func (c *Conn) localCIDsOf(id uint64) *localCIDs {
+	if c.mp == nil {
+		if id == 0 {
+			return c.paths[0].local
+		}
+		return nil
+	}
+	if s := c.mp.set(id); s != nil {
+		return s.local
+	}
+	return nil
+}
+
+// issueMultipathCIDs tops up every path ID up to the limit with CIDs.
+func (c *Conn) issueMultipathCIDs() {
+	n := int(min(c.peerParams.ActiveConnectionIDLimit, maxPathCIDs))
+	for id := uint64(0); id <= c.mp.maxPathID(); id++ {
+		s := c.ensureSet(id)
+		if s.abandoned {
+			continue
+		}
+		ids, _ := s.local.issue(n)
+		for _, cid := range ids {
+			c.emit(Event{Kind: EventNewCID, CID: cid})
+		}
+	}
+}
+
+// pathByID returns the live path with id, or nil.
+func (c *Conn) pathByID(id uint64) *path {
+	for _, p := range c.paths {
+		if p.id == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// pathForDCID finds the path a short-header packet belongs to; create is
+// the path ID whose CID it carries when no path exists for it yet.
+func (c *Conn) pathForDCID(dcid []byte) (p *path, create *pathCIDs) {
+	for _, p := range c.paths {
+		if p.local.contains(dcid) {
+			return p, nil
+		}
+	}
+	for _, s := range c.mp.sets {
+		if !s.abandoned && s.local.contains(dcid) && c.pathByID(s.id) == nil {
+			return nil, s
+		}
+	}
+	return nil, nil
+}
+
+func (c *Conn) insertPath(p *path) {
+	i := len(c.paths)
+	for i > 0 && c.paths[i-1].id > p.id {
+		i--
+	}
+	c.paths = append(c.paths, nil)
+	copy(c.paths[i+1:], c.paths[i:])
+	c.paths[i] = p
+}
+
+func (c *Conn) removePath(p *path) {
+	for i, q := range c.paths {
+		if q == p {
+			c.paths = append(c.paths[:i], c.paths[i+1:]...)
+			return
+		}
+	}
+}
+
+// livePaths counts paths not abandoned.
+func (c *Conn) livePaths() int {
+	n := 0
+	for _, p := range c.paths {
+		if p.mp == nil || !p.mp.abandoned {
+			n++
+		}
+	}
+	return n
+}
+
+// dataPath is where application data goes: the first validated Available
+// path, else the first validated Backup path, else nil.
+func (c *Conn) dataPath() *path {
+	if c.mp == nil {
+		return c.paths[0]
+	}
+	var backup *path
+	for _, p := range c.paths {
+		m := p.mp
+		if !m.usable || m.abandoned || !p.remote.usable() {
+			continue
+		}
+		if m.status == PathAvailable {
+			return p
+		}
+		if backup == nil {
+			backup = p
+		}
+	}
+	return backup
+}
+
+// primary is the path whose estimates stand for the connection.
+func (c *Conn) primary() *path {
+	if p := c.dataPath(); p != nil {
+		return p
+	}
+	return c.paths[0]
+}
+
+// newChallenge arms a PATH_CHALLENGE on p.
+func (c *Conn) newChallenge(p *path, now time.Time) {
+	io.ReadFull(c.rand, p.mp.challenge[:])
+	p.mp.challengeOut = true
+	p.mp.validateBy = now.Add(3 * max(p.rec.ProbeTimeout(), 2*pathNoViableRTT))
+}
+
+// OpenPath starts a new path to addr (client only). It returns at once;
+// EventPathValidated or EventPathAbandoned tells how it went.
+func (c *Conn) OpenPath(now time.Time, addr Addr) (PathID, error) {
+	if err := c.usable(); err != nil {
+		return 0, err
+	}
+	if c.mp == nil {
+		return 0, ErrMultipathNotNegotiated
+	}
+	if c.side == Server {
+		return 0, ErrServerCannotOpenPath
+	}
+	id := c.mp.nextOpen
+	if id > c.mp.maxPathID() {
+		c.mp.pathsBlockedOut = true
+		return 0, ErrPathLimit
+	}
+	s := c.mp.set(id)
+	if s == nil || !s.remote.usable() {
+		c.mp.cidsBlockedOut = append(c.mp.cidsBlockedOut, pathSeq{path: id})
+		return 0, ErrPathCIDsBlocked
+	}
+	c.mp.nextOpen++
+	p := newAppPath(id, addr, c.side, c.cfg.InitialRTT, now)
+	p.local, p.remote = s.local, s.remote
+	p.rec.SetPeerMaxAckDelay(time.Duration(c.peerParams.MaxAckDelay) * time.Millisecond)
+	c.newChallenge(p, now)
+	c.insertPath(p)
+	c.mp.statusOut = append(c.mp.statusOut, id)
+	c.mp.noViableAt = time.Time{}
+	return PathID(id), nil
+}
+
+// candidatePath is the state a client-opened path would get (server
+// side); acceptPath adopts it once a packet on it authenticated.
+func (c *Conn) candidatePath(s *pathCIDs, from Addr, now time.Time) *path {
+	p := newAppPath(s.id, from, c.side, c.cfg.InitialRTT, now)
+	p.local, p.remote = s.local, s.remote
+	return p
+}
+
+// acceptPath adds a client-opened path and challenges it.
+func (c *Conn) acceptPath(p *path, now time.Time) {
+	p.rec.SetPeerMaxAckDelay(time.Duration(c.peerParams.MaxAckDelay) * time.Millisecond)
+	c.newChallenge(p, now)
+	c.insertPath(p)
+	c.mp.noViableAt = time.Time{}
+	c.mp.nextOpen = max(c.mp.nextOpen, p.id+1)
+	c.emit(Event{Kind: EventPathOpened, Path: PathID(p.id)})
+}
+
+// ClosePath abandons a path with a PATH_ABANDON error code.
+func (c *Conn) ClosePath(now time.Time, id PathID, code uint64) error {
+	if c.mp == nil {
+		return ErrMultipathNotNegotiated
+	}
+	p := c.pathByID(uint64(id))
+	if p == nil || p.mp.abandoned {
+		return ErrUnknownPath
+	}
+	if c.livePaths() == 1 {
+		return ErrLastPath
+	}
+	c.abandonPath(now, p, code, false)
+	return nil
+}
+
+// SetPathStatus marks a path Available or Backup and tells the peer.
+func (c *Conn) SetPathStatus(id PathID, available bool) error {
+	if c.mp == nil {
+		return ErrMultipathNotNegotiated
+	}
+	p := c.pathByID(uint64(id))
+	if p == nil || p.mp.abandoned {
+		return ErrUnknownPath
+	}
+	st := PathBackup
+	if available {
+		st = PathAvailable
+	}
+	if p.mp.status == st {
+		return nil
+	}
+	p.mp.status = st
+	p.mp.statusSeq++
+	c.queueStatus(p.id)
+	return nil
+}
+
+func (c *Conn) queueStatus(id uint64) {
+	for _, q := range c.mp.statusOut {
+		if q == id {
+			return
+		}
+	}
+	c.mp.statusOut = append(c.mp.statusOut, id)
+}
+
+// Paths describes every path the connection has.
+func (c *Conn) Paths() []PathInfo {
+	out := make([]PathInfo, 0, len(c.paths))
+	for _, p := range c.paths {
+		pi := PathInfo{ID: PathID(p.id), Addr: p.addr, Validated: true, RTT: p.rec.RTT().Smoothed()}
+		if m := p.mp; m != nil {
+			pi.Status, pi.Validated, pi.Abandoned = m.status, m.usable, m.abandoned
+			if m.haveRemoteStatus {
+				pi.RemoteStatus = m.remoteStatus
+			}
+		}
+		out = append(out, pi)
+	}
+	return out
+}
+
+// abandonPath stops using p and queues PATH_ABANDON. remote says the peer
+// abandoned it first.
+func (c *Conn) abandonPath(now time.Time, p *path, code uint64, remote bool) {
+	m := p.mp
+	if m.abandoned {
+		return
+	}
+	m.abandoned, m.challengeOut, m.ping = true, false, false
+	p.responses = nil
+	if s := c.mp.set(p.id); s != nil {
+		s.abandoned = true
+		s.local.pending = nil
+	}
+	c.mp.abandonsOut = append(c.mp.abandonsOut, pathAbandon{path: p.id, code: code})
+	c.emit(Event{Kind: EventPathAbandoned, Path: PathID(p.id), Code: code, Remote: remote})
+	if c.livePaths() == 0 {
+		// Give the application 3 PTOs to open a replacement path.
+		rtt := recovery.NewRTT(pathNoViableRTT)
+		c.mp.noViableAt = now.Add(3 * (rtt.PTO() + time.Duration(c.peerParams.MaxAckDelay)*time.Millisecond))
+	}
+}
+
+// discardPath forgets a drained path, unless it is the last one left.
+func (c *Conn) discardPath(now time.Time, p *path) {
+	if len(c.paths) == 1 {
+		return
+	}
+	for _, sp := range p.rec.DiscardSpace(recovery.AppData, now) {
+		c.onRecordLost(sp.Payload)
+	}
+	c.removePath(p)
+	c.retireSet(p.id)
+}
+
+// handlePathFrame processes the multipath frames.
+func (c *Conn) handlePathFrame(now time.Time, f *wire.Frame) error {
+	if c.mp == nil {
+		return protocolViolation("multipath frame without multipath")
+	}
+	m := c.mp
+	switch f.Type {
+	case wire.FramePathAck, wire.FramePathAckECN:
+		return c.handlePathAck(now, f)
+	case wire.FramePathAbandon:
+		p := c.pathByID(f.PathID)
+		if p == nil {
+			return nil
+		}
+		c.abandonPath(now, p, f.ErrorCode, true)
+		if !p.mp.draining {
+			p.mp.draining = true
+			p.mp.drainUntil = now.Add(3 * p.rec.ProbeTimeout())
+			// Keep as many concurrent paths available as before (noq).
+			c.raiseLocalMax(m.localMax + 1)
+		}
+	case wire.FramePathStatusAvailable, wire.FramePathStatusBackup:
+		p := c.pathByID(f.PathID)
+		if p == nil || (p.mp.haveRemoteStatus && f.Sequence <= p.mp.remoteStatusSeq) {
+			return nil
+		}
+		st := PathAvailable
+		if f.Type == wire.FramePathStatusBackup {
+			st = PathBackup
+		}
+		p.mp.remoteStatus, p.mp.remoteStatusSeq, p.mp.haveRemoteStatus = st, f.Sequence, true
+		c.emit(Event{Kind: EventPathStatus, Path: PathID(p.id), Status: st})
+	case wire.FramePathNewConnectionID:
+		if f.PathID > m.localMax {
+			return protocolViolation("PATH_NEW_CONNECTION_ID above our maximum path ID")
+		}
+		s := c.ensureSet(f.PathID)
+		if s.abandoned {
+			return nil
+		}
+		return c.addRemoteCID(s.id, s.remote, f)
+	case wire.FramePathRetireConnectionID:
+		s := m.set(f.PathID)
+		if s == nil {
+			return nil
+		}
+		return c.retireLocalCID(s.id, s.local, f.Sequence, nil)
+	case wire.FrameMaxPathID:
+		if f.PathID > m.remoteMax {
+			m.remoteMax = f.PathID
+			c.issueMultipathCIDs()
+		}
+	case wire.FramePathsBlocked:
+		if f.PathID > m.localMax {
+			return protocolViolation("PATHS_BLOCKED above our maximum path ID")
+		}
+	case wire.FramePathCIDsBlocked:
+		if f.PathID > m.localMax {
+			return protocolViolation("PATH_CIDS_BLOCKED above our maximum path ID")
+		}
+		c.stats.PathCIDsBlocked++
+	}
+	return nil
+}
+
+func (c *Conn) raiseLocalMax(v uint64) {
+	if v <= c.mp.localMax || v > wire.MaxPathID {
+		return
+	}
+	c.mp.localMax = v
+	c.mp.maxPathIDOut = true
+	c.issueMultipathCIDs()
+}
+
+// onPathResponse validates the path whose challenge data matches.
+func (c *Conn) onPathResponse(now time.Time, data [8]byte) {
+	if c.mp == nil {
+		return
+	}
+	for _, p := range c.paths {
+		m := p.mp
+		if m.abandoned || m.validateBy.IsZero() || m.challenge != data {
+			continue
+		}
+		m.challengeOut, m.challengeAt, m.validateBy = false, time.Time{}, time.Time{}
+		p.validated = true
+		if !m.usable {
+			m.usable = true
+			c.emit(Event{Kind: EventPathValidated, Path: PathID(p.id)})
+		}
+	}
+}
+
+func (c *Conn) onRecordAckedMP(r *recordMP) {
+	for _, a := range r.acks {
+		if p := c.pathByID(a.path); p != nil {
+			p.rec.Acks(recovery.AppData).OnAckAcked(a.seq)
+		}
+	}
+}
+
+func (c *Conn) onRecordLostMP(r *recordMP) {
+	if c.mp == nil {
+		return
+	}
+	for _, id := range r.status {
+		if p := c.pathByID(id); p != nil && !p.mp.abandoned {
+			c.queueStatus(id)
+		}
+	}
+	for _, a := range r.abandons {
+		if p := c.pathByID(a.path); p != nil && !p.mp.draining {
+			c.mp.abandonsOut = append(c.mp.abandonsOut, a)
+		}
+	}
+	if r.maxPath {
+		c.mp.maxPathIDOut = true
+	}
+}

@@ -1,0 +1,240 @@
+package core
+
+import (
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
+)
+
+// pollPaths picks the path of the next datagram under multipath: first any
+// path with something of its own to send (a challenge, a response, a
+// probe, a keep-alive), then the data path with everything else.
+func (c *Conn) pollPaths(now time.Time, buf []byte) (int, Addr) {
+	dp := c.dataPath()
+	for _, p := range c.paths {
+		if p == dp || !c.pathWantsSend(p) {
+			continue
+		}
+		if n, to := c.transmitOn(now, p, false, buf); n > 0 {
+			return n, to
+		}
+	}
+	if dp == nil {
+		dp = c.fallbackPath()
+	}
+	if dp == nil {
+		return 0, Addr{}
+	}
+	return c.transmitOn(now, dp, true, buf)
+}
+
+// pathWantsSend reports whether p has frames that must go on p itself.
+func (c *Conn) pathWantsSend(p *path) bool {
+	m := p.mp
+	if m.abandoned || !p.remote.usable() {
+		return false
+	}
+	return m.challengeOut || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0
+}
+
+// fallbackPath carries connection frames when no path is validated: an
+// open path, else an abandoned one that still owes its PATH_ABANDON.
+func (c *Conn) fallbackPath() *path {
+	var abandoned *path
+	for _, p := range c.paths {
+		if !p.remote.usable() {
+			continue
+		}
+		if !p.mp.abandoned {
+			return p
+		}
+		if abandoned == nil {
+			abandoned = p
+		}
+	}
+	return abandoned
+}
+
+// closePath is where CONNECTION_CLOSE goes.
+func (c *Conn) closePath() *path {
+	if c.mp == nil {
+		return c.paths[0]
+	}
+	if p := c.dataPath(); p != nil {
+		return p
+	}
+	return c.fallbackPath()
+}
+
+// appendPathAcks adds a PATH_ACK for every path whose acknowledgement is
+// due; ACKs of any path may travel on any path.
+func (c *Conn) appendPathAcks(now time.Time, p *path, wantData bool, b *[]byte, left func() int, rec *sentRecord) {
+	for _, q := range c.paths {
+		acks := q.rec.Acks(recovery.AppData)
+		if !acks.HasRanges() {
+			continue
+		}
+		due := acks.ShouldSendAck(now) || (acks.Pending() && (q == p && wantData || q.mp.abandoned))
+		if !due {
+			continue
+		}
+		largest, ok := c.appendAckFrame(2, wire.FramePathAck, q.id, acks, now, b, left())
+		if !ok {
+			return
+		}
+		r := recMP(rec)
+		r.acks = append(r.acks, pathSeq{path: q.id, seq: largest})
+	}
+}
+
+func recMP(rec *sentRecord) *recordMP {
+	if rec.mp == nil {
+		rec.mp = new(recordMP)
+	}
+	return rec.mp
+}
+
+// fillPathFrames adds the multipath frames: p's own PATH_CHALLENGE and
+// PATH_STATUS, and on the data path the connection-level ones.
+func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left func() int, rec *sentRecord) bool {
+	eliciting := false
+	add := func(f *wire.Frame) bool {
+		n := f.Len()
+		if n < 0 || n > left() {
+			return false
+		}
+		*b, _ = f.Append(*b)
+		eliciting = true
+		return true
+	}
+	m := c.mp
+	if p.mp.challengeOut && add(&wire.Frame{Type: wire.FramePathChallenge, PathData: p.mp.challenge}) {
+		p.mp.challengeOut = false
+		p.mp.challengeAt = now.Add(p.rec.ProbeTimeout())
+		c.padPath = true
+	}
+	kept := m.statusOut[:0]
+	for i, id := range m.statusOut {
+		q := c.pathByID(id)
+		if q == nil || q.mp.abandoned {
+			continue
+		}
+		if !data && id != p.id {
+			kept = append(kept, id)
+			continue
+		}
+		typ := wire.FramePathStatusAvailable
+		if q.mp.status == PathBackup {
+			typ = wire.FramePathStatusBackup
+		}
+		if !add(&wire.Frame{Type: typ, PathID: id, Sequence: q.mp.statusSeq}) {
+			kept = append(kept, m.statusOut[i:]...)
+			break
+		}
+		r := recMP(rec)
+		r.status = append(r.status, id)
+	}
+	m.statusOut = kept
+	if !data {
+		return eliciting
+	}
+	for len(m.abandonsOut) > 0 {
+		a := m.abandonsOut[0]
+		if !add(&wire.Frame{Type: wire.FramePathAbandon, PathID: a.path, ErrorCode: a.code}) {
+			break
+		}
+		m.abandonsOut = m.abandonsOut[1:]
+		r := recMP(rec)
+		r.abandons = append(r.abandons, a)
+		c.onAbandonSent(now, a.path)
+	}
+	if m.maxPathIDOut && add(&wire.Frame{Type: wire.FrameMaxPathID, PathID: m.localMax}) {
+		m.maxPathIDOut = false
+		recMP(rec).maxPath = true
+	}
+	if m.pathsBlockedOut && add(&wire.Frame{Type: wire.FramePathsBlocked, PathID: m.remoteMax}) {
+		m.pathsBlockedOut = false
+	}
+	for len(m.cidsBlockedOut) > 0 {
+		cb := m.cidsBlockedOut[0]
+		if !add(&wire.Frame{Type: wire.FramePathCIDsBlocked, PathID: cb.path, Sequence: cb.seq}) {
+			break
+		}
+		m.cidsBlockedOut = m.cidsBlockedOut[1:]
+	}
+	return eliciting
+}
+
+// onAbandonSent: once our PATH_ABANDON is out the peer's CIDs for the path
+// count as retired, and the path drains for three PTOs at most.
+func (c *Conn) onAbandonSent(now time.Time, id uint64) {
+	if s := c.mp.set(id); s != nil {
+		s.remote.ids = nil
+	}
+	if p := c.pathByID(id); p != nil && p.mp.drainUntil.IsZero() {
+		p.mp.drainUntil = now.Add(3 * p.rec.ProbeTimeout())
+	}
+}
+
+func (c *Conn) mpFramesPending() bool {
+	m := c.mp
+	return m != nil && (len(m.statusOut) > 0 || len(m.abandonsOut) > 0 || m.maxPathIDOut ||
+		m.pathsBlockedOut || len(m.cidsBlockedOut) > 0)
+}
+
+// pathTimers reports p's multipath deadlines.
+func (c *Conn) pathTimers(p *path, consider func(time.Time)) {
+	m := p.mp
+	if !m.drainUntil.IsZero() && len(c.paths) > 1 {
+		consider(m.drainUntil)
+	}
+	if m.abandoned {
+		return
+	}
+	if !m.challengeOut {
+		consider(m.challengeAt)
+	}
+	consider(m.validateBy)
+	if c.mp.pathIdle > 0 && c.livePaths() > 1 {
+		consider(m.lastRecv.Add(c.mp.pathIdle))
+	}
+	if ka := c.cfg.keepAlive(); ka > 0 && !m.ping && !m.lastEliciting.IsZero() && p.remote.usable() {
+		consider(m.lastEliciting.Add(ka))
+	}
+}
+
+// handlePathTimers runs p's expired multipath deadlines.
+func (c *Conn) handlePathTimers(now time.Time, p *path) {
+	m := p.mp
+	if !m.drainUntil.IsZero() && !now.Before(m.drainUntil) {
+		c.discardPath(now, p)
+		return
+	}
+	if m.abandoned {
+		return
+	}
+	if !m.validateBy.IsZero() && !now.Before(m.validateBy) {
+		m.validateBy, m.challengeAt, m.challengeOut = time.Time{}, time.Time{}, false
+		if !m.usable && c.livePaths() > 1 {
+			c.abandonPath(now, p, PathUnstableOrPoor, false)
+			return
+		}
+	}
+	if !m.challengeOut && !m.challengeAt.IsZero() && !now.Before(m.challengeAt) {
+		m.challengeOut = true // the challenge counts as lost: resend it
+	}
+	if c.mp.pathIdle > 0 && c.livePaths() > 1 && !now.Before(m.lastRecv.Add(c.mp.pathIdle)) {
+		c.abandonPath(now, p, PathUnstableOrPoor, false)
+		return
+	}
+	if ka := c.cfg.keepAlive(); ka > 0 && !m.lastEliciting.IsZero() && !now.Before(m.lastEliciting.Add(ka)) {
+		m.ping = true
+	}
+}
+
+// closeNoViablePath ends a connection whose last path was abandoned and
+// not replaced in time. Nothing can carry a CONNECTION_CLOSE.
+func (c *Conn) closeNoViablePath(now time.Time) {
+	c.terminate(ErrNoViablePath)
+}
