@@ -80,3 +80,33 @@ func FuzzParseTXTAttrs(f *testing.F) {
 		}
 	})
 }
+
+func FuzzHandleDNS(f *testing.F) {
+	s := NewServer(ServerOptions{Origin: testOrigin})
+	key := k1(f)
+	p, err := SignEndpointInfo(key, EndpointInfo{RelayURLs: []string{vecRelay}}, 1, DefaultTTL)
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.Store().Put(p)
+	q := Message{ID: 1, Questions: []Question{{Name: DNSName(key.Public(), testOrigin), Type: TypeTXT, Class: ClassIN}},
+		Additionals: []Record{{Type: TypeOPT, Class: 1232}}}
+	b, err := q.Pack()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 1})
+	f.Fuzz(func(t *testing.T, query []byte) {
+		resp := s.HandleDNS(query)
+		if resp == nil {
+			return
+		}
+		if len(resp) > ednsSize {
+			t.Fatalf("%d-byte UDP answer", len(resp))
+		}
+		if _, err := ParseMessage(resp); err != nil {
+			t.Fatalf("server produced an unparsable answer: %v", err)
+		}
+	})
+}
