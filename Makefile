@@ -6,7 +6,7 @@ NODE_DIR  := interop/node
 CROSS     := linux/amd64 linux/arm64 linux/arm windows/amd64 darwin/arm64 freebsd/amd64
 FUZZTIME  ?= 10s
 
-.PHONY: all build test vet unit deps interop-deps cross bench demo fuzz clean
+.PHONY: all build test vet unit deps interop-deps natlab-deps cross bench demo fuzz clean
 
 all: build
 
@@ -31,13 +31,29 @@ unit:
 
 ## deps: what the tests need beyond Go. The interop package refuses to run
 ## without them (and fails, not skips, when CI=true).
-deps: interop-deps
+deps: interop-deps natlab-deps
 
 interop-deps:
 	@command -v node >/dev/null || { echo "make: node is required for the interop tests" >&2; exit 1; }
 	@if [ -f $(NODE_DIR)/package.json ] && [ ! -d $(NODE_DIR)/node_modules/@number0/iroh ]; then \
 		echo "installing interop npm modules (npm install, committed lock)"; \
 		cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error; \
+	fi
+
+# natlab-deps: nftables for the NAT lab (interop/natlab), installed only as
+# root. With CI=true a failed or impossible install fails the build.
+natlab-deps:
+	@if ! command -v nft >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing nftables for the NAT lab"; \
+			if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nftables; }; then \
+				echo "make: installing nftables failed" >&2; \
+				if [ "$$CI" = true ]; then exit 1; fi; \
+			fi; \
+		else \
+			echo "make: nft is missing and we are not root; the NAT lab tests will skip" >&2; \
+			if [ "$$CI" = true ]; then exit 1; fi; \
+		fi; \
 	fi
 
 ## cross: cgo-free static builds for every supported target.
