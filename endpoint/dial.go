@@ -75,8 +75,13 @@ type dialResult struct {
 // no direct address, or as soon as every direct dial has failed. The first
 // handshake to complete wins; the other dials are cancelled, and a loser
 // that completed anyway is closed. When all fail, the *DialError carries
-// the direct and the relay reasons.
+// the direct and the relay reasons. A Target with neither direct addresses
+// nor a relay URL is first looked up with Options.Lookup, if set.
 func (e *Endpoint) Dial(ctx context.Context, t Target, alpn string) (*quic.Conn, error) {
+	t, err := e.lookupTarget(ctx, t)
+	if err != nil {
+		return nil, err
+	}
 	direct, relayAddr, err := e.paths(t)
 	if err != nil {
 		return nil, err

@@ -111,6 +111,7 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		e.sock.Close()
 		return nil, err
 	}
+	e.publish()
 	return e, nil
 }
 
@@ -202,6 +203,9 @@ func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		e.sock.closing.Store(true)
 		e.closeErr = e.q.Close()
+		if e.opts.Publisher != nil {
+			e.opts.Publisher.Close()
+		}
 	})
 	return e.closeErr
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/lookup"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/relay"
 )
@@ -71,6 +72,15 @@ type Options struct {
 	OnRelayStatus func(url string, st relay.Status)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// Lookup, if set, finds a peer's relay URL and direct addresses when
+	// Dial gets a Target with neither (iroh's address lookup), e.g. a
+	// lookup.Resolvers of a PkarrResolver and a DNSResolver.
+	Lookup lookup.Resolver
+	// Publisher, if set, is given this endpoint's home relay (and, with
+	// PublishAddrs, its direct addresses) at Bind; the endpoint closes it
+	// on Close. iroh's default publishes the relay only.
+	Publisher    lookup.Publisher
+	PublishAddrs bool
 }
 
 func (o *Options) relayHeadStart() time.Duration {
