@@ -75,16 +75,7 @@ func transfer(t *testing.T, l *link, size int, limit time.Duration) {
 				t.Fatal(err)
 			}
 		}
-		for {
-			if _, ok := l.client.PollEvent(); !ok {
-				break
-			}
-		}
-		for {
-			if _, ok := l.server.PollEvent(); !ok {
-				break
-			}
-		}
+		l.drainEvents()
 		return fin
 	}, limit)
 	if received != size || !bytes.Equal(h.Sum(nil), want[:]) {

@@ -89,6 +89,7 @@ type multipath struct {
 	abandonsOut         []pathAbandon
 	statusOut           []uint64 // path IDs whose PATH_STATUS is owed
 	noViableAt          time.Time
+	dropRemote          []uint64 // paths whose PATH_ABANDON was just written
 	pathIdle            time.Duration
 }
 

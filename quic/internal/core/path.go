@@ -80,7 +80,7 @@ type sentRecord struct {
 	newCIDs       []pathSeq
 	retireCIDs    []pathSeq
 	handshakeDone bool
-	ackLargest    int64 // largest acknowledged of an ACK frame in it, or -1
+	ackLargest    int64  // largest acknowledged of an ACK frame in it, or -1
 	keyGen        uint64 // 1-RTT key generation the packet was sealed with
 	mp            *recordMP
 }

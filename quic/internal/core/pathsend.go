@@ -169,12 +169,25 @@ func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left
 // onAbandonSent: once our PATH_ABANDON is out the peer's CIDs for the path
 // count as retired, and the path drains for three PTOs at most.
 func (c *Conn) onAbandonSent(now time.Time, id uint64) {
-	if s := c.mp.set(id); s != nil {
-		s.remote.ids = nil
-	}
+	// Not yet: the packet carrying the frame may be on that very path.
+	c.mp.dropRemote = append(c.mp.dropRemote, id)
 	if p := c.pathByID(id); p != nil && p.mp.drainUntil.IsZero() {
 		p.mp.drainUntil = now.Add(3 * p.rec.ProbeTimeout())
 	}
+}
+
+// dropAbandonedRemotes forgets the peer's CIDs of paths whose PATH_ABANDON
+// went out in the datagram just built.
+func (c *Conn) dropAbandonedRemotes() {
+	if c.mp == nil {
+		return
+	}
+	for _, id := range c.mp.dropRemote {
+		if s := c.mp.set(id); s != nil {
+			s.remote.ids = nil
+		}
+	}
+	c.mp.dropRemote = c.mp.dropRemote[:0]
 }
 
 func (c *Conn) mpFramesPending() bool {

@@ -59,6 +59,7 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 // application data and connection-level frames go; other paths carry only
 // what belongs to them (challenges, responses, probes) and ACKs.
 func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int, to Addr) {
+	defer c.dropAbandonedRemotes()
 	maxSize := min(len(buf), p.rec.MaxDatagramSize())
 	if budget := p.amplificationBudget(); budget < maxSize {
 		maxSize = budget

@@ -27,6 +27,16 @@ type link struct {
 	srvCfg  *Config
 	cAddr   Addr
 	sAddr   Addr
+	// Second path: the client's other address and the server's other
+	// address (multipath tests). A datagram to sAddr2 leaves from cAddr2.
+	cAddr2, sAddr2 Addr
+	// pathLoss drops datagrams of the path with this client address
+	// (both directions) with the given probability; 1 cuts the path.
+	pathLoss map[Addr]float64
+	// bytesVia counts bytes sent per client-side path address.
+	bytesVia map[Addr]int
+	// Events seen by transfer and drainEvents, per side.
+	clientEvents, serverEvents []Event
 	buf     []byte
 	sent    int
 	dropped int
@@ -37,6 +47,7 @@ type link struct {
 
 type flight struct {
 	at       time.Time
+	from     Addr
 	toServer bool
 	data     []byte
 	seq      int
@@ -70,18 +81,29 @@ func testKeys(seed byte) ed25519.PrivateKey {
 
 func init() { EnablePayloadChecks() }
 
-func newLink(t testing.TB, seed uint64) *link {
+func newLink(t testing.TB, seed uint64) *link { return newLinkWith(t, seed, nil) }
+
+// newLinkWith lets setup adjust both configurations before the client
+// starts.
+func newLinkWith(t testing.TB, seed uint64, setup func(client, server *Config)) *link {
 	ck, sk := testKeys(1), testKeys(2)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	l := &link{
 		t: t, now: time.Unix(1_700_000_000, 0), rng: rng,
 		delay: 10 * time.Millisecond,
-		cAddr: UDPAddr(netip.MustParseAddrPort("10.0.0.1:1000")),
-		sAddr: UDPAddr(netip.MustParseAddrPort("10.0.0.2:2000")),
-		buf:   make([]byte, 1500),
+		cAddr:    UDPAddr(netip.MustParseAddrPort("10.0.0.1:1000")),
+		sAddr:    UDPAddr(netip.MustParseAddrPort("10.0.0.2:2000")),
+		cAddr2:   UDPAddr(netip.MustParseAddrPort("[fd00::1]:1001")),
+		sAddr2:   UDPAddr(netip.MustParseAddrPort("[fd00::2]:2001")),
+		pathLoss: map[Addr]float64{},
+		bytesVia: map[Addr]int{},
+		buf:      make([]byte, 1500),
 	}
 	ccfg := &Config{TLS: &handshake.Config{PrivateKey: ck, ALPN: []string{"test"}, PeerKey: sk.Public().(ed25519.PublicKey), Rand: rngReader{rng}}, Rand: rngReader{rng}}
 	l.srvCfg = &Config{TLS: &handshake.Config{PrivateKey: sk, ALPN: []string{"test"}, Rand: rngReader{rng}}, Rand: rngReader{rng}}
+	if setup != nil {
+		setup(ccfg, l.srvCfg)
+	}
 	c, err := NewClient(ccfg, l.now, l.sAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -106,14 +128,27 @@ func (l *link) flush() {
 			continue
 		}
 		for i := 0; i < 10000; i++ {
-			n, _ := side.PollTransmit(l.now, l.buf)
+			n, to := side.PollTransmit(l.now, l.buf)
 			if n == 0 {
 				break
 			}
 			toServer := side == l.client
+			from, pathAddr := l.sAddr, to // the path's client-side address
+			if to == l.cAddr2 {
+				from = l.sAddr2
+			}
+			if toServer {
+				from = l.cAddr
+				if to == l.sAddr2 {
+					from = l.cAddr2
+				}
+				pathAddr = from
+			}
+			l.bytesVia[pathAddr] += n
 			d := append([]byte(nil), l.buf[:n]...)
 			l.sent++
-			if (l.drop != nil && l.drop(toServer, d)) || (l.loss > 0 && l.rng.Float64() < l.loss) {
+			pl := l.pathLoss[pathAddr]
+			if (l.drop != nil && l.drop(toServer, d)) || (l.loss > 0 && l.rng.Float64() < l.loss) || (pl > 0 && l.rng.Float64() < pl) {
 				l.dropped++
 				continue
 			}
@@ -121,7 +156,7 @@ func (l *link) flush() {
 			if l.jitter > 0 {
 				at = at.Add(time.Duration(l.rng.Int64N(int64(l.jitter))))
 			}
-			heap.Push(&l.queue, flight{at: at, toServer: toServer, data: d, seq: l.sent})
+			heap.Push(&l.queue, flight{at: at, from: from, toServer: toServer, data: d, seq: l.sent})
 		}
 	}
 }
@@ -130,7 +165,7 @@ func (l *link) flush() {
 // first client Initial.
 func (l *link) deliver(f flight) {
 	if !f.toServer {
-		l.client.HandleDatagram(l.now, l.sAddr, 0, f.data)
+		l.client.HandleDatagram(l.now, f.from, 0, f.data)
 		return
 	}
 	if l.server == nil {
@@ -151,7 +186,7 @@ func (l *link) deliver(f flight) {
 		}
 		l.server = s
 	}
-	l.server.HandleDatagram(l.now, l.cAddr, 0, f.data)
+	l.server.HandleDatagram(l.now, f.from, 0, f.data)
 }
 
 // step advances to the next event (delivery or timer) and processes it.
@@ -221,4 +256,22 @@ func serverErr(s *Conn) error {
 
 func (l *link) established() bool {
 	return l.client.HandshakeComplete() && l.server != nil && l.server.HandshakeComplete() && l.client.confirmed
+}
+
+// drainEvents moves both sides' pending events into the link's logs.
+func (l *link) drainEvents() {
+	for {
+		e, ok := l.client.PollEvent()
+		if !ok {
+			break
+		}
+		l.clientEvents = append(l.clientEvents, e)
+	}
+	for l.server != nil {
+		e, ok := l.server.PollEvent()
+		if !ok {
+			break
+		}
+		l.serverEvents = append(l.serverEvents, e)
+	}
 }

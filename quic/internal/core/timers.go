@@ -20,8 +20,13 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	case stateClosing, stateDraining:
 		return c.closeDeadline, true
 	}
+	// Under multipath, when every path is gone there is nowhere to send
+	// ACKs; only the NO_VIABLE_PATH grace timer matters then.
+	stranded := c.mp != nil && c.fallbackPath() == nil
 	for _, p := range c.paths {
-		consider(p.rec.NextTimer().At)
+		if t := p.rec.NextTimer(); !stranded || t.Kind != recovery.TimerAck {
+			consider(t.At)
+		}
 		if p.mp != nil {
 			c.pathTimers(p, consider)
 		}
