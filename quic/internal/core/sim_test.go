@@ -15,18 +15,18 @@ import (
 // link is a simulated network between a client and a server core, in
 // virtual time, with delay, loss and reordering from a seeded RNG.
 type link struct {
-	t       testing.TB
-	now     time.Time
-	rng     *rand.Rand
-	delay   time.Duration
-	jitter  time.Duration // reordering: each datagram gets up to this much extra delay
-	loss    float64
-	queue   flightQueue
-	client  *Conn
-	server  *Conn
-	srvCfg  *Config
-	cAddr   Addr
-	sAddr   Addr
+	t      testing.TB
+	now    time.Time
+	rng    *rand.Rand
+	delay  time.Duration
+	jitter time.Duration // reordering: each datagram gets up to this much extra delay
+	loss   float64
+	queue  flightQueue
+	client *Conn
+	server *Conn
+	srvCfg *Config
+	cAddr  Addr
+	sAddr  Addr
 	// Second path: the client's other address and the server's other
 	// address (multipath tests). A datagram to sAddr2 leaves from cAddr2.
 	cAddr2, sAddr2 Addr
@@ -37,10 +37,10 @@ type link struct {
 	bytesVia map[Addr]int
 	// Events seen by transfer and drainEvents, per side.
 	clientEvents, serverEvents []Event
-	buf     []byte
-	sent    int
-	dropped int
-	drop    func(toServer bool, d []byte) bool // optional targeted loss
+	buf                        []byte
+	sent                       int
+	dropped                    int
+	drop                       func(toServer bool, d []byte) bool // optional targeted loss
 	// newServer overrides how the server is created from the first Initial.
 	newServer func(h wire.Header) (*Conn, error)
 }
@@ -90,7 +90,7 @@ func newLinkWith(t testing.TB, seed uint64, setup func(client, server *Config)) 
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	l := &link{
 		t: t, now: time.Unix(1_700_000_000, 0), rng: rng,
-		delay: 10 * time.Millisecond,
+		delay:    10 * time.Millisecond,
 		cAddr:    UDPAddr(netip.MustParseAddrPort("10.0.0.1:1000")),
 		sAddr:    UDPAddr(netip.MustParseAddrPort("10.0.0.2:2000")),
 		cAddr2:   UDPAddr(netip.MustParseAddrPort("[fd00::1]:1001")),
