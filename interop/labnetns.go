@@ -141,8 +141,15 @@ func nsidNames(ns string) (map[int]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: ip -n %s netns list-id: %v", ErrUnsafeNetns, ns, err)
 	}
+	return parseNsidList(string(out)), nil
+}
+
+// parseNsidList reads `ip netns list-id` output: "nsid N" lines, with
+// "(iproute2 netns name: NAME)" for named namespaces. Unnamed ones are left
+// out, so a veth into them has no entry.
+func parseNsidList(out string) map[int]string {
 	names := map[int]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		m := nsidLine.FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil || m[2] == "" {
 			continue
@@ -153,7 +160,7 @@ func nsidNames(ns string) (map[int]string, error) {
 		}
 		names[id] = m[2]
 	}
-	return names, nil
+	return names
 }
 
 func validNetnsName(ns string) bool {

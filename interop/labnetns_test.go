@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -61,4 +62,27 @@ func TestSafeTargetRefusesUnsafeNetns(t *testing.T) {
 	if !errors.Is(err, ErrUnsafeNetns) {
 		t.Fatalf("RunSpoke in a missing namespace: got %v, want ErrUnsafeNetns", err)
 	}
+}
+
+func TestParseNsidList(t *testing.T) {
+	got := parseNsidList("nsid 0 (iproute2 netns name: lab-pub)\nnsid 1 \nnsid 2 (iproute2 netns name: x)\ngarbage\n")
+	if len(got) != 2 || got[0] != "lab-pub" || got[2] != "x" {
+		t.Fatalf("parseNsidList: %v", got)
+	}
+	if _, ok := got[1]; ok {
+		t.Fatal("an unnamed namespace got a name")
+	}
+}
+
+func FuzzParseNsidList(f *testing.F) {
+	f.Add("nsid 0 (iproute2 netns name: lab-pub)\nnsid 1\n")
+	f.Add("nsid 99999999999999999999 (iproute2 netns name: a)")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, out string) {
+		for id, name := range parseNsidList(out) {
+			if id < 0 || name == "" || strings.ContainsAny(name, " \n") {
+				t.Fatalf("bad entry %d=%q from %q", id, name, out)
+			}
+		}
+	})
 }
