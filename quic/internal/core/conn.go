@@ -203,6 +203,7 @@ type Stats struct {
 	BytesSent, BytesReceived                  uint64
 	KeyUpdates                                uint64
 	PathCIDsBlocked                           uint64 // PATH_CIDS_BLOCKED frames received
+	PathAcksSent, PathAcksReceived            uint64 // multipath only
 	SmoothedRTT, MinRTT                       time.Duration
 	CongestionWindow                          int
 }

@@ -85,6 +85,7 @@ func (c *Conn) appendPathAcks(now time.Time, p *path, wantData bool, b *[]byte, 
 		}
 		r := recMP(rec)
 		r.acks = append(r.acks, pathSeq{path: q.id, seq: largest})
+		c.stats.PathAcksSent++
 	}
 }
 

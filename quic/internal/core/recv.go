@@ -473,6 +473,7 @@ func (c *Conn) issueCIDs() {
 
 // handlePathAck handles PATH_ACK(_ECN) for the path it names.
 func (c *Conn) handlePathAck(now time.Time, f *wire.Frame) error {
+	c.stats.PathAcksReceived++
 	p := c.pathByID(f.PathID)
 	if p == nil {
 		return nil

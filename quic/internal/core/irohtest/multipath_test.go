@@ -1,0 +1,258 @@
+package irohtest
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/interop"
+	"github.com/alkdev/irohspoke/quic/internal/core"
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
+	"github.com/alkdev/irohspoke/quic/internal/streams"
+	envwire "github.com/alkdev/irohspoke/wire"
+)
+
+// dualSock is one IPv4 and one IPv6 UDP socket, like a dual-stack client:
+// each path leaves from the socket of its address family.
+type dualSock struct {
+	v4, v6 *net.UDPConn
+	in     chan rx
+	sent   map[bool]int // bytes sent, by "is IPv6"
+}
+
+type rx struct {
+	from netip.AddrPort
+	data []byte
+}
+
+func newDualSock(t *testing.T) *dualSock {
+	v4, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v6, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dualSock{v4: v4, v6: v6, in: make(chan rx, 1024), sent: map[bool]int{}}
+	for _, s := range []*net.UDPConn{v4, v6} {
+		go func(s *net.UDPConn) {
+			for {
+				buf := make([]byte, 2048)
+				n, from, err := s.ReadFromUDPAddrPort(buf)
+				if err != nil {
+					return
+				}
+				d.in <- rx{from: netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), data: buf[:n]}
+			}
+		}(s)
+	}
+	t.Cleanup(func() { v4.Close(); v6.Close() })
+	return d
+}
+
+func (d *dualSock) send(b []byte, to netip.AddrPort) error {
+	s := d.v4
+	if to.Addr().Is6() {
+		s = d.v6
+	}
+	d.sent[to.Addr().Is6()] += len(b)
+	_, err := s.WriteToUDPAddrPort(b, to)
+	return err
+}
+
+// pumpDual runs the core over both sockets until cond holds.
+func pumpDual(t *testing.T, c *core.Conn, d *dualSock, cond func() bool, limit time.Duration) {
+	t.Helper()
+	buf := make([]byte, 2048)
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		now := time.Now()
+		if now.After(deadline) {
+			t.Fatalf("not reached within %v (conn err: %v)", limit, c.Err())
+		}
+		for {
+			n, to := c.PollTransmit(now, buf)
+			if n == 0 {
+				break
+			}
+			if err := d.send(buf[:n], to.UDP); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wait := 50 * time.Millisecond
+		if at, ok := c.Timeout(); ok && at.Sub(now) < wait {
+			wait = max(at.Sub(now), 0)
+		}
+		select {
+		case r := <-d.in:
+			c.HandleDatagram(time.Now(), core.UDPAddr(r.from), 0, r.data)
+		case <-time.After(wait):
+		}
+		now = time.Now()
+		if at, ok := c.Timeout(); ok && !now.Before(at) {
+			c.HandleTimeout(now)
+		}
+		if c.IsClosed() {
+			if !cond() {
+				t.Fatalf("connection closed: %v", c.Err())
+			}
+			return
+		}
+	}
+}
+
+// echoer sends envelopes on one stream and counts the hub's echoes.
+type echoer struct {
+	c      *core.Conn
+	s      streams.StreamID
+	in     []byte
+	echoed int
+	sent   int
+}
+
+func (e *echoer) send(t *testing.T, n int) {
+	for i := 0; i < n; i++ {
+		frame, err := envwire.AppendFrame(nil, envwire.Envelope{Type: "mp", ID: fmt.Sprint(e.sent), Payload: []byte(`{"pad":"` + string(make([]byte, 0)) + `"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.c.Write(e.s, frame); err != nil {
+			t.Fatal(err)
+		}
+		e.sent++
+	}
+}
+
+func (e *echoer) poll(t *testing.T) bool {
+	buf := make([]byte, 4096)
+	for {
+		n, _ := e.c.Read(e.s, buf)
+		if n == 0 {
+			break
+		}
+		e.in = append(e.in, buf[:n]...)
+	}
+	for len(e.in) >= 4 {
+		l := int(e.in[0])<<24 | int(e.in[1])<<16 | int(e.in[2])<<8 | int(e.in[3])
+		if len(e.in) < 4+l {
+			break
+		}
+		env, err := envwire.ParseEnvelope(e.in[4 : 4+l])
+		if err != nil || env.Type != "mp.echo" || env.ID != fmt.Sprint(e.echoed) {
+			t.Fatalf("echo %d: %v %+v", e.echoed, err, env)
+		}
+		e.in = e.in[4+l:]
+		e.echoed++
+	}
+	return e.echoed == e.sent
+}
+
+func drainEvents(c *core.Conn, log *[]core.Event) {
+	for {
+		ev, ok := c.PollEvent()
+		if !ok {
+			return
+		}
+		*log = append(*log, ev)
+	}
+}
+
+func findEvent(log []core.Event, kind core.EventKind, id core.PathID) bool {
+	for _, e := range log {
+		if e.Kind == kind && e.Path == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCoreMultipathAgainstIroh negotiates multipath with a real iroh hub
+// over IPv4, opens a second path to the hub's IPv6 address, moves the
+// traffic there, closes the IPv4 path and keeps echoing.
+func TestCoreMultipathAgainstIroh(t *testing.T) {
+	hub := interop.StartHub(t, interop.HubOptions{})
+	v4, ok4 := hub.AddrV4()
+	v6, ok6 := hub.AddrV6()
+	if !ok4 || !ok6 {
+		t.Fatalf("hub addresses %v", hub.Addrs)
+	}
+	id, _ := hex.DecodeString(hub.EndpointID)
+	sk, _ := identity.GenerateSecretKey(nil)
+	c, err := core.NewClient(&core.Config{Multipath: true, TLS: &handshake.Config{
+		PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}, PeerKey: ed25519.PublicKey(id),
+	}}, time.Now(), core.UDPAddr(v4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDualSock(t)
+	var log []core.Event
+	start := time.Now()
+	pumpDual(t, c, d, c.HandshakeComplete, 10*time.Second)
+	if !c.Multipath() {
+		t.Fatal("multipath not negotiated with iroh")
+	}
+	s, err := c.OpenStream(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &echoer{c: c, s: s}
+	e.send(t, 20)
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return e.poll(t) }, 10*time.Second)
+	st := c.Stats()
+	t.Logf("IPv4 path: %d echoes after %v; PATH_ACKs sent %d received %d", e.echoed, time.Since(start), st.PathAcksSent, st.PathAcksReceived)
+	if st.PathAcksSent == 0 || st.PathAcksReceived == 0 {
+		t.Fatal("no PATH_ACKs exchanged")
+	}
+
+	// Second path over IPv6.
+	var pid core.PathID
+	pumpDual(t, c, d, func() bool {
+		drainEvents(c, &log)
+		pid, err = c.OpenPath(time.Now(), core.UDPAddr(v6))
+		return err == nil
+	}, 5*time.Second)
+	opened := time.Now()
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return findEvent(log, core.EventPathValidated, pid) }, 10*time.Second)
+	t.Logf("path %d to %v validated in %v", pid, v6, time.Since(opened))
+	if err := c.SetPathStatus(pid, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetPathStatus(0, false); err != nil {
+		t.Fatal(err)
+	}
+	v6Before := d.sent[true]
+	e.send(t, 50)
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return e.poll(t) }, 10*time.Second)
+	if d.sent[true]-v6Before < 50*20 {
+		t.Fatalf("only %d bytes went over IPv6", d.sent[true]-v6Before)
+	}
+	if c.RemoteAddr() != core.UDPAddr(v6) {
+		t.Fatalf("data path %v", c.RemoteAddr())
+	}
+
+	// Close the IPv4 path; echoes continue on IPv6.
+	if err := c.ClosePath(time.Now(), 0, core.ApplicationAbandonPath); err != nil {
+		t.Fatal(err)
+	}
+	e.send(t, 50)
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return e.poll(t) }, 10*time.Second)
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return len(c.Paths()) == 1 }, 10*time.Second)
+	v4Before := d.sent[false]
+	e.send(t, 50)
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return e.poll(t) }, 10*time.Second)
+	if d.sent[false] != v4Before {
+		t.Fatalf("%d bytes still went over IPv4 after its path closed", d.sent[false]-v4Before)
+	}
+	st = c.Stats()
+	t.Logf("%d echoes total; paths %+v; packets sent %d received %d lost %d; srtt %v; PATH_ACKs sent %d received %d; bytes v4 %d v6 %d",
+		e.echoed, c.Paths(), st.PacketsSent, st.PacketsReceived, st.PacketsLost, st.SmoothedRTT,
+		st.PathAcksSent, st.PathAcksReceived, d.sent[false], d.sent[true])
+	c.Close(time.Now(), 0, "done")
+	pumpDual(t, c, d, c.IsClosed, 5*time.Second)
+}
