@@ -14,6 +14,7 @@ import (
 
 	"github.com/alkdev/irohspoke/endpoint"
 	"github.com/alkdev/irohspoke/identity"
+	addrlookup "github.com/alkdev/irohspoke/lookup"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
@@ -31,7 +32,7 @@ const maxInputLine = wire.DefaultMaxFrameSize + 1024
 var dialCommand = &command{
 	name:    "dial",
 	summary: "connect to an alkpubsub hub and exchange envelopes",
-	args:    "--hub ID (--addr IP:PORT | --relay URL | --ticket T) [flags]",
+	args:    "--hub ID (--addr IP:PORT | --relay URL | --ticket T | --pkarr URL | --dns ADDR) [flags]",
 	help: `
 Connects to an alkpubsub hub (ALPN alkpubsub/1) by EndpointId and sends each
 stdin line, a JSON envelope {"type","id","payload"}, as one frame. Every frame
@@ -45,7 +46,11 @@ until --linger passes with nothing received, closes the connection and exits.
 A lost connection is dialled again with backoff unless --no-reconnect is
 given. --hub may be omitted with --ticket. With --relay (or a ticket that
 names a relay) the hub is also dialed through its relay: a direct dial starts
-at once, the relay dial 250 ms later, and the first handshake wins.
+at once, the relay dial 250 ms later, and the first handshake wins. With
+--pkarr URL (a pkarr relay, e.g. https://dns.iroh.link/pkarr) and/or --dns
+IP[:PORT] (with --dns-origin, default dns.iroh.link.) and no --addr, --relay
+or --ticket, the hub's relay and addresses are looked up by its EndpointId,
+as iroh does.
 
 Exit status:
   0   every event was acknowledged; the connection was closed cleanly
@@ -67,11 +72,18 @@ Exit status:
 		linger := fs.Duration("linger", 2*time.Second, "after stdin ends, wait `DUR` with nothing received")
 		timeout := fs.Duration("timeout", 10*time.Second, "give up connecting after `DUR`")
 		noReconnect := fs.Bool("no-reconnect", false, "do not dial again after the connection is lost")
+		pkarrURL := fs.String("pkarr", "", "look the hub up at the pkarr relay `URL`")
+		dnsAddr := fs.String("dns", "", "look the hub up with the DNS server `ADDR` (IP[:PORT])")
+		dnsOrigin := fs.String("dns-origin", "", "DNS lookup zone `NAME` (default "+defaultDNSOrigin+")")
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
 			}
-			hub, err := dialTarget(*hubID, addrs, *relayURL, *ticket)
+			resolver, err := lookupResolver(*pkarrURL, *dnsAddr, *dnsOrigin)
+			if err != nil {
+				return err
+			}
+			hub, err := dialTarget(*hubID, addrs, *relayURL, *ticket, resolver != nil)
 			if err != nil {
 				return err
 			}
@@ -89,14 +101,15 @@ Exit status:
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger}
+			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger, resolver: resolver}
 			return d.run(ctx, key, hub, *alpn, *timeout, *noReconnect)
 		}
 	},
 }
 
-// dialTarget builds the hub address from --hub, --addr, --relay and --ticket.
-func dialTarget(id string, addrs []string, relayURL, ticket string) (spoke.HubAddr, error) {
+// dialTarget builds the hub address from --hub, --addr, --relay and --ticket;
+// with a lookup service the id alone is enough.
+func dialTarget(id string, addrs []string, relayURL, ticket string, canLookup bool) (spoke.HubAddr, error) {
 	var hub spoke.HubAddr
 	if ticket != "" {
 		t, err := identity.ParseTicket(ticket)
@@ -131,8 +144,8 @@ func dialTarget(id string, addrs []string, relayURL, ticket string) (spoke.HubAd
 		}
 		hub.RelayURL = u
 	}
-	if len(hub.Addrs) == 0 && hub.RelayURL == "" {
-		return hub, usageErrorf("--addr IP:PORT, --relay URL or --ticket is required")
+	if len(hub.Addrs) == 0 && hub.RelayURL == "" && !canLookup {
+		return hub, usageErrorf("--addr IP:PORT, --relay URL, --ticket, --pkarr URL or --dns ADDR is required")
 	}
 	return hub, nil
 }
@@ -151,6 +164,7 @@ type dialer struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	linger         time.Duration
+	resolver       addrlookup.Resolver // nil: no address lookup
 
 	mu       sync.Mutex // serialises stdout and stderr lines
 	received chan struct{}
@@ -158,7 +172,7 @@ type dialer struct {
 }
 
 func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubAddr, alpn string, timeout time.Duration, noReconnect bool) error {
-	ep, err := bindAny(ctx, key, timeout)
+	ep, err := bindAny(ctx, key, timeout, d.resolver)
 	if err != nil {
 		return err
 	}
@@ -206,8 +220,8 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubA
 
 // bindAny binds an endpoint (direct and relay paths) on a dual-stack UDP
 // socket, or an IPv4 one without IPv6.
-func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration) (*endpoint.Endpoint, error) {
-	opts := endpoint.Options{SecretKey: key, BindAddr: "[::]:0", QUIC: &quic.Config{HandshakeTimeout: timeout}}
+func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration, resolver addrlookup.Resolver) (*endpoint.Endpoint, error) {
+	opts := endpoint.Options{SecretKey: key, BindAddr: "[::]:0", QUIC: &quic.Config{HandshakeTimeout: timeout}, Lookup: resolver}
 	ep, err := endpoint.Bind(ctx, opts)
 	if err != nil {
 		opts.BindAddr = "0.0.0.0:0"

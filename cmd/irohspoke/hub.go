@@ -19,7 +19,7 @@ import (
 var hubCommand = &command{
 	name:    "hub",
 	summary: "run an alkpubsub hub (echo and fan-out)",
-	args:    "--listen ADDR [--key FILE | --secret-hex HEX] [--relay URL]",
+	args:    "--listen ADDR [--key FILE | --secret-hex HEX] [--relay URL] [--publish-pkarr URL]",
 	help: `
 Runs an alkpubsub hub (ALPN alkpubsub/1) on the UDP address ADDR
 (IP:PORT; port 0 picks one). Each spoke, Go or iroh, opens one bidirectional
@@ -38,12 +38,16 @@ the reason "hub shutting down", then exits 0. Without --key or --secret-hex
 the hub uses an ephemeral key. With --relay URL the hub stays online at that
 iroh relay (it waits up to 10 s for it before printing the ready line), so
 spokes that know only its EndpointId and the relay can reach it; relayUrl and
-the ticket then name the relay.`,
+the ticket then name the relay. With --publish-pkarr URL the hub publishes its
+relay URL and direct addresses to that pkarr relay (e.g. an "irohspoke
+lookup-server"), at start, on change and every 5 minutes, so spokes can dial
+it by EndpointId alone.`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		listen := fs.String("listen", "", "listen on UDP `ADDR` (IP:PORT)")
 		keyFile := fs.String("key", "", "secret key `FILE`")
 		secret := fs.String("secret-hex", "", "secret key as `HEX` (\"-\": read from stdin)")
 		relayURL := fs.String("relay", "", "home relay `URL`: spokes may reach the hub through it")
+		publishPkarr := fs.String("publish-pkarr", "", "publish relay and addresses to the pkarr relay `URL`")
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -68,7 +72,7 @@ the ticket then name the relay.`,
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			return runHub(ctx, key, bind, *relayURL, stdout, stderr)
+			return runHub(ctx, key, bind, *relayURL, *publishPkarr, stdout, stderr)
 		}
 	},
 }
@@ -77,12 +81,17 @@ the ticket then name the relay.`,
 // before announcing itself anyway, like iroh's online timeout.
 const hubRelayWait = 10 * time.Second
 
-func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, relayURL string, stdout, stderr io.Writer) error {
+func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, relayURL, publishPkarr string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	ep, err := endpoint.Bind(ctx, endpoint.Options{
+	opts := endpoint.Options{
 		SecretKey: key, BindAddr: bind.String(), RelayURL: relayURL,
 		ALPNs: []string{hub.ALPN}, Logger: logger,
-	})
+	}
+	if publishPkarr != "" {
+		opts.Publisher = hubPublisher(publishPkarr, key, logger)
+		opts.PublishAddrs = true
+	}
+	ep, err := endpoint.Bind(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ var commands = []*command{
 	dialCommand,
 	hubCommand,
 	relayCommand,
+	lookupServerCommand,
 	demoCommand,
 	versionCommand,
 }

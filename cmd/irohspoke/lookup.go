@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/alkdev/irohspoke/identity"
+	addrlookup "github.com/alkdev/irohspoke/lookup"
+)
+
+// defaultDNSOrigin is n0's lookup zone, used when --dns is given alone.
+const defaultDNSOrigin = "dns.iroh.link."
+
+// lookupResolver builds the resolver for dial's --pkarr, --dns and
+// --dns-origin; nil when none is given.
+func lookupResolver(pkarrURL, dnsAddr, origin string) (addrlookup.Resolver, error) {
+	var rs addrlookup.Resolvers
+	if pkarrURL != "" {
+		rs = append(rs, &addrlookup.PkarrResolver{BaseURL: pkarrURL})
+	}
+	if dnsAddr != "" {
+		ap, err := parseDNSAddr(dnsAddr)
+		if err != nil {
+			return nil, err
+		}
+		if origin == "" {
+			origin = defaultDNSOrigin
+		}
+		rs = append(rs, &addrlookup.DNSResolver{Server: ap, Origin: origin})
+	} else if origin != "" {
+		return nil, usageErrorf("--dns-origin needs --dns")
+	}
+	switch len(rs) {
+	case 0:
+		return nil, nil
+	case 1:
+		return rs[0], nil
+	}
+	return rs, nil
+}
+
+// parseDNSAddr accepts IP:PORT or a bare IP (port 53).
+func parseDNSAddr(s string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap, nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.AddrPortFrom(a, 53), nil
+	}
+	return netip.AddrPort{}, usageErrorf("invalid --dns %q: want IP or IP:PORT", s)
+}
+
+var lookupServerCommand = &command{
+	name:    "lookup-server",
+	summary: "run a pkarr relay and DNS server for iroh address lookup",
+	args:    "--http ADDR [--dns ADDR --origin NAME]",
+	help: `
+Runs a self-hostable subset of iroh-dns-server: the pkarr relay HTTP API
+(PUT and GET /pkarr/<z-base-32 id>, GET /healthz) on the TCP address given by
+--http, and, with --dns, an authoritative DNS server on that UDP address that
+answers TXT queries for _iroh.<z-base-32 id>.<origin> from the stored packets.
+Packets are kept in memory (newest timestamp wins, at most --max entries).
+
+Hubs publish with "irohspoke hub --publish-pkarr http://ADDR/pkarr"; spokes
+look hubs up with "irohspoke dial --hub ID --pkarr http://ADDR/pkarr" or
+"--dns ADDR --dns-origin NAME".
+
+Once serving it prints one JSON line on stdout:
+
+  {"pkarr": "http://ADDR/pkarr", "dns": "IP:PORT" | null, "origin": "NAME"}`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		httpAddr := fs.String("http", "", "serve the pkarr relay API on TCP `ADDR` (IP:PORT)")
+		dnsAddr := fs.String("dns", "", "serve DNS on UDP `ADDR` (IP:PORT)")
+		origin := fs.String("origin", "", "DNS zone `NAME` answered, e.g. dns.example.org")
+		maxPackets := fs.Int("max", addrlookup.DefaultMaxPackets, "keep at most `N` packets")
+		noLimit := fs.Bool("no-rate-limit", false, "do not rate-limit PUTs (iroh: burst 2, then 1 per 4 s per IP)")
+		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			if *httpAddr == "" {
+				return usageErrorf("--http is required")
+			}
+			if (*dnsAddr == "") != (*origin == "") {
+				return usageErrorf("--dns and --origin go together")
+			}
+			opts := addrlookup.ServerOptions{Origin: *origin, MaxPackets: *maxPackets, Logger: slog.New(slog.NewJSONHandler(stderr, nil))}
+			if *noLimit {
+				opts.PutBurst = -1
+			}
+			return runLookupServer(ctx, addrlookup.NewServer(opts), *httpAddr, *dnsAddr, *origin, stdout)
+		}
+	},
+}
+
+func runLookupServer(ctx context.Context, s *addrlookup.Server, httpAddr, dnsAddr, origin string, stdout io.Writer) error {
+	l, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errs := make(chan error, 2)
+	go func() { errs <- hs.Serve(l) }()
+	defer hs.Close()
+	ready := struct {
+		Pkarr  string  `json:"pkarr"`
+		DNS    *string `json:"dns"`
+		Origin string  `json:"origin"`
+	}{Pkarr: "http://" + l.Addr().String() + "/pkarr", Origin: origin}
+	if dnsAddr != "" {
+		pc, err := net.ListenPacket("udp", dnsAddr)
+		if err != nil {
+			return err
+		}
+		defer pc.Close()
+		go func() { errs <- s.ServeDNS(pc) }()
+		a := pc.LocalAddr().String()
+		ready.DNS = &a
+	}
+	line, err := json.Marshal(ready)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-errs:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+// hubPublisher publishes the hub at the pkarr relay url, logging failures.
+func hubPublisher(url string, key identity.SecretKey, logger *slog.Logger) *addrlookup.PkarrPublisher {
+	return &addrlookup.PkarrPublisher{BaseURL: url, Key: key, OnPublish: func(_ addrlookup.EndpointInfo, err error) {
+		if err != nil {
+			logger.Warn("hub: pkarr publish failed", "url", url, "err", err)
+		} else {
+			logger.Info("hub: published to pkarr relay", "url", url)
+		}
+	}}
+}
