@@ -1,7 +1,9 @@
 package irohtest
 
 import (
+	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"github.com/alkdev/irohspoke/quic/internal/core"
 	"github.com/alkdev/irohspoke/quic/internal/handshake"
 	"github.com/alkdev/irohspoke/quic/internal/streams"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
 	envwire "github.com/alkdev/irohspoke/wire"
 )
 
@@ -255,4 +258,134 @@ func TestCoreMultipathAgainstIroh(t *testing.T) {
 		st.PathAcksSent, st.PathAcksReceived, d.sent[false], d.sent[true])
 	c.Close(time.Now(), 0, "done")
 	pumpDual(t, c, d, c.IsClosed, 5*time.Second)
+}
+
+// TestCoreMultipathServerWithIrohSpoke runs our core as a multipath server
+// on IPv4 and IPv6 sockets and lets the real iroh spoke (a client that may
+// open extra paths) echo envelopes through it.
+func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
+	d := newDualSock(t)
+	sk, _ := identity.GenerateSecretKey(nil)
+	pub := sk.Public()
+	cfg := &core.Config{Multipath: true, TLS: &handshake.Config{PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}}}
+	v4 := d.v4.LocalAddr().(*net.UDPAddr).AddrPort()
+	v6 := d.v6.LocalAddr().(*net.UDPAddr).AddrPort()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	type result struct {
+		res interop.SpokeResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := interop.RunSpoke(ctx, interop.SpokeOptions{
+			ID: hex.EncodeToString(pub[:]), Addrs: []netip.AddrPort{v4, v6}, Count: 30, Size: 2000, Linger: 500 * time.Millisecond,
+		})
+		done <- result{res, err}
+	}()
+
+	var c *core.Conn
+	var log []core.Event
+	srv := &echoServer{}
+	buf := make([]byte, 2048)
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil || !r.res.OK || r.res.Echoes != 30 {
+				t.Fatalf("iroh spoke: %v %+v\n%s", r.err, r.res, r.res.Stderr)
+			}
+			if c == nil {
+				t.Fatal("no connection")
+			}
+			st := c.Stats()
+			t.Logf("iroh spoke: connect %.2f ms, %d echoes; multipath %v; paths %+v; PATH_ACKs sent %d received %d; bytes v4 %d v6 %d",
+				*r.res.ConnectMs, r.res.Echoes, c.Multipath(), c.Paths(), st.PathAcksSent, st.PathAcksReceived, d.sent[false], d.sent[true])
+			if !c.Multipath() || st.PathAcksReceived == 0 {
+				t.Fatal("multipath was not used")
+			}
+			return
+		case in := <-d.in:
+			now := time.Now()
+			if c == nil {
+				h, err := wire.ParseHeader(in.data, core.LocalCIDLen)
+				if err != nil || h.Type != wire.PacketInitial {
+					continue
+				}
+				local := make([]byte, core.LocalCIDLen)
+				rand.Read(local)
+				if c, err = core.NewServer(cfg, now, core.UDPAddr(in.from), h.DCID, h.SCID, local); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.HandleDatagram(now, core.UDPAddr(in.from), 0, in.data)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if c == nil {
+			continue
+		}
+		now := time.Now()
+		if at, ok := c.Timeout(); ok && !now.Before(at) {
+			c.HandleTimeout(now)
+		}
+		drainEvents(c, &log)
+		srv.serve(t, c)
+		for {
+			n, to := c.PollTransmit(now, buf)
+			if n == 0 {
+				break
+			}
+			d.send(buf[:n], to.UDP)
+		}
+	}
+}
+
+// echoServer answers every envelope on the peer's bidi streams with its
+// ".echo", like the hub.
+type echoServer struct {
+	streams []streams.StreamID
+	in      map[streams.StreamID][]byte
+}
+
+func (e *echoServer) serve(t *testing.T, c *core.Conn) {
+	if e.in == nil {
+		e.in = map[streams.StreamID][]byte{}
+	}
+	for {
+		s, ok := c.AcceptStream(true)
+		if !ok {
+			break
+		}
+		e.streams = append(e.streams, s)
+	}
+	buf := make([]byte, 16<<10)
+	for _, s := range e.streams {
+		for {
+			n, _ := c.Read(s, buf)
+			if n == 0 {
+				break
+			}
+			e.in[s] = append(e.in[s], buf[:n]...)
+		}
+		in := e.in[s]
+		for len(in) >= 4 {
+			l := int(in[0])<<24 | int(in[1])<<16 | int(in[2])<<8 | int(in[3])
+			if len(in) < 4+l {
+				break
+			}
+			env, err := envwire.ParseEnvelope(in[4 : 4+l])
+			if err != nil {
+				t.Fatalf("envelope: %v", err)
+			}
+			out, err := envwire.AppendFrame(nil, envwire.Envelope{Type: env.Type + ".echo", ID: env.ID, Payload: env.Payload})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Write(s, out); err != nil {
+				t.Fatalf("write echo: %v", err)
+			}
+			in = in[4+l:]
+		}
+		e.in[s] = in
+	}
 }
