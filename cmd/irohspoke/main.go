@@ -176,10 +176,14 @@ Usage:
 
 Commands:
 `, progName)
+	width := len("help")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
 	}
-	fmt.Fprintf(w, "  %-9s %s\n", "help", "show help for a command")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-*s %s\n", width, "help", "show help for a command")
 	fmt.Fprintf(w, `
 Run '%[1]s help <command>' or '%[1]s <command> --help' for details.
 Flags may be written with one or two dashes.
