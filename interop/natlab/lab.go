@@ -347,8 +347,23 @@ func removeStaleLabs() {
 		if !ok || err != nil || pid <= 0 {
 			continue
 		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		if !alive(pid) {
 			_ = ipCmd("netns", "del", e.Name())
 		}
 	}
+}
+
+// alive reports whether pid runs; a zombie (killed, not yet reaped) is dead.
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // cannot tell: keep its namespaces
+	}
+	// The state follows the parenthesised command name, which may itself
+	// contain ") ".
+	i := strings.LastIndex(string(stat), ") ")
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
