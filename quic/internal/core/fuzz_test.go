@@ -116,3 +116,69 @@ func FuzzServerDatagram(f *testing.F) {
 		_ = wire.Version1
 	})
 }
+
+// FuzzPeerFramesMultipath is FuzzPeerFrames on a multipath connection with
+// a second validated path, sealing the payload on either path, so the
+// multipath frames meet a connection that negotiated them.
+func FuzzPeerFramesMultipath(f *testing.F) {
+	mk := func(fr wire.Frame) []byte {
+		b, err := fr.Append(nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	seeds := [][]byte{
+		mk(wire.Frame{Type: wire.FramePathAck, PathID: 1, AckRanges: []wire.AckRange{{Smallest: 0, Largest: 2}}}),
+		mk(wire.Frame{Type: wire.FramePathAckECN, PathID: 0, AckRanges: []wire.AckRange{{Smallest: 5, Largest: 9}}, ECT0: 3}),
+		mk(wire.Frame{Type: wire.FramePathAbandon, PathID: 1, ErrorCode: 0x3e}),
+		mk(wire.Frame{Type: wire.FramePathAbandon, PathID: 0, ErrorCode: 0}),
+		mk(wire.Frame{Type: wire.FramePathStatusBackup, PathID: 0, Sequence: 1}),
+		mk(wire.Frame{Type: wire.FramePathStatusAvailable, PathID: 1, Sequence: 7}),
+		mk(wire.Frame{Type: wire.FramePathNewConnectionID, PathID: 2, Sequence: 5, RetirePriorTo: 3, ConnID: []byte{1, 2, 3, 4, 5, 6, 7, 8}}),
+		mk(wire.Frame{Type: wire.FramePathNewConnectionID, PathID: 99, Sequence: 0, ConnID: []byte{1, 2, 3, 4, 5, 6, 7, 8}}),
+		mk(wire.Frame{Type: wire.FramePathRetireConnectionID, PathID: 1, Sequence: 0}),
+		mk(wire.Frame{Type: wire.FrameMaxPathID, PathID: 12}),
+		mk(wire.Frame{Type: wire.FramePathsBlocked, PathID: 7}),
+		mk(wire.Frame{Type: wire.FramePathCIDsBlocked, PathID: 3, Sequence: 5}),
+		{0x02, 0x05, 0x00, 0x00, 0x05}, // plain ACK: path 0
+		{0x1b, 1, 2, 3, 4, 5, 6, 7, 8}, // PATH_RESPONSE
+		{0x01},
+	}
+	for _, s := range seeds {
+		f.Add(s, false, uint8(0))
+		f.Add(s, true, uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte, toServer bool, onPath uint8) {
+		if len(payload) == 0 || len(payload) > 1000 {
+			return
+		}
+		l := newLinkWith(t, 44, func(c, s *Config) { c.Multipath, s.Multipath = true, true })
+		l.runUntil(l.established, 5*time.Second)
+		openSecondPath(t, l)
+		from, to := l.server, l.client
+		if toServer {
+			from, to = l.client, l.server
+		}
+		p := from.paths[int(onPath)%len(from.paths)]
+		pn := p.rec.NextPacketNumber(spaceOf[2])
+		p.rec.SkipPacketNumber(spaceOf[2])
+		pl := append([]byte(nil), payload...)
+		if len(pl) < 4 {
+			pl = append(pl, 0, 0, 0)
+		}
+		check := verifyPayload
+		verifyPayload = nil
+		pkt := from.sealPacket(nil, &planned{path: p, level: 2, pn: pn, pnLen: 4, payload: pl})
+		verifyPayload = check
+		to.HandleDatagram(l.now, l.sAddr, 0, pkt)
+		for i := 0; i < 100 && l.step(); i++ {
+		}
+		if err := to.Err(); err != nil && !errors.Is(err, ErrIdleTimeout) && !errors.Is(err, ErrNoViablePath) {
+			var ce *CloseError
+			if !asCloseError(err, &ce) {
+				t.Fatalf("closed with %T %v, want a *CloseError", err, err)
+			}
+		}
+	})
+}
