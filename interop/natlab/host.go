@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 )
 
@@ -110,23 +109,4 @@ func setns(f *os.File) error {
 		return fmt.Errorf("%w: %v", ErrSetns, errno)
 	}
 	return nil
-}
-
-var netem struct {
-	once sync.Once
-	ok   bool
-}
-
-// NetemAvailable reports whether tc can attach netem (sch_netem) here. It
-// tries once, on lo of a scratch namespace.
-func NetemAvailable() bool {
-	netem.once.Do(func() {
-		ns := fmt.Sprintf("%s%d-netemprobe", netnsPrefix, os.Getpid())
-		if ipCmd("netns", "add", ns) != nil {
-			return
-		}
-		defer func() { _ = ipCmd("netns", "del", ns) }()
-		netem.ok = exec.Command("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms").Run() == nil
-	})
-	return netem.ok
 }

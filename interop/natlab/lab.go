@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // Interface names inside the lab's namespaces.
@@ -53,18 +52,7 @@ type Spec struct {
 type NATSpec struct {
 	Name string // the private host's name: a-z then a-z0-9, up to 16
 	Kind NATKind
-	// WAN impairs the router's public link in both directions (tc netem).
-	// A lab asking for it is skipped where netem is missing.
-	WAN Impairment
 }
-
-// Impairment is packet delay and loss added with tc netem.
-type Impairment struct {
-	Delay time.Duration
-	Loss  float64 // percent, 0..100
-}
-
-func (i Impairment) active() bool { return i.Delay > 0 || i.Loss > 0 }
 
 // Lab is a built topology. It is torn down when the test that made it ends.
 type Lab struct {
@@ -135,9 +123,6 @@ func (s Spec) validate() error {
 		if _, err := n.Kind.masqueradeFlags(); err != nil {
 			return err
 		}
-		if n.WAN.Loss < 0 || n.WAN.Loss > 100 || n.WAN.Delay < 0 {
-			return fmt.Errorf("%w: impairment %+v", ErrBadSpec, n.WAN)
-		}
 	}
 	for _, p := range s.Public {
 		if err := check(p); err != nil {
@@ -148,17 +133,13 @@ func (s Spec) validate() error {
 }
 
 // New builds the lab described by spec and registers its teardown with
-// t.Cleanup. It fails the test if the lab cannot be built, and skips it
-// when the spec asks for netem impairment that this kernel lacks.
+// t.Cleanup. It fails the test if the lab cannot be built. (Link delay and
+// loss are not offered: this kernel has no sch_netem, and lossy links are
+// covered deterministically by the QUIC core's virtual-time tests.)
 func New(t testing.TB, spec Spec) *Lab {
 	t.Helper()
 	if err := spec.validate(); err != nil {
 		t.Fatal(err)
-	}
-	for _, n := range spec.NATs {
-		if n.WAN.active() && !NetemAvailable() {
-			t.Skip("natlab: tc netem is not available in this kernel")
-		}
 	}
 	var r [3]byte
 	if _, err := rand.Read(r[:]); err != nil {
@@ -277,30 +258,8 @@ func (l *Lab) addNAT(i int, spec NATSpec) error {
 	if out, err := nft.CombinedOutput(); err != nil {
 		return fmt.Errorf("nft in %s: %v: %s", rns, err, strings.TrimSpace(string(out)))
 	}
-	if spec.WAN.active() {
-		if err := impair(rns, wanIf, spec.WAN); err != nil {
-			return err
-		}
-	}
 	l.hosts[spec.Name] = host
 	l.nats[spec.Name] = &NAT{Kind: spec.Kind, Router: router, Host: host}
-	return nil
-}
-
-// impair adds netem on dev in ns. netem shapes egress only, so the WAN side
-// gets the whole delay and loss for outgoing traffic (replies come back
-// through the other hosts' unimpaired links).
-func impair(ns, dev string, imp Impairment) error {
-	args := []string{"netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "netem"}
-	if imp.Delay > 0 {
-		args = append(args, "delay", strconv.FormatInt(imp.Delay.Microseconds(), 10)+"us")
-	}
-	if imp.Loss > 0 {
-		args = append(args, "loss", strconv.FormatFloat(imp.Loss, 'f', -1, 64)+"%")
-	}
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("tc netem in %s: %v: %s", ns, err, strings.TrimSpace(string(out)))
-	}
 	return nil
 }
 

@@ -80,7 +80,7 @@ func TestRelayAcrossNATs(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
 		stdin, echoes := envelopes("natRelay", 3)
-		res := b.Dial(ctx, t, stdin, "--hub", hub.EndpointID, "--relay", relayURL, "--linger", "300ms", "--no-reconnect")
+		res := b.Dial(ctx, t, stdin, "--hub", hub.EndpointID, "--relay", relayURL, "--linger", "1s", "--no-reconnect")
 		checkDial(t, res, echoes, "relay")
 		if err := hub.Stop(); err != nil {
 			t.Error(err)
@@ -130,7 +130,7 @@ func TestDialRace(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
 		stdin, echoes := envelopes("fallback", 2)
-		args := append([]string{"--hub", hub.EndpointID, "--relay", relayURL, "--linger", "300ms", "--no-reconnect"}, private...)
+		args := append([]string{"--hub", hub.EndpointID, "--relay", relayURL, "--linger", "1s", "--no-reconnect"}, private...)
 		checkDial(t, b.Dial(ctx, t, stdin, args...), echoes, "relay")
 	})
 
@@ -149,7 +149,7 @@ func TestDialRace(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
 		stdin, echoes := envelopes("direct", 2)
-		res := b.Dial(ctx, t, stdin, "--hub", hub.EndpointID, "--relay", relayURL, "--addr", direct.String(), "--linger", "300ms", "--no-reconnect")
+		res := b.Dial(ctx, t, stdin, "--hub", hub.EndpointID, "--relay", relayURL, "--addr", direct.String(), "--linger", "1s", "--no-reconnect")
 		checkDial(t, res, echoes, "direct")
 	})
 }
