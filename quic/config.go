@@ -55,6 +55,14 @@ type Config struct {
 	Logger *slog.Logger
 	// QlogDir, when set, gets one JSON-SEQ qlog file per connection.
 	QlogDir string
+	// Multipath advertises QUIC multipath (initial_max_path_id 7, as
+	// iroh) so connections to peers that advertise it too may use several
+	// paths; see Conn.OpenPath. Off, connections are exactly single-path.
+	Multipath bool
+	// PathIdleTimeout abandons a multipath path that received nothing for
+	// this long (the connection lives on over its other paths); zero
+	// means 15 s (iroh's), negative disables it.
+	PathIdleTimeout time.Duration
 }
 
 func (c *Config) handshakeTimeout() time.Duration {
@@ -86,6 +94,8 @@ func (e *Endpoint) coreConfig(tls *handshake.Config) *core.Config {
 			MaxStreamsUni:  uint64(max(c.MaxIncomingUniStreams, 0)),
 		},
 		DisableDatagrams:  c.DisableDatagrams,
+		Multipath:         c.Multipath,
+		PathIdleTimeout:   c.PathIdleTimeout,
 		KeyUpdateInterval: c.KeyUpdateInterval,
 		ResetKey:          &e.resetKey,
 	}

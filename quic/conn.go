@@ -40,6 +40,8 @@ type Conn struct {
 	acceptSig   [2]chan struct{}
 	openSig     [2]chan struct{}
 	dgramSig    chan struct{}
+	pathSig     chan struct{}    // a path event happened
+	pathWait    map[PathID]error // OpenPath calls in progress: nil until done
 
 	ctx            context.Context
 	cancel         context.CancelCauseFunc
@@ -89,6 +91,8 @@ func newConn(e *Endpoint, cc *core.Conn) *Conn {
 		closedCh:    make(chan struct{}),
 		doneCh:      make(chan struct{}),
 		dgramSig:    make(chan struct{}, 1),
+		pathSig:     make(chan struct{}, 1),
+		pathWait:    make(map[PathID]error),
 	}
 	for i := range c.acceptSig {
 		c.acceptSig[i] = make(chan struct{}, 1)

@@ -185,6 +185,8 @@ func (c *Conn) dispatchLocked(now time.Time) {
 			c.ep.removeRoute(c, ev.CID[:])
 		case core.EventClosed:
 			c.onClosedLocked(ev.Err)
+		case core.EventPathOpened, core.EventPathValidated, core.EventPathAbandoned, core.EventPathStatus:
+			c.onPathEventLocked(ev)
 		}
 	}
 }
