@@ -58,10 +58,6 @@ func (r *DNSResolver) Resolve(ctx context.Context, id identity.EndpointID) (Endp
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type result struct {
-		info EndpointInfo
-		err  error
-	}
 	results := make(chan result, len(stagger))
 	for _, d := range stagger {
 		go func() {
@@ -79,20 +75,7 @@ func (r *DNSResolver) Resolve(ctx context.Context, id identity.EndpointID) (Endp
 			results <- result{info, err}
 		}()
 	}
-	var errs []error
-	allNotFound := true
-	for range stagger {
-		res := <-results
-		if res.err == nil {
-			return res.info, nil
-		}
-		errs = append(errs, res.err)
-		allNotFound = allNotFound && errors.Is(res.err, ErrNotFound)
-	}
-	if allNotFound {
-		return EndpointInfo{ID: id}, ErrNotFound
-	}
-	return EndpointInfo{ID: id}, errors.Join(errs...)
+	return firstSuccess(id, results, len(stagger))
 }
 
 // jitter spreads d by up to ±20 %, like iroh.

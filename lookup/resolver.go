@@ -32,10 +32,6 @@ func (rs Resolvers) Resolve(ctx context.Context, id identity.EndpointID) (Endpoi
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type result struct {
-		info EndpointInfo
-		err  error
-	}
 	results := make(chan result, len(rs))
 	for _, r := range rs {
 		go func() {
@@ -43,9 +39,21 @@ func (rs Resolvers) Resolve(ctx context.Context, id identity.EndpointID) (Endpoi
 			results <- result{info, err}
 		}()
 	}
+	return firstSuccess(id, results, len(rs))
+}
+
+// result is one lookup attempt's outcome.
+type result struct {
+	info EndpointInfo
+	err  error
+}
+
+// firstSuccess collects n results and returns the first success; if all
+// failed, ErrNotFound when every attempt said so, else their errors joined.
+func firstSuccess(id identity.EndpointID, results <-chan result, n int) (EndpointInfo, error) {
 	var errs []error
 	allNotFound := true
-	for range rs {
+	for range n {
 		res := <-results
 		if res.err == nil {
 			return res.info, nil
