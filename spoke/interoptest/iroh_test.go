@@ -49,24 +49,7 @@ func TestGoSpokeIrohHub(t *testing.T) {
 	if err != nil || res.Echoes != 3 {
 		t.Fatalf("iroh spoke: %+v, %v", res, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := 0
-		c.mu.Lock()
-		for k, v := range c.counts {
-			if !strings.Contains(k, ".echo") && strings.Contains(k, "node") {
-				n += v
-			}
-		}
-		c.mu.Unlock()
-		if n >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("got %d fan-out frames from the iroh spoke, want 3: %v", n, c.counts)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	c.waitFanout(t, "node", 3, 10*time.Second)
 }
 
 // TestIrohSpokeGoHub: a real iroh spoke against our hub, with a Go spoke

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +155,28 @@ func randomSecretHex(t testing.TB) string {
 		b[i] = byte(i*7 + int(time.Now().UnixNano()>>uint(i%8)))
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// waitFanout waits until n forwarded (not echoed) frames whose key contains
+// from have arrived.
+func (c *collector) waitFanout(t *testing.T, from string, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got := 0
+		c.mu.Lock()
+		for k, v := range c.counts {
+			if !strings.Contains(k, ".echo") && strings.Contains(k, from) {
+				got += v
+			}
+		}
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d fan-out frames from %q, want %d: %v", got, from, n, c.counts)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -3,7 +3,6 @@ package interoptest
 import (
 	"context"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,22 +50,5 @@ func TestGoSpokeIrohHubThroughRelay(t *testing.T) {
 	if err != nil || res.Echoes != 3 {
 		t.Fatalf("iroh spoke: %+v, %v", res, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n := 0
-		c.mu.Lock()
-		for k, v := range c.counts {
-			if !strings.Contains(k, ".echo") && strings.Contains(k, "node") {
-				n += v
-			}
-		}
-		c.mu.Unlock()
-		if n >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("got %d fan-out frames from the iroh spoke over the relay, want 3: %v", n, c.counts)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	c.waitFanout(t, "node", 3, 10*time.Second)
 }
