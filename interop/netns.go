@@ -54,9 +54,20 @@ var (
 //
 // Missing requirements (root, ip, node, npm, a working npm install) skip the
 // package on a developer machine and fail it when CI=true.
-func InNetns(m *testing.M) int {
+func InNetns(m *testing.M) int { return InNetnsWith(m, NetnsOptions{}) }
+
+// InNetnsWith is InNetns with options for the namespace (see NetnsOptions).
+func InNetnsWith(m *testing.M, opts NetnsOptions) int {
+	if err := opts.validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "interop: %v\n", err)
+		return 1
+	}
 	if os.Getenv(envNetns) != "" {
 		if err := checkLoopbackOnly(); err != nil {
+			fmt.Fprintf(os.Stderr, "interop: refusing to run: %v\n", err)
+			return 1
+		}
+		if err := opts.checkInside(); err != nil {
 			fmt.Fprintf(os.Stderr, "interop: refusing to run: %v\n", err)
 			return 1
 		}
@@ -71,6 +82,13 @@ func InNetns(m *testing.M) int {
 		return requirementMissing(err)
 	}
 	defer deleteNetns(ns)
+	// Registered after deleteNetns so it runs first: the files belong to
+	// the namespace's lifetime.
+	defer removeNetnsEtc(ns)
+	if err := opts.writeEtc(ns); err != nil {
+		fmt.Fprintf(os.Stderr, "interop: preparing namespace %s: %v\n", ns, err)
+		return 1
+	}
 	code, err := reexecIn(ns)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "interop: running tests in namespace %s: %v\n", ns, err)
@@ -219,26 +237,38 @@ func deleteNetns(ns string) {
 }
 
 // removeStaleNetns deletes namespaces this harness left behind when a
-// previous run was killed: irohspoke-<pid>-<hex> whose pid is gone.
+// previous run was killed: irohspoke-<pid>-<hex> whose pid is gone, in
+// /run/netns and their files under /etc/netns.
 func removeStaleNetns() {
-	entries, err := os.ReadDir("/run/netns")
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), netnsPrefix)
-		if !ok {
-			continue
-		}
-		pidStr, suffix, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidStr)
-		if !ok || err != nil || pid <= 0 || len(suffix) != 8 {
-			continue
-		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			deleteNetns(e.Name())
+	if entries, err := os.ReadDir("/run/netns"); err == nil {
+		for _, e := range entries {
+			if staleNetnsName(e.Name()) {
+				deleteNetns(e.Name())
+			}
 		}
 	}
+	if entries, err := os.ReadDir(etcNetnsDir); err == nil {
+		for _, e := range entries {
+			if e.IsDir() && staleNetnsName(e.Name()) {
+				removeNetnsEtc(e.Name())
+			}
+		}
+	}
+}
+
+// staleNetnsName reports whether name is irohspoke-<pid>-<8 hex> and that
+// process no longer exists.
+func staleNetnsName(name string) bool {
+	rest, ok := strings.CutPrefix(name, netnsPrefix)
+	if !ok {
+		return false
+	}
+	pidStr, suffix, ok := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidStr)
+	if !ok || err != nil || pid <= 0 || len(suffix) != 8 {
+		return false
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // reexecIn runs this test binary again, with the same arguments, inside ns.

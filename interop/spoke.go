@@ -23,12 +23,19 @@ var (
 )
 
 // SpokeOptions configure a real iroh spoke (interop/node/spoke.mjs). The
-// target is ID plus Addrs and/or RelayURL, or Ticket.
+// target is ID plus Addrs and/or RelayURL, or Ticket, or with Preset "n0"
+// the ID alone (iroh then looks the hub up itself).
 type SpokeOptions struct {
 	ID       string // hub EndpointId (hex or what iroh's parser takes)
 	Addrs    []netip.AddrPort
 	RelayURL string
 	Ticket   string
+	// Preset is the iroh endpoint preset: "minimal" (the default: no
+	// relays or lookup unless given) or "n0" (n0's default relays and
+	// address lookup: pkarr at dns.iroh.link and DNS TXT queries for
+	// origin dns.iroh.link. through the system resolver). Only use "n0"
+	// in a namespace whose resolver the test controls (NetnsOptions).
+	Preset string
 
 	Count            int           // envelopes to send, each waiting for its echo
 	Size             int           // payload data bytes per envelope
@@ -51,6 +58,13 @@ type SpokeOptions struct {
 	ExtraEnv []string // KEY=VALUE for the process
 	// Netns runs the spoke inside this named namespace, as HubOptions.Netns.
 	Netns string
+}
+
+// SpokePath is one network path of the spoke's connection.
+type SpokePath struct {
+	RemoteAddr string `json:"remoteAddr"` // ip:port, or the relay URL
+	IsRelay    bool   `json:"isRelay"`
+	IsSelected bool   `json:"isSelected"`
 }
 
 // RTTStats summarise per-envelope round trips in milliseconds.
@@ -79,6 +93,15 @@ type SpokeResult struct {
 	} `json:"errors"`
 	CloseReason string `json:"closeReason"` // with Oversize
 
+	// RemoteAddr is what the spoke's endpoint knew about the hub after
+	// connecting (iroh's remote info: found by lookup or given).
+	RemoteAddr *struct {
+		RelayURL string   `json:"relayUrl"`
+		Addrs    []string `json:"addrs"`
+	} `json:"remoteAddr"`
+	// Paths are the connection's network paths after the exchange.
+	Paths []SpokePath `json:"paths"`
+
 	ExitCode int    `json:"-"`
 	Stderr   string `json:"-"`
 }
@@ -96,6 +119,7 @@ func (o SpokeOptions) args() []string {
 	}
 	add("relay", o.RelayURL)
 	add("ticket", o.Ticket)
+	add("preset", o.Preset)
 	add("count", strconv.Itoa(max(o.Count, 0)))
 	add("size", strconv.Itoa(max(o.Size, 0)))
 	add("expect-broadcasts", strconv.Itoa(max(o.ExpectBroadcasts, 0)))
@@ -190,7 +214,7 @@ func StartSpokeListener(t testing.TB, opts SpokeOptions) *SpokeListener {
 	t.Helper()
 	requireSafeTarget(t, opts.Netns)
 	listen := SpokeOptions{
-		ID: opts.ID, Addrs: opts.Addrs, RelayURL: opts.RelayURL, Ticket: opts.Ticket, Timeout: opts.Timeout,
+		ID: opts.ID, Addrs: opts.Addrs, RelayURL: opts.RelayURL, Ticket: opts.Ticket, Preset: opts.Preset, Timeout: opts.Timeout,
 		SecretHex: opts.SecretHex, ALPN: opts.ALPN, Bind: opts.Bind, Name: opts.Name, LogLevel: opts.LogLevel,
 	}
 	proc, err := startNode(opts.Netns, "spoke.mjs", append(listen.args(), "--listen"), opts.ExtraEnv, false)

@@ -9,6 +9,11 @@
 // to the peer until data flows on it), then prints every received frame as
 // a JSON line until the connection ends or SIGTERM/SIGINT arrives.
 //
+// --preset n0 builds the endpoint with iroh's n0 preset (n0's relays and
+// address lookup: pkarr and DNS TXT for origin dns.iroh.link. through the
+// system resolver); then --id alone is a valid target and iroh looks the
+// hub up by EndpointId. The minimal preset (default) has no lookup.
+//
 // Run it only inside a network namespace with nothing but loopback.
 import iroh from '@number0/iroh';
 import { randomBytes } from 'node:crypto';
@@ -17,11 +22,15 @@ import {
 } from './frame.mjs';
 import { emitLine, superviseIfLogging } from './stdio.mjs';
 
-const { Endpoint, EndpointAddr, EndpointId, EndpointTicket, RelayMap, RelayMode, presetMinimal, setLogLevel } = iroh;
+const {
+  Endpoint, EndpointAddr, EndpointId, EndpointTicket, RelayMap, RelayMode, presetMinimal, presetN0, setLogLevel,
+} = iroh;
+
+const PRESETS = { minimal: presetMinimal, n0: presetN0 };
 
 const DEFAULT_ALPN = 'alkpubsub/1';
 const FLAGS = ['id', 'addr', 'relay', 'ticket', 'count', 'size', 'expect-broadcasts', 'linger-ms', 'secret-hex',
-  'alpn', 'bind', 'name', 'timeout-ms', 'listen', 'print-sent', 'log-level', 'send-raw', 'oversize'];
+  'alpn', 'bind', 'name', 'timeout-ms', 'listen', 'print-sent', 'log-level', 'send-raw', 'oversize', 'preset'];
 const BOOLEANS = ['listen', 'print-sent', 'oversize'];
 
 const log = makeLogger('spoke');
@@ -68,27 +77,44 @@ function parseOptions(argv) {
     raw: args['send-raw'] === undefined ? [] : [].concat(args['send-raw']).map((b) => Buffer.from(b, 'base64')),
     // Announce a frame larger than 16 MiB; the hub must close the connection.
     oversize: Boolean(args.oversize),
+    preset: strFlag(args, 'preset', 'minimal'),
   };
+  if (!Object.hasOwn(PRESETS, o.preset)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS)}`);
   if (o.ticket && (o.id || o.addrs.length > 0)) throw new UsageError('--ticket excludes --id/--addr');
   if (!o.ticket && !o.id) throw new UsageError('need --id (with --addr and/or --relay) or --ticket');
-  if (!o.ticket && o.addrs.length === 0 && !o.relay) throw new UsageError('--id needs --addr and/or --relay');
+  if (!o.ticket && o.addrs.length === 0 && !o.relay && o.preset !== 'n0') {
+    throw new UsageError('--id needs --addr and/or --relay (or --preset n0 to look it up)');
+  }
   if (o.secretHex && !/^[0-9a-fA-F]{64}$/.test(o.secretHex)) throw new UsageError('--secret-hex must be 64 hex');
   return o;
 }
 
 async function bindEndpoint(o, relayUrl) {
   const b = Endpoint.builder();
-  presetMinimal(b);
+  PRESETS[o.preset](b);
   b.bindAddr(o.bind);
   if (o.secretHex) b.secretKey(Array.from(Buffer.from(o.secretHex, 'hex')));
   if (relayUrl) {
     const map = RelayMap.empty();
     map.insert({ url: relayUrl });
     b.relayMode(RelayMode.custom(map));
-  } else {
+  } else if (o.preset === 'minimal') {
     b.relayMode(RelayMode.disabled());
   }
-  return b.bind();
+  // With n0 and no relay given, the preset's default relays stay: iroh then
+  // reaches the hub through whatever relay the lookup reports.
+  return withTimeout(b.bind(), o.timeoutMs, 'endpoint bind');
+}
+
+// remoteInfo is what the endpoint knows about id (after a lookup or from
+// the dialed address), or null.
+async function remoteInfo(ep, id) {
+  const a = await ep.remoteAddr(id);
+  return a === null ? null : { relayUrl: a.relayUrl(), addrs: a.directAddresses() };
+}
+
+function pathsOf(conn) {
+  return conn.paths().map((p) => ({ remoteAddr: p.remoteAddr, isRelay: p.isRelay, isSelected: p.isSelected }));
 }
 
 function targetAddr(o) {
@@ -295,6 +321,7 @@ async function main() {
     const alpn = Buffer.from(conn.alpn()).toString('utf8');
     if (result.remoteId !== addr.id().toString()) throw new Error(`remote id ${result.remoteId} is not the one dialed`);
     if (alpn !== o.alpn) throw new Error(`negotiated ALPN ${alpn}, want ${o.alpn}`);
+    result.remoteAddr = await withTimeout(remoteInfo(ep, addr.id()), o.timeoutMs, 'remote info');
     if (o.listen) {
       await runListener(o, conn, result);
       await finish(0);
@@ -302,6 +329,7 @@ async function main() {
     }
     if (o.oversize) await runOversize(o, conn, result);
     else await runSender(o, conn, result);
+    if (!o.oversize) result.paths = pathsOf(conn);
     result.ok = true;
   } catch (err) {
     result.error = String(err?.message ?? err);
