@@ -35,7 +35,8 @@ type appKeys struct {
 	phase           bool   // current key phase bit
 	generation      uint64 // key updates so far; sent packets remember it
 	sentInPhase     uint64
-	phaseAcked      bool // a packet of ours from this phase was acknowledged
+	phaseAcked      bool      // a packet of ours from this phase was acknowledged
+	phaseAckedAt    time.Time // when that first happened
 	forceUpdate     bool // ForceKeyUpdate asked for one update now
 }
 
@@ -123,7 +124,7 @@ func (c *Conn) rotateKeys(now time.Time) error {
 	a.phase = !a.phase
 	a.generation++
 	a.sentInPhase = 0
-	a.phaseAcked = false
+	a.phaseAcked, a.phaseAckedAt = false, time.Time{}
 	for _, p := range c.paths {
 		p.recvInPhase = false
 	}
@@ -141,6 +142,13 @@ func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
 	if !c.confirmed || !a.canWrite || !a.phaseAcked || (a.sentInPhase < c.cfg.KeyUpdateInterval && !a.forceUpdate) {
 		return
 	}
+	if c.mp != nil && now.Before(a.phaseAckedAt.Add(3*c.maxPTO())) {
+		// RFC 9001 §6.5: wait three PTOs after the previous update was
+		// acknowledged, so the peer has dropped its old keys. noq needs it
+		// under multipath: it picks old or new keys by comparing packet
+		// numbers of different paths while it holds the old ones.
+		return
+	}
 	if err := c.rotateKeys(now); err != nil {
 		c.closeWithError(err, now)
 	}
@@ -151,4 +159,13 @@ func (c *Conn) dropPrevKeys(now time.Time) {
 		c.app.prev = nil
 		c.app.prevUntil = time.Time{}
 	}
+}
+
+// maxPTO is the largest probe timeout of any path.
+func (c *Conn) maxPTO() time.Duration {
+	var d time.Duration
+	for _, p := range c.paths {
+		d = max(d, p.rec.ProbeTimeout())
+	}
+	return d
 }

@@ -252,12 +252,15 @@ func TestMultipathKeyUpdateAcrossPaths(t *testing.T) {
 	})
 	l.runUntil(l.established, 5*time.Second)
 	id := openSecondPath(t, l)
-	transfer(t, l, 512<<10, 30*time.Second) // on path 0
+	transfer(t, l, 6<<20, time.Minute) // on path 0
+	k0 := l.client.stats.KeyUpdates
 	l.client.SetPathStatus(0, false)
 	l.client.SetPathStatus(id, true)
-	transfer(t, l, 512<<10, 30*time.Second) // on path 1
-	if l.client.stats.KeyUpdates < 3 || l.server.stats.KeyUpdates < 3 {
-		t.Fatalf("key updates %d/%d", l.client.stats.KeyUpdates, l.server.stats.KeyUpdates)
+	transfer(t, l, 6<<20, time.Minute) // on path 1
+	// At least one update while each path carried the data; the server
+	// follows every update.
+	if k0 == 0 || l.client.stats.KeyUpdates <= k0 || l.server.stats.KeyUpdates+1 < l.client.stats.KeyUpdates {
+		t.Fatalf("key updates %d then %d/%d after %v", k0, l.client.stats.KeyUpdates, l.server.stats.KeyUpdates, l.now.Sub(time.Unix(1_700_000_000, 0)))
 	}
 	if l.bytesVia[l.cAddr2] < 512<<10 {
 		t.Fatalf("path 1 carried %d bytes", l.bytesVia[l.cAddr2])

@@ -124,7 +124,7 @@ func (c *Conn) freeRecord(r *sentRecord) {
 }
 
 // onRecordAcked releases what an acknowledged packet carried.
-func (c *Conn) onRecordAcked(r *sentRecord, pn uint64) {
+func (c *Conn) onRecordAcked(r *sentRecord, now time.Time) {
 	for _, cr := range r.crypto {
 		c.crypto[r.level].send.onAcked(cr.off, cr.n)
 	}
@@ -140,8 +140,8 @@ func (c *Conn) onRecordAcked(r *sentRecord, pn uint64) {
 	if r.mp != nil {
 		c.onRecordAckedMP(r.mp)
 	}
-	if r.level == 2 && r.keyGen == c.app.generation {
-		c.app.phaseAcked = true
+	if r.level == 2 && r.keyGen == c.app.generation && !c.app.phaseAcked {
+		c.app.phaseAcked, c.app.phaseAckedAt = true, now
 	}
 	c.freeRecord(r)
 }

@@ -449,7 +449,7 @@ func (c *Conn) handleAck(now time.Time, level int, p *path, f *wire.Frame) error
 		return protocolViolation(err.Error())
 	}
 	for _, sp := range res.Acked {
-		c.onRecordAcked(sp.Payload, sp.Number)
+		c.onRecordAcked(sp.Payload, now)
 	}
 	for _, sp := range res.Lost {
 		c.onRecordLost(sp.Payload)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +113,8 @@ func pumpDual(t *testing.T, c *core.Conn, d *dualSock, cond func() bool, limit t
 
 // echoer sends envelopes on one stream and counts the hub's echoes.
 type echoer struct {
+	pad    int    // payload bytes per envelope
+	out    []byte // frames not yet accepted by the stream
 	c      *core.Conn
 	s      streams.StreamID
 	in     []byte
@@ -121,11 +124,9 @@ type echoer struct {
 
 func (e *echoer) send(t *testing.T, n int) {
 	for i := 0; i < n; i++ {
-		frame, err := envwire.AppendFrame(nil, envwire.Envelope{Type: "mp", ID: fmt.Sprint(e.sent), Payload: []byte(`{"pad":"` + string(make([]byte, 0)) + `"}`)})
+		var err error
+		e.out, err = envwire.AppendFrame(e.out, envwire.Envelope{Type: "mp", ID: fmt.Sprint(e.sent), Payload: []byte(`"` + strings.Repeat("x", e.pad) + `"`)})
 		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.c.Write(e.s, frame); err != nil {
 			t.Fatal(err)
 		}
 		e.sent++
@@ -133,7 +134,14 @@ func (e *echoer) send(t *testing.T, n int) {
 }
 
 func (e *echoer) poll(t *testing.T) bool {
-	buf := make([]byte, 4096)
+	for len(e.out) > 0 {
+		n, err := e.c.Write(e.s, e.out)
+		e.out = e.out[n:]
+		if err != nil {
+			break
+		}
+	}
+	buf := make([]byte, 64<<10)
 	for {
 		n, _ := e.c.Read(e.s, buf)
 		if n == 0 {
@@ -388,4 +396,48 @@ func (e *echoServer) serve(t *testing.T, c *core.Conn) {
 		}
 		e.in[s] = in
 	}
+}
+
+// TestCoreMultipathBulkAgainstIroh pushes a few MB through iroh on path 0,
+// then on an IPv6 path, so iroh's early key update and PATH_ACKs under
+// load meet both packet-number spaces.
+func TestCoreMultipathBulkAgainstIroh(t *testing.T) {
+	hub := interop.StartHub(t, interop.HubOptions{})
+	v4, _ := hub.AddrV4()
+	v6, _ := hub.AddrV6()
+	id, _ := hex.DecodeString(hub.EndpointID)
+	sk, _ := identity.GenerateSecretKey(nil)
+	c, err := core.NewClient(&core.Config{Multipath: true, KeyUpdateInterval: 500, TLS: &handshake.Config{
+		PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}, PeerKey: ed25519.PublicKey(id),
+	}}, time.Now(), core.UDPAddr(v4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDualSock(t)
+	var log []core.Event
+	pumpDual(t, c, d, c.HandshakeComplete, 10*time.Second)
+	s, _ := c.OpenStream(true)
+	e := &echoer{c: c, s: s, pad: 8000}
+	start := time.Now()
+	e.send(t, 200)
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return e.poll(t) }, 30*time.Second)
+	var pid core.PathID
+	pumpDual(t, c, d, func() bool { pid, err = c.OpenPath(time.Now(), core.UDPAddr(v6)); return err == nil }, 5*time.Second)
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return findEvent(log, core.EventPathValidated, pid) }, 10*time.Second)
+	c.SetPathStatus(0, false)
+	v6Before := d.sent[true]
+	t.Logf("before switch: %+v", c.Stats())
+	e.send(t, 200)
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return e.poll(t) }, 30*time.Second)
+	st := c.Stats()
+	t.Logf("%d envelopes of %d bytes echoed in %v; IPv6 carried %d bytes after the switch; key updates %d; sent %d received %d lost %d; PATH_ACKs sent %d received %d",
+		e.echoed, e.pad, time.Since(start), d.sent[true]-v6Before, st.KeyUpdates, st.PacketsSent, st.PacketsReceived, st.PacketsLost, st.PathAcksSent, st.PathAcksReceived)
+	if st.KeyUpdates < 2 {
+		t.Fatalf("only %d key updates", st.KeyUpdates)
+	}
+	if d.sent[true]-v6Before < 200*8000 {
+		t.Fatal("the IPv6 path did not carry the second half")
+	}
+	c.Close(time.Now(), 0, "done")
+	pumpDual(t, c, d, c.IsClosed, 5*time.Second)
 }
