@@ -37,7 +37,7 @@ type appKeys struct {
 	sentInPhase     uint64
 	phaseAcked      bool      // a packet of ours from this phase was acknowledged
 	phaseAckedAt    time.Time // when that first happened
-	forceUpdate     bool // ForceKeyUpdate asked for one update now
+	forceUpdate     bool      // ForceKeyUpdate asked for one update now
 }
 
 func (c *Conn) installSecret(ev handshake.Event, now time.Time) error {
