@@ -210,12 +210,21 @@ func (c *Conn) pathTimers(p *path, consider func(time.Time)) {
 		consider(m.challengeAt)
 	}
 	consider(m.validateBy)
-	if c.mp.pathIdle > 0 && c.livePaths() > 1 {
-		consider(m.lastRecv.Add(c.mp.pathIdle))
+	if idle := c.pathIdle(p); idle > 0 && c.livePaths() > 1 {
+		consider(m.lastRecv.Add(idle))
 	}
 	if ka := c.cfg.keepAlive(); ka > 0 && !m.ping && !m.lastEliciting.IsZero() && p.remote.usable() {
 		consider(m.lastEliciting.Add(ka))
 	}
+}
+
+// pathIdle is how long p may stay silent; relay paths get twice as long,
+// as iroh gives them (30 s against 15 s).
+func (c *Conn) pathIdle(p *path) time.Duration {
+	if p.addr.IsRelay() {
+		return 2 * c.mp.pathIdle
+	}
+	return c.mp.pathIdle
 }
 
 // handlePathTimers runs p's expired multipath deadlines.
@@ -238,7 +247,7 @@ func (c *Conn) handlePathTimers(now time.Time, p *path) {
 	if !m.challengeOut && !m.challengeAt.IsZero() && !now.Before(m.challengeAt) {
 		m.challengeOut = true // the challenge counts as lost: resend it
 	}
-	if c.mp.pathIdle > 0 && c.livePaths() > 1 && !now.Before(m.lastRecv.Add(c.mp.pathIdle)) {
+	if idle := c.pathIdle(p); idle > 0 && c.livePaths() > 1 && !now.Before(m.lastRecv.Add(idle)) {
 		c.abandonPath(now, p, PathUnstableOrPoor, false)
 		return
 	}
