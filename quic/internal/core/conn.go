@@ -60,6 +60,10 @@ type Config struct {
 	// Multipath advertises initial_max_path_id (7, as iroh) and, when the
 	// peer advertised it too, runs the connection under multipath rules.
 	Multipath bool
+	// NatTraversal advertises n0 NAT traversal (with Multipath): the
+	// server announces candidate addresses, the client punches holes to
+	// them and opens paths where a probe got through.
+	NatTraversal bool
 	// PathIdleTimeout abandons a multipath path silent this long; zero
 	// means 15 s (iroh's), negative disables.
 	PathIdleTimeout time.Duration
@@ -109,6 +113,9 @@ const (
 	EventPathValidated
 	EventPathAbandoned
 	EventPathStatus
+	// EventNatAddresses: the server's candidate addresses changed
+	// (NatRemoteAddresses); a client may start a NAT traversal round.
+	EventNatAddresses
 )
 
 // Event is one notification from PollEvent.
@@ -167,6 +174,9 @@ type Conn struct {
 
 	paths    []*path // sorted by path ID; paths[0] is path 0 until it is abandoned
 	mp       *multipath
+	nat      *natTraversal
+	rxFrom   Addr // source of the datagram being processed
+	rxProbe  bool // the packet being processed has only probing frames
 	resetKey *ResetKey
 	rxLen    int  // size of the datagram being processed
 	rxCount  bool // its size was charged to a path
@@ -322,6 +332,9 @@ func (c *Conn) startTLS() error {
 	}
 	if c.cfg.Multipath {
 		tp.InitialMaxPathID, tp.HasInitialMaxPathID = InitialMaxPathID, true
+		if c.cfg.NatTraversal {
+			tp.MaxRemoteNATAddresses = NatAddressLimit
+		}
 	}
 	fc := c.streams.LocalParams()
 	tp.InitialMaxData = fc.InitialMaxData
@@ -465,6 +478,7 @@ func (c *Conn) onHandshakeComplete(now time.Time) {
 		c.confirm(now)
 	}
 	c.startMultipath(now)
+	c.startNatTraversal()
 	c.issueCIDs()
 	c.emit(Event{Kind: EventHandshakeComplete})
 }

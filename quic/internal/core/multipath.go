@@ -130,10 +130,14 @@ type recordMP struct {
 	status   []uint64
 	abandons []pathAbandon
 	maxPath  bool
+	nat      *recordNAT
 }
 
 func (r *recordMP) reset() {
 	r.acks, r.status, r.abandons, r.maxPath = r.acks[:0], r.status[:0], r.abandons[:0], false
+	if r.nat != nil {
+		r.nat.adds, r.nat.dels, r.nat.reach = r.nat.adds[:0], r.nat.dels[:0], r.nat.reach[:0]
+	}
 }
 
 // startMultipath switches to multipath rules once the handshake is
@@ -346,15 +350,28 @@ func (c *Conn) OpenPath(now time.Time, addr Addr) (PathID, error) {
 		c.mp.cidsBlockedOut = append(c.mp.cidsBlockedOut, pathSeq{path: id})
 		return 0, ErrPathCIDsBlocked
 	}
+	return c.openPath(now, addr, PathAvailable), nil
+}
+
+// openPath creates the next client path; OpenPath checked it may.
+func (c *Conn) openPath(now time.Time, addr Addr, status PathStatus) PathID {
+	id := c.mp.nextOpen
+	s := c.mp.set(id)
+	if id > c.mp.maxPathID() || s == nil || !s.remote.usable() {
+		return 0
+	}
 	c.mp.nextOpen++
 	p := newAppPath(id, addr, c.side, c.cfg.InitialRTT, now)
+	if status == PathBackup {
+		p.mp.status, p.mp.statusSeq = PathBackup, 1
+	}
 	p.local, p.remote = s.local, s.remote
 	p.rec.SetPeerMaxAckDelay(time.Duration(c.peerParams.MaxAckDelay) * time.Millisecond)
 	c.newChallenge(p, now)
 	c.insertPath(p)
 	c.mp.statusOut = append(c.mp.statusOut, id)
 	c.mp.noViableAt = time.Time{}
-	return PathID(id), nil
+	return PathID(id)
 }
 
 // candidatePath is the state a client-opened path would get (server
@@ -589,5 +606,8 @@ func (c *Conn) onRecordLostMP(r *recordMP) {
 	}
 	if r.maxPath {
 		c.mp.maxPathIDOut = true
+	}
+	if r.nat != nil {
+		c.onNatRecordLost(r.nat)
 	}
 }

@@ -11,6 +11,11 @@ import (
 // path with something of its own to send (a challenge, a response, a
 // probe, a keep-alive), then the data path with everything else.
 func (c *Conn) pollPaths(now time.Time, buf []byte) (int, Addr) {
+	if c.nat != nil {
+		if n, to := c.pollNat(now, buf); n > 0 {
+			return n, to
+		}
+	}
 	dp := c.dataPath()
 	for _, p := range c.paths {
 		if p == dp || !c.pathWantsSend(p) {
@@ -157,6 +162,9 @@ func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left
 	if m.pathsBlockedOut && add(&wire.Frame{Type: wire.FramePathsBlocked, PathID: m.remoteMax}) {
 		m.pathsBlockedOut = false
 	}
+	if c.nat != nil {
+		c.fillNatFrames(add, rec)
+	}
 	for len(m.cidsBlockedOut) > 0 {
 		cb := m.cidsBlockedOut[0]
 		if !add(&wire.Frame{Type: wire.FramePathCIDsBlocked, PathID: cb.path, Sequence: cb.seq}) {
@@ -194,7 +202,7 @@ func (c *Conn) dropAbandonedRemotes() {
 func (c *Conn) mpFramesPending() bool {
 	m := c.mp
 	return m != nil && (len(m.statusOut) > 0 || len(m.abandonsOut) > 0 || m.maxPathIDOut ||
-		m.pathsBlockedOut || len(m.cidsBlockedOut) > 0)
+		m.pathsBlockedOut || len(m.cidsBlockedOut) > 0 || (c.nat != nil && c.nat.framesPending()))
 }
 
 // pathTimers reports p's multipath deadlines.

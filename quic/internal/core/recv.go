@@ -170,6 +170,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 		return true
 	}
 	ptype := h.Type
+	c.rxFrom = from
 	ackEliciting, err := c.handleFrames(now, level, ptype, p, h.DCID, payload)
 	if err != nil {
 		c.closeWithError(err, now)
@@ -182,7 +183,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if p.mp != nil {
 		p.mp.lastRecv = now
 	}
-	if level == 2 && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) {
+	if level == 2 && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && (c.mp == nil || !c.rxProbe) {
 		// NAT rebinding: follow the client to its new address (RFC 9000 §9.3).
 		p.addr = from
 	}
@@ -236,6 +237,7 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 // was ack-eliciting.
 func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, p *path, dcid []byte, payload []byte) (bool, error) {
 	ackEliciting := false
+	c.rxProbe = true
 	for len(payload) > 0 {
 		var f wire.Frame
 		n, err := f.Parse(payload)
@@ -255,6 +257,7 @@ func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, p *
 		default:
 			ackEliciting = true
 		}
+		c.rxProbe = c.rxProbe && f.Type.IsProbing()
 		if err := c.handleFrame(now, level, p, dcid, &f); err != nil {
 			var te *wire.TransportError
 			if errors.As(err, &te) && te.FrameType == 0 {
@@ -322,13 +325,17 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 	case wire.FrameRetireConnectionID:
 		return c.retireLocalCID(0, c.localCIDsOf(0), f.Sequence, dcid)
 	case wire.FramePathChallenge:
-		if len(p.responses) < 4 {
+		if c.nat != nil && c.confirmed && c.rxFrom != p.addr {
+			c.offPathChallenge(p, c.rxFrom, f.PathData)
+		} else if len(p.responses) < 4 {
 			p.responses = append(p.responses, f.PathData)
 		}
 	case wire.FramePathResponse:
 		// Without multipath we never challenge (we do not migrate), so
 		// unsolicited responses are ignored.
-		c.onPathResponse(now, f.PathData)
+		if c.nat == nil || !c.natPathResponse(now, c.rxFrom, f.PathData) {
+			c.onPathResponse(now, f.PathData)
+		}
 	case wire.FrameConnectionClose, wire.FrameApplicationClose:
 		c.handlePeerClose(now, f)
 	case wire.FrameHandshakeDone:
@@ -352,6 +359,9 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 			return protocolViolation("frame of an extension that was not negotiated")
 		}
 		return c.handlePathFrame(now, f)
+	case wire.FrameAddAddressIPv4, wire.FrameAddAddressIPv6, wire.FrameReachOutIPv4,
+		wire.FrameReachOutIPv6, wire.FrameRemoveAddress:
+		return c.handleNatFrame(now, f)
 	default:
 		// Extension frames (multipath, NAT traversal, ack frequency, address
 		// discovery) were not negotiated.

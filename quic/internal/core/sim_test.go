@@ -35,6 +35,9 @@ type link struct {
 	pathLoss map[Addr]float64
 	// bytesVia counts bytes sent per client-side path address.
 	bytesVia map[Addr]int
+	// sentTo counts datagrams per destination; unreachable drops them.
+	sentTo      map[Addr]int
+	unreachable map[Addr]bool
 	// Events seen by transfer and drainEvents, per side.
 	clientEvents, serverEvents []Event
 	buf                        []byte
@@ -90,14 +93,16 @@ func newLinkWith(t testing.TB, seed uint64, setup func(client, server *Config)) 
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	l := &link{
 		t: t, now: time.Unix(1_700_000_000, 0), rng: rng,
-		delay:    10 * time.Millisecond,
-		cAddr:    UDPAddr(netip.MustParseAddrPort("10.0.0.1:1000")),
-		sAddr:    UDPAddr(netip.MustParseAddrPort("10.0.0.2:2000")),
-		cAddr2:   UDPAddr(netip.MustParseAddrPort("[fd00::1]:1001")),
-		sAddr2:   UDPAddr(netip.MustParseAddrPort("[fd00::2]:2001")),
-		pathLoss: map[Addr]float64{},
-		bytesVia: map[Addr]int{},
-		buf:      make([]byte, 1500),
+		delay:       10 * time.Millisecond,
+		cAddr:       UDPAddr(netip.MustParseAddrPort("10.0.0.1:1000")),
+		sAddr:       UDPAddr(netip.MustParseAddrPort("10.0.0.2:2000")),
+		cAddr2:      UDPAddr(netip.MustParseAddrPort("[fd00::1]:1001")),
+		sAddr2:      UDPAddr(netip.MustParseAddrPort("[fd00::2]:2001")),
+		pathLoss:    map[Addr]float64{},
+		bytesVia:    map[Addr]int{},
+		sentTo:      map[Addr]int{},
+		unreachable: map[Addr]bool{},
+		buf:         make([]byte, 1500),
 	}
 	ccfg := &Config{TLS: &handshake.Config{PrivateKey: ck, ALPN: []string{"test"}, PeerKey: sk.Public().(ed25519.PublicKey), Rand: rngReader{rng}}, Rand: rngReader{rng}}
 	l.srvCfg = &Config{TLS: &handshake.Config{PrivateKey: sk, ALPN: []string{"test"}, Rand: rngReader{rng}}, Rand: rngReader{rng}}
@@ -145,10 +150,11 @@ func (l *link) flush() {
 				pathAddr = from
 			}
 			l.bytesVia[pathAddr] += n
+			l.sentTo[to]++
 			d := append([]byte(nil), l.buf[:n]...)
 			l.sent++
 			pl := l.pathLoss[pathAddr]
-			if (l.drop != nil && l.drop(toServer, d)) || (l.loss > 0 && l.rng.Float64() < l.loss) || (pl > 0 && l.rng.Float64() < pl) {
+			if (l.drop != nil && l.drop(toServer, d)) || (l.loss > 0 && l.rng.Float64() < l.loss) || (pl > 0 && l.rng.Float64() < pl) || l.unreachable[to] {
 				l.dropped++
 				continue
 			}

@@ -45,6 +45,9 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	if c.mp != nil {
 		consider(c.mp.noViableAt)
 	}
+	if c.nat != nil {
+		c.natTimers(consider)
+	}
 	return at, !at.IsZero()
 }
 

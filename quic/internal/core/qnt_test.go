@@ -1,0 +1,116 @@
+package core
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/wire"
+)
+
+func newNatLink(t *testing.T, seed uint64, clientNAT, serverNAT bool) *link {
+	t.Helper()
+	l := newLinkWith(t, seed, func(c, s *Config) {
+		c.Multipath, s.Multipath = true, true
+		c.NatTraversal, s.NatTraversal = clientNAT, serverNAT
+	})
+	l.runUntil(l.established, 5*time.Second)
+	return l
+}
+
+func TestNatTraversalNegotiation(t *testing.T) {
+	for _, tc := range []struct{ c, s, want bool }{{true, true, true}, {true, false, false}, {false, true, false}} {
+		l := newNatLink(t, 200, tc.c, tc.s)
+		if l.client.NatTraversal() != tc.want || l.server.NatTraversal() != tc.want {
+			t.Fatalf("%v/%v: negotiated %v/%v", tc.c, tc.s, l.client.NatTraversal(), l.server.NatTraversal())
+		}
+		if !tc.want {
+			if err := l.server.AddNatAddress(l.sAddr2.UDP); !errors.Is(err, ErrNatTraversalNotNegotiated) {
+				t.Fatalf("AddNatAddress: %v", err)
+			}
+		}
+	}
+	// Without multipath there is no NAT traversal either.
+	l := newLinkWith(t, 201, func(c, s *Config) { c.NatTraversal, s.NatTraversal = true, true })
+	l.runUntil(l.established, 5*time.Second)
+	if l.client.NatTraversal() || l.server.NatTraversal() {
+		t.Fatal("NAT traversal without multipath")
+	}
+	if l.client.localParams.MaxRemoteNATAddresses != 0 {
+		t.Fatal("advertised NAT traversal without multipath")
+	}
+}
+
+// TestNatTraversalRound: the server announces a reachable and an
+// unreachable candidate, the client starts a round with its second
+// address; both sides probe, the reachable pair opens a Backup path and
+// the dead candidate gets exactly nine probes.
+func TestNatTraversalRound(t *testing.T) {
+	seen := frameLog(t)
+	l := newNatLink(t, 202, true, true)
+	bogus := UDPAddr(netip.MustParseAddrPort("192.0.2.9:9"))
+	l.unreachable[bogus] = true
+	if err := l.server.AddNatAddress(l.sAddr2.UDP); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.server.AddNatAddress(bogus.UDP); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.client.AddNatAddress(l.cAddr2.UDP); !errors.Is(err, ErrNatWrongSide) {
+		t.Fatalf("client AddNatAddress: %v", err)
+	}
+	l.runUntil(func() bool {
+		s := l.client.mp.set(1)
+		return len(l.client.NatRemoteAddresses()) == 2 && s != nil && s.remote.usable()
+	}, 5*time.Second)
+	if err := l.client.StartNatTraversalRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
+		t.Fatal(err)
+	}
+	l.runUntil(func() bool {
+		l.drainEvents()
+		_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
+		return ok
+	}, 10*time.Second)
+	p := l.client.pathByID(1)
+	if p.addr != l.sAddr2 || p.mp.status != PathBackup {
+		t.Fatalf("hole-punched path to %v status %v", p.addr, p.mp.status)
+	}
+	if seen[wire.FrameReachOutIPv6] != 1 || seen[wire.FrameAddAddressIPv4]+seen[wire.FrameAddAddressIPv6] != 2 {
+		t.Fatalf("frames: %v", seen)
+	}
+	// The server's probe to the client's address was answered too.
+	if !l.server.nat.probes[0].done {
+		t.Fatal("the server's probe to the client's candidate did not succeed")
+	}
+	// Let the dead candidate's retries run out: ~4 s.
+	end := l.now.Add(10 * time.Second)
+	l.runUntil(func() bool { return !l.now.Before(end) }, 15*time.Second)
+	if n := l.sentTo[bogus]; n != natProbeAttempts {
+		t.Fatalf("%d probes to the unreachable candidate", n)
+	}
+	if len(l.client.paths) != 2 || l.client.Err() != nil {
+		t.Fatalf("paths %+v err %v", l.client.Paths(), l.client.Err())
+	}
+	// REMOVE_ADDRESS withdraws a candidate.
+	l.server.RemoveNatAddress(bogus.UDP)
+	l.runUntil(func() bool { return len(l.client.NatRemoteAddresses()) == 1 }, 5*time.Second)
+	transfer(t, l, 64<<10, 10*time.Second)
+}
+
+func TestNatTraversalWrongSideFrames(t *testing.T) {
+	l := newNatLink(t, 203, true, true)
+	// A client may not send ADD_ADDRESS; a server may not send REACH_OUT.
+	if err := l.server.handleNatFrame(l.now, &wire.Frame{Type: wire.FrameAddAddressIPv4, Addr: l.cAddr.UDP}); err == nil {
+		t.Fatal("server accepted ADD_ADDRESS")
+	}
+	if err := l.client.handleNatFrame(l.now, &wire.Frame{Type: wire.FrameReachOutIPv4, Sequence: 1, Addr: l.sAddr.UDP}); err == nil {
+		t.Fatal("client accepted REACH_OUT")
+	}
+	for i := 0; i <= NatAddressLimit; i++ {
+		err := l.server.handleNatFrame(l.now, &wire.Frame{Type: wire.FrameReachOutIPv4, Sequence: 1, Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 9, 0, byte(i)}), 1)})
+		if (err != nil) != (i == NatAddressLimit) {
+			t.Fatalf("REACH_OUT %d: %v", i, err)
+		}
+	}
+}
