@@ -2,10 +2,12 @@ package irohtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,70 +24,124 @@ import (
 // n0Origin is the DNS origin iroh's n0 preset queries.
 const n0Origin = "dns.iroh.link."
 
-// TestIrohSpokeFindsGoHubByID: a Go hub homed at our relay publishes its
-// relay URL to our pkarr API. A real iroh spoke with the n0 preset, given
-// only the hub's EndpointId, must find it with a TXT query to our DNS
-// server (the namespace's system resolver), reach it through our relay and
-// get its envelopes echoed.
+// n0Env keeps iroh on its production origin: a non-empty
+// IROH_FORCE_STAGING_RELAYS would switch it to staging-dns.iroh.link.
+var n0Env = []string{"IROH_FORCE_STAGING_RELAYS="}
+
+// TestIrohSpokeFindsGoHubByID: a Go hub homed at our relay publishes to
+// our pkarr API. A real iroh spoke with the n0 preset, given only the hub's
+// EndpointId, must find it with a TXT query to our DNS server (the
+// namespace's system resolver) and get its envelopes echoed: through our
+// relay when the hub publishes its relay only (iroh's default), and with
+// the published direct address known to iroh when it publishes that too.
 func TestIrohSpokeFindsGoHubByID(t *testing.T) {
 	interop.RequireNetns(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-
 	relayURL := startRelay(t)
 	ls, pkarrURL, dns := startLookupServer(t)
+	for _, tc := range []struct {
+		name         string
+		publishAddrs bool
+	}{
+		{"relay only", false},
+		{"relay and addr", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+			defer cancel()
+			key, err := identity.GenerateSecretKey(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hubEP := startHub(t, ctx, endpoint.Options{
+				SecretKey: key, RelayURL: relayURL,
+				Publisher: &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key}, PublishAddrs: tc.publishAddrs,
+			})
+			waitPublished(t, ctx, ls, key.Public())
 
+			res, err := interop.RunSpoke(ctx, interop.SpokeOptions{
+				ID: key.Public().String(), Preset: "n0", Count: 3, Name: "byid",
+				Timeout: 20 * time.Second, LogLevel: os.Getenv("IROHTEST_LOG"), ExtraEnv: n0Env,
+			})
+			t.Logf("DNS answers so far:\n%s", dns)
+			if err != nil {
+				t.Fatalf("iroh spoke: %v\n%s", err, res.Stderr)
+			}
+			if res.Echoes != 3 || res.RemoteID != key.Public().String() {
+				t.Fatalf("spoke result %+v", res)
+			}
+			want := lookup.DNSName(key.Public(), n0Origin)
+			if got := dns.find(want, lookup.TypeTXT); got == nil || got.rcode != lookup.RcodeSuccess || got.answers == 0 {
+				t.Fatalf("our DNS server did not answer TXT %s with records: %+v", want, got)
+			}
+			// iroh's remote info: what its lookup found (it knows nothing
+			// else about the hub).
+			ri := res.RemoteAddr
+			if ri == nil || ri.RelayURL != relayURL+"/" {
+				t.Fatalf("iroh's remote info for the hub is %+v, want relay %s/", ri, relayURL)
+			}
+			if tc.publishAddrs {
+				if !slices.Contains(ri.Addrs, hubEP.LocalAddr().String()) {
+					t.Fatalf("iroh knows addrs %v, want the published %s", ri.Addrs, hubEP.LocalAddr())
+				}
+				return
+			}
+			if len(ri.Addrs) != 0 {
+				t.Fatalf("iroh knows direct addresses %v that nobody published", ri.Addrs)
+			}
+			if !hasRelayPath(res.Paths) {
+				t.Fatalf("no relay path in %+v", res.Paths)
+			}
+			if m := hubEP.Metrics(); m.ConnsRelay.Load() == 0 || m.SendIPv4.Load() != 0 {
+				t.Fatalf("hub: conns_relay %d, udp sends %d; want a relay-only connection",
+					m.ConnsRelay.Load(), m.SendIPv4.Load())
+			}
+		})
+	}
+}
+
+// TestIrohSpokeUnknownIDFails: for an id nobody published, our server
+// says NXDOMAIN and the iroh spoke gives up instead of hanging.
+func TestIrohSpokeUnknownIDFails(t *testing.T) {
+	interop.RequireNetns(t)
+	_, _, dns := startLookupServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
 	key, err := identity.GenerateSecretKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hubEP, err := endpoint.Bind(ctx, endpoint.Options{
-		SecretKey: key, BindAddr: "127.0.0.1:0", RelayURL: relayURL, ALPNs: []string{hub.ALPN},
-		// Relay only, as iroh publishes by default: the spoke can reach us
-		// only through what the lookup told it.
-		Publisher: &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key},
+	start := time.Now()
+	res, err := interop.RunSpoke(ctx, interop.SpokeOptions{
+		ID: key.Public().String(), Preset: "n0", Count: 1, Timeout: 15 * time.Second, ExtraEnv: n0Env,
 	})
+	if !errors.Is(err, interop.ErrSpokeFailed) || res.Error == nil {
+		t.Fatalf("spoke to an unpublished id: %+v, %v", res, err)
+	}
+	why, _, _ := strings.Cut(*res.Error, "Stack backtrace")
+	t.Logf("iroh gave up after %v: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(why))
+	want := lookup.DNSName(key.Public(), n0Origin)
+	if got := dns.find(want, lookup.TypeTXT); got == nil || got.rcode != lookup.RcodeNXDomain {
+		t.Fatalf("TXT %s: %+v, want NXDOMAIN\n%s", want, got, dns)
+	}
+}
+
+// startHub binds a Go hub endpoint on loopback, waits until it is online
+// at its relay and serves alkpubsub on it until the test ends.
+func startHub(t *testing.T, ctx context.Context, opts endpoint.Options) *endpoint.Endpoint {
+	t.Helper()
+	opts.BindAddr, opts.ALPNs = "127.0.0.1:0", []string{hub.ALPN}
+	ep, err := endpoint.Bind(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { hubEP.Close() })
-	if err := hubEP.WaitRelay(ctx); err != nil {
+	t.Cleanup(func() { ep.Close() })
+	if err := ep.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	h := hub.New(hub.Options{})
-	go h.Serve(ctx, hubEP)
+	go h.Serve(context.Background(), ep)
 	t.Cleanup(func() { h.Close() })
-	waitPublished(t, ctx, ls, key.Public())
-
-	res, err := interop.RunSpoke(ctx, interop.SpokeOptions{
-		ID: key.Public().String(), Preset: "n0", Count: 3, Name: "byid",
-		Timeout: 20 * time.Second, LogLevel: os.Getenv("IROHTEST_LOG"),
-	})
-	t.Logf("DNS queries seen:\n%s", dns)
-	if err != nil {
-		t.Fatalf("iroh spoke: %v\n%s", err, res.Stderr)
-	}
-	if res.Echoes != 3 || res.RemoteID != key.Public().String() {
-		t.Fatalf("spoke result %+v", res)
-	}
-
-	want := lookup.DNSName(key.Public(), n0Origin)
-	if !dns.answered(want, lookup.TypeTXT) {
-		t.Fatalf("our DNS server never answered TXT %s", want)
-	}
-	if res.RemoteAddr == nil || res.RemoteAddr.RelayURL != relayURL+"/" {
-		t.Fatalf("iroh's remote info for the hub is %+v, want relay %s/", res.RemoteAddr, relayURL)
-	}
-	if len(res.RemoteAddr.Addrs) != 0 {
-		t.Fatalf("iroh knows direct addresses %v that nobody published", res.RemoteAddr.Addrs)
-	}
-	if !hasRelayPath(res.Paths) {
-		t.Fatalf("no relay path in %+v", res.Paths)
-	}
-	if m := hubEP.Metrics(); m.ConnsRelay.Load() == 0 || m.SendIPv4.Load() != 0 {
-		t.Fatalf("hub: conns_relay %d, udp sends %d; want a relay-only connection",
-			m.ConnsRelay.Load(), m.SendIPv4.Load())
-	}
+	return ep
 }
 
 func hasRelayPath(paths []interop.SpokePath) bool {
@@ -162,18 +218,17 @@ func (l *dnsLog) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return l.PacketConn.WriteTo(b, addr)
 }
 
-// answered reports whether a successful, non-empty answer for name and
-// type went out.
-func (l *dnsLog) answered(name string, qtype uint16) bool {
+// find returns the last answer sent for name and type, or nil.
+func (l *dnsLog) find(name string, qtype uint16) *dnsAnswer {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, a := range l.answers {
-		if strings.EqualFold(strings.TrimSuffix(a.name, "."), strings.TrimSuffix(name, ".")) &&
-			a.qtype == qtype && a.rcode == lookup.RcodeSuccess && a.answers > 0 {
-			return true
+	for i := len(l.answers) - 1; i >= 0; i-- {
+		a := l.answers[i]
+		if strings.EqualFold(strings.TrimSuffix(a.name, "."), strings.TrimSuffix(name, ".")) && a.qtype == qtype {
+			return &a
 		}
 	}
-	return false
+	return nil
 }
 
 func (l *dnsLog) String() string {
