@@ -275,7 +275,7 @@ func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
 	d := newDualSock(t)
 	sk, _ := identity.GenerateSecretKey(nil)
 	pub := sk.Public()
-	cfg := &core.Config{Multipath: true, TLS: &handshake.Config{PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}}}
+	cfg := &core.Config{Multipath: true, NatTraversal: true, TLS: &handshake.Config{PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}}}
 	v4 := d.v4.LocalAddr().(*net.UDPAddr).AddrPort()
 	v6 := d.v6.LocalAddr().(*net.UDPAddr).AddrPort()
 
@@ -288,7 +288,7 @@ func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		res, err := interop.RunSpoke(ctx, interop.SpokeOptions{
-			ID: hex.EncodeToString(pub[:]), Addrs: []netip.AddrPort{v4, v6}, Count: 30, Size: 2000, Linger: 500 * time.Millisecond,
+			ID: hex.EncodeToString(pub[:]), Addrs: []netip.AddrPort{v4, v6}, Count: 30, Size: 2000, Linger: 1500 * time.Millisecond,
 		})
 		done <- result{res, err}
 	}()
@@ -296,6 +296,7 @@ func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
 	var c *core.Conn
 	var log []core.Event
 	srv := &echoServer{}
+	announced := false
 	buf := make([]byte, 2048)
 	for {
 		select {
@@ -307,8 +308,13 @@ func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
 				t.Fatal("no connection")
 			}
 			st := c.Stats()
-			t.Logf("iroh spoke: connect %.2f ms, %d echoes; multipath %v; paths %+v; PATH_ACKs sent %d received %d; bytes v4 %d v6 %d",
-				*r.res.ConnectMs, r.res.Echoes, c.Multipath(), c.Paths(), st.PathAcksSent, st.PathAcksReceived, d.sent[false], d.sent[true])
+			t.Logf("iroh spoke: connect %.2f ms, %d echoes; multipath %v, NAT traversal %v; paths %+v; PATH_ACKs sent %d received %d; bytes v4 %d v6 %d",
+				*r.res.ConnectMs, r.res.Echoes, c.Multipath(), c.NatTraversal(), c.Paths(), st.PathAcksSent, st.PathAcksReceived, d.sent[false], d.sent[true])
+			for _, e := range log {
+				if e.Kind >= core.EventPathOpened {
+					t.Logf("event kind %d path %d status %v code %#x remote %v", e.Kind, e.Path, e.Status, e.Code, e.Remote)
+				}
+			}
 			if !c.Multipath() || st.PathAcksReceived == 0 {
 				t.Fatal("multipath was not used")
 			}
@@ -337,6 +343,12 @@ func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
 			c.HandleTimeout(now)
 		}
 		drainEvents(c, &log)
+		if c.NatTraversal() && !announced {
+			// Announce both sockets, as iroh's server does.
+			announced = true
+			c.AddNatAddress(v4)
+			c.AddNatAddress(v6)
+		}
 		srv.serve(t, c)
 		for {
 			n, to := c.PollTransmit(now, buf)
