@@ -59,6 +59,9 @@ type Config struct {
 	// iroh) so connections to peers that advertise it too may use several
 	// paths; see Conn.OpenPath. Off, connections are exactly single-path.
 	Multipath bool
+	// NatTraversal (with Multipath) advertises n0 NAT traversal, iroh's
+	// hole punching; see Conn.StartNatTraversalRound.
+	NatTraversal bool
 	// PathIdleTimeout abandons a multipath path that received nothing for
 	// this long (the connection lives on over its other paths); zero
 	// means 15 s (iroh's), negative disables it.
@@ -95,6 +98,7 @@ func (e *Endpoint) coreConfig(tls *handshake.Config) *core.Config {
 		},
 		DisableDatagrams:  c.DisableDatagrams,
 		Multipath:         c.Multipath,
+		NatTraversal:      c.NatTraversal,
 		PathIdleTimeout:   c.PathIdleTimeout,
 		KeyUpdateInterval: c.KeyUpdateInterval,
 		ResetKey:          &e.resetKey,

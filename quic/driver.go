@@ -185,7 +185,7 @@ func (c *Conn) dispatchLocked(now time.Time) {
 			c.ep.removeRoute(c, ev.CID[:])
 		case core.EventClosed:
 			c.onClosedLocked(ev.Err)
-		case core.EventPathOpened, core.EventPathValidated, core.EventPathAbandoned, core.EventPathStatus:
+		case core.EventPathOpened, core.EventPathValidated, core.EventPathAbandoned, core.EventPathStatus, core.EventNatAddresses:
 			c.onPathEventLocked(ev)
 		}
 	}

@@ -3,6 +3,7 @@ package quic
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/core"
@@ -177,6 +178,66 @@ func (c *Conn) SetPathStatus(id PathID, available bool) error {
 func (c *Conn) ClosePath(id PathID, code uint64) error {
 	c.mu.Lock()
 	err := c.core.ClosePath(time.Now(), id, code)
+	c.mu.Unlock()
+	c.wake()
+	return err
+}
+
+// NAT traversal (n0's, iroh's hole punching) is opt-in with
+// Config.NatTraversal on top of Config.Multipath. The server announces its
+// candidate addresses with AddNatAddress; the client learns them
+// (NatRemoteAddresses) and starts rounds with StartNatTraversalRound,
+// listing its own candidates. Both sides then probe; where a probe gets
+// through, the client opens a Backup path (see Paths).
+
+// Errors of the NAT traversal calls.
+var (
+	// ErrNatTraversalNotNegotiated: one end did not enable it.
+	ErrNatTraversalNotNegotiated = core.ErrNatTraversalNotNegotiated
+	// ErrNatWrongSide: a client-only call on a server or the reverse.
+	ErrNatWrongSide = core.ErrNatWrongSide
+	// ErrNatAddressLimit: the client accepts no more server candidates.
+	ErrNatAddressLimit = core.ErrNatAddressLimit
+)
+
+// NatTraversal reports whether n0 NAT traversal was negotiated.
+func (c *Conn) NatTraversal() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.core.NatTraversal()
+}
+
+// AddNatAddress announces one of our candidate addresses (server side).
+func (c *Conn) AddNatAddress(ap netip.AddrPort) error {
+	c.mu.Lock()
+	err := c.core.AddNatAddress(ap)
+	c.mu.Unlock()
+	c.wake()
+	return err
+}
+
+// RemoveNatAddress withdraws an announced candidate (server side).
+func (c *Conn) RemoveNatAddress(ap netip.AddrPort) error {
+	c.mu.Lock()
+	err := c.core.RemoveNatAddress(ap)
+	c.mu.Unlock()
+	c.wake()
+	return err
+}
+
+// NatRemoteAddresses returns the server's candidates (client side).
+func (c *Conn) NatRemoteAddresses() []netip.AddrPort {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.core.NatRemoteAddresses()
+}
+
+// StartNatTraversalRound starts a hole-punching round toward the server's
+// candidates, telling it ours (client side). It returns at once; paths
+// that get through appear in Paths as Backup paths.
+func (c *Conn) StartNatTraversalRound(local []netip.AddrPort) error {
+	c.mu.Lock()
+	err := c.core.StartNatTraversalRound(time.Now(), local)
 	c.mu.Unlock()
 	c.wake()
 	return err

@@ -126,3 +126,59 @@ func TestMultipathOffByDefault(t *testing.T) {
 		t.Fatalf("paths %+v", p)
 	}
 }
+
+func TestNatTraversalAPI(t *testing.T) {
+	sep := dualStackEndpoint(t, &Config{ALPNs: []string{testALPN}, Multipath: true, NatTraversal: true})
+	cep := dualStackEndpoint(t, &Config{Multipath: true, NatTraversal: true})
+	sport := addrOf(t, sep.LocalAddr()).UDP.Port()
+	cport := addrOf(t, cep.LocalAddr()).UDP.Port()
+	v4 := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), sport)
+	v6 := netip.AddrPortFrom(netip.IPv6Loopback(), sport)
+	ctx := testCtx(t)
+	accepted := make(chan *Conn, 1)
+	go func() {
+		c, err := sep.Accept(ctx)
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	client, err := cep.Dial(ctx, UDPAddr(v4), sep.ID(), testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := <-accepted
+	if !client.NatTraversal() || !server.NatTraversal() {
+		t.Fatal("NAT traversal not negotiated")
+	}
+	if err := server.AddNatAddress(v6); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.AddNatAddress(v6); !errors.Is(err, ErrNatWrongSide) {
+		t.Fatalf("client AddNatAddress: %v", err)
+	}
+	waitFor(t, func() bool { return len(client.NatRemoteAddresses()) == 1 })
+	local := []netip.AddrPort{netip.AddrPortFrom(netip.IPv6Loopback(), cport)}
+	waitFor(t, func() bool {
+		if err := client.StartNatTraversalRound(local); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		for _, p := range client.Paths() {
+			if p.Addr == UDPAddr(v6) && p.Validated && p.Status == PathBackup {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
