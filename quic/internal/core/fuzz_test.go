@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -118,8 +119,9 @@ func FuzzServerDatagram(f *testing.F) {
 }
 
 // FuzzPeerFramesMultipath is FuzzPeerFrames on a multipath connection with
-// a second validated path, sealing the payload on either path, so the
-// multipath frames meet a connection that negotiated them.
+// n0 NAT traversal and a second validated path, sealing the payload on
+// either path, so the multipath and NAT traversal frames meet a connection
+// that negotiated them.
 func FuzzPeerFramesMultipath(f *testing.F) {
 	mk := func(fr wire.Frame) []byte {
 		b, err := fr.Append(nil)
@@ -144,6 +146,11 @@ func FuzzPeerFramesMultipath(f *testing.F) {
 		{0x02, 0x05, 0x00, 0x00, 0x05}, // plain ACK: path 0
 		{0x1b, 1, 2, 3, 4, 5, 6, 7, 8}, // PATH_RESPONSE
 		{0x01},
+		mk(wire.Frame{Type: wire.FrameAddAddressIPv4, Sequence: 0, Addr: netip.MustParseAddrPort("192.0.2.1:7")}),
+		mk(wire.Frame{Type: wire.FrameAddAddressIPv6, Sequence: 3, Addr: netip.MustParseAddrPort("[2001:db8::1]:7")}),
+		mk(wire.Frame{Type: wire.FrameReachOutIPv4, Sequence: 1, Addr: netip.MustParseAddrPort("192.0.2.2:8")}),
+		mk(wire.Frame{Type: wire.FrameReachOutIPv6, Sequence: 2, Addr: netip.MustParseAddrPort("[2001:db8::2]:8")}),
+		mk(wire.Frame{Type: wire.FrameRemoveAddress, Sequence: 0}),
 	}
 	for _, s := range seeds {
 		f.Add(s, false, uint8(0))
@@ -153,7 +160,10 @@ func FuzzPeerFramesMultipath(f *testing.F) {
 		if len(payload) == 0 || len(payload) > 1000 {
 			return
 		}
-		l := newLinkWith(t, 44, func(c, s *Config) { c.Multipath, s.Multipath = true, true })
+		l := newLinkWith(t, 44, func(c, s *Config) {
+			c.Multipath, s.Multipath = true, true
+			c.NatTraversal, s.NatTraversal = true, true
+		})
 		l.runUntil(l.established, 5*time.Second)
 		openSecondPath(t, l)
 		from, to := l.server, l.client
