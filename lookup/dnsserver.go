@@ -45,8 +45,13 @@ func (s *Server) ServeDNS(conn net.PacketConn) error {
 // "<z32>.<Origin>"; every answer gets TTL DefaultTTL whatever the
 // publisher set. Unknown keys give NXDOMAIN, names outside the zone
 // REFUSED. Answers too large for the client's UDP size (512, or its EDNS
-// size up to 1232) are sent empty with the TC bit.
-func (s *Server) HandleDNS(query []byte) []byte {
+// size up to 1232) are sent empty with the TC bit; the client then asks
+// again over TCP (ServeDNSTCP).
+func (s *Server) HandleDNS(query []byte) []byte { return s.respond(query, false) }
+
+// respond answers one query; over TCP (RFC 7766) the only size limit is the
+// 16-bit length prefix, so nothing is truncated.
+func (s *Server) respond(query []byte, tcp bool) []byte {
 	m, err := ParseMessage(query)
 	if err != nil {
 		if len(query) < dnsHeaderLen || query[2]&0x80 != 0 {
@@ -70,6 +75,9 @@ func (s *Server) HandleDNS(query []byte) []byte {
 			limit = min(max(int(r.Class), minUDPSize), ednsSize)
 			resp.Additionals = []Record{{Type: TypeOPT, Class: ednsSize}}
 		}
+	}
+	if tcp {
+		limit = maxTCPMessageLen
 	}
 	switch {
 	case m.Flags&opcodeMask != 0:

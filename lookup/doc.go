@@ -19,7 +19,12 @@
 // Compatibility notes: Rust's TXT parser fails a whole lookup on an unknown
 // key or a record without '='; ours skips them (the publisher never emits
 // them). Both take the value between the first and second '='. Custom
-// transport addresses ("addr=<hexid>_<hexdata>") are skipped. The DNS
-// client has no TCP fallback: a truncated answer is ErrTruncated (our
-// server's answers fit the 1232-byte EDNS size that the client requests).
+// transport addresses ("addr=<hexid>_<hexdata>") are skipped.
+//
+// iroh's resolver sends its TXT queries without EDNS, so a UDP answer is
+// limited to 512 bytes (about a dozen addr records); on a truncated (TC)
+// answer it asks the same server again over TCP. Server therefore serves
+// DNS over TCP too. Our DNS client has no TCP fallback: a truncated answer
+// is ErrTruncated (it requests the 1232-byte EDNS size, which our server's
+// answers fit).
 package lookup

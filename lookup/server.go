@@ -39,7 +39,8 @@ type ServerOptions struct {
 
 // Server is a self-hostable subset of iroh-dns-server: the pkarr relay
 // HTTP API (Handler) and an authoritative DNS server over UDP (ServeDNS)
-// for "_iroh.<z32>.<Origin>", both backed by one in-memory Store.
+// and TCP (ServeDNSTCP) for "_iroh.<z32>.<Origin>", all backed by one
+// in-memory Store.
 type Server struct {
 	store   *Store
 	origin  string // lower case, no trailing dot
