@@ -38,6 +38,11 @@
 //     dispatched to those channels by the driver, so no wake-up is lost
 //     and nothing polls.
 //
+// With Config.Multipath the core issues connection IDs for every path ID
+// up front; each arrives as EventNewCID and joins the routing table like
+// any other, so a datagram for any path of a connection reaches its driver
+// whatever its source address. See path.go for the path API.
+//
 // Receive buffers come from a sync.Pool and go back once the core has
 // processed them; send buffers are a fixed per-connection slab. Closing an
 // Endpoint closes every connection with application code 0, sends the

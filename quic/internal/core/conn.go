@@ -3,9 +3,11 @@
 // deadline and events. It has no goroutines, clocks or sockets, so every
 // behaviour can be driven in virtual time.
 //
-// Per-path state (address, recovery, congestion, the application-data
-// packet-number space) lives in *path, so multipath adds paths rather than
-// rewriting the connection. Today a connection has exactly one path.
+// Per-path state (address, CIDs, recovery, congestion, the application-data
+// packet-number space) lives in *path. Without Config.Multipath a
+// connection has exactly one path and behaves as plain RFC 9000; with it
+// (and a peer that agrees) multipath.go, pathsend.go and qnt.go add
+// paths, PATH_ACKs and n0 NAT traversal.
 package core
 
 import (
