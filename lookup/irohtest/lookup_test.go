@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,20 +168,42 @@ func startRelay(t *testing.T) string {
 }
 
 // startLookupServer runs our lookup server for n0's origin: the pkarr API
-// on an ephemeral port and DNS on resolver:53, logging every query.
+// on an ephemeral port and DNS on resolver:53 over UDP and TCP, logging
+// every UDP answer and counting TCP clients.
 func startLookupServer(t *testing.T) (*lookup.Server, string, *dnsLog) {
 	t.Helper()
 	ls := lookup.NewServer(lookup.ServerOptions{Origin: n0Origin, PutBurst: -1})
 	hs := httptest.NewServer(ls.Handler())
 	t.Cleanup(hs.Close)
-	pc, err := net.ListenPacket("udp", net.JoinHostPort(resolver, "53"))
+	dnsAddr := net.JoinHostPort(resolver, "53")
+	pc, err := net.ListenPacket("udp", dnsAddr)
 	if err != nil {
-		t.Fatalf("DNS on %s:53: %v", resolver, err)
+		t.Fatalf("DNS on %s: %v", dnsAddr, err)
+	}
+	tl, err := net.Listen("tcp", dnsAddr)
+	if err != nil {
+		pc.Close()
+		t.Fatalf("DNS over TCP on %s: %v", dnsAddr, err)
 	}
 	dns := &dnsLog{PacketConn: pc}
 	go ls.ServeDNS(dns)
-	t.Cleanup(func() { pc.Close() })
+	go ls.ServeDNSTCP(&countingListener{Listener: tl, n: &dns.tcpConns})
+	t.Cleanup(func() { pc.Close(); tl.Close() })
 	return ls, hs.URL + "/pkarr", dns
+}
+
+// countingListener counts accepted connections.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }
 
 func waitPublished(t *testing.T, ctx context.Context, ls *lookup.Server, id identity.EndpointID) {
@@ -197,22 +220,24 @@ func waitPublished(t *testing.T, ctx context.Context, ls *lookup.Server, id iden
 // dnsLog is the DNS server's socket, recording each answer it sends.
 type dnsLog struct {
 	net.PacketConn
-	mu      sync.Mutex
-	answers []dnsAnswer
+	tcpConns atomic.Int64
+	mu       sync.Mutex
+	answers  []dnsAnswer
 }
 
 type dnsAnswer struct {
-	name    string
-	qtype   uint16
-	rcode   int
-	answers int
+	name      string
+	qtype     uint16
+	rcode     int
+	answers   int
+	truncated bool
 }
 
 func (l *dnsLog) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if m, err := lookup.ParseMessage(b); err == nil && len(m.Questions) == 1 {
 		q := m.Questions[0]
 		l.mu.Lock()
-		l.answers = append(l.answers, dnsAnswer{q.Name, q.Type, m.Rcode(), len(m.Answers)})
+		l.answers = append(l.answers, dnsAnswer{q.Name, q.Type, m.Rcode(), len(m.Answers), m.Flags&lookup.FlagTruncated != 0})
 		l.mu.Unlock()
 	}
 	return l.PacketConn.WriteTo(b, addr)
@@ -236,7 +261,7 @@ func (l *dnsLog) String() string {
 	defer l.mu.Unlock()
 	var b strings.Builder
 	for _, a := range l.answers {
-		fmt.Fprintf(&b, "  %s type %d: rcode %d, %d answers\n", a.name, a.qtype, a.rcode, a.answers)
+		fmt.Fprintf(&b, "  %s type %d: rcode %d, %d answers, truncated %v\n", a.name, a.qtype, a.rcode, a.answers, a.truncated)
 	}
 	return b.String()
 }
