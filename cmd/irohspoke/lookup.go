@@ -66,7 +66,8 @@ var lookupServerCommand = &command{
 	help: `
 Runs a self-hostable subset of iroh-dns-server: the pkarr relay HTTP API
 (PUT and GET /pkarr/<z-base-32 id>, GET /healthz) on the TCP address given by
---http, and, with --dns, an authoritative DNS server on that UDP address that
+--http, and, with --dns, an authoritative DNS server on that address (UDP and
+TCP, as iroh's resolver retries truncated answers over TCP) that
 answers TXT queries for _iroh.<z-base-32 id>.<origin> from the stored packets.
 Packets are kept in memory (newest timestamp wins, at most --max entries).
 
@@ -79,7 +80,7 @@ Once serving it prints one JSON line on stdout:
   {"pkarr": "http://ADDR/pkarr", "dns": "IP:PORT" | null, "origin": "NAME"}`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		httpAddr := fs.String("http", "", "serve the pkarr relay API on TCP `ADDR` (IP:PORT)")
-		dnsAddr := fs.String("dns", "", "serve DNS on UDP `ADDR` (IP:PORT)")
+		dnsAddr := fs.String("dns", "", "serve DNS on `ADDR` (IP:PORT, UDP and TCP)")
 		origin := fs.String("origin", "", "DNS zone `NAME` answered, e.g. dns.example.org")
 		maxPackets := fs.Int("max", addrlookup.DefaultMaxPackets, "keep at most `N` packets")
 		noLimit := fs.Bool("no-rate-limit", false, "do not rate-limit PUTs (iroh: burst 2, then 1 per 4 s per IP)")
@@ -122,7 +123,19 @@ func runLookupServer(ctx context.Context, s *addrlookup.Server, httpAddr, dnsAdd
 			return err
 		}
 		defer pc.Close()
+		// The same port over TCP: iroh's resolver sends no EDNS and asks
+		// again over TCP whenever a UDP answer (512 bytes) is truncated.
+		tl, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err != nil {
+			return fmt.Errorf("DNS over TCP: %w", err)
+		}
+		defer tl.Close()
 		go func() { errs <- s.ServeDNS(pc) }()
+		go func() {
+			if err := s.ServeDNSTCP(tl); err != nil {
+				errs <- err
+			}
+		}()
 		a := pc.LocalAddr().String()
 		ready.DNS = &a
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -73,6 +75,11 @@ func TestDialByIDViaLookupServer(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The DNS port also answers over TCP, where iroh retries truncated answers.
+	q := &addrlookup.Message{ID: 7, Questions: []addrlookup.Question{{Name: addrlookup.DNSName(id, "dns.test."), Type: addrlookup.TypeTXT, Class: addrlookup.ClassIN}}}
+	if ans := tcpDNS(t, *ls.DNS, q); ans.ID != 7 || len(ans.Answers) == 0 {
+		t.Fatalf("DNS over TCP: %+v", ans)
+	}
 	for _, how := range [][]string{{"--pkarr", ls.Pkarr}, {"--dns", *ls.DNS, "--dns-origin", "dns.test."}} {
 		args := append([]string{"dial", "--hub", h.EndpointID, "--linger", "1s"}, how...)
 		r := cli(t, `{"type":"found","id":"1","payload":null}`, args...)
@@ -83,4 +90,35 @@ func TestDialByIDViaLookupServer(t *testing.T) {
 	if r := cli(t, "", "dial", "--hub", h.EndpointID, "--dns-origin", "x."); r.code != exitUsage {
 		t.Fatalf("--dns-origin without --dns: exit %d", r.code)
 	}
+}
+
+// tcpDNS sends q to addr over TCP (RFC 7766 framing) and parses the answer.
+func tcpDNS(t *testing.T, addr string, q *addrlookup.Message) *addrlookup.Message {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	b, err := q.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...)); err != nil {
+		t.Fatal(err)
+	}
+	var n [2]byte
+	if _, err := io.ReadFull(c, n[:]); err != nil {
+		t.Fatal(err)
+	}
+	resp := make([]byte, binary.BigEndian.Uint16(n[:]))
+	if _, err := io.ReadFull(c, resp); err != nil {
+		t.Fatal(err)
+	}
+	m, err := addrlookup.ParseMessage(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
