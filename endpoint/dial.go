@@ -123,6 +123,7 @@ func (e *Endpoint) Dial(ctx context.Context, t Target, alpn string) (*quic.Conn,
 			if r.err == nil {
 				cancel()
 				e.won(r.conn)
+				e.managePaths(r.conn, true, relayAddr)
 				go closeLosers(results, pending)
 				return r.conn, nil
 			}

@@ -26,6 +26,7 @@ type Endpoint struct {
 	q       *quic.Endpoint
 	metrics *Metrics
 	log     *slog.Logger
+	conns   connRegistry // multipath connections' path managers
 
 	closeOnce sync.Once
 	closeErr  error
@@ -107,6 +108,9 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 	qc.SecretKey = opts.SecretKey
 	qc.ALPNs = opts.ALPNs
 	qc.Logger = opts.Logger
+	if opts.Multipath {
+		qc.Multipath, qc.NatTraversal = true, true
+	}
 	if e.q, err = quic.NewEndpoint(e.sock, &qc); err != nil {
 		e.sock.Close()
 		return nil, err
@@ -180,6 +184,7 @@ func (e *Endpoint) Accept(ctx context.Context) (*quic.Conn, error) {
 		return nil, err
 	}
 	e.track(c)
+	e.managePaths(c, false, quic.Addr{})
 	return c, nil
 }
 

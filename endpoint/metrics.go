@@ -37,6 +37,9 @@ type Metrics struct {
 	DialsFailed    atomic.Int64 // dials_failed (ours)
 
 	RelayEndpointGone atomic.Int64 // relay_endpoint_gone (ours): EndpointGone notices
+
+	HolepunchRounds atomic.Int64 // holepunch_rounds (ours): NAT traversal rounds started
+	PathsUpgraded   atomic.Int64 // paths_upgraded (ours): data moved from a relay to a direct path
 }
 
 func (m *Metrics) fields() map[string]*atomic.Int64 {
@@ -58,6 +61,8 @@ func (m *Metrics) fields() map[string]*atomic.Int64 {
 		"dials_relay_won":     &m.DialsRelayWon,
 		"dials_failed":        &m.DialsFailed,
 		"relay_endpoint_gone": &m.RelayEndpointGone,
+		"holepunch_rounds":    &m.HolepunchRounds,
+		"paths_upgraded":      &m.PathsUpgraded,
 	}
 }
 

@@ -81,6 +81,13 @@ type Options struct {
 	// on Close. iroh's default publishes the relay only.
 	Publisher    lookup.Publisher
 	PublishAddrs bool
+	// Multipath negotiates QUIC multipath and n0 NAT traversal with peers
+	// that offer them (iroh does), so that a connection that started on a
+	// relay moves to a direct path once hole punching opens one; see the
+	// package documentation. Off, connections stay on the path their
+	// handshake completed on (Options.QUIC's Multipath fields are then
+	// left as given).
+	Multipath bool
 }
 
 func (o *Options) relayHeadStart() time.Duration {

@@ -1,0 +1,112 @@
+package endpoint
+
+import (
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic"
+)
+
+// waitPath polls until cond holds for c's paths, failing after d.
+func waitPath(t *testing.T, c *quic.Conn, d time.Duration, what string, cond func([]quic.PathInfo) bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond(c.Paths()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: timed out; paths %+v", what, c.Paths())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMultipathUpgradeGoToGo: a client that knows only the server's relay
+// connects through it, hole-punches to the server's announced address,
+// moves its data to the direct path (the relay path stays as a Backup
+// and carries no more data), and reports the change.
+func TestMultipathUpgradeGoToGo(t *testing.T) {
+	r := startRelay(t)
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, Multipath: true})
+	ctx := testCtx(t, 20*time.Second)
+	if err := srv.WaitRelay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serveEcho(srv)
+	cli := bind(t, Options{Multipath: true})
+	start := time.Now()
+	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Multipath() || !c.NatTraversal() {
+		t.Fatalf("multipath %v, NAT traversal %v", c.Multipath(), c.NatTraversal())
+	}
+	changed := cli.PathChanged(c)
+	if changed == nil {
+		t.Fatal("no PathChanged channel for a multipath connection")
+	}
+	s, err := c.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, s, "over the relay first")
+	for !isDirect(c.RemoteAddr()) {
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("still on %v; paths %+v", c.RemoteAddr(), c.Paths())
+		}
+	}
+	t.Logf("direct after %v: %+v", time.Since(start), c.Paths())
+	waitPath(t, c, 5*time.Second, "relay Backup, direct Available", func(ps []quic.PathInfo) bool {
+		relayBackup, directAvail := false, 0
+		for _, p := range ps {
+			if !usablePath(p) {
+				continue
+			}
+			if p.Addr.IsRelay() {
+				relayBackup = p.Status == quic.PathBackup
+			} else if p.Status == quic.PathAvailable {
+				directAvail++
+			}
+		}
+		return relayBackup && directAvail == 1
+	})
+	if got := cli.Metrics().PathsUpgraded.Load(); got != 1 {
+		t.Fatalf("paths_upgraded = %d", got)
+	}
+	if cli.Metrics().HolepunchRounds.Load() == 0 {
+		t.Fatal("no hole-punching round")
+	}
+	// The server follows: its data goes direct too once it sees the path.
+	sc := acceptedConn(t, srv)
+	waitPath(t, sc, 5*time.Second, "server on direct", func([]quic.PathInfo) bool { return isDirect(sc.RemoteAddr()) })
+
+	// Data now flows directly: a bulk echo moves (almost) nothing through
+	// the relay in either direction.
+	relaySent, relayRecv := cli.Metrics().SendRelay.Load(), cli.Metrics().RecvDataRelay.Load()
+	udpSent := cli.Metrics().SendIPv4.Load()
+	echoOnce(t, s, string(make([]byte, 300_000)))
+	dSent := cli.Metrics().SendRelay.Load() - relaySent
+	dRecv := cli.Metrics().RecvDataRelay.Load() - relayRecv
+	if dSent > 2 || dRecv > 2 {
+		t.Fatalf("relay still carries data: %d sent, %d received during a 300 kB echo", dSent, dRecv)
+	}
+	if cli.Metrics().SendIPv4.Load()-udpSent < 100 {
+		t.Fatalf("UDP sends %d during a 300 kB echo", cli.Metrics().SendIPv4.Load()-udpSent)
+	}
+}
+
+func isDirect(a quic.Addr) bool { return a.IsValid() && !a.IsRelay() }
+
+// acceptedConn returns the server's connection, found through its path
+// managers (serveEcho keeps the accepted connections to itself).
+func acceptedConn(t *testing.T, e *Endpoint) *quic.Conn {
+	t.Helper()
+	e.conns.mu.Lock()
+	defer e.conns.mu.Unlock()
+	for c := range e.conns.m {
+		return c
+	}
+	t.Fatal("server has no multipath connection")
+	return nil
+}
