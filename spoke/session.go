@@ -71,13 +71,39 @@ func (s *session) kill(err error, code uint64, reason string) {
 }
 
 func (s *session) watch() {
-	select {
-	case <-s.conn.Done():
-		s.kill(s.conn.Err(), CloseOK, "")
-	case <-s.t.closed:
-		s.kill(errClosing, CloseOK, "spoke closing")
-	case <-s.dead:
+	var pathChanged <-chan struct{}
+	if pn, ok := s.conn.(PathNotifier); ok {
+		pathChanged = pn.PathChanged()
 	}
+	for {
+		select {
+		case <-s.conn.Done():
+			s.kill(s.conn.Err(), CloseOK, "")
+			return
+		case <-s.t.closed:
+			s.kill(errClosing, CloseOK, "spoke closing")
+			return
+		case <-s.dead:
+			return
+		case <-pathChanged:
+			s.pathChanged()
+		}
+	}
+}
+
+// pathChanged reports a change of the connection's path kind, such as a
+// relay connection moving to a hole-punched direct path.
+func (s *session) pathChanged() {
+	t := s.t
+	kind, rtt := s.conn.Path()
+	t.mu.Lock()
+	if t.sess != s || t.path == kind {
+		t.mu.Unlock()
+		return
+	}
+	t.path, t.rtt = kind, rtt
+	t.mu.Unlock()
+	t.emit(StatusEvent{Kind: EventPathChanged, Path: kind, RTT: rtt})
 }
 
 func (s *session) writeLoop() {

@@ -29,6 +29,10 @@ const (
 	// EventReconnected: a new connection is up; Resent frames were sent
 	// again because they had not been acknowledged.
 	EventReconnected EventKind = "reconnected"
+	// EventPathChanged: the connection moved to another kind of path
+	// (Path, RTT), e.g. from the relay to a direct path after hole
+	// punching. Only Conns that implement PathNotifier report it.
+	EventPathChanged EventKind = "path_changed"
 	// EventDialFailed: one dial attempt failed (Err); another follows.
 	EventDialFailed EventKind = "dial_failed"
 	// EventMalformed: the hub sent a frame we could not parse (Err); the

@@ -58,6 +58,13 @@ type Conn interface {
 	Path() (PathKind, time.Duration)
 }
 
+// PathNotifier is implemented by Conns whose path can change while they
+// live (multipath connections): PathChanged is signalled, coalesced, when
+// it may have; Path then reports the new one.
+type PathNotifier interface {
+	PathChanged() <-chan struct{}
+}
+
 // Stream is the session's bidirectional stream.
 type Stream interface {
 	io.Reader
