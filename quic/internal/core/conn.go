@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/handshake"
@@ -69,6 +70,8 @@ type Config struct {
 	// PathIdleTimeout abandons a multipath path silent this long; zero
 	// means 15 s (iroh's), negative disables.
 	PathIdleTimeout time.Duration
+	// AddressDiscovery is our QAD role (addrdisc.go); off by default.
+	AddressDiscovery AddressDiscoveryRole
 }
 
 func (c *Config) idleTimeout() time.Duration {
@@ -118,6 +121,9 @@ const (
 	// EventNatAddresses: the server's candidate addresses changed
 	// (NatRemoteAddresses); a client may start a NAT traversal round.
 	EventNatAddresses
+	// EventObservedAddress: the peer reported the address it sees us at
+	// on Path (QUIC Address Discovery); Addr is it.
+	EventObservedAddress
 )
 
 // Event is one notification from PollEvent.
@@ -130,6 +136,7 @@ type Event struct {
 	Status PathStatus
 	Code   uint64 // PATH_ABANDON error code
 	Remote bool   // the peer abandoned the path
+	Addr   netip.AddrPort
 }
 
 type connState uint8
@@ -177,6 +184,7 @@ type Conn struct {
 	paths    []*path // sorted by path ID; paths[0] is path 0 until it is abandoned
 	mp       *multipath
 	nat      *natTraversal
+	qad      *addrDiscovery
 	rxFrom   Addr // source of the datagram being processed
 	rxProbe  bool // the packet being processed has only probing frames
 	resetKey *ResetKey
@@ -345,6 +353,7 @@ func (c *Conn) startTLS() error {
 	tp.InitialMaxStreamDataUni = fc.InitialMaxStreamDataUni
 	tp.InitialMaxStreamsBidi = fc.InitialMaxStreamsBidi
 	tp.InitialMaxStreamsUni = fc.InitialMaxStreamsUni
+	c.setAddrDiscoveryParam(&tp)
 	c.localParams = tp
 
 	tc := *c.cfg.TLS
@@ -481,6 +490,7 @@ func (c *Conn) onHandshakeComplete(now time.Time) {
 	}
 	c.startMultipath(now)
 	c.startNatTraversal()
+	c.startAddrDiscovery()
 	c.issueCIDs()
 	c.emit(Event{Kind: EventHandshakeComplete})
 }

@@ -120,8 +120,8 @@ func FuzzServerDatagram(f *testing.F) {
 
 // FuzzPeerFramesMultipath is FuzzPeerFrames on a multipath connection with
 // n0 NAT traversal and a second validated path, sealing the payload on
-// either path, so the multipath and NAT traversal frames meet a connection
-// that negotiated them.
+// either path, so the multipath, NAT traversal and address discovery
+// (OBSERVED_ADDRESS) frames meet a connection that negotiated them.
 func FuzzPeerFramesMultipath(f *testing.F) {
 	mk := func(fr wire.Frame) []byte {
 		b, err := fr.Append(nil)
@@ -151,6 +151,9 @@ func FuzzPeerFramesMultipath(f *testing.F) {
 		mk(wire.Frame{Type: wire.FrameReachOutIPv4, Sequence: 1, Addr: netip.MustParseAddrPort("192.0.2.2:8")}),
 		mk(wire.Frame{Type: wire.FrameReachOutIPv6, Sequence: 2, Addr: netip.MustParseAddrPort("[2001:db8::2]:8")}),
 		mk(wire.Frame{Type: wire.FrameRemoveAddress, Sequence: 0}),
+		mk(wire.Frame{Type: wire.FrameObservedAddressIPv4, Sequence: 0, Addr: netip.MustParseAddrPort("198.51.100.9:4000")}),
+		mk(wire.Frame{Type: wire.FrameObservedAddressIPv6, Sequence: 9, Addr: netip.MustParseAddrPort("[2001:db8::9]:4001")}),
+		mk(wire.Frame{Type: wire.FrameObservedAddressIPv4, Sequence: 1 << 40, Addr: netip.MustParseAddrPort("10.0.0.1:1000")}),
 	}
 	for _, s := range seeds {
 		f.Add(s, false, uint8(0))
@@ -163,6 +166,7 @@ func FuzzPeerFramesMultipath(f *testing.F) {
 		l := newLinkWith(t, 44, func(c, s *Config) {
 			c.Multipath, s.Multipath = true, true
 			c.NatTraversal, s.NatTraversal = true, true
+			c.AddressDiscovery, s.AddressDiscovery = AddressDiscoveryBoth, AddressDiscoveryBoth
 		})
 		l.runUntil(l.established, 5*time.Second)
 		openSecondPath(t, l)

@@ -83,6 +83,8 @@ type sentRecord struct {
 	ackLargest    int64  // largest acknowledged of an ACK frame in it, or -1
 	keyGen        uint64 // 1-RTT key generation the packet was sealed with
 	mp            *recordMP
+	observed      bool // an OBSERVED_ADDRESS about observedPath
+	observedPath  uint64
 }
 
 // pathSeq names a connection ID by path and sequence number; without
@@ -115,6 +117,7 @@ func (c *Conn) freeRecord(r *sentRecord) {
 	r.newCIDs = r.newCIDs[:0]
 	r.retireCIDs = r.retireCIDs[:0]
 	r.handshakeDone = false
+	r.observed = false
 	if r.mp != nil {
 		r.mp.reset()
 	}
@@ -165,6 +168,9 @@ func (c *Conn) onRecordLost(r *sentRecord) {
 	c.retireCIDs = append(c.retireCIDs, r.retireCIDs...)
 	if r.handshakeDone {
 		c.handshakeOut = true
+	}
+	if r.observed {
+		c.onObservedLost(r.observedPath)
 	}
 	if r.mp != nil {
 		c.onRecordLostMP(r.mp)

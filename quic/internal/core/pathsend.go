@@ -40,7 +40,7 @@ func (c *Conn) pathWantsSend(p *path) bool {
 	if m.abandoned || !p.remote.usable() {
 		return false
 	}
-	return m.challengeOut || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0
+	return m.challengeOut || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
 }
 
 // fallbackPath carries connection frames when no path is validated: an
@@ -115,6 +115,9 @@ func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left
 		return true
 	}
 	m := c.mp
+	if p.mp.challengeOut {
+		c.oweObservedAddress(p) // noq reports with every challenge
+	}
 	if p.mp.challengeOut && add(&wire.Frame{Type: wire.FramePathChallenge, PathData: p.mp.challenge}) {
 		p.mp.challengeOut = false
 		p.mp.challengeAt = now.Add(p.rec.ProbeTimeout())

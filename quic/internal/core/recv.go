@@ -329,7 +329,10 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 			c.offPathChallenge(p, c.rxFrom, f.PathData)
 		} else if len(p.responses) < 4 {
 			p.responses = append(p.responses, f.PathData)
+			c.oweObservedAddress(p)
 		}
+	case wire.FrameObservedAddressIPv4, wire.FrameObservedAddressIPv6:
+		return c.handleObservedAddress(p, f)
 	case wire.FramePathResponse:
 		// Without multipath we never challenge (we do not migrate), so
 		// unsolicited responses are ignored.

@@ -305,6 +305,9 @@ func (c *Conn) fillFrames(now time.Time, level int, p *path, data bool, b []byte
 			eliciting = true
 			c.padPath = c.mp != nil
 		}
+		if c.appendObservedAddress(p, add, rec) {
+			eliciting = true
+		}
 	}
 	cs := &c.crypto[level].send
 	for (level < 2 || data) && cs.hasData() {
@@ -348,7 +351,7 @@ func (c *Conn) hasDataToSend(level int, p *path, data bool) bool {
 	if level < 2 {
 		return false
 	}
-	if len(p.responses) > 0 || (p.mp != nil && (p.mp.ping || p.mp.challengeOut)) {
+	if len(p.responses) > 0 || (p.mp != nil && (p.mp.ping || p.mp.challengeOut)) || c.observedPending(p) {
 		return true
 	}
 	if !data {
