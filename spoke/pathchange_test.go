@@ -1,0 +1,87 @@
+package spoke
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// movingConn is a fake Conn whose path kind the test changes.
+type movingConn struct {
+	Conn
+	mu      sync.Mutex
+	kind    PathKind
+	changed chan struct{}
+}
+
+func (c *movingConn) Path() (PathKind, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.kind, 7 * time.Millisecond
+}
+
+func (c *movingConn) PathChanged() <-chan struct{} { return c.changed }
+
+func (c *movingConn) move(k PathKind) {
+	c.mu.Lock()
+	c.kind = k
+	c.mu.Unlock()
+	c.changed <- struct{}{}
+}
+
+type movingDialer struct {
+	h    *fakeHub
+	conn chan *movingConn
+}
+
+func (d movingDialer) DialHub(ctx context.Context, hub HubAddr, alpn string) (Conn, error) {
+	c, err := d.h.DialHub(ctx, hub, alpn)
+	if err != nil {
+		return nil, err
+	}
+	mc := &movingConn{Conn: c, kind: PathRelay, changed: make(chan struct{}, 1)}
+	d.conn <- mc
+	return mc, nil
+}
+
+// TestPathChangedEvent: a Conn that is a PathNotifier reports its move
+// from the relay to a direct path once; a signal without a change of
+// kind reports nothing.
+func TestPathChangedEvent(t *testing.T) {
+	d := movingDialer{h: newFakeHub(1), conn: make(chan *movingConn, 1)}
+	events := make(chan StatusEvent, 16)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tg, err := Dial(ctx, d, HubAddr{}, fastOpts(WithStatus(func(ev StatusEvent) {
+		if ev.Kind == EventPathChanged {
+			events <- ev
+		}
+	}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	c := <-d.conn
+	if st := tg.Status(); st.Path != PathRelay {
+		t.Fatalf("path %q before the move", st.Path)
+	}
+	c.move(PathRelay) // a signal without a change
+	c.move(PathDirect)
+	select {
+	case ev := <-events:
+		if ev.Path != PathDirect || ev.RTT != 7*time.Millisecond {
+			t.Fatalf("event %+v", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("no path_changed event")
+	}
+	select {
+	case ev := <-events:
+		t.Fatalf("extra event %+v", ev)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if st := tg.Status(); st.Path != PathDirect {
+		t.Fatalf("status path %q after the move", st.Path)
+	}
+}
