@@ -38,7 +38,8 @@ Connects to an alkpubsub hub (ALPN alkpubsub/1) by EndpointId and sends each
 stdin line, a JSON envelope {"type","id","payload"}, as one frame. Every frame
 received is printed on stdout as one compact JSON line. Status lines go to
 stderr as JSON: {"event":"connected","path":"direct","rttMs":..}, and
-"disconnected", "reconnected", "malformed", "bad_input", "failed".
+"disconnected", "reconnected", "path_changed" (e.g. relay to direct after
+hole punching), "malformed", "bad_input", "failed".
 
 A malformed stdin line is reported on stderr and skipped. After stdin ends,
 dial waits until every event is acknowledged by the hub, then keeps reading
@@ -75,6 +76,7 @@ Exit status:
 		pkarrURL := fs.String("pkarr", "", "look the hub up at the pkarr relay `URL`")
 		dnsAddr := fs.String("dns", "", "look the hub up with the DNS server `ADDR` (IP[:PORT])")
 		dnsOrigin := fs.String("dns-origin", "", "DNS lookup zone `NAME` (default "+defaultDNSOrigin+")")
+		multipath := fs.Bool("multipath", true, "negotiate multipath and hole punching: a relayed connection moves to a direct path when one opens")
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -101,7 +103,7 @@ Exit status:
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger, resolver: resolver}
+			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger, resolver: resolver, multipath: *multipath}
 			return d.run(ctx, key, hub, *alpn, *timeout, *noReconnect)
 		}
 	},
@@ -165,6 +167,7 @@ type dialer struct {
 	stdout, stderr io.Writer
 	linger         time.Duration
 	resolver       addrlookup.Resolver // nil: no address lookup
+	multipath      bool
 
 	mu       sync.Mutex // serialises stdout and stderr lines
 	received chan struct{}
@@ -172,7 +175,7 @@ type dialer struct {
 }
 
 func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubAddr, alpn string, timeout time.Duration, noReconnect bool) error {
-	ep, err := bindAny(ctx, key, timeout, d.resolver)
+	ep, err := bindAny(ctx, key, timeout, d.resolver, d.multipath)
 	if err != nil {
 		return err
 	}
@@ -220,8 +223,11 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubA
 
 // bindAny binds an endpoint (direct and relay paths) on a dual-stack UDP
 // socket, or an IPv4 one without IPv6.
-func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration, resolver addrlookup.Resolver) (*endpoint.Endpoint, error) {
-	opts := endpoint.Options{SecretKey: key, BindAddr: "[::]:0", QUIC: &quic.Config{HandshakeTimeout: timeout}, Lookup: resolver}
+func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration, resolver addrlookup.Resolver, multipath bool) (*endpoint.Endpoint, error) {
+	opts := endpoint.Options{
+		SecretKey: key, BindAddr: "[::]:0", QUIC: &quic.Config{HandshakeTimeout: timeout},
+		Lookup: resolver, Multipath: multipath,
+	}
 	ep, err := endpoint.Bind(ctx, opts)
 	if err != nil {
 		opts.BindAddr = "0.0.0.0:0"

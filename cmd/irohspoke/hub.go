@@ -48,6 +48,7 @@ it by EndpointId alone.`,
 		secret := fs.String("secret-hex", "", "secret key as `HEX` (\"-\": read from stdin)")
 		relayURL := fs.String("relay", "", "home relay `URL`: spokes may reach the hub through it")
 		publishPkarr := fs.String("publish-pkarr", "", "publish relay and addresses to the pkarr relay `URL`")
+		multipath := fs.Bool("multipath", true, "negotiate multipath and hole punching: spokes that came through the relay may move to a direct path")
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -72,7 +73,7 @@ it by EndpointId alone.`,
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			return runHub(ctx, key, bind, *relayURL, *publishPkarr, stdout, stderr)
+			return runHub(ctx, key, bind, *relayURL, *publishPkarr, *multipath, stdout, stderr)
 		}
 	},
 }
@@ -81,11 +82,11 @@ it by EndpointId alone.`,
 // before announcing itself anyway, like iroh's online timeout.
 const hubRelayWait = 10 * time.Second
 
-func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, relayURL, publishPkarr string, stdout, stderr io.Writer) error {
+func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, relayURL, publishPkarr string, multipath bool, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	opts := endpoint.Options{
 		SecretKey: key, BindAddr: bind.String(), RelayURL: relayURL,
-		ALPNs: []string{hub.ALPN}, Logger: logger,
+		ALPNs: []string{hub.ALPN}, Logger: logger, Multipath: multipath,
 	}
 	if publishPkarr != "" {
 		opts.Publisher = hubPublisher(publishPkarr, key, logger)
