@@ -65,6 +65,9 @@ func (c *Conn) sendClientHello() error {
 		transportParameters: c.cfg.TransportParameters,
 		hasTransportParams:  true,
 	}
+	if c.cfg.Mode == ModeWebPKI {
+		hello.signatureAlgorithms = webPKISchemes
+	}
 	if c.cfg.Mode == ModeRawPublicKey {
 		hello.clientCertTypes = []uint8{certTypeRawPublicKey}
 		hello.serverCertTypes = []uint8{certTypeRawPublicKey}
@@ -240,7 +243,7 @@ func (c *Conn) readCertificateRequest(msg []byte) error {
 	c.certRequested = true
 	// Like rustls: without ed25519 in the request we answer with an empty
 	// Certificate and let the server decide.
-	c.sendCert = containsUint16(cr.signatureAlgorithms, sigEd25519)
+	c.sendCert = containsUint16(cr.signatureAlgorithms, sigEd25519) && c.cfg.Mode != ModeWebPKI
 	c.transcript = append(c.transcript, msg...)
 	c.state = stateWaitCertificate
 	return nil
@@ -259,11 +262,17 @@ func (c *Conn) readServerCertificate(msg []byte) error {
 	if len(cm.entries) == 0 {
 		return alertf(AlertDecodeError, "server sent an empty Certificate")
 	}
-	key, aerr := peerKeyFromCertificate(c.cfg.Mode, cm.entries, c.cfg.PeerKey)
-	if aerr != nil {
-		return aerr
+	if c.cfg.Mode == ModeWebPKI {
+		if err := c.verifyServerChain(cm.entries); err != nil {
+			return err
+		}
+	} else {
+		key, aerr := peerKeyFromCertificate(c.cfg.Mode, cm.entries, c.cfg.PeerKey)
+		if aerr != nil {
+			return aerr
+		}
+		c.peerKey = key
 	}
-	c.peerKey = key
 	c.peerCerts = cloneEntries(cm.entries)
 	c.transcript = append(c.transcript, msg...)
 	c.state = stateWaitCertificateVerify

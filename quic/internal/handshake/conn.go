@@ -8,10 +8,12 @@ package handshake
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"io"
 	"time"
@@ -40,6 +42,8 @@ const (
 	// ModeX509 sends a self-signed Ed25519 certificate whose key is pinned;
 	// it exists to test against crypto/tls and quic-go.
 	ModeX509
+	// ModeWebPKI is plain X.509 TLS without Ed25519 identities (webpki.go).
+	ModeWebPKI
 )
 
 // maxMessageSize bounds a single handshake message; ours are a few hundred
@@ -71,7 +75,13 @@ type Config struct {
 	KeyLogWriter   io.Writer // NSS key log format (SSLKEYLOGFILE)
 	// Now supplies the time for session-ticket bookkeeping; nil leaves
 	// tickets without a receive time. The engine itself keeps no clock.
+	// ModeWebPKI verifies certificates at Now (nil: the current time).
 	Now func() time.Time
+	// Roots are the CAs a ModeWebPKI client trusts; nil: the system's.
+	Roots *x509.CertPool
+	// Signer is a ModeWebPKI server's key for Certificate's leaf
+	// (ECDSA, RSA or Ed25519); PrivateKey is unused in that mode.
+	Signer crypto.Signer
 }
 
 // ErrInvalidConfig is returned by NewClient/NewServer for unusable configs.
@@ -176,10 +186,17 @@ type Conn struct {
 	certificate   [][]byte
 	ticketNonce   uint64
 	offeredPSKDHE bool // server: client allows tickets
+	// ModeWebPKI: the server leaf's key (client), our scheme (server).
+	peerPublic crypto.PublicKey
+	sigScheme  uint16
 }
 
 func newConn(cfg *Config, isClient bool) (*Conn, error) {
-	if cfg == nil || len(cfg.PrivateKey) != ed25519.PrivateKeySize {
+	if cfg != nil && cfg.Mode == ModeWebPKI {
+		if err := checkWebPKIConfig(cfg, isClient); err != nil {
+			return nil, err
+		}
+	} else if cfg == nil || len(cfg.PrivateKey) != ed25519.PrivateKeySize {
 		return nil, errors.Join(ErrInvalidConfig, errors.New("PrivateKey must be an Ed25519 key"))
 	}
 	if len(cfg.ALPN) == 0 {
@@ -218,6 +235,10 @@ func newConn(cfg *Config, isClient bool) (*Conn, error) {
 				return nil, errors.Join(ErrInvalidConfig, err)
 			}
 			c.certificate = [][]byte{der}
+		}
+	case ModeWebPKI:
+		if !isClient {
+			c.certificate = cfg.Certificate
 		}
 	default:
 		return nil, errors.Join(ErrInvalidConfig, errors.New("unknown Mode"))
@@ -419,6 +440,9 @@ func (c *Conn) verifyPeerSignature(body []byte, context string) error {
 	var cv certificateVerifyMsg
 	if err := cv.unmarshal(body); err != nil {
 		return err
+	}
+	if c.cfg != nil && c.cfg.Mode == ModeWebPKI {
+		return c.verifyWebPKISignature(&cv, context)
 	}
 	if cv.scheme != sigEd25519 {
 		return alertf(AlertIllegalParameter, "CertificateVerify with unadvertised scheme %#04x", cv.scheme)

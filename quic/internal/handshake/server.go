@@ -66,9 +66,15 @@ func (c *Conn) readClientHello(msg []byte) error {
 		return err
 	}
 	c.sendEncryptedExtensions()
-	c.sendCertificateRequest()
+	if c.cfg.Mode != ModeWebPKI {
+		c.sendCertificateRequest()
+	}
 	c.sendServerCertificate()
-	c.writeMessage(LevelHandshake, c.certificateVerify(serverSignatureContext))
+	cv, err := c.ourCertificateVerify(serverSignatureContext)
+	if err != nil {
+		return err
+	}
+	c.writeMessage(LevelHandshake, cv)
 	c.sendServerFinished()
 	return nil
 }
@@ -97,7 +103,11 @@ func (c *Conn) negotiate(ch *clientHelloMsg) (*negotiated, error) {
 	if ch.signatureAlgorithms == nil {
 		return nil, alertf(AlertMissingExtension, "ClientHello without signature_algorithms")
 	}
-	if !containsUint16(ch.signatureAlgorithms, sigEd25519) {
+	if c.cfg.Mode == ModeWebPKI {
+		if err := c.selectWebPKIScheme(ch.signatureAlgorithms); err != nil {
+			return nil, err
+		}
+	} else if !containsUint16(ch.signatureAlgorithms, sigEd25519) {
 		return nil, alertf(AlertHandshakeFailure, "client does not accept ed25519 signatures")
 	}
 	switch c.cfg.Mode {
@@ -105,7 +115,7 @@ func (c *Conn) negotiate(ch *clientHelloMsg) (*negotiated, error) {
 		if !containsUint8(ch.clientCertTypes, certTypeRawPublicKey) || !containsUint8(ch.serverCertTypes, certTypeRawPublicKey) {
 			return nil, alertf(AlertHandshakeFailure, "client does not offer raw public keys")
 		}
-	case ModeX509:
+	case ModeX509, ModeWebPKI:
 		if (ch.clientCertTypes != nil && !containsUint8(ch.clientCertTypes, certTypeX509)) ||
 			(ch.serverCertTypes != nil && !containsUint8(ch.serverCertTypes, certTypeX509)) {
 			return nil, alertf(AlertHandshakeFailure, "client does not offer X.509 certificates")
@@ -237,6 +247,9 @@ func (c *Conn) sendServerFinished() {
 	c.deriveApplicationSecrets()
 	c.setWriteSecret(LevelApplication, c.serverAP)
 	c.state = stateWaitCertificate
+	if c.cfg.Mode == ModeWebPKI {
+		c.state = stateWaitFinished // no client certificate requested
+	}
 }
 
 func (c *Conn) readClientCertificate(msg []byte) error {
