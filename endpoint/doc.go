@@ -30,6 +30,37 @@
 // handshake wins and the others are cancelled or closed. A failed Dial
 // returns a *DialError with the direct and the relay reasons.
 //
+// # Multipath and hole punching
+//
+// With Options.Multipath the endpoint negotiates QUIC multipath and n0
+// NAT traversal (iroh 1.0 offers both), and a path manager runs for every
+// connection that got them. Dial still races as above, but the winner is
+// no longer stuck on its path:
+//
+//   - As client it starts a hole-punching round when the connection is up,
+//     whenever the server's announced candidates (ADD_ADDRESS) change, and
+//     every 60 s while no direct path has an RTT of 10 ms or less (rounds
+//     with unchanged candidates at least 5 s apart). Our candidates are
+//     Addrs: interface addresses with our UDP port. A probe that gets
+//     through opens a direct path. A connection that started direct gets
+//     the relay as a Backup path.
+//   - As server it announces Addrs as candidates; the client punches.
+//   - Both select the data path as iroh does: a validated direct path over
+//     a relay, among equals the lower RTT with a 3 ms bonus for IPv6, and a
+//     switch only for a path faster by more than 5 ms. The selected path
+//     is Available, the others Backup. A client closes redundant direct
+//     paths and keeps relay paths as backups.
+//
+// PathChanged signals a change of the selected path; DialHub's Conn
+// reports it to spoke targets (EventPathChanged). The manager polls the
+// connection's paths every 50 ms, which bounds how quickly it reacts.
+//
+// Candidates are local interface addresses only: without QUIC address
+// discovery against the relay the endpoint does not know its public
+// (NAT-mapped) address. So an upgrade needs at least one side reachable
+// at an address it knows: a public peer, or a peer on the same network.
+// Two peers both behind NATs stay on the relay.
+//
 // # Observability
 //
 // Metrics (see Metrics) use iroh's names where it has them and are

@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -109,4 +110,85 @@ func acceptedConn(t *testing.T, e *Endpoint) *quic.Conn {
 	}
 	t.Fatal("server has no multipath connection")
 	return nil
+}
+
+// TestMultipathDirectFirstKeepsRelayBackup: a connection whose handshake
+// went direct gets the relay as a Backup path (failover, as iroh does),
+// and a second direct path the application opens is closed as redundant.
+func TestMultipathDirectFirstKeepsRelayBackup(t *testing.T) {
+	r := startRelay(t)
+	// 0.0.0.0 in the loopback-only namespace: reachable as 127.0.0.1 and
+	// as 127.0.0.2, two distinct direct paths.
+	srv := bind(t, Options{BindAddr: "0.0.0.0:0", RelayURL: r.URL, ALPNs: []string{testALPN}, Multipath: true})
+	ctx := testCtx(t, 20*time.Second)
+	if err := srv.WaitRelay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serveEcho(srv)
+	port := srv.LocalAddr().Port()
+	cli := bind(t, Options{Multipath: true})
+	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL,
+		Addrs: []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)}}, testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isDirect(c.RemoteAddr()) {
+		t.Fatalf("handshake path %v, want direct", c.RemoteAddr())
+	}
+	waitPath(t, c, 10*time.Second, "relay backup path", func(ps []quic.PathInfo) bool {
+		for _, p := range ps {
+			if usablePath(p) && p.Addr.IsRelay() && p.Status == quic.PathBackup {
+				return true
+			}
+		}
+		return false
+	})
+	second := quic.UDPAddr(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), port))
+	if _, err := c.OpenPath(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	waitPath(t, c, 5*time.Second, "one direct path left", func(ps []quic.PathInfo) bool {
+		direct := 0
+		for _, p := range ps {
+			if usablePath(p) && !p.Addr.IsRelay() {
+				direct++
+			}
+		}
+		return direct == 1
+	})
+	if !isDirect(c.RemoteAddr()) {
+		t.Fatalf("data path %v after closing the redundant path", c.RemoteAddr())
+	}
+	s, err := c.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, s, "still direct")
+	if got := cli.Metrics().PathsUpgraded.Load(); got != 0 {
+		t.Fatalf("paths_upgraded = %d for a connection that started direct", got)
+	}
+}
+
+// TestMultipathOffKeepsRace: without Options.Multipath nothing is
+// negotiated and no path manager runs; the relay connection stays put.
+func TestMultipathOffKeepsRace(t *testing.T) {
+	r := startRelay(t)
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, Multipath: true})
+	ctx := testCtx(t, 15*time.Second)
+	if err := srv.WaitRelay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serveEcho(srv)
+	cli := bind(t, Options{})
+	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Multipath() || cli.PathChanged(c) != nil {
+		t.Fatal("multipath negotiated with it off on the client")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if !c.RemoteAddr().IsRelay() || len(c.Paths()) != 1 {
+		t.Fatalf("paths %+v", c.Paths())
+	}
 }
