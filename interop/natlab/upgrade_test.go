@@ -180,3 +180,22 @@ func hubPathSelected(t *testing.T, hub *natlab.GoHub) pathSelected {
 	t.Fatalf("the hub never selected a direct path:\n%s", hub.Stderr())
 	return pathSelected{}
 }
+
+// TestNoUpgradeBothBehindNATs: the iroh hub behind the endpoint-independent
+// NAT, our spoke behind the random-port one. Without QUIC address
+// discovery neither side knows its public mapping, so the only candidates
+// are private addresses the other side cannot reach: the connection stays
+// on the relay, and hole punching does not disturb it.
+func TestNoUpgradeBothBehindNATs(t *testing.T) {
+	lab, relayURL, _ := upgradeLab(t)
+	hub := startIrohHub(t, lab.NAT("a").Host, relayURL)
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	stdin, echoes := envelopes("stay", 3)
+	// Linger past the first hole-punching rounds (each ~4 s of probes).
+	res := lab.NAT("b").Host.Dial(ctx, t, stdin, "--hub", hub.EndpointID, "--relay", relayURL, "--linger", "5s", "--no-reconnect")
+	checkDial(t, res, echoes, "relay")
+	if strings.Contains(res.Stderr, "path_changed") {
+		t.Fatalf("path changed without a reachable candidate:\n%s", res.Stderr)
+	}
+}
