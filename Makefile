@@ -6,7 +6,7 @@ NODE_DIR  := interop/node
 CROSS     := linux/amd64 linux/arm64 linux/arm windows/amd64 darwin/arm64 freebsd/amd64
 FUZZTIME  ?= 10s
 
-.PHONY: all build test vet unit deps interop-deps natlab-deps cross bench demo fuzz clean
+.PHONY: all build test vet unit race deps interop-deps natlab-deps cross bench demo fuzz clean
 
 all: build
 
@@ -17,8 +17,9 @@ build:
 demo:
 	CGO_ENABLED=0 $(GO) run ./cmd/irohspoke demo
 
-## test: vet, unit tests (fuzz seeds included) and the real-iroh interop tests.
-test: deps vet unit
+## test: vet, unit tests (fuzz seeds included), the real-iroh interop tests,
+## and the race detector over the concurrent packages.
+test: deps vet unit race
 
 # vet also checks a 32-bit build: overflowing int constants show up here
 # before make cross trips on them.
@@ -28,6 +29,11 @@ vet:
 
 unit:
 	CGO_ENABLED=0 $(GO) test -timeout 12m $(PKGS)
+
+# The race detector needs cgo (gcc); the product itself stays cgo-free.
+RACE_PKGS := ./quic/ ./endpoint/ ./spoke/... ./hub/ ./relay/ ./lookup/ ./wire/ ./cmd/irohspoke/
+race:
+	CGO_ENABLED=1 $(GO) test -race -short -timeout 10m $(RACE_PKGS)
 
 ## deps: what the tests need beyond Go. The interop package refuses to run
 ## without them (and fails, not skips, when CI=true).
