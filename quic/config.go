@@ -66,6 +66,9 @@ type Config struct {
 	// this long (the connection lives on over its other paths); zero
 	// means 15 s (iroh's), negative disables it.
 	PathIdleTimeout time.Duration
+	// AddressDiscoveryServer, when set, makes incoming connections QAD
+	// server connections (see ListenAddressDiscovery).
+	AddressDiscoveryServer *AddressDiscoveryServer
 }
 
 func (c *Config) handshakeTimeout() time.Duration {

@@ -41,6 +41,7 @@ type Conn struct {
 	openSig     [2]chan struct{}
 	dgramSig    chan struct{}
 	pathSig     chan struct{}    // a path event happened
+	addrSig     chan struct{}    // the peer reported our address (QAD)
 	pathWait    map[PathID]error // OpenPath calls in progress: nil until done
 
 	ctx            context.Context
@@ -92,6 +93,7 @@ func newConn(e *Endpoint, cc *core.Conn) *Conn {
 		doneCh:      make(chan struct{}),
 		dgramSig:    make(chan struct{}, 1),
 		pathSig:     make(chan struct{}, 1),
+		addrSig:     make(chan struct{}, 1),
 		pathWait:    make(map[PathID]error),
 	}
 	for i := range c.acceptSig {

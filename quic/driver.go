@@ -187,6 +187,8 @@ func (c *Conn) dispatchLocked(now time.Time) {
 			c.onClosedLocked(ev.Err)
 		case core.EventPathOpened, core.EventPathValidated, core.EventPathAbandoned, core.EventPathStatus, core.EventNatAddresses:
 			c.onPathEventLocked(ev)
+		case core.EventObservedAddress:
+			c.onObservedAddressLocked(ev)
 		}
 	}
 }

@@ -316,7 +316,7 @@ func (e *Endpoint) newServerConn(from Addr, h *wire.Header) *Conn {
 		return nil
 	}
 	tls := &handshake.Config{ALPN: e.cfg.ALPNs}
-	cc, err := core.NewServer(e.coreConfig(tls), time.Now(), from, h.DCID, h.SCID, local)
+	cc, err := core.NewServer(e.serverCoreConfig(tls), time.Now(), from, h.DCID, h.SCID, local)
 	if err != nil {
 		e.log.Debug("server connection refused", "err", err)
 		return nil

@@ -185,3 +185,12 @@ func (c *Conn) ObservedAddress(id PathID) (netip.AddrPort, bool) {
 	r, ok := c.qad.last[uint64(id)]
 	return r.addr, ok
 }
+
+// checkIncomingStream enforces Config.NoIncomingStreams: with a limit of
+// 0 any stream the peer opens is beyond it (RFC 9000 §4.6).
+func (c *Conn) checkIncomingStream(id uint64) error {
+	if c.cfg.NoIncomingStreams && id&1 != uint64(c.side) {
+		return &wire.TransportError{Code: wire.StreamLimitError, Reason: "stream opened on a connection that allows none"}
+	}
+	return nil
+}

@@ -201,3 +201,24 @@ func TestAddressDiscoveryNewPath(t *testing.T) {
 		t.Fatalf("path 0 report %v %v", got, ok)
 	}
 }
+
+func TestNoIncomingStreams(t *testing.T) {
+	l := newLinkWith(t, 308, func(c, s *Config) { s.NoIncomingStreams = true })
+	l.runUntil(l.established, 5*time.Second)
+	if l.server.localParams.InitialMaxStreamsBidi != 0 || l.server.localParams.InitialMaxStreamsUni != 0 {
+		t.Fatal("stream limits advertised")
+	}
+	if _, err := l.client.OpenStream(true); !errors.Is(err, ErrStreamLimitReached) {
+		t.Fatalf("client opened a stream: %v", err)
+	}
+	err := l.server.handleFrame(l.now, 2, l.server.paths[0], nil, &wire.Frame{Type: wire.FrameStream, StreamID: 0, Data: []byte("x")})
+	var te *wire.TransportError
+	if !errors.As(err, &te) || te.Code != wire.StreamLimitError {
+		t.Fatalf("peer stream accepted: %v", err)
+	}
+	// Our own streams are still ours to open (none here), and
+	// STREAMS_BLOCKED does not raise the limit.
+	if err := l.server.handleFrame(l.now, 2, l.server.paths[0], nil, &wire.Frame{Type: wire.FrameStreamsBlockedBidi, Limit: 0}); err != nil {
+		t.Fatal(err)
+	}
+}

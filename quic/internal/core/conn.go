@@ -72,6 +72,9 @@ type Config struct {
 	PathIdleTimeout time.Duration
 	// AddressDiscovery is our QAD role (addrdisc.go); off by default.
 	AddressDiscovery AddressDiscoveryRole
+	// NoIncomingStreams advertises initial_max_streams_bidi/uni of 0 (a
+	// QAD endpoint carries no application data).
+	NoIncomingStreams bool
 }
 
 func (c *Config) idleTimeout() time.Duration {
@@ -353,6 +356,9 @@ func (c *Conn) startTLS() error {
 	tp.InitialMaxStreamDataUni = fc.InitialMaxStreamDataUni
 	tp.InitialMaxStreamsBidi = fc.InitialMaxStreamsBidi
 	tp.InitialMaxStreamsUni = fc.InitialMaxStreamsUni
+	if c.cfg.NoIncomingStreams {
+		tp.InitialMaxStreamsBidi, tp.InitialMaxStreamsUni = 0, 0
+	}
 	c.setAddrDiscoveryParam(&tp)
 	c.localParams = tp
 

@@ -291,8 +291,14 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 			return protocolViolation("NEW_TOKEN sent by a client")
 		}
 	case wire.FrameStream:
+		if err := c.checkIncomingStream(f.StreamID); err != nil {
+			return err
+		}
 		return streamErr(c.streams.HandleStream(streams.StreamID(f.StreamID), f.Offset, f.Data, f.Fin))
 	case wire.FrameResetStream:
+		if err := c.checkIncomingStream(f.StreamID); err != nil {
+			return err
+		}
 		return streamErr(c.streams.HandleResetStream(streams.StreamID(f.StreamID), f.ErrorCode, f.FinalSize))
 	case wire.FrameStopSending:
 		return streamErr(c.streams.HandleStopSending(streams.StreamID(f.StreamID), f.ErrorCode))
@@ -309,8 +315,14 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 	case wire.FrameStreamDataBlocked:
 		return streamErr(c.streams.HandleStreamDataBlocked(streams.StreamID(f.StreamID), f.Limit))
 	case wire.FrameStreamsBlockedBidi:
+		if c.cfg.NoIncomingStreams {
+			return nil // the limit stays 0: no MAX_STREAMS answer
+		}
 		return streamErr(c.streams.HandleStreamsBlocked(streams.Bidi, f.Limit))
 	case wire.FrameStreamsBlockedUni:
+		if c.cfg.NoIncomingStreams {
+			return nil
+		}
 		return streamErr(c.streams.HandleStreamsBlocked(streams.Uni, f.Limit))
 	case wire.FrameNewConnectionID:
 		remote := c.paths[0].remote
