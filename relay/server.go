@@ -46,6 +46,10 @@ type ServerConfig struct {
 	EstablishTimeout time.Duration
 	// TLSConfig, if set, makes the Serve/ListenAndServe helpers speak TLS.
 	TLSConfig *tls.Config
+	// QADAddr is the UDP HOST:PORT of the QUIC Address Discovery endpoint
+	// (a bare HOST uses port 7842) that ListenQAD starts with TLSConfig's
+	// certificate; empty disables QAD (qad.go).
+	QADAddr string
 }
 
 // Server is an iroh 1.0 compatible relay. It is an http.Handler for /relay,
@@ -64,6 +68,7 @@ type Server struct {
 	servers  []*http.Server
 	connsWG  sync.WaitGroup
 	tokenSet [][]byte
+	qad      qadListeners
 }
 
 // Server errors.
@@ -353,6 +358,7 @@ func (s *Server) closeAll() {
 }
 
 func (s *Server) beginClose() ([]*http.Server, []*serverConn) {
+	s.qad.close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closing = true
