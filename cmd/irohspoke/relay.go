@@ -20,7 +20,7 @@ const relayShutdownTimeout = 5 * time.Second
 var relayCommand = &command{
 	name:    "relay",
 	summary: "run an iroh-compatible relay server",
-	args:    "--listen ADDR [--tls-cert F --tls-key F] [--token T]... [--rate BYTES/s [--burst BYTES]]",
+	args:    "--listen ADDR [--tls-cert F --tls-key F [--qad ADDR]] [--token T]... [--rate BYTES/s [--burst BYTES]]",
 	help: `
 Runs an iroh 1.0 compatible relay on ADDR (HOST:PORT; port 0 picks one):
 WebSocket relaying on /relay, the latency probe /ping and the captive-portal
@@ -33,7 +33,11 @@ to stderr. SIGTERM or SIGINT shuts it down gracefully (exit 0).
 --token may be repeated; when given, only clients presenting one of the
 tokens (Authorization: Bearer, or ?token=) are admitted. --rate limits the
 bytes read from each client per second; --burst is the bucket size
-(default rate/10).`,
+(default rate/10).
+
+--qad (needs --tls-cert/--tls-key) also serves QUIC Address Discovery on UDP
+ADDR (HOST:PORT, or HOST for port 7842) with the same certificate, and the
+ready line gains "qadAddr".`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		listen := fs.String("listen", "", "listen on `ADDR` (HOST:PORT)")
 		certFile := fs.String("tls-cert", "", "TLS certificate chain `FILE` (PEM)")
@@ -42,6 +46,7 @@ bytes read from each client per second; --burst is the bucket size
 		fs.Var(&tokens, "token", "accept bearer token `T` (repeatable)")
 		rate := fs.Int64("rate", 0, "per-client receive limit in `BYTES`/s (0: off)")
 		burst := fs.Int64("burst", 0, "rate-limit burst in `BYTES` (default rate/10)")
+		qad := fs.String("qad", "", "serve QUIC Address Discovery on UDP `ADDR` (needs TLS)")
 		return func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -66,11 +71,15 @@ bytes read from each client per second; --burst is the bucket size
 			if *burst > 0 && *rate == 0 {
 				return usageErrorf("--burst needs --rate")
 			}
+			if *qad != "" && *certFile == "" {
+				return usageErrorf("--qad needs --tls-cert and --tls-key")
+			}
 			cfg := relay.ServerConfig{
 				Logger:    slog.New(slog.NewTextHandler(stderr, nil)),
 				Tokens:    tokens,
 				RateLimit: *rate,
 				RateBurst: *burst,
+				QADAddr:   *qad,
 			}
 			scheme := "http"
 			if *certFile != "" {
@@ -87,9 +96,19 @@ bytes read from each client per second; --burst is the bucket size
 			}
 			srv := relay.NewServer(cfg)
 			_ = srv.PublishExpvar("relayserver")
+			info := map[string]string{"relayUrl": scheme + "://" + l.Addr().String() + "/"}
+			if *qad != "" {
+				qa, err := srv.ListenQAD()
+				if err != nil {
+					l.Close()
+					srv.Close()
+					return fmt.Errorf("QAD: %w", err)
+				}
+				info["qadAddr"] = qa.String()
+			}
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(l) }()
-			ready, _ := json.Marshal(map[string]string{"relayUrl": scheme + "://" + l.Addr().String() + "/"})
+			ready, _ := json.Marshal(info)
 			if _, err := fmt.Fprintf(stdout, "%s\n", ready); err != nil {
 				srv.Close()
 				return err
