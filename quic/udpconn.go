@@ -1,0 +1,11 @@
+package quic
+
+import "net"
+
+// NewUDPTransport wraps an open UDP socket (one made in another network
+// namespace, say) as a Transport; the endpoint owns it from then on.
+func NewUDPTransport(c *net.UDPConn) Transport {
+	_ = c.SetReadBuffer(4 << 20)
+	_ = c.SetWriteBuffer(4 << 20)
+	return &udpTransport{conn: c}
+}
