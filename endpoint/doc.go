@@ -55,11 +55,18 @@
 // reports it to spoke targets (EventPathChanged). The manager polls the
 // connection's paths every 50 ms, which bounds how quickly it reacts.
 //
-// Candidates are local interface addresses only: without QUIC address
-// discovery against the relay the endpoint does not know its public
-// (NAT-mapped) address. So an upgrade needs at least one side reachable
-// at an address it knows: a public peer, or a peer on the same network.
-// Two peers both behind NATs stay on the relay.
+// Candidates are Addrs (interface addresses with our UDP port) plus, with
+// Options.RelayQAD, our public address as the home relay's QUIC Address
+// Discovery endpoint sees it (PublicAddr). The endpoint keeps one QAD
+// connection to the relay open from its own socket; when the reported
+// address changes, clients start a new round and servers update their
+// announcements (ADD_ADDRESS / REMOVE_ADDRESS). Ticket includes the public
+// address; Addrs does not. Behind an endpoint-independent ("cone") NAT
+// the public address is what every peer reaches, so two peers both behind
+// such NATs can go direct. Behind a NAT that picks a new port per
+// destination ("symmetric") the address the relay saw is useless to
+// peers, and such connections stay on the relay. Without QAD an upgrade
+// needs one side reachable at an address it knows.
 //
 // # Observability
 //

@@ -27,6 +27,7 @@ type Endpoint struct {
 	metrics *Metrics
 	log     *slog.Logger
 	conns   connRegistry // multipath connections' path managers
+	qad     *qadState    // nil without Options.RelayQAD
 
 	closeOnce sync.Once
 	closeErr  error
@@ -51,6 +52,12 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 	if opts.RelayURL != "" {
 		if home, err = identity.NormalizeRelayURL(opts.RelayURL); err != nil {
 			return nil, fmt.Errorf("endpoint: home relay: %w", err)
+		}
+	}
+	var qad *qadState
+	if opts.RelayQAD {
+		if qad, err = newQADState(&opts, home); err != nil {
+			return nil, err
 		}
 	}
 	if opts.SecretKey.IsZero() {
@@ -80,7 +87,7 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 	_ = udp.SetReadBuffer(4 << 20)
 	_ = udp.SetWriteBuffer(4 << 20)
 
-	e := &Endpoint{opts: opts, id: id, home: home, metrics: new(Metrics), log: log}
+	e := &Endpoint{opts: opts, id: id, home: home, qad: qad, metrics: new(Metrics), log: log}
 	e.sock = newSocket(udp, e.metrics)
 	e.relays = &relaySet{
 		key:        opts.SecretKey,
@@ -116,6 +123,9 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		return nil, err
 	}
 	e.publish()
+	if e.qad != nil {
+		e.startQAD()
+	}
 	return e, nil
 }
 
@@ -143,9 +153,10 @@ func (e *Endpoint) Addrs() []netip.AddrPort {
 }
 
 // Ticket describes how to reach this endpoint: its id, home relay and
-// direct addresses.
+// direct addresses (Candidates: Addrs plus the QAD public address once
+// known, as iroh's endpoint address includes it).
 func (e *Endpoint) Ticket() identity.Ticket {
-	t := identity.Ticket{ID: e.id, Addrs: e.Addrs()}
+	t := identity.Ticket{ID: e.id, Addrs: e.Candidates()}
 	if e.home != "" {
 		t.Relays = []string{e.home}
 	}
@@ -207,7 +218,11 @@ func (e *Endpoint) track(c *quic.Conn) {
 func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		e.sock.closing.Store(true)
+		if e.qad != nil {
+			e.qad.cancel()
+		}
 		e.closeErr = e.q.Close()
+		e.stopQAD()
 		if e.opts.Publisher != nil {
 			e.opts.Publisher.Close()
 		}

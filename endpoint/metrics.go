@@ -40,6 +40,9 @@ type Metrics struct {
 
 	HolepunchRounds atomic.Int64 // holepunch_rounds (ours): NAT traversal rounds started
 	PathsUpgraded   atomic.Int64 // paths_upgraded (ours): data moved from a relay to a direct path
+
+	QADProbes atomic.Int64 // qad_probes (ours): QAD connections attempted to the home relay
+	QADErrors atomic.Int64 // qad_errors (ours): QAD attempts that failed
 }
 
 func (m *Metrics) fields() map[string]*atomic.Int64 {
@@ -63,6 +66,8 @@ func (m *Metrics) fields() map[string]*atomic.Int64 {
 		"relay_endpoint_gone": &m.RelayEndpointGone,
 		"holepunch_rounds":    &m.HolepunchRounds,
 		"paths_upgraded":      &m.PathsUpgraded,
+		"qad_probes":          &m.QADProbes,
+		"qad_errors":          &m.QADErrors,
 	}
 }
 

@@ -88,6 +88,23 @@ type Options struct {
 	// handshake completed on (Options.QUIC's Multipath fields are then
 	// left as given).
 	Multipath bool
+	// RelayQAD turns on QUIC Address Discovery (QAD) against the home
+	// relay, as iroh does: after Bind the endpoint dials the relay's QAD
+	// endpoint from its own UDP socket, keeps that connection open and
+	// records the public address the relay sees (PublicAddr, QADStatus).
+	// With Multipath that address joins our hole-punching candidates
+	// (client rounds and server announcements), and a change of it starts
+	// a new round or updates the announcements; behind an
+	// endpoint-independent NAT this lets two NATed peers go direct. The
+	// relay's certificate is verified with WebPKI rules for the relay
+	// URL's host against RelayTLS.RootCAs (relay.DefaultRoots if nil), so
+	// the relay must serve QAD with a certificate for that name (iroh
+	// relays use their HTTPS one). Needs RelayURL.
+	RelayQAD bool
+	// RelayQADPort is the UDP port of the home relay's QAD endpoint on
+	// the relay URL's host (quic.DefaultQADPort, 7842, if zero; iroh's
+	// relay configuration carries it next to the URL).
+	RelayQADPort uint16
 }
 
 func (o *Options) relayHeadStart() time.Duration {

@@ -41,6 +41,8 @@ type pathManager struct {
 	lastRemote  []netip.AddrPort
 	lastRound   time.Time
 	rounds      int
+	localVer    uint64           // Endpoint.qadVersion our candidates reflect
+	announced   []netip.AddrPort // server: candidates the peer was told
 
 	changed chan struct{} // signalled (cap 1) when the selected path changes
 }
@@ -62,7 +64,9 @@ func (e *Endpoint) managePaths(c *quic.Conn, client bool, relay quic.Addr) *path
 
 func (m *pathManager) run() {
 	defer m.e.conns.remove(m.c)
-	if m.c.NatTraversal() && !m.client {
+	serverNAT := m.c.NatTraversal() && !m.client
+	if serverNAT {
+		m.localVer = m.e.qadVersion()
 		m.announce()
 	}
 	if m.client && m.relay.IsValid() && !m.c.RemoteAddr().IsRelay() {
@@ -76,6 +80,12 @@ func (m *pathManager) run() {
 		if m.client && m.c.NatTraversal() {
 			m.maybePunch(now, paths)
 		}
+		if serverNAT {
+			if v := m.e.qadVersion(); v != m.localVer {
+				m.localVer = v
+				m.announce()
+			}
+		}
 		m.apply(paths)
 		select {
 		case <-tick.C:
@@ -85,13 +95,39 @@ func (m *pathManager) run() {
 	}
 }
 
-// announce tells the client our direct addresses (server side).
+// announce brings the client's view of our candidates up to date
+// (server side): new ones are added, ones gone (an old public address)
+// removed.
 func (m *pathManager) announce() {
-	for _, ap := range m.e.Addrs() {
+	cands := m.e.Candidates()
+	added, removed := diffAddrs(m.announced, cands)
+	for _, ap := range removed {
+		if err := m.c.RemoveNatAddress(ap); err != nil {
+			m.e.log.Debug("endpoint: withdrawing candidate", "addr", ap, "err", err)
+		}
+	}
+	for _, ap := range added {
 		if err := m.c.AddNatAddress(ap); err != nil {
 			m.e.log.Debug("endpoint: announcing candidate", "addr", ap, "err", err)
 		}
 	}
+	m.announced = cands
+}
+
+// diffAddrs lists what is in cur but not in prev, and what is in prev but
+// not in cur.
+func diffAddrs(prev, cur []netip.AddrPort) (added, removed []netip.AddrPort) {
+	for _, ap := range cur {
+		if !slices.Contains(prev, ap) {
+			added = append(added, ap)
+		}
+	}
+	for _, ap := range prev {
+		if !slices.Contains(cur, ap) {
+			removed = append(removed, ap)
+		}
+	}
+	return added, removed
 }
 
 // openRelayBackup adds the relay path to a connection that started
@@ -107,18 +143,22 @@ func (m *pathManager) openRelayBackup() {
 	_ = m.c.SetPathStatus(id, false)
 }
 
-// maybePunch starts a NAT traversal round when one is due (client side).
+// maybePunch starts a NAT traversal round when one is due (client side):
+// also when our own public address (QAD) changed, since the peer's probes
+// must go to the new one.
 func (m *pathManager) maybePunch(now time.Time, paths []quic.PathInfo) {
 	remote := m.c.NatRemoteAddresses()
 	slices.SortFunc(remote, netip.AddrPort.Compare)
-	changed := !slices.Equal(remote, m.lastRemote)
-	due := m.rounds == 0 || changed && len(remote) > 0 ||
+	ver := m.e.qadVersion()
+	changed := !slices.Equal(remote, m.lastRemote) && len(remote) > 0 ||
+		ver != m.localVer && m.rounds > 0
+	due := m.rounds == 0 || changed ||
 		now.Sub(m.lastRound) >= upgradeInterval && !hasGoodDirect(paths)
 	if !due || (!changed && m.rounds > 0 && now.Sub(m.lastRound) < roundMinGap) {
 		return
 	}
-	m.lastRemote = remote
-	if err := m.c.StartNatTraversalRound(m.e.Addrs()); err != nil {
+	m.lastRemote, m.localVer = remote, ver
+	if err := m.c.StartNatTraversalRound(m.e.Candidates()); err != nil {
 		m.e.log.Debug("endpoint: hole-punching round", "peer", m.c.RemoteID().Short(), "err", err)
 		return
 	}
