@@ -51,7 +51,10 @@ at once, the relay dial 250 ms later, and the first handshake wins. With
 --pkarr URL (a pkarr relay, e.g. https://dns.iroh.link/pkarr) and/or --dns
 IP[:PORT] (with --dns-origin, default dns.iroh.link.) and no --addr, --relay
 or --ticket, the hub's relay and addresses are looked up by its EndpointId,
-as iroh does.
+as iroh does. With --qad (needs the hub's relay) dial learns its public
+address by QUIC Address Discovery at that relay (UDP --qad-port, default 7842;
+--relay-ca FILE trusts a private CA), reports {"event":"public_addr"} and
+offers the address for hole punching.
 
 Exit status:
   0   every event was acknowledged; the connection was closed cleanly
@@ -77,6 +80,7 @@ Exit status:
 		dnsAddr := fs.String("dns", "", "look the hub up with the DNS server `ADDR` (IP[:PORT])")
 		dnsOrigin := fs.String("dns-origin", "", "DNS lookup zone `NAME` (default "+defaultDNSOrigin+")")
 		multipath := fs.Bool("multipath", true, "negotiate multipath and hole punching: a relayed connection moves to a direct path when one opens")
+		rf := addRelayFlags(fs)
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -103,7 +107,7 @@ Exit status:
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger, resolver: resolver, multipath: *multipath}
+			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger, resolver: resolver, multipath: *multipath, relayFlags: rf}
 			return d.run(ctx, key, hub, *alpn, *timeout, *noReconnect)
 		}
 	},
@@ -168,6 +172,7 @@ type dialer struct {
 	linger         time.Duration
 	resolver       addrlookup.Resolver // nil: no address lookup
 	multipath      bool
+	relayFlags     *relayFlags // nil: no --qad/--relay-ca
 
 	mu       sync.Mutex // serialises stdout and stderr lines
 	received chan struct{}
@@ -175,11 +180,23 @@ type dialer struct {
 }
 
 func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubAddr, alpn string, timeout time.Duration, noReconnect bool) error {
-	ep, err := bindAny(ctx, key, timeout, d.resolver, d.multipath)
+	ep, err := bindAny(ctx, key, timeout, d.resolver, d.multipath, func(o *endpoint.Options) error {
+		if d.relayFlags == nil {
+			return nil
+		}
+		if *d.relayFlags.qad {
+			// QAD asks the hub's relay; it becomes our home relay too.
+			o.RelayURL = hub.RelayURL
+		}
+		return d.relayFlags.apply(o)
+	})
 	if err != nil {
 		return err
 	}
 	defer ep.Close()
+	go reportPublicAddr(ctx, ep, func(addr string) {
+		d.line(d.stderr, map[string]any{"event": "public_addr", "addr": addr})
+	})
 	d.received = make(chan struct{}, 1)
 	opts := []spoke.Option{
 		spoke.WithALPN(alpn),
@@ -223,10 +240,13 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubA
 
 // bindAny binds an endpoint (direct and relay paths) on a dual-stack UDP
 // socket, or an IPv4 one without IPv6.
-func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration, resolver addrlookup.Resolver, multipath bool) (*endpoint.Endpoint, error) {
+func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration, resolver addrlookup.Resolver, multipath bool, more func(*endpoint.Options) error) (*endpoint.Endpoint, error) {
 	opts := endpoint.Options{
 		SecretKey: key, BindAddr: "[::]:0", QUIC: &quic.Config{HandshakeTimeout: timeout},
 		Lookup: resolver, Multipath: multipath,
+	}
+	if err := more(&opts); err != nil {
+		return nil, err
 	}
 	ep, err := endpoint.Bind(ctx, opts)
 	if err != nil {

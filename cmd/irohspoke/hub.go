@@ -19,7 +19,7 @@ import (
 var hubCommand = &command{
 	name:    "hub",
 	summary: "run an alkpubsub hub (echo and fan-out)",
-	args:    "--listen ADDR [--key FILE | --secret-hex HEX] [--relay URL] [--publish-pkarr URL]",
+	args:    "--listen ADDR [--key FILE | --secret-hex HEX] [--relay URL [--qad] [--relay-ca FILE]] [--publish-pkarr URL]",
 	help: `
 Runs an alkpubsub hub (ALPN alkpubsub/1) on the UDP address ADDR
 (IP:PORT; port 0 picks one). Each spoke, Go or iroh, opens one bidirectional
@@ -41,7 +41,11 @@ spokes that know only its EndpointId and the relay can reach it; relayUrl and
 the ticket then name the relay. With --publish-pkarr URL the hub publishes its
 relay URL and direct addresses to that pkarr relay (e.g. an "irohspoke
 lookup-server"), at start, on change and every 5 minutes, so spokes can dial
-it by EndpointId alone.`,
+it by EndpointId alone. With --qad the hub learns its public address by QUIC
+Address Discovery at the relay's host (UDP --qad-port, default 7842; the
+relay's certificate must be valid for its URL's host, --relay-ca adds a
+private root) and offers it to spokes for hole punching, so that a hub behind
+an endpoint-independent NAT can be reached directly.`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		listen := fs.String("listen", "", "listen on UDP `ADDR` (IP:PORT)")
 		keyFile := fs.String("key", "", "secret key `FILE`")
@@ -49,6 +53,7 @@ it by EndpointId alone.`,
 		relayURL := fs.String("relay", "", "home relay `URL`: spokes may reach the hub through it")
 		publishPkarr := fs.String("publish-pkarr", "", "publish relay and addresses to the pkarr relay `URL`")
 		multipath := fs.Bool("multipath", true, "negotiate multipath and hole punching: spokes that came through the relay may move to a direct path")
+		rf := addRelayFlags(fs)
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -73,7 +78,11 @@ it by EndpointId alone.`,
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			return runHub(ctx, key, bind, *relayURL, *publishPkarr, *multipath, stdout, stderr)
+			opts := endpoint.Options{RelayURL: *relayURL}
+			if err := rf.apply(&opts); err != nil {
+				return err
+			}
+			return runHub(ctx, key, bind, opts, *publishPkarr, *multipath, stdout, stderr)
 		}
 	},
 }
@@ -82,12 +91,13 @@ it by EndpointId alone.`,
 // before announcing itself anyway, like iroh's online timeout.
 const hubRelayWait = 10 * time.Second
 
-func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, relayURL, publishPkarr string, multipath bool, stdout, stderr io.Writer) error {
+// runHub serves the hub; opts carries the relay settings (RelayURL, QAD,
+// RelayTLS), the rest is filled in here.
+func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, opts endpoint.Options, publishPkarr string, multipath bool, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	opts := endpoint.Options{
-		SecretKey: key, BindAddr: bind.String(), RelayURL: relayURL,
-		ALPNs: []string{hub.ALPN}, Logger: logger, Multipath: multipath,
-	}
+	relayURL := opts.RelayURL
+	opts.SecretKey, opts.BindAddr = key, bind.String()
+	opts.ALPNs, opts.Logger, opts.Multipath = []string{hub.ALPN}, logger, multipath
 	if publishPkarr != "" {
 		opts.Publisher = hubPublisher(publishPkarr, key, logger)
 		opts.PublishAddrs = true
