@@ -1,6 +1,10 @@
 package relay
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/alkdev/irohspoke/relay/relayproto"
+)
 
 // Frame buffers travel from the goroutine that encodes a frame to the
 // writer that sends it; pooling them keeps forwarding allocation-free.
@@ -16,4 +20,16 @@ func putBuf(b *[]byte) {
 	}
 	*b = (*b)[:0]
 	bufPool.Put(b)
+}
+
+// encodePooled encodes f into a pooled buffer; the writer puts it back.
+func encodePooled(f relayproto.Frame) (*[]byte, error) {
+	b := getBuf()
+	enc, err := f.Append(*b)
+	if err != nil {
+		putBuf(b)
+		return nil, err
+	}
+	*b = enc
+	return b, nil
 }

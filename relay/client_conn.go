@@ -166,13 +166,10 @@ func (cc *clientConn) writePing() error {
 }
 
 func (cc *clientConn) writeFrame(f relayproto.Frame) error {
-	b := getBuf()
-	enc, err := f.Append(*b)
+	b, err := encodePooled(f)
 	if err != nil {
-		putBuf(b)
 		return err
 	}
-	*b = enc
 	return cc.writeBatch(b)
 }
 

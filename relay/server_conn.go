@@ -402,13 +402,10 @@ func (c *serverConn) keepalive(timer *time.Timer) bool {
 }
 
 func (c *serverConn) write(f relayproto.Frame) bool {
-	b := getBuf()
-	enc, err := f.Append(*b)
+	b, err := encodePooled(f)
 	if err != nil {
-		putBuf(b)
-		return true
+		return true // our own frame failed to encode: drop it, keep the client
 	}
-	*b = enc
 	return c.writeBatch(b)
 }
 

@@ -1,5 +1,7 @@
 package streams
 
+import "github.com/alkdev/irohspoke/quic/internal/wire"
+
 // FrameKind names the RFC 9000 frames this package produces.
 type FrameKind uint8
 
@@ -67,46 +69,33 @@ type Frame struct {
 func (f Frame) WireSize() int {
 	switch f.Kind {
 	case FrameStream:
-		n := 1 + varintLen(uint64(f.ID)) + varintLen(f.Length) + int(f.Length)
+		n := 1 + wire.VarintLen(uint64(f.ID)) + wire.VarintLen(f.Length) + int(f.Length)
 		if f.Offset > 0 {
-			n += varintLen(f.Offset)
+			n += wire.VarintLen(f.Offset)
 		}
 		return n
 	case FrameResetStream:
-		return 1 + varintLen(uint64(f.ID)) + varintLen(f.Code) + varintLen(f.Value)
+		return 1 + wire.VarintLen(uint64(f.ID)) + wire.VarintLen(f.Code) + wire.VarintLen(f.Value)
 	case FrameStopSending:
-		return 1 + varintLen(uint64(f.ID)) + varintLen(f.Code)
+		return 1 + wire.VarintLen(uint64(f.ID)) + wire.VarintLen(f.Code)
 	case FrameMaxStreamData, FrameStreamDataBlocked:
-		return 1 + varintLen(uint64(f.ID)) + varintLen(f.Value)
+		return 1 + wire.VarintLen(uint64(f.ID)) + wire.VarintLen(f.Value)
 	case FrameMaxData, FrameMaxStreams, FrameDataBlocked, FrameStreamsBlocked:
-		return 1 + varintLen(f.Value)
+		return 1 + wire.VarintLen(f.Value)
 	}
 	return 0
-}
-
-// varintLen is the size of the shortest QUIC varint encoding of v.
-func varintLen(v uint64) int {
-	switch {
-	case v < 1<<6:
-		return 1
-	case v < 1<<14:
-		return 2
-	case v < 1<<30:
-		return 4
-	}
-	return 8
 }
 
 // streamDataRoom is how many data bytes fit in a STREAM frame of at most
 // maxSize bytes for stream id at offset off; -1 if not even an empty frame
 // fits.
 func streamDataRoom(maxSize int, id StreamID, off uint64) int {
-	room := maxSize - 1 - varintLen(uint64(id))
+	room := maxSize - 1 - wire.VarintLen(uint64(id))
 	if off > 0 {
-		room -= varintLen(off)
+		room -= wire.VarintLen(off)
 	}
 	if room < 1 {
 		return -1
 	}
-	return room - varintLen(uint64(room))
+	return room - wire.VarintLen(uint64(room))
 }
