@@ -39,6 +39,32 @@ func (h *Host) StartRelay(t testing.TB) (string, *Proc) {
 	return ready.RelayURL, p
 }
 
+// QADPort is where StartTLSRelay serves QUIC Address Discovery (UDP).
+const QADPort = 7842
+
+// StartTLSRelay runs "irohspoke relay" with TLS (certFile and keyFile,
+// PEM) and QUIC Address Discovery on UDP port QADPort of the host, and
+// returns its URL, https://<addr>:3340/, and the QAD address.
+func (h *Host) StartTLSRelay(t testing.TB, certFile, keyFile string) (string, netip.AddrPort, *Proc) {
+	t.Helper()
+	p := h.Start(t, Irohspoke(t), "relay", "--listen", h.AddrPort(RelayPort).String(),
+		"--tls-cert", certFile, "--tls-key", keyFile, "--qad", h.AddrPort(QADPort).String())
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	var ready struct {
+		RelayURL string `json:"relayUrl"`
+		QADAddr  string `json:"qadAddr"`
+	}
+	if err := p.JSONLine(ctx, &ready); err != nil {
+		t.Fatal(err)
+	}
+	qad, err := netip.ParseAddrPort(ready.QADAddr)
+	if ready.RelayURL == "" || err != nil {
+		t.Fatalf("natlab: relay ready line lacks relayUrl or qadAddr (%v)\n%s", err, p.Stderr())
+	}
+	return ready.RelayURL, qad, p
+}
+
 // GoHub is a running "irohspoke hub".
 type GoHub struct {
 	EndpointID string
@@ -52,10 +78,17 @@ type GoHub struct {
 // addresses, staying online at relayURL unless it is empty.
 func (h *Host) StartGoHub(t testing.TB, relayURL string) *GoHub {
 	t.Helper()
+	return h.StartGoHubWith(t, relayURL)
+}
+
+// StartGoHubWith is StartGoHub with more hub flags (e.g. "--qad").
+func (h *Host) StartGoHubWith(t testing.TB, relayURL string, flags ...string) *GoHub {
+	t.Helper()
 	args := []string{"hub", "--listen", "0.0.0.0:0"}
 	if relayURL != "" {
 		args = append(args, "--relay", relayURL)
 	}
+	args = append(args, flags...)
 	p := h.Start(t, Irohspoke(t), args...)
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()

@@ -44,9 +44,14 @@ func (k NATKind) masqueradeFlags() (string, error) {
 }
 
 // natRuleset is the router's whole nftables ruleset: source NAT out of the
-// WAN, and a forward filter that lets the LAN out and only conntrack
-// replies back in (the router itself runs nothing, and public hosts have
-// no route to the private subnets anyway).
+// WAN, a forward filter that lets the LAN out and only conntrack replies
+// back in (public hosts have no route to the private subnets anyway), and
+// an input filter that drops whatever comes from the WAN to the router
+// itself, which runs nothing. Without it an unsolicited hole-punching
+// probe to the router's public IP:port is accepted locally and leaves a
+// conntrack entry for that port; the LAN socket's later packets to the
+// prober then get another public port, and endpoint-independent mapping
+// breaks exactly when two NATed peers punch toward each other.
 func natRuleset(kind NATKind) (string, error) {
 	flags, err := kind.masqueradeFlags()
 	if err != nil {
@@ -63,6 +68,10 @@ func natRuleset(kind NATKind) (string, error) {
 		type filter hook forward priority filter; policy drop;
 		iifname "%[2]s" oifname "%[1]s" accept
 		iifname "%[1]s" oifname "%[2]s" ct state established,related accept
+	}
+	chain input {
+		type filter hook input priority filter; policy accept;
+		iifname "%[1]s" drop
 	}
 }
 `, wanIf, lanIf, flags), nil

@@ -50,6 +50,9 @@ func TestNATRuleset(t *testing.T) {
 		`iifname "lan" oifname "wan" accept`,
 		`iifname "wan" oifname "lan" ct state established,related accept`,
 		"policy drop",
+		// Unsolicited WAN packets to the router itself must not leave a
+		// conntrack entry that takes a LAN socket's public port.
+		"type filter hook input priority filter; policy accept;\n\t\tiifname \"wan\" drop",
 	} {
 		if !strings.Contains(eim, want) {
 			t.Errorf("endpoint-independent ruleset lacks %q:\n%s", want, eim)

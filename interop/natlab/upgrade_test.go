@@ -73,9 +73,17 @@ func echo(ctx context.Context, t *testing.T, p *natlab.Proc, name string, i int)
 // data no longer goes through it.
 func dialUpgrades(t *testing.T, h *natlab.Host, hubID, relayURL string, relay *natlab.Proc) time.Duration {
 	t.Helper()
+	_, d := dialUpgradesWith(t, h, relay, "--hub", hubID, "--relay", relayURL)
+	return d
+}
+
+// dialUpgradesWith is dialUpgrades with the dial flags given; it also
+// returns the dial process (for its status lines).
+func dialUpgradesWith(t *testing.T, h *natlab.Host, relay *natlab.Proc, flags ...string) (*natlab.Proc, time.Duration) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
-	p := h.Start(t, natlab.Irohspoke(t), "dial", "--hub", hubID, "--relay", relayURL, "--linger", "500ms", "--no-reconnect")
+	p := h.Start(t, natlab.Irohspoke(t), append([]string{"dial", "--linger", "500ms", "--no-reconnect"}, flags...)...)
 	connected := statusLine(ctx, t, p, "connected", "relay")
 	direct := statusLine(ctx, t, p, "path_changed", "direct")
 	echo(ctx, t, p, "upgrade", 0)
@@ -97,7 +105,7 @@ func dialUpgrades(t *testing.T, h *natlab.Host, hubID, relayURL string, relay *n
 	if err := p.Stop(); err != nil {
 		t.Fatalf("%v\n%s", err, p.Stderr())
 	}
-	return direct.Sub(connected)
+	return p, direct.Sub(connected)
 }
 
 // TestUpgradeGoSpokeToIrohHub (upgrade A): real iroh hub on the public
