@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +187,85 @@ func startLabQAD(t *testing.T, relay *natlab.Host, ca *qadtest.CA) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+}
+
+// TestQADGoSpokeToIrohHubBothBehindNATs: a real iroh hub behind
+// endpoint-independent NAT a, our spoke behind endpoint-independent NAT b
+// with --qad. iroh cannot do QAD against our relay (its relay config has
+// no QUIC port for a custom relay, and it trusts only its built-in roots),
+// so it announces only its private address. Our spoke knows its public
+// mapping and sends it in REACH_OUT, and iroh does probe it: router b
+// counts packets from NAT a's public address arriving at its own WAN
+// address. But our spoke has nothing to probe except iroh's private
+// address, so b's NAT never gets a mapping toward iroh's public port and
+// drops iroh's probes: the connection stays on the relay. A direct path
+// needs both sides to know their public address (iroh would need QAD
+// against a relay it trusts with a QUIC port configured).
+func TestQADGoSpokeToIrohHubBothBehindNATs(t *testing.T) {
+	lab := qadLab(t)
+	ca, err := qadtest.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, caFile := relayCert(t, ca)
+	relay := lab.MustHost(t, "relay")
+	relayURL, _ := relay.StartRelay(t)
+	startLabQAD(t, relay, ca)
+	a, b := lab.NAT("a"), lab.NAT("b")
+	hub := startIrohHub(t, a.Host, relayURL)
+	for _, ap := range hub.Addrs {
+		if ap.Addr() == a.PublicAddr() {
+			t.Fatalf("iroh hub knows its public address %v: the premise (no QAD for iroh) does not hold", ap)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	// Count what reaches router b's own WAN address from NAT a: unanswered
+	// probes (the input chain drops them).
+	counter := []string{"insert", "rule", "ip", "natlab", "input", "ip", "saddr", a.PublicAddr().String(), "counter"}
+	if out, err := b.Router.Exec(ctx, "nft", counter...); err != nil {
+		t.Fatalf("nft: %v\n%s", err, out)
+	}
+	p := b.Host.Start(t, natlab.Irohspoke(t), "dial", "--hub", hub.EndpointID, "--relay", relayURL,
+		"--qad", "--relay-ca", caFile, "--linger", "500ms", "--no-reconnect")
+	statusLine(ctx, t, p, "connected", "relay")
+	echo(ctx, t, p, "irohqad", 0)
+	// A round's probes run about 4 s; wait out the first rounds of both.
+	time.Sleep(6 * time.Second)
+	echo(ctx, t, p, "irohqad", 1)
+	p.Stdin.Close()
+	if err := p.Stop(); err != nil {
+		t.Fatalf("%v\n%s", err, p.Stderr())
+	}
+	pub := dialPublicAddr(t, p.Stderr())
+	if pub.Addr() != b.PublicAddr() {
+		t.Fatalf("spoke learned %v, want an address of NAT b (%v)", pub, b.PublicAddr())
+	}
+	if strings.Contains(p.Stderr(), "path_changed") {
+		t.Fatalf("unexpected upgrade (the finding changed; update this test):\n%s", p.Stderr())
+	}
+	out, err := b.Router.Exec(ctx, "nft", "list", "chain", "ip", "natlab", "input")
+	if err != nil {
+		t.Fatalf("nft: %v\n%s", err, out)
+	}
+	probes := dropCount(t, string(out))
+	if probes == 0 {
+		t.Fatalf("no iroh probe reached our public mapping %v:\n%s", pub, out)
+	}
+	t.Logf("spoke public %v; iroh (private candidates %v) sent %d probes to it, dropped by NAT b; stays on the relay", pub, hub.Addrs, probes)
+}
+
+// dropCount is the packet count of the counter rule in an "nft list
+// chain" output.
+func dropCount(t *testing.T, listing string) int {
+	t.Helper()
+	_, rest, ok := strings.Cut(listing, "counter packets ")
+	if !ok {
+		t.Fatalf("no counter in:\n%s", listing)
+	}
+	n, err := strconv.Atoi(strings.Fields(rest)[0])
+	if err != nil {
+		t.Fatalf("counter in %q: %v", listing, err)
+	}
+	return n
 }
