@@ -75,6 +75,12 @@ type Config struct {
 	// NoIncomingStreams advertises initial_max_streams_bidi/uni of 0 (a
 	// QAD endpoint carries no application data).
 	NoIncomingStreams bool
+	// DisablePMTUD keeps every path at 1200-byte datagrams instead of
+	// probing for a larger MTU (DPLPMTUD, on by default as in iroh).
+	DisablePMTUD bool
+	// MTUUpperBound is the largest UDP payload PMTUD probes for; zero
+	// means DefaultMTUUpperBound (1452, iroh's).
+	MTUUpperBound int
 }
 
 func (c *Config) idleTimeout() time.Duration {
@@ -229,6 +235,13 @@ type Stats struct {
 	PathAcksSent, PathAcksReceived            uint64 // multipath only
 	SmoothedRTT, MinRTT                       time.Duration
 	CongestionWindow                          int
+	// MaxDatagramSize is the current MTU (UDP payload size) of the data
+	// path; it starts at 1200 and grows as PMTU probes are acknowledged.
+	MaxDatagramSize                          int
+	MTUProbesSent, MTUProbesLost, BlackHoles uint64
+	// Migrations counts peer address changes we validated; failed ones
+	// (we went back to the old address) are MigrationsReverted.
+	Migrations, MigrationsReverted uint64
 }
 
 func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remoteCID []byte) (*Conn, error) {
@@ -258,6 +271,7 @@ func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remot
 	}
 	c.streams = streams.NewManager(ss, cfg.Streams)
 	c.paths = []*path{newPath(remote, side, cfg.InitialRTT)}
+	c.paths[0].mtu.enabled = !cfg.DisablePMTUD
 	c.resetKey = key
 	c.paths[0].local = newLocalCIDs(c.rand, key, localCID)
 	c.paths[0].remote = newRemoteCIDs(DefaultActiveCIDLimit, remoteCID)
@@ -430,6 +444,7 @@ func (c *Conn) Stats() Stats {
 	s.SmoothedRTT = p.rec.RTT().Smoothed()
 	s.MinRTT = p.rec.RTT().Min()
 	s.CongestionWindow = p.rec.Congestion().Window()
+	s.MaxDatagramSize = p.rec.MaxDatagramSize()
 	return s
 }
 

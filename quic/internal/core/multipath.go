@@ -362,6 +362,7 @@ func (c *Conn) openPath(now time.Time, addr Addr, status PathStatus) PathID {
 	}
 	c.mp.nextOpen++
 	p := newAppPath(id, addr, c.side, c.cfg.InitialRTT, now)
+	p.mtu.enabled = !c.cfg.DisablePMTUD
 	if status == PathBackup {
 		p.mp.status, p.mp.statusSeq = PathBackup, 1
 	}
@@ -378,6 +379,7 @@ func (c *Conn) openPath(now time.Time, addr Addr, status PathStatus) PathID {
 // side); acceptPath adopts it once a packet on it authenticated.
 func (c *Conn) candidatePath(s *pathCIDs, from Addr, now time.Time) *path {
 	p := newAppPath(s.id, from, c.side, c.cfg.InitialRTT, now)
+	p.mtu.enabled = !c.cfg.DisablePMTUD
 	p.local, p.remote = s.local, s.remote
 	return p
 }
@@ -566,6 +568,7 @@ func (c *Conn) raiseLocalMax(v uint64) {
 // onPathResponse validates the path whose challenge data matches.
 func (c *Conn) onPathResponse(now time.Time, data [8]byte) {
 	if c.mp == nil {
+		c.onMigrationResponse(data)
 		return
 	}
 	for _, p := range c.paths {

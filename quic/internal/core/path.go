@@ -25,17 +25,23 @@ type path struct {
 	pacedUntil           time.Time
 	// responses are PATH_RESPONSE payloads owed on this path.
 	responses [][8]byte
+	// offPath are PATH_RESPONSEs owed to other addresses (single path).
+	offPath []offPathResponse
 	// Key-phase bookkeeping is per packet-number space, so per path.
 	firstRecvPN uint64 // lowest packet number received in this key phase
 	recvInPhase bool
 	// mp is the multipath-only state; nil on a single-path connection.
 	mp *pathMP
+	// mtu is the path's MTU discovery; mig a migration being validated.
+	mtu *mtuDiscovery
+	mig *migration
 }
 
 func newPath(addr Addr, side Side, initialRTT time.Duration) *path {
 	return &path{
 		addr:      addr,
 		validated: side == Client, // the client chose the address
+		mtu:       newMTUDiscovery(false, MinMTU),
 		rec: recovery.NewPath[*sentRecord](recovery.Config{
 			InitialRTT: initialRTT,
 			IsServer:   side == Server,
@@ -55,7 +61,8 @@ func newAppPath(id uint64, addr Addr, side Side, initialRTT time.Duration, now t
 			IsServer:    side == Server,
 			AppDataOnly: true,
 		}),
-		mp: &pathMP{lastRecv: now},
+		mp:  &pathMP{lastRecv: now},
+		mtu: newMTUDiscovery(false, MinMTU),
 	}
 }
 

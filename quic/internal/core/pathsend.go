@@ -16,6 +16,11 @@ func (c *Conn) pollPaths(now time.Time, buf []byte) (int, Addr) {
 			return n, to
 		}
 	}
+	for _, p := range c.paths {
+		if n := c.pollMTUProbe(now, p, buf); n > 0 {
+			return n, p.addr
+		}
+	}
 	dp := c.dataPath()
 	for _, p := range c.paths {
 		if p == dp || !c.pathWantsSend(p) {

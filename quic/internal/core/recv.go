@@ -26,11 +26,10 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 		// whichever address answered its first flight.
 		p.addr = from
 	}
-	if c.mp == nil {
+	c.rxLen, c.rxCount = len(data), false
+	if c.mp == nil && from == p.addr {
+		// Bytes from another address count for it only if we move there.
 		p.bytesRecv += uint64(len(data))
-	} else {
-		// Charged to whichever path the first 1-RTT packet belongs to.
-		c.rxLen, c.rxCount = len(data), false
 	}
 	c.stats.BytesReceived += uint64(len(data))
 	whole := data
@@ -183,9 +182,15 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if p.mp != nil {
 		p.mp.lastRecv = now
 	}
-	if level == 2 && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && (c.mp == nil || !c.rxProbe) {
-		// NAT rebinding: follow the client to its new address (RFC 9000 §9.3).
-		p.addr = from
+	if level == 2 && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && !c.rxProbe {
+		if c.mp == nil {
+			if c.confirmed {
+				// NAT rebinding or a moved client (RFC 9000 §9.3).
+				c.onPeerAddressChange(now, p, from)
+			}
+		} else {
+			p.addr = from
+		}
 	}
 	return true
 }
@@ -224,6 +229,7 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 		c.freeRecord(sp.Payload)
 	}
 	fresh := newPath(old.addr, Client, c.cfg.InitialRTT)
+	fresh.mtu = old.mtu
 	fresh.local, fresh.remote = old.local, old.remote
 	for i := uint64(0); i < next; i++ {
 		fresh.rec.SkipPacketNumber(recovery.Initial)
@@ -339,6 +345,8 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 	case wire.FramePathChallenge:
 		if c.nat != nil && c.confirmed && c.rxFrom != p.addr {
 			c.offPathChallenge(p, c.rxFrom, f.PathData)
+		} else if c.mp == nil && c.rxFrom != p.addr {
+			c.queueOffPathResponse(p, c.rxFrom, f.PathData)
 		} else if len(p.responses) < 4 {
 			p.responses = append(p.responses, f.PathData)
 			c.oweObservedAddress(p)
@@ -472,6 +480,12 @@ func (c *Conn) handleAck(now time.Time, level int, p *path, f *wire.Frame) error
 			return nil // a PATH_ACK for a path we already discarded
 		}
 		return protocolViolation(err.Error())
+	}
+	if level == 2 {
+		for i := range res.Acked {
+			c.onAppPacketAcked(p, &res.Acked[i])
+		}
+		c.onAppPacketsLost(now, p, res.Lost)
 	}
 	for _, sp := range res.Acked {
 		c.onRecordAcked(sp.Payload, now)

@@ -52,7 +52,14 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 	if c.mp != nil {
 		return c.pollPaths(now, buf)
 	}
-	return c.transmitOn(now, c.paths[0], true, buf)
+	p := c.paths[0]
+	if n := c.pollMTUProbe(now, p, buf); n > 0 {
+		return n, p.addr
+	}
+	if n, to := c.pollOffPath(now, p, buf); n > 0 {
+		return n, to
+	}
+	return c.transmitOn(now, p, true, buf)
 }
 
 // transmitOn assembles a datagram for path p. data says p is where
@@ -300,6 +307,9 @@ func (c *Conn) fillFrames(now time.Time, level int, p *path, data bool, b []byte
 		if c.mp != nil {
 			eliciting = c.fillPathFrames(now, p, data, &b, left, rec) || eliciting
 		}
+		if c.appendMigrationChallenge(now, p, add) {
+			eliciting = true
+		}
 		for len(p.responses) > 0 && add(&wire.Frame{Type: wire.FramePathResponse, PathData: p.responses[0]}) {
 			p.responses = p.responses[1:]
 			eliciting = true
@@ -351,7 +361,7 @@ func (c *Conn) hasDataToSend(level int, p *path, data bool) bool {
 	if level < 2 {
 		return false
 	}
-	if len(p.responses) > 0 || (p.mp != nil && (p.mp.ping || p.mp.challengeOut)) || c.observedPending(p) {
+	if len(p.responses) > 0 || (p.mp != nil && (p.mp.ping || p.mp.challengeOut)) || (p.mig != nil && p.mig.challengeOut) || c.observedPending(p) {
 		return true
 	}
 	if !data {

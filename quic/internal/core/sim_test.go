@@ -44,6 +44,9 @@ type link struct {
 	sent                       int
 	dropped                    int
 	drop                       func(toServer bool, d []byte) bool // optional targeted loss
+	// mtu, when set, drops every datagram larger than this many bytes, as
+	// a link with a smaller path MTU (and DF set) would.
+	mtu int
 	// newServer overrides how the server is created from the first Initial.
 	newServer func(h wire.Header) (*Conn, error)
 }
@@ -154,7 +157,7 @@ func (l *link) flush() {
 			d := append([]byte(nil), l.buf[:n]...)
 			l.sent++
 			pl := l.pathLoss[pathAddr]
-			if (l.drop != nil && l.drop(toServer, d)) || (l.loss > 0 && l.rng.Float64() < l.loss) || (pl > 0 && l.rng.Float64() < pl) || l.unreachable[to] {
+			if (l.mtu > 0 && n > l.mtu) || (l.drop != nil && l.drop(toServer, d)) || (l.loss > 0 && l.rng.Float64() < l.loss) || (pl > 0 && l.rng.Float64() < pl) || l.unreachable[to] {
 				l.dropped++
 				continue
 			}

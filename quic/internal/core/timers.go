@@ -30,6 +30,10 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 		if p.mp != nil {
 			c.pathTimers(p, consider)
 		}
+		c.mtuTimer(p, consider)
+		if p.mig != nil {
+			consider(p.mig.timer())
+		}
 		// Wake when pacing releases data that a poll had to hold back.
 		if p.pacedUntil.After(c.lastPoll) && c.hasDataToSend(2, p, p == c.dataPath()) {
 			consider(p.pacedUntil)
@@ -37,7 +41,9 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	}
 	consider(c.idleDeadline())
 	if c.state == stateEstablished && c.mp == nil {
-		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() {
+		// Once the PING is owed, waking again would only spin while the
+		// congestion window holds it back.
+		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() && !c.sendPing {
 			consider(c.lastSent.Add(ka))
 		}
 	}
@@ -86,6 +92,7 @@ func (c *Conn) HandleTimeout(now time.Time) {
 		if p.mp != nil {
 			c.handlePathTimers(now, p)
 		}
+		c.migrationTimeout(now, p)
 	}
 	if c.state == stateEstablished && c.mp == nil {
 		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() && !now.Before(c.lastSent.Add(ka)) {
@@ -101,6 +108,9 @@ func (c *Conn) recoveryTimeout(now time.Time, p *path) {
 		return
 	}
 	res := p.rec.OnTimeout(now)
+	if res.Space == recovery.AppData {
+		c.onAppPacketsLost(now, p, res.Lost)
+	}
 	for _, sp := range res.Lost {
 		c.onRecordLost(sp.Payload)
 	}

@@ -105,7 +105,7 @@ func (p *Path[T]) detectLost(sp *spaceState[T], now time.Time) (congestionEvent,
 		}
 		sp.sent.settle(e, stateLost)
 		p.lost = append(p.lost, e.pkt)
-		if !e.pkt.InFlight {
+		if !e.pkt.InFlight || e.pkt.MTUProbe {
 			continue
 		}
 		anyInFlightLost = true

@@ -525,3 +525,34 @@ func (p *Path[T]) ProbeTimeout() time.Duration {
 	}
 	return d
 }
+
+// CongestionState is a path's RTT estimate, congestion controller and
+// pacer, saved across a connection migration (RFC 9000 §9.4).
+type CongestionState struct {
+	rtt   RTT
+	cc    congestion.Controller
+	pacer congestion.Pacer
+}
+
+// ResetCongestion starts the RTT estimate and the congestion controller
+// afresh, as on a new network path, and returns the previous state so a
+// failed migration can restore it. A controller supplied in Config cannot
+// be recreated and is kept.
+func (p *Path[T]) ResetCongestion() CongestionState {
+	old := CongestionState{rtt: p.rtt, cc: p.cc, pacer: p.pacer}
+	p.rtt = NewRTT(p.cfg.InitialRTT)
+	p.pacer = congestion.Pacer{}
+	if p.cfg.Congestion == nil {
+		p.cc = congestion.NewCubic(p.mds)
+	}
+	return old
+}
+
+// RestoreCongestion puts back state saved by ResetCongestion.
+func (p *Path[T]) RestoreCongestion(s CongestionState) {
+	if s.cc == nil {
+		return
+	}
+	p.rtt, p.cc, p.pacer = s.rtt, s.cc, s.pacer
+	p.cc.SetMaxDatagramSize(p.mds)
+}

@@ -14,6 +14,9 @@ type SentPacket[T any] struct {
 	Size         int  // bytes counted against the congestion window
 	AckEliciting bool // carries a frame other than ACK, PADDING, CONNECTION_CLOSE
 	InFlight     bool // counts toward bytes in flight (ack-eliciting or padded)
+	// MTUProbe marks a PMTU probe: its loss says the packet was too big,
+	// not that the path is congested (RFC 9000 §14.4).
+	MTUProbe bool
 	Payload      T
 }
 
