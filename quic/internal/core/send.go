@@ -71,6 +71,12 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 	if budget := p.amplificationBudget(); budget < maxSize {
 		maxSize = budget
 	}
+	if maxSize > MinMTU && p.rec.ProbesPending(recovery.AppData) > 0 {
+		// PTO probes stay at the minimum MTU: if the path MTU shrank they
+		// still get through, and their ACKs reveal the lost large packets
+		// to the black-hole detector.
+		maxSize = MinMTU
+	}
 	p.rec.SetAmplificationBlocked(maxSize < minInitialDatagram && !p.validated, now)
 	if maxSize < 64 {
 		return 0, Addr{}
