@@ -69,6 +69,9 @@ type Config struct {
 	// AddressDiscoveryServer, when set, makes incoming connections QAD
 	// server connections (see ListenAddressDiscovery).
 	AddressDiscoveryServer *AddressDiscoveryServer
+	// DisablePMTUD keeps datagrams at 1200 bytes instead of probing each
+	// path for a larger MTU (up to 1452, as iroh does).
+	DisablePMTUD bool
 }
 
 func (c *Config) handshakeTimeout() time.Duration {
@@ -105,6 +108,7 @@ func (e *Endpoint) coreConfig(tls *handshake.Config) *core.Config {
 		PathIdleTimeout:   c.PathIdleTimeout,
 		KeyUpdateInterval: c.KeyUpdateInterval,
 		ResetKey:          &e.resetKey,
+		DisablePMTUD:      c.DisablePMTUD,
 	}
 }
 

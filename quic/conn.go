@@ -343,6 +343,13 @@ type Stats struct {
 	BytesSent, BytesReceived                  uint64
 	PacketsSent, PacketsReceived, PacketsLost uint64
 	KeyUpdates                                uint64
+	// CurrentMTU is the data path's UDP payload size: 1200 until PMTU
+	// probes succeed, then up to 1452.
+	CurrentMTU                               int
+	MTUProbesSent, MTUProbesLost, BlackHoles uint64
+	// Migrations are peer address changes we validated (servers);
+	// MigrationsReverted those we abandoned for the old address.
+	Migrations, MigrationsReverted uint64
 }
 
 // Stats returns a snapshot of the connection's counters.
@@ -355,6 +362,8 @@ func (c *Conn) Stats() Stats {
 		BytesSent: s.BytesSent, BytesReceived: s.BytesReceived,
 		PacketsSent: s.PacketsSent, PacketsReceived: s.PacketsReceived, PacketsLost: s.PacketsLost,
 		KeyUpdates: s.KeyUpdates,
+		CurrentMTU: s.MaxDatagramSize, MTUProbesSent: s.MTUProbesSent, MTUProbesLost: s.MTUProbesLost,
+		BlackHoles: s.BlackHoles, Migrations: s.Migrations, MigrationsReverted: s.MigrationsReverted,
 	}
 }
 

@@ -5,6 +5,7 @@ package quic
 import (
 	"encoding/binary"
 	"errors"
+	"net"
 	"syscall"
 )
 
@@ -36,4 +37,23 @@ func gsoControl(segSize int) []byte {
 func gsoUnsupported(err error) bool {
 	return errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EINVAL) ||
 		errors.Is(err, syscall.ENOPROTOOPT) || errors.Is(err, syscall.EOPNOTSUPP)
+}
+
+// ipv6PMTUDiscProbe is IPV6_PMTUDISC_PROBE (linux/in6.h).
+const ipv6PMTUDiscProbe = 3
+
+// setDontFragment sets DF on the socket's datagrams and stops the kernel
+// from fragmenting or capping them by its own path MTU estimate, so that
+// an oversized PMTU probe is dropped rather than fragmented and DPLPMTUD
+// learns the real limit (RFC 8899 §3). Errors are ignored: without the
+// option probes merely prove less.
+func setDontFragment(c *net.UDPConn) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_MTU_DISCOVER, syscall.IP_PMTUDISC_PROBE)
+		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_MTU_DISCOVER, ipv6PMTUDiscProbe)
+	})
 }

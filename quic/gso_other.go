@@ -2,8 +2,12 @@
 
 package quic
 
+import "net"
+
 const gsoSupported = false
 
 func gsoControl(int) []byte { return nil }
 
 func gsoUnsupported(error) bool { return true }
+
+func setDontFragment(*net.UDPConn) {}

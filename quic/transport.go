@@ -58,6 +58,7 @@ func ListenUDP(address string) (Transport, error) {
 	// harmless (the kernel caps the size).
 	_ = c.SetReadBuffer(4 << 20)
 	_ = c.SetWriteBuffer(4 << 20)
+	setDontFragment(c)
 	return &udpTransport{conn: c}, nil
 }
 

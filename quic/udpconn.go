@@ -7,5 +7,6 @@ import "net"
 func NewUDPTransport(c *net.UDPConn) Transport {
 	_ = c.SetReadBuffer(4 << 20)
 	_ = c.SetWriteBuffer(4 << 20)
+	setDontFragment(c)
 	return &udpTransport{conn: c}
 }

@@ -17,7 +17,7 @@ type SentPacket[T any] struct {
 	// MTUProbe marks a PMTU probe: its loss says the packet was too big,
 	// not that the path is congested (RFC 9000 §14.4).
 	MTUProbe bool
-	Payload      T
+	Payload  T
 }
 
 type packetState uint8
