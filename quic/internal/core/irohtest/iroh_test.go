@@ -24,6 +24,10 @@ func TestMain(m *testing.M) {
 	os.Exit(interop.InNetns(m))
 }
 
+// bigReceived counts datagrams of at least 1400 bytes pump received: iroh
+// sends those only after its PMTU probes were acknowledged.
+var bigReceived int
+
 // pump runs the core over a UDP socket until cond holds or limit passes.
 func pump(t *testing.T, c *core.Conn, sock *net.UDPConn, cond func() bool, limit time.Duration) {
 	t.Helper()
@@ -51,6 +55,9 @@ func pump(t *testing.T, c *core.Conn, sock *net.UDPConn, cond func() bool, limit
 		n, from, err := sock.ReadFromUDPAddrPort(buf)
 		now = time.Now()
 		if err == nil {
+			if n >= 1400 {
+				bigReceived++
+			}
 			c.HandleDatagram(now, core.UDPAddr(from), 0, buf[:n])
 		} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
 			t.Fatal(err)
@@ -218,5 +225,69 @@ func TestCoreBulkEchoAgainstIroh(t *testing.T) {
 		count, len(out), st.PacketsSent, st.PacketsReceived, st.PacketsLost, st.KeyUpdates, st.SmoothedRTT)
 	if st.KeyUpdates == 0 {
 		t.Fatal("no key update happened (iroh starts one after 10-999 packets)")
+	}
+}
+
+// TestCorePMTUDAgainstIroh: our probes to iroh climb to 1452 bytes, bulk
+// echoes then travel in full-size datagrams both ways (iroh's own probes to
+// us were acknowledged, or it would stay at 1200).
+func TestCorePMTUDAgainstIroh(t *testing.T) {
+	hub := interop.StartHub(t, interop.HubOptions{})
+	id, _ := hex.DecodeString(hub.EndpointID)
+	c, sock := dial(t, hub, id, "alkpubsub/1")
+	pump(t, c, sock, c.HandshakeComplete, 10*time.Second)
+	pump(t, c, sock, func() bool { return c.Stats().MaxDatagramSize == core.DefaultMTUUpperBound }, 10*time.Second)
+	s, err := c.OpenStream(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 0, 512<<10)
+	payload = append(payload, '"')
+	for len(payload) < cap(payload)-1 {
+		payload = append(payload, 'a'+byte(len(payload)%26))
+	}
+	payload = append(payload, '"')
+	out, err := wire.AppendFrame(nil, wire.Envelope{Type: "bulk", ID: "mtu", Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigReceived = 0
+	var in []byte
+	buf := make([]byte, 64<<10)
+	written := 0
+	pump(t, c, sock, func() bool {
+		for written < len(out) {
+			n, err := c.Write(s, out[written:])
+			written += n
+			if err != nil {
+				break
+			}
+		}
+		for {
+			n, err := c.Read(s, buf)
+			in = append(in, buf[:n]...)
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		for {
+			if _, ok := c.PollEvent(); !ok {
+				break
+			}
+		}
+		return len(in) >= 4 && len(in) >= 4+(int(in[0])<<24|int(in[1])<<16|int(in[2])<<8|int(in[3]))
+	}, 30*time.Second)
+	env, err := wire.ParseEnvelope(in[4:])
+	if err != nil || env.Type != "bulk.echo" || len(env.Payload) != len(payload) {
+		t.Fatalf("echo: %v type %q len %d", err, env.Type, len(env.Payload))
+	}
+	st := c.Stats()
+	t.Logf("MTU %d, probes sent %d lost %d; %d datagrams of ≥1400 bytes from iroh; packets sent %d lost %d",
+		st.MaxDatagramSize, st.MTUProbesSent, st.MTUProbesLost, bigReceived, st.PacketsSent, st.PacketsLost)
+	if st.MaxDatagramSize != core.DefaultMTUUpperBound || st.BlackHoles != 0 {
+		t.Errorf("MTU %d, black holes %d", st.MaxDatagramSize, st.BlackHoles)
+	}
+	if bigReceived < 100 {
+		t.Errorf("only %d datagrams of ≥1400 bytes from iroh: its probes to us were not acknowledged", bigReceived)
 	}
 }
