@@ -237,3 +237,51 @@ func TestBlackHoleDetector(t *testing.T) {
 		t.Error("black hole despite a later acknowledged full-size packet")
 	}
 }
+
+// FuzzMTUSearch drives the PMTU search and black-hole detector with
+// arbitrary outcomes: probe sizes stay within [1200, upper], the search
+// ends after a bounded number of probes, and the MTU never exceeds the
+// largest acknowledged probe.
+func FuzzMTUSearch(f *testing.F) {
+	f.Add(uint16(1452), []byte{1, 1, 1, 1})
+	f.Add(uint16(1300), []byte{0, 0, 0, 1, 0})
+	f.Add(uint16(1500), []byte{2, 2, 2, 2, 2, 2, 2, 2, 1})
+	f.Fuzz(func(t *testing.T, upper uint16, outcomes []byte) {
+		m := newMTUDiscovery(true, int(upper))
+		now := time.Unix(0, 0)
+		pn := uint64(0)
+		probes, largestAcked := 0, MinMTU
+		for _, o := range outcomes {
+			pn++
+			switch o % 4 {
+			case 0, 1: // a probe, acknowledged (1) or lost (0)
+				size := m.wantProbe(now)
+				if size == 0 {
+					continue
+				}
+				if probes++; probes > 64 {
+					t.Fatal("search does not end")
+				}
+				if size < MinMTU || size > max(int(upper), MinMTU) {
+					t.Fatalf("probe of %d bytes, upper %d", size, upper)
+				}
+				m.onProbeSent(pn)
+				if o%4 == 1 {
+					m.onAcked(pn, size)
+					largestAcked = max(largestAcked, size)
+				} else {
+					m.onProbeLost(pn)
+				}
+			case 2: // a full-size data packet lost
+				m.bh.onLost(pn, m.current)
+				m.blackHole(now)
+			case 3: // a data packet acknowledged
+				m.onAcked(pn, m.current)
+			}
+			if m.current < MinMTU || m.current > largestAcked {
+				t.Fatalf("MTU %d, largest acknowledged probe %d", m.current, largestAcked)
+			}
+			now = now.Add(time.Second)
+		}
+	})
+}
