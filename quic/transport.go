@@ -42,6 +42,30 @@ const maxGSOSegments = 64
 type udpTransport struct {
 	conn  *net.UDPConn
 	noGSO atomic.Bool // the kernel refused segmentation offload once
+
+	// Receive offload (GRO): one read may carry several datagrams; the
+	// rest wait here for the next ReadFrom (a single reader goroutine).
+	gro     bool
+	groBuf  []byte
+	groOOB  []byte
+	pending []byte // unread segments of the last coalesced read
+	segSize int
+	from    Addr
+}
+
+func newUDPTransport(c *net.UDPConn) *udpTransport {
+	// Bulk transfers outrun the default socket buffers; failures are
+	// harmless (the kernel caps the size).
+	_ = c.SetReadBuffer(4 << 20)
+	_ = c.SetWriteBuffer(4 << 20)
+	setDontFragment(c)
+	t := &udpTransport{conn: c}
+	if enableGRO(c) {
+		t.gro = true
+		t.groBuf = make([]byte, groReadBuf)
+		t.groOOB = make([]byte, groControlLen)
+	}
+	return t
 }
 
 // ListenUDP opens a UDP socket transport on address ("127.0.0.1:0", ":4433").
@@ -54,20 +78,35 @@ func ListenUDP(address string) (Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Bulk transfers outrun the default socket buffers; failures are
-	// harmless (the kernel caps the size).
-	_ = c.SetReadBuffer(4 << 20)
-	_ = c.SetWriteBuffer(4 << 20)
-	setDontFragment(c)
-	return &udpTransport{conn: c}, nil
+	return newUDPTransport(c), nil
 }
 
 func (t *udpTransport) ReadFrom(p []byte) (int, Addr, error) {
-	n, ap, err := t.conn.ReadFromUDPAddrPort(p)
-	if err != nil {
-		return 0, Addr{}, err
+	if !t.gro {
+		n, ap, err := t.conn.ReadFromUDPAddrPort(p)
+		if err != nil {
+			return 0, Addr{}, err
+		}
+		return n, udpFrom(ap), nil
 	}
-	return n, core.UDPAddr(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())), nil
+	if len(t.pending) == 0 {
+		n, oobn, _, ap, err := t.conn.ReadMsgUDPAddrPort(t.groBuf, t.groOOB)
+		if err != nil {
+			return 0, Addr{}, err
+		}
+		t.pending, t.from = t.groBuf[:n], udpFrom(ap)
+		t.segSize = groSegmentSize(t.groOOB[:oobn])
+		if t.segSize <= 0 {
+			t.segSize = n
+		}
+	}
+	seg := t.pending[:min(t.segSize, len(t.pending))]
+	t.pending = t.pending[len(seg):]
+	return copy(p, seg), t.from, nil
+}
+
+func udpFrom(ap netip.AddrPort) Addr {
+	return core.UDPAddr(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 }
 
 func (t *udpTransport) WriteTo(p []byte, to Addr) error {

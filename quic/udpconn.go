@@ -4,9 +4,4 @@ import "net"
 
 // NewUDPTransport wraps an open UDP socket (one made in another network
 // namespace, say) as a Transport; the endpoint owns it from then on.
-func NewUDPTransport(c *net.UDPConn) Transport {
-	_ = c.SetReadBuffer(4 << 20)
-	_ = c.SetWriteBuffer(4 << 20)
-	setDontFragment(c)
-	return &udpTransport{conn: c}
-}
+func NewUDPTransport(c *net.UDPConn) Transport { return newUDPTransport(c) }
