@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -39,7 +38,10 @@ type relayDatagram struct {
 // read by setting a past read deadline. That keeps the direct path free of
 // any goroutine hop or copy.
 type socket struct {
-	udp     *net.UDPConn
+	udp *net.UDPConn
+	// direct reads and writes the UDP socket with the quic package's
+	// segmentation and receive offloads (GSO/GRO) where the kernel has them.
+	direct  quic.Transport
 	relays  *relaySet
 	metrics *Metrics
 
@@ -58,6 +60,7 @@ type socket struct {
 func newSocket(udp *net.UDPConn, m *Metrics) *socket {
 	return &socket{
 		udp:     udp,
+		direct:  quic.NewUDPTransport(udp),
 		metrics: m,
 		inbox:   make(chan relayDatagram, inboxLen),
 		closed:  make(chan struct{}),
@@ -87,21 +90,20 @@ func (s *socket) ReadFrom(p []byte) (int, quic.Addr, error) {
 			return 0, quic.Addr{}, net.ErrClosed
 		default:
 		}
-		n, ap, err := s.udp.ReadFromUDPAddrPort(p)
+		n, from, err := s.direct.ReadFrom(p)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				continue
 			}
 			return 0, quic.Addr{}, err
 		}
-		ip := ap.Addr().Unmap()
-		if ip.Is4() {
+		if from.UDP.Addr().Is4() {
 			s.metrics.RecvDataIPv4.Add(1)
 		} else {
 			s.metrics.RecvDataIPv6.Add(1)
 		}
 		s.metrics.RecvDatagrams.Add(1)
-		return n, quic.UDPAddr(netip.AddrPortFrom(ip, ap.Port())), nil
+		return n, from, nil
 	}
 }
 
@@ -129,15 +131,42 @@ func (s *socket) WriteTo(p []byte, to quic.Addr) error {
 	if !to.UDP.IsValid() {
 		return quic.ErrUnsupportedAddr
 	}
-	if _, err := s.udp.WriteToUDPAddrPort(p, to.UDP); err != nil {
+	if err := s.direct.WriteTo(p, to); err != nil {
 		return err
 	}
-	if to.UDP.Addr().Unmap().Is4() {
-		s.metrics.SendIPv4.Add(1)
-	} else {
-		s.metrics.SendIPv6.Add(1)
+	s.countSent(to, 1)
+	return nil
+}
+
+// WriteBatch makes the socket a quic.BatchWriter: a run of same-size
+// datagrams goes out in one GSO send on UDP, or one by one to a relay.
+func (s *socket) WriteBatch(b []byte, segSize int, to quic.Addr) error {
+	if !to.IsRelay() {
+		if !to.UDP.IsValid() {
+			return quic.ErrUnsupportedAddr
+		}
+		if err := s.direct.(quic.BatchWriter).WriteBatch(b, segSize, to); err != nil {
+			return err
+		}
+		s.countSent(to, (len(b)+segSize-1)/segSize)
+		return nil
+	}
+	for len(b) > 0 {
+		n := min(segSize, len(b))
+		if err := s.writeRelay(b[:n], to.Relay); err != nil {
+			return err
+		}
+		b = b[n:]
 	}
 	return nil
+}
+
+func (s *socket) countSent(to quic.Addr, datagrams int) {
+	if to.UDP.Addr().Unmap().Is4() {
+		s.metrics.SendIPv4.Add(int64(datagrams))
+	} else {
+		s.metrics.SendIPv6.Add(int64(datagrams))
+	}
 }
 
 func (s *socket) writeRelay(p []byte, to quic.RelayAddr) error {
