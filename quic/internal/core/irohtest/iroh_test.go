@@ -16,6 +16,7 @@ import (
 	"github.com/alkdev/irohspoke/interop"
 	"github.com/alkdev/irohspoke/quic/internal/core"
 	"github.com/alkdev/irohspoke/quic/internal/handshake"
+	"github.com/alkdev/irohspoke/quic/internal/streams"
 	"github.com/alkdev/irohspoke/wire"
 )
 
@@ -187,20 +188,7 @@ func TestCoreBulkEchoAgainstIroh(t *testing.T) {
 	echoed := 0
 	written := 0
 	pump(t, c, sock, func() bool {
-		for written < len(out) {
-			n, err := c.Write(s, out[written:])
-			written += n
-			if err != nil {
-				break
-			}
-		}
-		for {
-			n, err := c.Read(s, buf)
-			in = append(in, buf[:n]...)
-			if n == 0 || err != nil {
-				break
-			}
-		}
+		written, in = exchange(c, s, out, written, in, buf)
 		for len(in) >= 4 {
 			l := int(in[0])<<24 | int(in[1])<<16 | int(in[2])<<8 | int(in[3])
 			if len(in) < 4+l {
@@ -256,20 +244,7 @@ func TestCorePMTUDAgainstIroh(t *testing.T) {
 	buf := make([]byte, 64<<10)
 	written := 0
 	pump(t, c, sock, func() bool {
-		for written < len(out) {
-			n, err := c.Write(s, out[written:])
-			written += n
-			if err != nil {
-				break
-			}
-		}
-		for {
-			n, err := c.Read(s, buf)
-			in = append(in, buf[:n]...)
-			if n == 0 || err != nil {
-				break
-			}
-		}
+		written, in = exchange(c, s, out, written, in, buf)
 		for {
 			if _, ok := c.PollEvent(); !ok {
 				break
@@ -289,5 +264,24 @@ func TestCorePMTUDAgainstIroh(t *testing.T) {
 	}
 	if bigReceived < 100 {
 		t.Errorf("only %d datagrams of ≥1400 bytes from iroh: its probes to us were not acknowledged", bigReceived)
+	}
+}
+
+// exchange writes what is left of out (from written on) and appends all
+// readable stream data to in, returning the new positions.
+func exchange(c *core.Conn, s streams.StreamID, out []byte, written int, in, buf []byte) (int, []byte) {
+	for written < len(out) {
+		n, err := c.Write(s, out[written:])
+		written += n
+		if err != nil {
+			break
+		}
+	}
+	for {
+		n, err := c.Read(s, buf)
+		in = append(in, buf[:n]...)
+		if n == 0 || err != nil {
+			return written, in
+		}
 	}
 }
