@@ -259,16 +259,36 @@ func removeStaleNetns() {
 // staleNetnsName reports whether name is irohspoke-<pid>-<8 hex> and that
 // process no longer exists.
 func staleNetnsName(name string) bool {
-	rest, ok := strings.CutPrefix(name, netnsPrefix)
+	rest, _ := strings.CutPrefix(name, netnsPrefix)
+	_, suffix, _ := strings.Cut(rest, "-")
+	return len(suffix) == 8 && OwnerGone(name, netnsPrefix)
+}
+
+// OwnerGone reports whether a namespace named prefix+"<pid>-…" belongs
+// to a process that no longer runs, so a test killed mid-run can have its
+// leftovers removed by the next one. A zombie (killed, not yet reaped)
+// counts as gone; a name of another shape never does.
+func OwnerGone(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
 	if !ok {
 		return false
 	}
-	pidStr, suffix, ok := strings.Cut(rest, "-")
+	pidStr, _, ok := strings.Cut(rest, "-")
 	pid, err := strconv.Atoi(pidStr)
-	if !ok || err != nil || pid <= 0 || len(suffix) != 8 {
+	if !ok || err != nil || pid <= 0 {
 		return false
 	}
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+		return true
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false // cannot tell: keep its namespaces
+	}
+	// The state follows the parenthesised command name, which may itself
+	// contain ") ".
+	i := strings.LastIndex(string(stat), ") ")
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
 
 // reexecIn runs this test binary again, with the same arguments, inside ns.

@@ -11,10 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/alkdev/irohspoke/interop"
 )
 
 // Interface names inside the lab's namespaces.
@@ -297,32 +297,8 @@ func removeStaleLabs() {
 		return
 	}
 	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), netnsPrefix)
-		if !ok {
-			continue
-		}
-		pidStr, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidStr)
-		if !ok || err != nil || pid <= 0 {
-			continue
-		}
-		if !alive(pid) {
+		if interop.OwnerGone(e.Name(), netnsPrefix) {
 			_ = ipCmd("netns", "del", e.Name())
 		}
 	}
-}
-
-// alive reports whether pid runs; a zombie (killed, not yet reaped) is dead.
-func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true // cannot tell: keep its namespaces
-	}
-	// The state follows the parenthesised command name, which may itself
-	// contain ") ".
-	i := strings.LastIndex(string(stat), ") ")
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
