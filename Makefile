@@ -6,7 +6,7 @@ NODE_DIR  := interop/node
 CROSS     := linux/amd64 linux/arm64 linux/arm windows/amd64 darwin/arm64 freebsd/amd64
 FUZZTIME  ?= 10s
 
-.PHONY: all build test vet unit race deps interop-deps natlab-deps cross bench demo fuzz clean
+.PHONY: all build test vet unit race benchcheck deps interop-deps natlab-deps cross bench demo fuzz clean
 
 all: build
 
@@ -19,7 +19,7 @@ demo:
 
 ## test: vet, unit tests (fuzz seeds included), the real-iroh interop tests,
 ## and the race detector over the concurrent packages.
-test: deps vet unit race
+test: deps vet unit race benchcheck
 
 # vet also checks a 32-bit build: overflowing int constants show up here
 # before make cross trips on them.
