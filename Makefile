@@ -76,6 +76,10 @@ cross:
 		fi; \
 	done
 
+# benchcheck runs every benchmark for one iteration, so none rots unseen.
+benchcheck:
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
+
 ## bench: every benchmark, once, with allocations.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
