@@ -32,10 +32,10 @@
 //
 // # Multipath and hole punching
 //
-// With Options.Multipath the endpoint negotiates QUIC multipath and n0
-// NAT traversal (iroh 1.0 offers both), and a path manager runs for every
-// connection that got them. Dial still races as above, but the winner is
-// no longer stuck on its path:
+// By default (unless Options.DisableMultipath) the endpoint negotiates QUIC
+// multipath and n0 NAT traversal (iroh 1.0 offers both), and a path manager
+// runs for every connection that got them. Dial still races as above, but
+// the winner is no longer stuck on its path:
 //
 //   - As client it starts a hole-punching round when the connection is up,
 //     whenever the server's announced candidates (ADD_ADDRESS) change, and

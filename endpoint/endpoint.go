@@ -115,7 +115,7 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 	qc.SecretKey = opts.SecretKey
 	qc.ALPNs = opts.ALPNs
 	qc.Logger = opts.Logger
-	if opts.Multipath {
+	if !opts.DisableMultipath {
 		qc.Multipath, qc.NatTraversal = true, true
 	}
 	if e.q, err = quic.NewEndpoint(e.sock, &qc); err != nil {

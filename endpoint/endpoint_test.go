@@ -18,13 +18,15 @@ import (
 // that reaches it only through the relay; a stream echoes.
 func TestRelayOnlyGoToGo(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
+	// Multipath off on both sides: the connection must stay on the relay
+	// for the metrics below (hole punching would move it on loopback).
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, DisableMultipath: true})
 	ctx := testCtx(t, 15*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
-	cli := bind(t, Options{}) // no home relay: the dial starts a client
+	cli := bind(t, Options{DisableMultipath: true}) // no home relay: the dial starts a client
 	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
 	if err != nil {
 		t.Fatal(err)
@@ -147,14 +149,14 @@ func TestRelayRestart(t *testing.T) {
 		t.Skip("takes over 5 s")
 	}
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, DisableMultipath: true})
 	ctx := testCtx(t, 30*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
 	states := make(chan relay.State, 64)
-	cli := bind(t, Options{RelayURL: r.URL, OnRelayStatus: func(_ string, st relay.Status) {
+	cli := bind(t, Options{RelayURL: r.URL, DisableMultipath: true, OnRelayStatus: func(_ string, st relay.Status) {
 		select {
 		case states <- st.State:
 		default:

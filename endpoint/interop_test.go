@@ -83,7 +83,9 @@ func TestRealHubThroughRelay(t *testing.T) {
 func TestRealSpokeToGoServerThroughRelay(t *testing.T) {
 	interop.RequireNetns(t)
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{alkpubsub}})
+	// Multipath off: this test is about the relay path, which iroh would
+	// otherwise leave for a direct one on loopback.
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{alkpubsub}, DisableMultipath: true})
 	ctx := testCtx(t, 60*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
@@ -148,7 +150,8 @@ func dialRealHubViaRelay(t *testing.T, ctx context.Context) (*testRelay, *intero
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := bind(t, Options{}).Dial(ctx, Target{ID: hubID, RelayURL: hub.RelayURL}, alkpubsub)
+	// Multipath off: these tests measure the relay path itself.
+	c, err := bind(t, Options{DisableMultipath: true}).Dial(ctx, Target{ID: hubID, RelayURL: hub.RelayURL}, alkpubsub)
 	if err != nil {
 		t.Fatal(err)
 	}

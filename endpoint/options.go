@@ -81,18 +81,19 @@ type Options struct {
 	// on Close. iroh's default publishes the relay only.
 	Publisher    lookup.Publisher
 	PublishAddrs bool
-	// Multipath negotiates QUIC multipath and n0 NAT traversal with peers
-	// that offer them (iroh does), so that a connection that started on a
-	// relay moves to a direct path once hole punching opens one; see the
-	// package documentation. Off, connections stay on the path their
+	// DisableMultipath turns off what the zero value does, as iroh does:
+	// negotiating QUIC multipath and n0 NAT traversal with peers that offer
+	// them (iroh does), so that a connection that started on a relay moves
+	// to a direct path once hole punching opens one (see the package
+	// documentation). With it set, connections stay on the path their
 	// handshake completed on (Options.QUIC's Multipath fields are then
 	// left as given).
-	Multipath bool
+	DisableMultipath bool
 	// RelayQAD turns on QUIC Address Discovery (QAD) against the home
 	// relay, as iroh does: after Bind the endpoint dials the relay's QAD
 	// endpoint from its own UDP socket, keeps that connection open and
 	// records the public address the relay sees (PublicAddr, QADStatus).
-	// With Multipath that address joins our hole-punching candidates
+	// With multipath on, that address joins our hole-punching candidates
 	// (client rounds and server announcements), and a change of it starts
 	// a new round or updates the announcements; behind an
 	// endpoint-independent NAT this lets two NATed peers go direct. The

@@ -163,13 +163,13 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // announced candidates when QAD learns it, and a new one replaces it.
 func TestServerAnnouncesPublicAddr(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, Multipath: true, RelayQAD: true, RelayQADPort: noQAD(t)})
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, RelayQAD: true, RelayQADPort: noQAD(t)})
 	ctx := testCtx(t, 20*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
-	cli := bind(t, Options{Multipath: true})
+	cli := bind(t, Options{})
 	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
 	if err != nil {
 		t.Fatal(err)
@@ -200,13 +200,13 @@ func TestServerAnnouncesPublicAddr(t *testing.T) {
 // changes starts a new round with it among its candidates.
 func TestClientPunchesOnPublicAddrChange(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, Multipath: true})
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 20*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
-	cli := bind(t, Options{RelayURL: r.URL, Multipath: true, RelayQAD: true, RelayQADPort: noQAD(t)})
+	cli := bind(t, Options{RelayURL: r.URL, RelayQAD: true, RelayQADPort: noQAD(t)})
 	if _, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN); err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 
 // DialHub makes *Endpoint a spoke.Dialer: spoke.Dial(ctx, ep, hub) runs a
 // spoke target over direct and relay paths with Dial's racing policy. With
-// Options.Multipath the returned Conn is a spoke.PathNotifier, so the
-// target reports the move from the relay to a direct path.
+// multipath on (the default) the returned Conn is a spoke.PathNotifier, so
+// the target reports the move from the relay to a direct path.
 func (e *Endpoint) DialHub(ctx context.Context, hub spoke.HubAddr, alpn string) (spoke.Conn, error) {
 	c, err := e.Dial(ctx, Target{ID: hub.ID, Addrs: hub.Addrs, RelayURL: hub.RelayURL}, alpn)
 	if err != nil {

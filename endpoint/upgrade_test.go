@@ -26,13 +26,13 @@ func waitPath(t *testing.T, c *quic.Conn, d time.Duration, what string, cond fun
 // and carries no more data), and reports the change.
 func TestMultipathUpgradeGoToGo(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, Multipath: true})
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 20*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
-	cli := bind(t, Options{Multipath: true})
+	cli := bind(t, Options{})
 	start := time.Now()
 	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
 	if err != nil {
@@ -119,14 +119,14 @@ func TestMultipathDirectFirstKeepsRelayBackup(t *testing.T) {
 	r := startRelay(t)
 	// 0.0.0.0 in the loopback-only namespace: reachable as 127.0.0.1 and
 	// as 127.0.0.2, two distinct direct paths.
-	srv := bind(t, Options{BindAddr: "0.0.0.0:0", RelayURL: r.URL, ALPNs: []string{testALPN}, Multipath: true})
+	srv := bind(t, Options{BindAddr: "0.0.0.0:0", RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 20*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
 	port := srv.LocalAddr().Port()
-	cli := bind(t, Options{Multipath: true})
+	cli := bind(t, Options{})
 	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL,
 		Addrs: []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)}}, testALPN)
 	if err != nil {
@@ -169,17 +169,17 @@ func TestMultipathDirectFirstKeepsRelayBackup(t *testing.T) {
 	}
 }
 
-// TestMultipathOffKeepsRace: without Options.Multipath nothing is
+// TestMultipathOffKeepsRace: with Options.DisableMultipath nothing is
 // negotiated and no path manager runs; the relay connection stays put.
 func TestMultipathOffKeepsRace(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, Multipath: true})
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 15*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
-	cli := bind(t, Options{})
+	cli := bind(t, Options{DisableMultipath: true})
 	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
 	if err != nil {
 		t.Fatal(err)

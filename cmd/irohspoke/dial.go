@@ -243,7 +243,7 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubA
 func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration, resolver addrlookup.Resolver, multipath bool, more func(*endpoint.Options) error) (*endpoint.Endpoint, error) {
 	opts := endpoint.Options{
 		SecretKey: key, BindAddr: "[::]:0", QUIC: &quic.Config{HandshakeTimeout: timeout},
-		Lookup: resolver, Multipath: multipath,
+		Lookup: resolver, DisableMultipath: !multipath,
 	}
 	if err := more(&opts); err != nil {
 		return nil, err

@@ -97,7 +97,7 @@ func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, op
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	relayURL := opts.RelayURL
 	opts.SecretKey, opts.BindAddr = key, bind.String()
-	opts.ALPNs, opts.Logger, opts.Multipath = []string{hub.ALPN}, logger, multipath
+	opts.ALPNs, opts.Logger, opts.DisableMultipath = []string{hub.ALPN}, logger, !multipath
 	if publishPkarr != "" {
 		opts.Publisher = hubPublisher(publishPkarr, key, logger)
 		opts.PublishAddrs = true

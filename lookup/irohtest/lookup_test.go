@@ -54,7 +54,9 @@ func TestIrohSpokeFindsGoHubByID(t *testing.T) {
 				t.Fatal(err)
 			}
 			hubEP := startHub(t, ctx, endpoint.Options{
-				SecretKey: key, RelayURL: relayURL,
+				// Multipath off: the test checks iroh found and used the
+				// relay path it learned from our DNS.
+				SecretKey: key, RelayURL: relayURL, DisableMultipath: true,
 				Publisher: &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key}, PublishAddrs: tc.publishAddrs,
 			})
 			waitPublished(t, ctx, ls, key.Public())

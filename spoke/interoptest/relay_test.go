@@ -27,7 +27,8 @@ func TestGoSpokeIrohHubThroughRelay(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0"})
+	// Multipath off: the spoke must stay on the relay path under test.
+	ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", DisableMultipath: true})
 	if err != nil {
 		t.Fatal(err)
 	}
