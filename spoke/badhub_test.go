@@ -12,7 +12,7 @@ import (
 	"github.com/alkdev/irohspoke/wire"
 )
 
-func endpoint(t *testing.T, alpns ...string) *quic.Endpoint {
+func quicEndpoint(t *testing.T, alpns ...string) *quic.Endpoint {
 	t.Helper()
 	tr, err := quic.ListenUDP("127.0.0.1:0")
 	if err != nil {
@@ -29,7 +29,7 @@ func endpoint(t *testing.T, alpns ...string) *quic.Endpoint {
 // badHub accepts connections and, on each stream, answers the first frame
 // with the given bytes and then echoes nothing; it counts connections.
 func badHub(t *testing.T, reply func(n int) []byte) (spoke.HubAddr, <-chan int) {
-	ep := endpoint(t, spoke.ALPN)
+	ep := quicEndpoint(t, spoke.ALPN)
 	conns := make(chan int, 16)
 	go func() {
 		for n := 1; ; n++ {
@@ -67,7 +67,7 @@ func dialBad(t *testing.T, addr spoke.HubAddr) (*spoke.Target, <-chan spoke.Stat
 	events := make(chan spoke.StatusEvent, 64)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	tg, err := spoke.Dial(ctx, spoke.NewQUICDialer(endpoint(t)), addr,
+	tg, err := spoke.Dial(ctx, spoke.NewQUICDialer(quicEndpoint(t)), addr,
 		spoke.WithBackoff(10*time.Millisecond, 50*time.Millisecond, 0),
 		spoke.WithStatus(func(ev spoke.StatusEvent) { events <- ev }))
 	if err != nil {
