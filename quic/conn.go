@@ -343,6 +343,7 @@ type Stats struct {
 	BytesSent, BytesReceived                  uint64
 	PacketsSent, PacketsReceived, PacketsLost uint64
 	KeyUpdates                                uint64
+	KeyUpdatesInitiated                       uint64 // the KeyUpdates we started; the rest followed the peer
 	// CurrentMTU is the data path's UDP payload size: 1200 until PMTU
 	// probes succeed, then up to 1452.
 	CurrentMTU                               int
@@ -361,7 +362,7 @@ func (c *Conn) Stats() Stats {
 		RTT: s.SmoothedRTT, MinRTT: s.MinRTT, CongestionWindow: s.CongestionWindow,
 		BytesSent: s.BytesSent, BytesReceived: s.BytesReceived,
 		PacketsSent: s.PacketsSent, PacketsReceived: s.PacketsReceived, PacketsLost: s.PacketsLost,
-		KeyUpdates: s.KeyUpdates,
+		KeyUpdates: s.KeyUpdates, KeyUpdatesInitiated: s.KeyUpdatesInitiated,
 		CurrentMTU: s.MaxDatagramSize, MTUProbesSent: s.MTUProbesSent, MTUProbesLost: s.MTUProbesLost,
 		BlackHoles: s.BlackHoles, Migrations: s.Migrations, MigrationsReverted: s.MigrationsReverted,
 	}

@@ -345,7 +345,13 @@ func (e *Endpoint) enqueueAccepted(c *Conn) bool {
 }
 
 func (e *Endpoint) sendStatelessReset(triggerLen int, dcid []byte, to Addr) {
-	if len(dcid) != core.LocalCIDLen || !e.limiter.allow(time.Now()) {
+	// A closing endpoint sends none: its CONNECTION_CLOSE packets are on
+	// their way (perhaps over a slower relay path), and a reset racing
+	// them would hide the application's close code from the peer.
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed || len(dcid) != core.LocalCIDLen || !e.limiter.allow(time.Now()) {
 		return
 	}
 	var buf [maxResetSize]byte

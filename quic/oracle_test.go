@@ -251,8 +251,10 @@ func TestOracleKeyUpdate(t *testing.T) {
 			p.ours.ForceKeyUpdate()
 			time.Sleep(20 * time.Millisecond)
 		})
-		if n := p.ours.Stats().KeyUpdates; n != 1 {
-			t.Fatalf("%d key updates, want 1", n)
+		// quic-go may update on its own too (it does an early one after
+		// about 100 packets), so count only the update we forced.
+		if n := p.ours.Stats().KeyUpdatesInitiated; n != 1 {
+			t.Fatalf("%d key updates initiated by us, want 1 (%d in all)", n, p.ours.Stats().KeyUpdates)
 		}
 	})
 }

@@ -231,6 +231,7 @@ type Stats struct {
 	PacketsSent, PacketsReceived, PacketsLost uint64
 	BytesSent, BytesReceived                  uint64
 	KeyUpdates                                uint64
+	KeyUpdatesInitiated                       uint64 // the KeyUpdates we started (the rest followed the peer)
 	PathCIDsBlocked                           uint64 // PATH_CIDS_BLOCKED frames received
 	PathAcksSent, PathAcksReceived            uint64 // multipath only
 	SmoothedRTT, MinRTT                       time.Duration

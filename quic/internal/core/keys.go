@@ -151,7 +151,9 @@ func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
 	}
 	if err := c.rotateKeys(now); err != nil {
 		c.closeWithError(err, now)
+		return
 	}
+	c.stats.KeyUpdatesInitiated++
 }
 
 func (c *Conn) dropPrevKeys(now time.Time) {
