@@ -18,16 +18,17 @@ type hubReady struct {
 	Ticket     string   `json:"ticket"`
 }
 
-// startCLIHub runs "irohspoke hub" in-process and returns its ready line;
-// the hub is stopped (as by SIGTERM) and must exit 0 when the test ends.
-func startCLIHub(t *testing.T, args ...string) hubReady {
+// startCLI runs "irohspoke <cmd> args..." in-process and returns the ready
+// line it prints; the command is stopped (as by SIGTERM) and must exit 0
+// when the test ends.
+func startCLI(t *testing.T, cmd string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	var stderr strings.Builder
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, append([]string{"hub"}, args...), strings.NewReader(""), pw, &stderr)
+		done <- run(ctx, append([]string{cmd}, args...), strings.NewReader(""), pw, &stderr)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
@@ -35,17 +36,24 @@ func startCLIHub(t *testing.T, args ...string) hubReady {
 		select {
 		case code := <-done:
 			if code != exitOK {
-				t.Errorf("hub exited %d: %s", code, stderr.String())
+				t.Errorf("%s exited %d: %s", cmd, code, stderr.String())
 			}
 		case <-time.After(10 * time.Second):
-			t.Error("hub did not stop")
+			t.Errorf("%s did not stop", cmd)
 		}
 	})
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
-		t.Fatalf("no ready line: %v", err)
+		t.Fatalf("%s: no ready line: %v (%s)", cmd, err, stderr.String())
 	}
 	go io.Copy(io.Discard, pr)
+	return line
+}
+
+// startCLIHub runs "irohspoke hub" in-process and returns its ready line.
+func startCLIHub(t *testing.T, args ...string) hubReady {
+	t.Helper()
+	line := startCLI(t, "hub", args...)
 	var r hubReady
 	relayed := slices.Contains(args, "--relay")
 	if err := json.Unmarshal([]byte(line), &r); err != nil || r.EndpointID == "" || len(r.Addrs) == 0 || (r.RelayURL != nil) != relayed {

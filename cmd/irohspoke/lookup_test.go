@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,25 +23,7 @@ type lookupReady struct {
 
 func startLookupServer(t *testing.T, args ...string) lookupReady {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	var stderr strings.Builder
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, append([]string{"lookup-server"}, args...), strings.NewReader(""), pw, &stderr)
-		pw.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != exitOK {
-			t.Errorf("lookup-server exited %d: %s", code, stderr.String())
-		}
-	})
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no ready line: %v (%s)", err, stderr.String())
-	}
-	go io.Copy(io.Discard, pr)
+	line := startCLI(t, "lookup-server", args...)
 	var r lookupReady
 	if err := json.Unmarshal([]byte(line), &r); err != nil || r.Pkarr == "" || r.DNS == nil {
 		t.Fatalf("ready line %q: %v", line, err)

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestRelayUsageErrors(t *testing.T) {
@@ -31,21 +27,10 @@ func TestRelayUsageErrors(t *testing.T) {
 }
 
 // TestRelayServes runs the relay command in-process: it prints its URL, the
-// URL answers /ping, and cancelling (as SIGTERM does) exits 0.
+// URL answers /ping, and cancelling (as SIGTERM does) exits 0 (checked by
+// startCLI's cleanup).
 func TestRelayServes(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	var stderr strings.Builder
-	go func() {
-		done <- run(ctx, []string{"relay", "--listen", "127.0.0.1:0"}, strings.NewReader(""), pw, &stderr)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no ready line: %v (stderr %q)", err, stderr.String())
-	}
+	line := startCLI(t, "relay", "--listen", "127.0.0.1:0")
 	var ready struct{ RelayURL string }
 	if err := json.Unmarshal([]byte(line), &ready); err != nil || !strings.HasPrefix(ready.RelayURL, "http://127.0.0.1:") {
 		t.Fatalf("ready line %q: %v", line, err)
@@ -57,15 +42,5 @@ func TestRelayServes(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/ping: %s", resp.Status)
-	}
-	go io.Copy(io.Discard, pr)
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("exit %d, stderr %q", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("relay did not shut down")
 	}
 }
