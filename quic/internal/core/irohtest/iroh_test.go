@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -29,8 +30,50 @@ func TestMain(m *testing.M) {
 // sends those only after its PMTU probes were acknowledged.
 var bigReceived int
 
+// link carries the core's datagrams for a test.
+type link interface {
+	send(b []byte, to netip.AddrPort) error
+	// recv waits up to wait for one datagram; ok is false on a timeout.
+	recv(t *testing.T, wait time.Duration) (from netip.AddrPort, data []byte, ok bool)
+}
+
+// udpLink is one UDP socket.
+type udpLink struct {
+	sock *net.UDPConn
+	buf  []byte
+}
+
+func (u *udpLink) send(b []byte, to netip.AddrPort) error {
+	_, err := u.sock.WriteToUDPAddrPort(b, to)
+	return err
+}
+
+func (u *udpLink) recv(t *testing.T, wait time.Duration) (netip.AddrPort, []byte, bool) {
+	if u.buf == nil {
+		u.buf = make([]byte, 2048)
+	}
+	u.sock.SetReadDeadline(time.Now().Add(wait))
+	n, from, err := u.sock.ReadFromUDPAddrPort(u.buf)
+	if err != nil {
+		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			t.Fatal(err)
+		}
+		return netip.AddrPort{}, nil, false
+	}
+	if n >= 1400 {
+		bigReceived++
+	}
+	return from, u.buf[:n], true
+}
+
 // pump runs the core over a UDP socket until cond holds or limit passes.
 func pump(t *testing.T, c *core.Conn, sock *net.UDPConn, cond func() bool, limit time.Duration) {
+	t.Helper()
+	run(t, c, &udpLink{sock: sock}, cond, limit)
+}
+
+// run drives the core over l until cond holds or limit passes.
+func run(t *testing.T, c *core.Conn, l link, cond func() bool, limit time.Duration) {
 	t.Helper()
 	buf := make([]byte, 2048)
 	deadline := time.Now().Add(limit)
@@ -44,25 +87,18 @@ func pump(t *testing.T, c *core.Conn, sock *net.UDPConn, cond func() bool, limit
 			if n == 0 {
 				break
 			}
-			if _, err := sock.WriteToUDPAddrPort(buf[:n], to.UDP); err != nil {
+			if err := l.send(buf[:n], to.UDP); err != nil {
 				t.Fatal(err)
 			}
 		}
-		wake := now.Add(50 * time.Millisecond)
-		if at, ok := c.Timeout(); ok && at.Before(wake) {
-			wake = at
+		wait := 50 * time.Millisecond
+		if at, ok := c.Timeout(); ok && at.Sub(now) < wait {
+			wait = max(at.Sub(now), time.Microsecond)
 		}
-		sock.SetReadDeadline(wake)
-		n, from, err := sock.ReadFromUDPAddrPort(buf)
+		if from, data, ok := l.recv(t, wait); ok {
+			c.HandleDatagram(time.Now(), core.UDPAddr(from), 0, data)
+		}
 		now = time.Now()
-		if err == nil {
-			if n >= 1400 {
-				bigReceived++
-			}
-			c.HandleDatagram(now, core.UDPAddr(from), 0, buf[:n])
-		} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
-			t.Fatal(err)
-		}
 		if at, ok := c.Timeout(); ok && !now.Before(at) {
 			c.HandleTimeout(now)
 		}

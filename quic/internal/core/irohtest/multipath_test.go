@@ -70,45 +70,19 @@ func (d *dualSock) send(b []byte, to netip.AddrPort) error {
 	return err
 }
 
+func (d *dualSock) recv(_ *testing.T, wait time.Duration) (netip.AddrPort, []byte, bool) {
+	select {
+	case r := <-d.in:
+		return r.from, r.data, true
+	case <-time.After(wait):
+		return netip.AddrPort{}, nil, false
+	}
+}
+
 // pumpDual runs the core over both sockets until cond holds.
 func pumpDual(t *testing.T, c *core.Conn, d *dualSock, cond func() bool, limit time.Duration) {
 	t.Helper()
-	buf := make([]byte, 2048)
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		now := time.Now()
-		if now.After(deadline) {
-			t.Fatalf("not reached within %v (conn err: %v)", limit, c.Err())
-		}
-		for {
-			n, to := c.PollTransmit(now, buf)
-			if n == 0 {
-				break
-			}
-			if err := d.send(buf[:n], to.UDP); err != nil {
-				t.Fatal(err)
-			}
-		}
-		wait := 50 * time.Millisecond
-		if at, ok := c.Timeout(); ok && at.Sub(now) < wait {
-			wait = max(at.Sub(now), 0)
-		}
-		select {
-		case r := <-d.in:
-			c.HandleDatagram(time.Now(), core.UDPAddr(r.from), 0, r.data)
-		case <-time.After(wait):
-		}
-		now = time.Now()
-		if at, ok := c.Timeout(); ok && !now.Before(at) {
-			c.HandleTimeout(now)
-		}
-		if c.IsClosed() {
-			if !cond() {
-				t.Fatalf("connection closed: %v", c.Err())
-			}
-			return
-		}
-	}
+	run(t, c, d, cond, limit)
 }
 
 // echoer sends envelopes on one stream and counts the hub's echoes.
