@@ -533,6 +533,7 @@ func (c *Conn) dropLevel(i int, now time.Time) {
 		return
 	}
 	c.keys[i] = levelKeys{discarded: true}
+	c.crypto[i].recv.buf.Release()
 	for _, sp := range c.paths[0].rec.DiscardSpace(spaceOf[i], now) {
 		c.freeRecord(sp.Payload)
 	}

@@ -1,62 +1,30 @@
 package core
 
-import "errors"
+import "github.com/alkdev/irohspoke/quic/internal/streams"
 
 // maxCryptoBuffer bounds out-of-order CRYPTO data per encryption level. TLS
 // handshake flights are a few KiB; anything beyond this is an attack or a bug
 // (RFC 9000 §7.5 suggests at least 4096 bytes, CRYPTO_BUFFER_EXCEEDED past it).
 const maxCryptoBuffer = 64 << 10
 
-var errCryptoBufferExceeded = errors.New("CRYPTO data beyond the buffer limit")
+// maxCryptoHoles bounds the separate out-of-order ranges one level may hold.
+// An honest peer's flight is a few dozen packets, so even heavy reordering
+// stays far below it; tiny scattered pieces are refused before they cost
+// memory or time.
+const maxCryptoHoles = 64
 
 // cryptoRecv reassembles the CRYPTO stream of one encryption level.
 type cryptoRecv struct {
-	offset  uint64            // bytes delivered to TLS so far
-	pending map[uint64][]byte // out-of-order chunks keyed by offset
+	buf streams.Bounded
 }
 
 // push stores a CRYPTO frame and returns the bytes now contiguous from the
 // delivered offset (possibly none).
 func (r *cryptoRecv) push(off uint64, data []byte) ([]byte, error) {
-	end := off + uint64(len(data))
-	if end > r.offset+maxCryptoBuffer {
-		return nil, errCryptoBufferExceeded
+	if r.buf.Window == 0 {
+		r.buf.Window, r.buf.MaxHoles = maxCryptoBuffer, maxCryptoHoles
 	}
-	if end <= r.offset {
-		return nil, nil // a retransmission of delivered data
-	}
-	if off < r.offset {
-		data = data[r.offset-off:]
-		off = r.offset
-	}
-	if off > r.offset {
-		if r.pending == nil {
-			r.pending = make(map[uint64][]byte)
-		}
-		if old, ok := r.pending[off]; !ok || len(old) < len(data) {
-			r.pending[off] = append([]byte(nil), data...)
-		}
-		return nil, nil
-	}
-	out := append([]byte(nil), data...)
-	r.offset = end
-	// Pull in any stored chunks that now touch the delivered edge.
-	for progressed := true; progressed && len(r.pending) > 0; {
-		progressed = false
-		for o, chunk := range r.pending {
-			e := o + uint64(len(chunk))
-			if o > r.offset {
-				continue
-			}
-			delete(r.pending, o)
-			if e > r.offset {
-				out = append(out, chunk[r.offset-o:]...)
-				r.offset = e
-			}
-			progressed = true
-		}
-	}
-	return out, nil
+	return r.buf.Push(off, data)
 }
 
 // cryptoSend holds our CRYPTO data for one level until it is acknowledged.

@@ -77,3 +77,85 @@ func TestCryptoSendLossAndAck(t *testing.T) {
 		t.Fatal("acked data queued again")
 	}
 }
+
+// scatteredPieces is the attack pattern of the security review: one-byte
+// CRYPTO pieces, every other byte, newest first, so nothing ever becomes
+// contiguous and every piece is a separate hole.
+func scatteredPieces(n int) []uint64 {
+	offs := make([]uint64, 0, n)
+	for i := n; i > 0; i-- {
+		offs = append(offs, uint64(2*i))
+	}
+	return offs
+}
+
+// TestCryptoRecvScatteredRefused: the pending pieces are capped, and the
+// piece past the cap is refused (CRYPTO_BUFFER_EXCEEDED at the caller),
+// rather than stored and rescanned.
+func TestCryptoRecvScatteredRefused(t *testing.T) {
+	var r cryptoRecv
+	for i, off := range scatteredPieces(65534 / 2) {
+		_, err := r.push(off, []byte{1})
+		if i < maxCryptoHoles {
+			if err != nil {
+				t.Fatalf("piece %d refused: %v", i, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Fatalf("piece %d stored past the cap of %d holes", i, maxCryptoHoles)
+		}
+		break
+	}
+	if got := r.buf.Pending(); got != maxCryptoHoles {
+		t.Fatalf("%d ranges pending, want %d", got, maxCryptoHoles)
+	}
+	// Filling the gaps still delivers everything in order.
+	var r2 cryptoRecv
+	var got []byte
+	for i := 20; i >= 0; i-- {
+		out, err := r2.push(uint64(2*i), []byte{byte(2 * i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, out...)
+	}
+	for i := 0; i <= 20; i++ {
+		out, _ := r2.push(uint64(2*i+1), []byte{byte(2*i + 1)})
+		got = append(got, out...)
+	}
+	if len(got) != 42 || !bytes.Equal(got[:5], []byte{0, 1, 2, 3, 4}) || got[41] != 41 {
+		t.Fatalf("reassembled %v", got)
+	}
+}
+
+// TestCryptoRecvAdjacentPiecesMerge: pieces that touch merge into one
+// range, so a long flight sent byte by byte backwards is no attack.
+func TestCryptoRecvAdjacentPiecesMerge(t *testing.T) {
+	var r cryptoRecv
+	for off := uint64(60000); off > 0; off-- {
+		if _, err := r.push(off, []byte{byte(off)}); err != nil {
+			t.Fatalf("offset %d: %v", off, err)
+		}
+	}
+	out, err := r.push(0, []byte{0})
+	if err != nil || len(out) != 60001 || out[60000] != byte(60000%256) {
+		t.Fatalf("got %d bytes, %v", len(out), err)
+	}
+}
+
+// BenchmarkCryptoRecvScattered is the review's probe: 65,534 one-byte
+// pieces at scattered offsets into one level. It took 13.3 s of CPU with
+// the map-and-rescan buffer; now each piece past the cap is refused.
+func BenchmarkCryptoRecvScattered(b *testing.B) {
+	pieces := scatteredPieces(65534 / 2)
+	one := []byte{1}
+	for b.Loop() {
+		var r cryptoRecv
+		for _, off := range pieces {
+			if _, err := r.push(off, one); err != nil {
+				break
+			}
+		}
+	}
+}

@@ -196,3 +196,32 @@ func FuzzPeerFramesMultipath(f *testing.F) {
 		}
 	})
 }
+
+// TestServerRefusesScatteredCryptoInitial is the network form of the
+// review's CRYPTO attack: one client Initial packed with one-byte CRYPTO
+// frames at scattered offsets. The server must close with
+// CRYPTO_BUFFER_EXCEEDED instead of buffering and rescanning them.
+func TestServerRefusesScatteredCryptoInitial(t *testing.T) {
+	l := newLink(t, 44)
+	l.flush()
+	l.step() // the server is created from the client's Initial
+	if l.server == nil {
+		t.Fatal("no server")
+	}
+	var payload []byte
+	for i := 0; len(payload) < 1100; i++ {
+		f := wire.Frame{Type: wire.FrameCrypto, Offset: uint64(4000 + 2*i), Data: []byte{1}}
+		payload, _ = f.Append(payload)
+	}
+	pn := l.client.paths[0].rec.NextPacketNumber(spaceOf[0])
+	l.client.paths[0].rec.SkipPacketNumber(spaceOf[0])
+	check := verifyPayload
+	verifyPayload = nil
+	pkt := l.client.sealPacket(nil, &planned{path: l.client.paths[0], level: 0, pn: pn, pnLen: 4, payload: payload})
+	verifyPayload = check
+	l.server.HandleDatagram(l.now, l.cAddr, 0, pkt)
+	var ce *CloseError
+	if err := l.server.Err(); !asCloseError(err, &ce) || ce.Remote || ce.Code != uint64(wire.CryptoBufferExceeded) {
+		t.Fatalf("server state after the scattered Initial: %v", err)
+	}
+}

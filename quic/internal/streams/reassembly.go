@@ -1,6 +1,9 @@
 package streams
 
-import "sync"
+import (
+	"sort"
+	"sync"
+)
 
 // blockSize is the granularity of receive-buffer allocation. Memory for a
 // stream grows only with the bytes actually received, rounded to blocks, and
@@ -56,12 +59,9 @@ func (r *reassembler) push(off uint64, data []byte) (readable bool, err error) {
 // wouldAddRange reports whether adding [start, end) would create a new,
 // separate range rather than extend or merge existing ones.
 func (r *reassembler) wouldAddRange(start, end uint64) bool {
-	for _, s := range r.ranges {
-		if s.end >= start && s.start <= end {
-			return false
-		}
-	}
-	return true
+	s := r.ranges
+	i := sort.Search(len(s), func(k int) bool { return s[k].end >= start })
+	return i == len(s) || s[i].start > end
 }
 
 func (r *reassembler) store(off uint64, data []byte) {
