@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/quic/internal/streams"
 	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
@@ -14,15 +15,18 @@ import (
 // and finish the transfer.
 func TestMigrationRebinding(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		to      string
-		ccReset bool
+		name      string
+		to        string
+		ccReset   bool
+		multipath bool
 	}{
-		{"port", "10.0.0.1:4242", false},
-		{"host", "10.9.9.9:5555", true},
+		{"port", "10.0.0.1:4242", false, false},
+		{"host", "10.9.9.9:5555", true, false},
+		{"multipath/port", "10.0.0.1:4242", false, true},
+		{"multipath/host", "10.9.9.9:5555", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := newLink(t, 7)
+			l := newLinkWith(t, 7, func(c, s *Config) { c.Multipath, s.Multipath = tc.multipath, tc.multipath })
 			l.runUntil(l.established, 5*time.Second)
 			l.settle(2 * time.Second)
 			old, moved := l.cAddr, UDPAddr(netip.MustParseAddrPort(tc.to))
@@ -66,14 +70,19 @@ func TestMigrationRebinding(t *testing.T) {
 // client's address.
 func TestMigrationSpoofedSource(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		silent bool // the client says nothing for a while: validation times out
+		name      string
+		silent    bool // the client says nothing for a while: validation times out
+		multipath bool
 	}{
-		{"client-continues", false},
-		{"validation-timeout", true},
+		{"client-continues", false, false},
+		{"validation-timeout", true, false},
+		// The review's finding: with multipath the server used to move at
+		// once, unvalidated and unlimited (313 KB to the victim in 3 s).
+		{"multipath/client-continues", false, true},
+		{"multipath/validation-timeout", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := newLink(t, 8)
+			l := newLinkWith(t, 8, func(c, s *Config) { c.Multipath, s.Multipath = tc.multipath, tc.multipath })
 			l.runUntil(l.established, 5*time.Second)
 			l.settle(2 * time.Second)
 			attacker := UDPAddr(netip.MustParseAddrPort("192.0.2.66:666"))
@@ -140,3 +149,64 @@ func TestOffPathChallengeAnsweredThere(t *testing.T) {
 }
 
 var challengeFrame = wire.Frame{Type: wire.FramePathChallenge, PathData: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}}
+
+// TestMultipathSpoofedSourceUnderLoad is the review's probe in the
+// simulator: while the server streams to the client over a multipath
+// connection, an attacker races one forged copy of a client packet from
+// a victim's address. The victim may get at most three times the forged
+// bytes (it got 313 KB in 3 s before validation was applied under
+// multipath), and the transfer completes at the client's real address.
+func TestMultipathSpoofedSourceUnderLoad(t *testing.T) {
+	l := newMPLink(t, 12, true, true)
+	l.settle(time.Second)
+	victim := UDPAddr(netip.MustParseAddrPort("192.0.2.77:777"))
+	l.unreachable[victim] = true
+	id, err := l.server.OpenStream(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 2 << 20
+	src := make([]byte, 64<<10)
+	written, received, forged := 0, 0, 0
+	l.drop = func(toServer bool, d []byte) bool {
+		if toServer && forged == 0 && written > size/4 {
+			forged = len(d)
+			l.sent++
+			heap.Push(&l.queue, flight{at: l.now.Add(l.delay / 2), from: victim, toServer: true, data: append([]byte(nil), d...), seq: l.sent})
+		}
+		return false
+	}
+	var sid streams.StreamID
+	accepted := false
+	buf := make([]byte, 64<<10)
+	l.runUntil(func() bool {
+		for written < size {
+			n, err := l.server.Write(id, src[:min(len(src), size-written)])
+			written += n
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		if !accepted {
+			sid, accepted = l.client.AcceptStream(false)
+		}
+		for accepted {
+			n, _ := l.client.Read(sid, buf)
+			if n == 0 {
+				break
+			}
+			received += n
+		}
+		return received == size
+	}, time.Minute)
+	if forged == 0 {
+		t.Fatal("nothing forged")
+	}
+	t.Logf("victim got %d bytes after %d forged", l.bytesVia[victim], forged)
+	if got := l.bytesVia[victim]; got > 3*forged {
+		t.Fatalf("server sent %d bytes to the victim after receiving %d from there", got, forged)
+	}
+	if p := l.server.paths[0]; p.addr != l.cAddr || !p.validated {
+		t.Fatalf("server path at %v, validated %v", p.addr, p.validated)
+	}
+}

@@ -567,8 +567,8 @@ func (c *Conn) raiseLocalMax(v uint64) {
 
 // onPathResponse validates the path whose challenge data matches.
 func (c *Conn) onPathResponse(now time.Time, data [8]byte) {
+	c.onMigrationResponse(data)
 	if c.mp == nil {
-		c.onMigrationResponse(data)
 		return
 	}
 	for _, p := range c.paths {

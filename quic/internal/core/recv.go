@@ -138,7 +138,9 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if candidate != nil {
 		c.acceptPath(p, now)
 	}
-	if c.mp != nil && !c.rxCount {
+	if c.mp != nil && !c.rxCount && from == p.addr {
+		// As on a single path: bytes from another address count for it
+		// only if we move there.
 		c.rxCount = true
 		p.bytesRecv += uint64(c.rxLen)
 	}
@@ -182,15 +184,11 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if p.mp != nil {
 		p.mp.lastRecv = now
 	}
-	if level == 2 && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && !c.rxProbe {
-		if c.mp == nil {
-			if c.confirmed {
-				// NAT rebinding or a moved client (RFC 9000 §9.3).
-				c.onPeerAddressChange(now, p, from)
-			}
-		} else {
-			p.addr = from
-		}
+	if level == 2 && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && !c.rxProbe && c.confirmed {
+		// NAT rebinding or a moved client (RFC 9000 §9.3), on a single path
+		// or on one of several: either way the new address is unvalidated
+		// until it answers a challenge, and gets at most 3× what it sent.
+		c.onPeerAddressChange(now, p, from)
 	}
 	return true
 }
