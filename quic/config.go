@@ -48,9 +48,13 @@ type Config struct {
 	// keys. iroh never does this; it exists to test against quic-go and
 	// crypto/tls.
 	X509 bool
-	// KeyLogWriter receives TLS secrets in NSS key log format. Nil uses
-	// the file named by SSLKEYLOGFILE (appended to) when that is set.
+	// KeyLogWriter receives TLS secrets in NSS key log format; it turns
+	// key logging on by itself.
 	KeyLogWriter io.Writer
+	// KeyLog, with KeyLogWriter nil, appends TLS secrets to the file named
+	// by SSLKEYLOGFILE. The variable alone logs nothing: anyone who can set
+	// a process's environment must not be able to decrypt its traffic.
+	KeyLog bool
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 	// QlogDir, when set, gets one JSON-SEQ qlog file per connection.
@@ -112,10 +116,14 @@ func (e *Endpoint) coreConfig(tls *handshake.Config) *core.Config {
 	}
 }
 
-// openKeyLog opens SSLKEYLOGFILE when no writer was configured.
+// openKeyLog opens SSLKEYLOGFILE when key logging was asked for without
+// a writer.
 func openKeyLog(cfg *Config) (io.Writer, io.Closer, error) {
 	if cfg.KeyLogWriter != nil {
 		return cfg.KeyLogWriter, nil, nil
+	}
+	if !cfg.KeyLog {
+		return nil, nil, nil
 	}
 	name := os.Getenv("SSLKEYLOGFILE")
 	if name == "" {

@@ -71,10 +71,19 @@ func TestKeyLogAndLogger(t *testing.T) {
 	}
 }
 
+// TestSSLKeyLogFile: SSLKEYLOGFILE is honoured only with Config.KeyLog;
+// the variable alone writes nothing, on either side.
 func TestSSLKeyLogFile(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "keys.txt")
 	t.Setenv("SSLKEYLOGFILE", name)
-	c, _, cep, _ := pair(t, nil, nil)
+	c, _, cep, sep := pair(t, nil, nil)
+	c.Close(0, "")
+	cep.Close()
+	sep.Close()
+	if _, err := os.Stat(name); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("SSLKEYLOGFILE alone turned key logging on (stat: %v)", err)
+	}
+	c, _, cep, _ = pair(t, &Config{KeyLog: true}, nil)
 	c.Close(0, "")
 	cep.Close()
 	b, err := os.ReadFile(name)
