@@ -173,7 +173,7 @@ func (c *Conn) pollOffPath(now time.Time, p *path, buf []byte) (int, Addr) {
 			continue
 		}
 		frames := []wire.Frame{{Type: wire.FramePathResponse, PathData: r.data}}
-		n := c.sendProbePacket(now, p, r.to, frames, 3*r.recv >= minInitialDatagram, buf)
+		n := c.sendProbePacket(now, p, r.to, frames, offPathPadding(r.recv), buf)
 		if n > 0 {
 			return n, r.to
 		}

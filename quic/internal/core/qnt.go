@@ -52,6 +52,7 @@ type offPath struct {
 	to        Addr
 	response  [8]byte
 	challenge bool
+	recv      int // size of the datagram that carried the probe
 }
 
 // natTraversal is the QNT state, present once negotiated.
@@ -287,7 +288,7 @@ func (c *Conn) offPathChallenge(p *path, from Addr, data [8]byte) {
 	}
 	// The client adds its own challenge unless from is already a path.
 	challenge := c.side == Client && c.pathTo(from) == nil
-	c.nat.offPaths = append(c.nat.offPaths, offPath{path: p.id, to: from, response: data, challenge: challenge})
+	c.nat.offPaths = append(c.nat.offPaths, offPath{path: p.id, to: from, response: data, challenge: challenge, recv: c.rxLen})
 }
 
 // natPathResponse reports whether a PATH_RESPONSE from from answers one of
@@ -325,7 +326,7 @@ func (c *Conn) pollNat(now time.Time, buf []byte) (int, Addr) {
 			n.probes = append(n.probes, pr)
 			frames = append(frames, wire.Frame{Type: wire.FramePathChallenge, PathData: pr.token})
 		}
-		return c.sendProbePacket(now, p, op.to, frames, true, buf), op.to
+		return c.sendProbePacket(now, p, op.to, frames, offPathPadding(op.recv), buf), op.to
 	}
 	p := c.dataPath()
 	if p == nil || !c.confirmed {
@@ -339,15 +340,28 @@ func (c *Conn) pollNat(now time.Time, buf []byte) (int, Addr) {
 		pr.next = now.Add(c.natRetryDelay(pr.attempts))
 		pr.attempts++
 		to := UDPAddr(pr.addr)
-		return c.sendProbePacket(now, p, to, []wire.Frame{{Type: wire.FramePathChallenge, PathData: pr.token}}, false, buf), to
+		return c.sendProbePacket(now, p, to, []wire.Frame{{Type: wire.FramePathChallenge, PathData: pr.token}}, 0, buf), to
 	}
 	return 0, Addr{}
 }
 
+// offPathPadding is the datagram size an answer to recv bytes from an
+// unvalidated address is padded to: 1200 bytes (RFC 9000 §8.2.1) when
+// three times recv allows it (§8.1), else none, so a spoofed probe
+// cannot be amplified at a victim (a partly padded answer would prove
+// nothing about the path MTU anyway).
+func offPathPadding(recv int) int {
+	if 3*recv >= minInitialDatagram {
+		return minInitialDatagram
+	}
+	return 0
+}
+
 // sendProbePacket seals frames as a 1-RTT packet in p's packet-number
-// space, addressed elsewhere. It is recorded without being in flight, so
-// an unreachable candidate costs p no congestion window.
-func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Frame, pad bool, buf []byte) int {
+// space, addressed elsewhere, padded up to padTo bytes when that is
+// larger. It is recorded without being in flight, so an unreachable
+// candidate costs p no congestion window.
+func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Frame, padTo int, buf []byte) int {
 	payload := c.scratch[:0]
 	for i := range frames {
 		payload, _ = frames[i].Append(payload)
@@ -361,10 +375,8 @@ func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Fr
 	if short := 4 - pnLen - len(payload); short > 0 {
 		payload = appendPadding(payload, short)
 	}
-	if pad {
-		if total := c.headerLen(2, p) + pnLen + len(payload) + 16; total < minInitialDatagram {
-			payload = appendPadding(payload, minInitialDatagram-total)
-		}
+	if total := c.headerLen(2, p) + pnLen + len(payload) + 16; total < padTo {
+		payload = appendPadding(payload, padTo-total)
 	}
 	rec := c.newRecord(2)
 	pl := planned{path: p, level: 2, pn: pn, pnLen: pnLen, payload: payload, rec: rec}

@@ -114,3 +114,25 @@ func TestNatTraversalWrongSideFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestNatOffPathResponseAmplification: a NAT traversal probe answered to
+// an address that is not a path's obeys the 3× rule of that datagram. A
+// 35-byte spoofed challenge drew a 1200-byte answer (34×) before.
+func TestNatOffPathResponseAmplification(t *testing.T) {
+	for _, tc := range []struct{ recv, wantMin, wantMax int }{{35, 1, 3 * 35}, {200, 1, 3 * 200}, {400, MinMTU, MinMTU}, {1200, MinMTU, MinMTU}} {
+		l := newNatLink(t, 204, true, true)
+		l.settle(time.Second)
+		probe := UDPAddr(netip.MustParseAddrPort("198.51.100.7:4242"))
+		p := l.server.paths[0]
+		l.server.rxLen, l.server.rxFrom = tc.recv, probe
+		if err := l.server.handleFrame(l.now, 2, p, nil, &challengeFrame); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1500)
+		n, to := l.server.PollTransmit(l.now, buf)
+		t.Logf("%d-byte challenge: %d-byte answer", tc.recv, n)
+		if to != probe || n < tc.wantMin || n > tc.wantMax {
+			t.Fatalf("%d-byte challenge: %d-byte answer to %v, want %d..%d to %v", tc.recv, n, to, tc.wantMin, tc.wantMax, probe)
+		}
+	}
+}
