@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 )
 
@@ -21,9 +22,9 @@ func benchPair(b *testing.B, relayed bool) *quic.Conn {
 	}
 	serveEcho(srv)
 	cli := bind(b, Options{})
-	tg := Target{ID: srv.ID(), Addrs: srv.Addrs()}
+	tg := identity.EndpointAddr{ID: srv.ID(), Addrs: srv.Addrs()}
 	if relayed {
-		tg = Target{ID: srv.ID(), RelayURL: r.URL}
+		tg = identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}
 	}
 	c, err := cli.Dial(ctx, tg, testALPN)
 	if err != nil {

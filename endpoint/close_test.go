@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 )
 
@@ -20,7 +21,7 @@ func TestCloseReachesRelayedPeer(t *testing.T) {
 	}
 	serveEcho(srv)
 	cli := bind(t, Options{})
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,23 +12,6 @@ import (
 	"github.com/alkdev/irohspoke/quic"
 )
 
-// Target is a peer to dial: its EndpointId plus whatever is known about
-// how to reach it.
-type Target struct {
-	ID       identity.EndpointID
-	Addrs    []netip.AddrPort // direct UDP addresses
-	RelayURL string           // the peer's home relay, "" if unknown
-}
-
-// TargetFromTicket returns the Target a ticket describes (its first relay).
-func TargetFromTicket(t identity.Ticket) Target {
-	tg := Target{ID: t.ID, Addrs: t.Addrs}
-	if len(t.Relays) > 0 {
-		tg.RelayURL = t.Relays[0]
-	}
-	return tg
-}
-
 // DialError is a Dial in which every path failed. Direct and Relay hold
 // each path's reason (nil when that path was not tried); it unwraps to
 // both.
@@ -65,7 +48,7 @@ type dialResult struct {
 	err  error
 }
 
-// Dial connects to t, speaking alpn, and returns once a handshake
+// Dial connects to the endpoint t, speaking alpn, and returns once a handshake
 // completed.
 //
 // Policy: without multipath a QUIC connection lives on the path its
@@ -75,9 +58,9 @@ type dialResult struct {
 // no direct address, or as soon as every direct dial has failed. The first
 // handshake to complete wins; the other dials are cancelled, and a loser
 // that completed anyway is closed. When all fail, the *DialError carries
-// the direct and the relay reasons. A Target with neither direct addresses
-// nor a relay URL is first looked up with Options.Lookup, if set.
-func (e *Endpoint) Dial(ctx context.Context, t Target, alpn string) (*quic.Conn, error) {
+// the direct and the relay reasons. An address with only the ID is first
+// looked up with Options.Lookup, if set.
+func (e *Endpoint) Dial(ctx context.Context, t identity.EndpointAddr, alpn string) (*quic.Conn, error) {
 	t, err := e.lookupTarget(ctx, t)
 	if err != nil {
 		return nil, err
@@ -145,13 +128,13 @@ func (e *Endpoint) Dial(ctx context.Context, t Target, alpn string) (*quic.Conn,
 	return nil, dErr
 }
 
-// paths turns a Target into the addresses to dial.
-func (e *Endpoint) paths(t Target) (direct []quic.Addr, relayAddr quic.Addr, err error) {
+// paths turns an endpoint address into the addresses to dial.
+func (e *Endpoint) paths(t identity.EndpointAddr) (direct []quic.Addr, relayAddr quic.Addr, err error) {
 	return e.pathsFrom(t, e.LocalAddr().Addr().Unmap().Is4())
 }
 
 // pathsFrom is paths for a socket that is IPv4-only or not.
-func (e *Endpoint) pathsFrom(t Target, v4Only bool) (direct []quic.Addr, relayAddr quic.Addr, err error) {
+func (e *Endpoint) pathsFrom(t identity.EndpointAddr, v4Only bool) (direct []quic.Addr, relayAddr quic.Addr, err error) {
 	seen := make(map[netip.AddrPort]bool)
 	for _, ap := range t.Addrs {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -165,8 +148,8 @@ func (e *Endpoint) pathsFrom(t Target, v4Only bool) (direct []quic.Addr, relayAd
 		seen[ap] = true
 		direct = append(direct, quic.UDPAddr(ap))
 	}
-	if t.RelayURL != "" {
-		url, err := identity.NormalizeRelayURL(t.RelayURL)
+	if t.RelayURL() != "" {
+		url, err := identity.NormalizeRelayURL(t.RelayURL())
 		if err != nil {
 			return nil, quic.Addr{}, fmt.Errorf("endpoint: relay URL: %w", err)
 		}

@@ -152,11 +152,11 @@ func (e *Endpoint) Addrs() []netip.AddrPort {
 	return interfaceAddrs(local.Port(), ip.Is6())
 }
 
-// Ticket describes how to reach this endpoint: its id, home relay and
-// direct addresses (Candidates: Addrs plus the QAD public address once
-// known, as iroh's endpoint address includes it).
-func (e *Endpoint) Ticket() identity.Ticket {
-	t := identity.Ticket{ID: e.id, Addrs: e.Candidates()}
+// Addr describes how to reach this endpoint, as iroh's Endpoint::addr: its
+// id, home relay and direct addresses (Candidates: Addrs plus the QAD
+// public address once known). Its String form is the endpoint's ticket.
+func (e *Endpoint) Addr() identity.EndpointAddr {
+	t := identity.EndpointAddr{ID: e.id, Addrs: e.Candidates()}
 	if e.home != "" {
 		t.Relays = []string{e.home}
 	}

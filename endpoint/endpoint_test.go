@@ -27,7 +27,7 @@ func TestRelayOnlyGoToGo(t *testing.T) {
 	}
 	serveEcho(srv)
 	cli := bind(t, Options{DisableMultipath: true}) // no home relay: the dial starts a client
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestDialRace(t *testing.T) {
 	serveEcho(srv)
 	cli := bind(t, Options{RelayURL: r.URL})
 
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), Addrs: srv.Addrs(), RelayURL: r.URL}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Addrs: srv.Addrs(), Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestDialRace(t *testing.T) {
 
 	dead := closedUDPPort(t)
 	start := time.Now()
-	c, err = cli.Dial(ctx, Target{ID: srv.ID(), Addrs: []netip.AddrPort{dead}, RelayURL: r.URL}, testALPN)
+	c, err = cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Addrs: []netip.AddrPort{dead}, Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestDialBothFail(t *testing.T) {
 	cli := bind(t, Options{QUIC: &quic.Config{HandshakeTimeout: 300 * time.Millisecond}})
 	nobody, _ := identity.GenerateSecretKey(nil)
 	ctx := testCtx(t, 10*time.Second)
-	_, err := cli.Dial(ctx, Target{ID: nobody.Public(), Addrs: []netip.AddrPort{closedUDPPort(t)}, RelayURL: r.URL}, testALPN)
+	_, err := cli.Dial(ctx, identity.EndpointAddr{ID: nobody.Public(), Addrs: []netip.AddrPort{closedUDPPort(t)}, Relays: []string{r.URL}}, testALPN)
 	var de *DialError
 	if !errors.As(err, &de) || de.Direct == nil || de.Relay == nil {
 		t.Fatalf("err = %v, want a DialError with both reasons", err)
@@ -128,15 +128,15 @@ func TestDialBothFail(t *testing.T) {
 		t.Fatal("dials_failed not counted")
 	}
 
-	if _, err := cli.Dial(ctx, Target{ID: nobody.Public()}, testALPN); !errors.Is(err, ErrNoPath) {
+	if _, err := cli.Dial(ctx, identity.EndpointAddr{ID: nobody.Public()}, testALPN); !errors.Is(err, ErrNoPath) {
 		t.Fatalf("no path: %v", err)
 	}
-	if _, err := cli.Dial(ctx, Target{ID: nobody.Public(), RelayURL: "ftp://x"}, testALPN); err == nil {
+	if _, err := cli.Dial(ctx, identity.EndpointAddr{ID: nobody.Public(), Relays: []string{"ftp://x"}}, testALPN); err == nil {
 		t.Fatal("bad relay URL accepted")
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := cli.Dial(cctx, Target{ID: nobody.Public(), RelayURL: r.URL}, testALPN); !errors.Is(err, context.Canceled) {
+	if _, err := cli.Dial(cctx, identity.EndpointAddr{ID: nobody.Public(), Relays: []string{r.URL}}, testALPN); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled dial: %v", err)
 	}
 }
@@ -162,7 +162,7 @@ func TestRelayRestart(t *testing.T) {
 		default:
 		}
 	}})
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), Addrs: srv.Addrs(), RelayURL: r.URL}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Addrs: srv.Addrs(), Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	if _, err := srv.Accept(ctx); err == nil {
 		t.Fatal("accept after close")
 	}
-	if _, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN); err == nil {
+	if _, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN); err == nil {
 		t.Fatal("dial after close")
 	}
 	waitGoroutines(t, base)
@@ -250,7 +250,7 @@ func TestBindAndTicket(t *testing.T) {
 		t.Fatal("bad relay URL accepted")
 	}
 	e := bind(t, Options{RelayURL: "http://127.0.0.1:1"})
-	tk := e.Ticket()
+	tk := e.Addr()
 	if tk.ID != e.ID() || len(tk.Relays) != 1 || tk.Relays[0] != "http://127.0.0.1:1/" || e.HomeRelay() != tk.Relays[0] {
 		t.Fatalf("ticket %+v", tk)
 	}
@@ -258,7 +258,7 @@ func TestBindAndTicket(t *testing.T) {
 		t.Fatalf("ticket addrs %v, local %v", tk.Addrs, e.LocalAddr())
 	}
 	back, err := identity.ParseTicket(tk.String())
-	if err != nil || TargetFromTicket(back).ID != e.ID() || TargetFromTicket(back).RelayURL != tk.Relays[0] {
+	if err != nil || back.ID != e.ID() || back.RelayURL() != tk.Relays[0] {
 		t.Fatalf("ticket round trip: %v %+v", err, back)
 	}
 	if st := e.RelayStatus(); st.State == relay.StateConnected {

@@ -19,9 +19,9 @@ func FuzzTargetPaths(f *testing.F) {
 	f.Add("endpointaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "ws://[::1]:80", []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
 	f.Add("", "gopher://x", []byte{255, 255, 255, 255, 255, 255})
 	f.Fuzz(func(t *testing.T, ticket, relayURL string, raw []byte) {
-		tg := Target{RelayURL: relayURL}
+		tg := identity.EndpointAddr{Relays: []string{relayURL}}
 		if tk, err := identity.ParseTicket(ticket); err == nil {
-			tg = TargetFromTicket(tk)
+			tg = tk
 		}
 		for len(raw) >= 6 {
 			ip := netip.AddrFrom4([4]byte(raw[:4]))

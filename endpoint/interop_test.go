@@ -151,7 +151,7 @@ func dialRealHubViaRelay(t *testing.T, ctx context.Context) (*testRelay, *intero
 		t.Fatal(err)
 	}
 	// Multipath off: these tests measure the relay path itself.
-	c, err := bind(t, Options{DisableMultipath: true}).Dial(ctx, Target{ID: hubID, RelayURL: hub.RelayURL}, alkpubsub)
+	c, err := bind(t, Options{DisableMultipath: true}).Dial(ctx, identity.EndpointAddr{ID: hubID, Relays: []string{hub.RelayURL}}, alkpubsub)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/alkdev/irohspoke/identity"
+
 	"github.com/alkdev/irohspoke/lookup"
 )
 
-// lookupTarget fills in a Target that has neither direct addresses nor a
-// relay URL from Options.Lookup; other targets are returned unchanged.
-func (e *Endpoint) lookupTarget(ctx context.Context, t Target) (Target, error) {
-	if len(t.Addrs) > 0 || t.RelayURL != "" || e.opts.Lookup == nil {
+// lookupTarget fills in an address that has only the ID from
+// Options.Lookup; other addresses are returned unchanged.
+func (e *Endpoint) lookupTarget(ctx context.Context, t identity.EndpointAddr) (identity.EndpointAddr, error) {
+	if !t.IsEmpty() || e.opts.Lookup == nil {
 		return t, nil
 	}
 	info, err := e.opts.Lookup.Resolve(ctx, t.ID)
@@ -18,10 +20,7 @@ func (e *Endpoint) lookupTarget(ctx context.Context, t Target) (Target, error) {
 		return t, fmt.Errorf("endpoint: lookup %s: %w", t.ID.Short(), err)
 	}
 	e.log.Debug("endpoint: looked up", "peer", t.ID.Short(), "relays", info.RelayURLs, "addrs", info.Addrs)
-	t.Addrs = info.Addrs
-	if len(info.RelayURLs) > 0 {
-		t.RelayURL = info.RelayURLs[0]
-	}
+	t.Addrs, t.Relays = info.Addrs, info.RelayURLs
 	return t, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/quic/qadtest"
 )
@@ -170,7 +171,7 @@ func TestServerAnnouncesPublicAddr(t *testing.T) {
 	}
 	serveEcho(srv)
 	cli := bind(t, Options{})
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +192,8 @@ func TestServerAnnouncesPublicAddr(t *testing.T) {
 	waitFor(t, 5*time.Second, "client rounds for the new candidates", func() bool {
 		return cli.Metrics().HolepunchRounds.Load() >= rounds+2
 	})
-	if !slices.Contains(srv.Ticket().Addrs, pub2) {
-		t.Fatalf("ticket lacks the public address: %v", srv.Ticket().Addrs)
+	if !slices.Contains(srv.Addr().Addrs, pub2) {
+		t.Fatalf("ticket lacks the public address: %v", srv.Addr().Addrs)
 	}
 }
 
@@ -207,7 +208,7 @@ func TestClientPunchesOnPublicAddrChange(t *testing.T) {
 	}
 	serveEcho(srv)
 	cli := bind(t, Options{RelayURL: r.URL, RelayQAD: true, RelayQADPort: noQAD(t)})
-	if _, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN); err != nil {
+	if _, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the first round", func() bool { return cli.Metrics().HolepunchRounds.Load() > 0 })

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/hub"
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
 )
@@ -25,8 +26,8 @@ func TestSpokeTargetOverRelay(t *testing.T) {
 	defer h.Close()
 
 	cli := bind(t, Options{})
-	var _ spoke.Dialer = cli
-	tgt, err := spoke.Dial(ctx, cli, spoke.HubFromTicket(srv.Ticket()))
+	var _ spoke.Endpoint = cli
+	tgt, err := spoke.Dial(ctx, cli, srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestSpokeTargetOverRelay(t *testing.T) {
 		t.Fatalf("path %v", st.Path)
 	}
 
-	relayOnly := spoke.HubAddr{ID: srv.ID(), RelayURL: srv.HomeRelay()}
+	relayOnly := identity.EndpointAddr{ID: srv.ID(), Relays: []string{srv.HomeRelay()}}
 	tgt2, err := spoke.Dial(ctx, cli, relayOnly)
 	if err != nil {
 		t.Fatal(err)

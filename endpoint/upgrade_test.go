@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 )
 
@@ -34,7 +35,7 @@ func TestMultipathUpgradeGoToGo(t *testing.T) {
 	serveEcho(srv)
 	cli := bind(t, Options{})
 	start := time.Now()
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestMultipathDirectFirstKeepsRelayBackup(t *testing.T) {
 	serveEcho(srv)
 	port := srv.LocalAddr().Port()
 	cli := bind(t, Options{})
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL,
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL},
 		Addrs: []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +181,7 @@ func TestMultipathOffKeepsRace(t *testing.T) {
 	}
 	serveEcho(srv)
 	cli := bind(t, Options{DisableMultipath: true})
-	c, err := cli.Dial(ctx, Target{ID: srv.ID(), RelayURL: r.URL}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -194,7 +194,7 @@ func TestHeapSpokeHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hubAddr := spoke.HubAddr{ID: id, Addrs: []netip.AddrPort{netip.MustParseAddrPort(addr)}}
+	hubAddr := identity.EndpointAddr{ID: id, Addrs: []netip.AddrPort{netip.MustParseAddrPort(addr)}}
 	// A few endpoints, each carrying many connections, keep the child light.
 	eps := make([]*quic.Endpoint, 8)
 	for i := range eps {
@@ -230,10 +230,10 @@ func TestHeapSpokeHelper(t *testing.T) {
 }
 
 // echoOnce connects a spoke and waits for the echo of one envelope.
-func echoOnce(addr spoke.HubAddr, ep *quic.Endpoint, i int) (*spoke.Target, error) {
+func echoOnce(addr identity.EndpointAddr, ep *quic.Endpoint, i int) (*spoke.Target, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tg, err := spoke.Dial(ctx, spoke.NewQUICDialer(ep), addr)
+	tg, err := spoke.DialVia(ctx, spoke.NewQUICDialer(ep), addr)
 	if err != nil {
 		return nil, err
 	}

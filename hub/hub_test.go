@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/hub"
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
@@ -30,7 +31,7 @@ func newEndpoint(t testing.TB, alpns ...string) *quic.Endpoint {
 }
 
 // startHub runs a Go hub on loopback and returns its address.
-func startHub(t testing.TB, opts hub.Options) (*hub.Hub, spoke.HubAddr) {
+func startHub(t testing.TB, opts hub.Options) (*hub.Hub, identity.EndpointAddr) {
 	t.Helper()
 	ep := newEndpoint(t, hub.ALPN)
 	h := hub.New(opts)
@@ -46,14 +47,14 @@ func startHub(t testing.TB, opts hub.Options) (*hub.Hub, spoke.HubAddr) {
 		<-done
 	})
 	ap := netip.MustParseAddrPort(ep.LocalAddr().String())
-	return h, spoke.HubAddr{ID: ep.ID(), Addrs: []netip.AddrPort{ap}}
+	return h, identity.EndpointAddr{ID: ep.ID(), Addrs: []netip.AddrPort{ap}}
 }
 
-func dialSpoke(t testing.TB, addr spoke.HubAddr, opts ...spoke.Option) *spoke.Target {
+func dialSpoke(t testing.TB, addr identity.EndpointAddr, opts ...spoke.Option) *spoke.Target {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	tg, err := spoke.Dial(ctx, spoke.NewQUICDialer(newEndpoint(t)), addr, opts...)
+	tg, err := spoke.DialVia(ctx, spoke.NewQUICDialer(newEndpoint(t)), addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestEchoAndFanout(t *testing.T) {
 }
 
 // rawSpoke is a hand-driven spoke for bad input.
-func rawSpoke(t *testing.T, addr spoke.HubAddr) (*quic.Conn, *quic.Stream) {
+func rawSpoke(t *testing.T, addr identity.EndpointAddr) (*quic.Conn, *quic.Stream) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -32,7 +32,8 @@
 //
 // # Tickets
 //
-// Ticket is iroh's EndpointTicket. ParseTicket documents each leniency and
+// EndpointAddr is iroh's EndpointAddr, and its String form iroh's
+// EndpointTicket. ParseTicket documents each leniency and
 // strictness choice; in short it accepts exactly what iroh-tickets 1.0.0
 // accepts (including bytes trailing the postcard value, which are ignored),
 // except relay URLs irohspoke cannot use. String and MarshalBinary produce

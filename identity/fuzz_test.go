@@ -86,7 +86,7 @@ func FuzzParseTicket(f *testing.F) {
 	for _, s := range []string{t1String, t2String, t3String, strings.ToUpper(t1String), "endpoint", ""} {
 		f.Add(s)
 	}
-	f.Add(Ticket{ID: k1Secret(f).Public(), Custom: []CustomAddr{{ID: 1, Data: []byte{1, 2}}, {ID: 9, Data: make([]byte, 40)}}}.String())
+	f.Add(EndpointAddr{ID: k1Secret(f).Public(), Custom: []CustomAddr{{ID: 1, Data: []byte{1, 2}}, {ID: 9, Data: make([]byte, 40)}}}.String())
 	f.Fuzz(func(t *testing.T, s string) {
 		tk, err := ParseTicket(s)
 		if err != nil {
@@ -111,7 +111,7 @@ func FuzzUnmarshalTicketBinary(f *testing.F) {
 
 // checkTicketRoundTrip: a parsed ticket re-encodes, and parsing that gives
 // back the same ticket and the same string.
-func checkTicketRoundTrip(t *testing.T, tk Ticket) {
+func checkTicketRoundTrip(t *testing.T, tk EndpointAddr) {
 	t.Helper()
 	s := tk.String()
 	back, err := ParseTicket(s)

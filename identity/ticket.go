@@ -9,15 +9,20 @@ import (
 	"strings"
 )
 
-// Ticket is iroh 1.0's EndpointTicket: an endpoint id plus the addresses it
-// can be reached at. Its text form is "endpoint" followed by lowercase RFC
-// 4648 base32 (no padding) of the postcard encoding (see MarshalBinary).
+// EndpointAddr is iroh 1.0's EndpointAddr: an endpoint id plus the
+// addresses it can be reached at (relay URLs, direct UDP addresses). It is
+// the one address type of the library: dial targets, tickets and lookup
+// results are all EndpointAddrs. Only the ID is required; an endpoint with
+// address lookup finds the rest.
 //
-// iroh stores the addresses in an ordered set, so a Ticket returned by
-// ParseTicket has each list sorted in iroh's order and free of duplicates,
-// and String/MarshalBinary sort, normalise and de-duplicate before encoding.
-// Zones on IPv6 addresses are dropped: the wire format has no room for them.
-type Ticket struct {
+// Its ticket form (iroh's EndpointTicket) is "endpoint" followed by
+// lowercase RFC 4648 base32 (no padding) of the postcard encoding (see
+// String, ParseTicket and MarshalBinary). iroh stores the addresses in an
+// ordered set, so an EndpointAddr returned by ParseTicket has each list
+// sorted in iroh's order and free of duplicates, and String/MarshalBinary
+// sort, normalise and de-duplicate before encoding. Zones on IPv6
+// addresses are dropped: the wire format has no room for them.
+type EndpointAddr struct {
 	ID     EndpointID
 	Relays []string         // normalised relay URLs (see NormalizeRelayURL)
 	Addrs  []netip.AddrPort // direct IPv4 and IPv6 addresses
@@ -32,6 +37,20 @@ type CustomAddr struct {
 }
 
 const ticketPrefix = "endpoint"
+
+// RelayURL is the first relay URL, or "" if none is known. iroh keeps
+// several; a dialer uses the first.
+func (t EndpointAddr) RelayURL() string {
+	if len(t.Relays) == 0 {
+		return ""
+	}
+	return t.Relays[0]
+}
+
+// IsEmpty reports whether only the ID is known.
+func (t EndpointAddr) IsEmpty() bool {
+	return len(t.Relays) == 0 && len(t.Addrs) == 0 && len(t.Custom) == 0
+}
 
 // Wire tags.
 const (
@@ -77,58 +96,58 @@ const (
 //     accepted and re-encoded canonically.
 //
 // All errors wrap ErrInvalidTicket.
-func ParseTicket(s string) (Ticket, error) {
+func ParseTicket(s string) (EndpointAddr, error) {
 	rest, ok := strings.CutPrefix(s, ticketPrefix)
 	if !ok {
-		return Ticket{}, fmt.Errorf("%w: missing %q prefix", ErrInvalidTicket, ticketPrefix)
+		return EndpointAddr{}, fmt.Errorf("%w: missing %q prefix", ErrInvalidTicket, ticketPrefix)
 	}
 	raw, err := base32Std.Decode(rest)
 	if err != nil {
-		return Ticket{}, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
+		return EndpointAddr{}, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
 	}
 	return unmarshalTicket(raw)
 }
 
 // UnmarshalTicketBinary decodes the postcard bytes of a ticket (the output
 // of MarshalBinary) with the rules of ParseTicket.
-func UnmarshalTicketBinary(b []byte) (Ticket, error) { return unmarshalTicket(b) }
+func UnmarshalTicketBinary(b []byte) (EndpointAddr, error) { return unmarshalTicket(b) }
 
-func unmarshalTicket(b []byte) (Ticket, error) {
+func unmarshalTicket(b []byte) (EndpointAddr, error) {
 	r := &postcardReader{buf: b}
 	variant, err := r.u32()
 	if err != nil {
-		return Ticket{}, postcardError(r, "wire format", err)
+		return EndpointAddr{}, postcardError(r, "wire format", err)
 	}
 	if variant != ticketVariant1 {
-		return Ticket{}, fmt.Errorf("%w: unknown wire format variant %d", ErrInvalidTicket, variant)
+		return EndpointAddr{}, fmt.Errorf("%w: unknown wire format variant %d", ErrInvalidTicket, variant)
 	}
 	rawID, err := r.take(32)
 	if err != nil {
-		return Ticket{}, postcardError(r, "endpoint id", err)
+		return EndpointAddr{}, postcardError(r, "endpoint id", err)
 	}
-	var t Ticket
+	var t EndpointAddr
 	if t.ID, err = EndpointIDFromBytes(rawID); err != nil {
-		return Ticket{}, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
+		return EndpointAddr{}, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
 	}
 	count, err := r.u64()
 	if err != nil {
-		return Ticket{}, postcardError(r, "address count", err)
+		return EndpointAddr{}, postcardError(r, "address count", err)
 	}
 	// Every address takes at least two bytes, so a count beyond that is
 	// truncated input; checking first avoids looping on a forged count.
 	if count > uint64(r.remaining()) {
-		return Ticket{}, postcardError(r, "address list", errPostcardTruncated)
+		return EndpointAddr{}, postcardError(r, "address list", errPostcardTruncated)
 	}
 	for range count {
 		if err := t.readAddr(r); err != nil {
-			return Ticket{}, err
+			return EndpointAddr{}, err
 		}
 	}
 	t.canonicalize()
 	return t, nil
 }
 
-func (t *Ticket) readAddr(r *postcardReader) error {
+func (t *EndpointAddr) readAddr(r *postcardReader) error {
 	kind, err := r.u32()
 	if err != nil {
 		return postcardError(r, "address variant", err)
@@ -228,7 +247,7 @@ func readCustomAddr(r *postcardReader) (CustomAddr, error) {
 // String returns the ticket in iroh's text form, byte-identical with
 // iroh-tickets. If the ticket cannot be encoded (see MarshalBinary) it
 // returns a diagnostic that no parser accepts.
-func (t Ticket) String() string {
+func (t EndpointAddr) String() string {
 	b, err := t.MarshalBinary()
 	if err != nil {
 		return fmt.Sprintf("<invalid ticket: %v>", err)
@@ -239,11 +258,11 @@ func (t Ticket) String() string {
 // MarshalBinary returns the postcard encoding iroh 1.0 produces for the
 // same address set. It fails for an ID that is not a valid point, a relay
 // URL NormalizeRelayURL rejects, or an invalid netip.AddrPort.
-func (t Ticket) MarshalBinary() ([]byte, error) {
+func (t EndpointAddr) MarshalBinary() ([]byte, error) {
 	if _, err := EndpointIDFromBytes(t.ID[:]); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
 	}
-	c := Ticket{ID: t.ID, Custom: t.Custom}
+	c := EndpointAddr{ID: t.ID, Custom: t.Custom}
 	for _, u := range t.Relays {
 		n, err := NormalizeRelayURL(u)
 		if err != nil {
@@ -301,7 +320,7 @@ func (t Ticket) MarshalBinary() ([]byte, error) {
 // Relay URLs order by their serialised string. Socket addresses order IPv4
 // before IPv6, then by address bytes, then port, which is exactly
 // netip.AddrPort.Compare for zone-free addresses.
-func (t *Ticket) canonicalize() {
+func (t *EndpointAddr) canonicalize() {
 	slices.Sort(t.Relays)
 	t.Relays = slices.Compact(t.Relays)
 	slices.SortFunc(t.Addrs, netip.AddrPort.Compare)
@@ -341,7 +360,7 @@ func compareCustomAddr(a, b CustomAddr) int {
 }
 
 // UnmarshalBinary decodes postcard bytes; see UnmarshalTicketBinary.
-func (t *Ticket) UnmarshalBinary(b []byte) error {
+func (t *EndpointAddr) UnmarshalBinary(b []byte) error {
 	parsed, err := unmarshalTicket(b)
 	if err != nil {
 		return err
@@ -352,7 +371,7 @@ func (t *Ticket) UnmarshalBinary(b []byte) error {
 
 // MarshalText returns the ticket string, so tickets appear as strings in
 // JSON and other text formats.
-func (t Ticket) MarshalText() ([]byte, error) {
+func (t EndpointAddr) MarshalText() ([]byte, error) {
 	b, err := t.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -361,7 +380,7 @@ func (t Ticket) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText parses a ticket string; see ParseTicket.
-func (t *Ticket) UnmarshalText(text []byte) error {
+func (t *EndpointAddr) UnmarshalText(text []byte) error {
 	parsed, err := ParseTicket(string(text))
 	if err != nil {
 		return err

@@ -145,7 +145,7 @@ func TestTicketNormalisesWireRelayURL(t *testing.T) {
 
 func TestTicketOrderAndDuplicates(t *testing.T) {
 	id := k1Secret(t).Public()
-	tk := Ticket{
+	tk := EndpointAddr{
 		ID:     id,
 		Relays: []string{"https://b.example/", "https://a.example", "https://b.example"},
 		Addrs: []netip.AddrPort{
@@ -168,7 +168,7 @@ func TestTicketOrderAndDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Ticket{
+	want := EndpointAddr{
 		ID:     id,
 		Relays: []string{"https://a.example/", "https://b.example/"},
 		Addrs: []netip.AddrPort{
@@ -197,7 +197,7 @@ func TestTicketOrderAndDuplicates(t *testing.T) {
 
 func TestTicketCustomEncoding(t *testing.T) {
 	id := k1Secret(t).Public()
-	inline := Ticket{ID: id, Custom: []CustomAddr{{ID: 0x544f52, Data: []byte{0xa1, 0xb2}}}}
+	inline := EndpointAddr{ID: id, Custom: []CustomAddr{{ID: 0x544f52, Data: []byte{0xa1, 0xb2}}}}
 	b, err := inline.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestTicketCustomEncoding(t *testing.T) {
 	if hex.EncodeToString(b) != want {
 		t.Errorf("inline custom = %x\nwant             %s", b, want)
 	}
-	heap := Ticket{ID: id, Custom: []CustomAddr{{ID: 1, Data: bytes.Repeat([]byte{7}, 31)}}}
+	heap := EndpointAddr{ID: id, Custom: []CustomAddr{{ID: 1, Data: bytes.Repeat([]byte{7}, 31)}}}
 	b, _ = heap.MarshalBinary()
 	want = "00" + k1Public + "01" + "02" + "01" + "01" + "1f" + strings.Repeat("07", 31)
 	if hex.EncodeToString(b) != want {
@@ -228,13 +228,13 @@ func TestTicketCustomEncoding(t *testing.T) {
 func TestTicketMarshalErrors(t *testing.T) {
 	good := k1Secret(t).Public()
 	cases := map[string]struct {
-		tk   Ticket
+		tk   EndpointAddr
 		want error
 	}{
-		"invalid id":   {Ticket{ID: EndpointID(notAPoint(t))}, ErrInvalidPoint},
-		"bad relay":    {Ticket{ID: good, Relays: []string{"relay.example"}}, ErrInvalidRelayURL},
-		"invalid addr": {Ticket{ID: good, Addrs: []netip.AddrPort{{}}}, ErrInvalidTicket},
-		"unsupported":  {Ticket{ID: good, Relays: []string{"quic://h"}}, ErrUnsupportedAddr},
+		"invalid id":   {EndpointAddr{ID: EndpointID(notAPoint(t))}, ErrInvalidPoint},
+		"bad relay":    {EndpointAddr{ID: good, Relays: []string{"relay.example"}}, ErrInvalidRelayURL},
+		"invalid addr": {EndpointAddr{ID: good, Addrs: []netip.AddrPort{{}}}, ErrInvalidTicket},
+		"unsupported":  {EndpointAddr{ID: good, Relays: []string{"quic://h"}}, ErrUnsupportedAddr},
 	}
 	for name, tc := range cases {
 		_, err := tc.tk.MarshalBinary()
@@ -249,15 +249,15 @@ func TestTicketMarshalErrors(t *testing.T) {
 
 func TestTicketTextAndBinaryMethods(t *testing.T) {
 	want, _ := ParseTicket(t2String)
-	out, err := json.Marshal(map[string]Ticket{"t": want})
+	out, err := json.Marshal(map[string]EndpointAddr{"t": want})
 	if err != nil || string(out) != `{"t":"`+t2String+`"}` {
 		t.Fatalf("json = %s, %v", out, err)
 	}
-	var back map[string]Ticket
+	var back map[string]EndpointAddr
 	if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(back["t"], want) {
 		t.Fatalf("json round trip = %+v, %v", back, err)
 	}
-	var tk Ticket
+	var tk EndpointAddr
 	if err := tk.UnmarshalBinary(mustHex(t, t2Bytes)); err != nil || !reflect.DeepEqual(tk, want) {
 		t.Fatalf("UnmarshalBinary = %+v, %v", tk, err)
 	}

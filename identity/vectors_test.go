@@ -127,14 +127,14 @@ func TestTicketVectors(t *testing.T) {
 	k1, k3 := k1Secret(t).Public(), mustID(t, k3Public)
 	cases := []struct {
 		name, str, bytesHex string
-		ticket              Ticket
+		ticket              EndpointAddr
 	}{
-		{"T1", t1String, t1Bytes, Ticket{
+		{"T1", t1String, t1Bytes, EndpointAddr{
 			ID:     k3,
 			Relays: []string{"http://derp.me./"},
 			Addrs:  []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1024")},
 		}},
-		{"T2", t2String, t2Bytes, Ticket{
+		{"T2", t2String, t2Bytes, EndpointAddr{
 			ID:     k1,
 			Relays: []string{"https://use1-1.relay.n0.iroh.link./"},
 			Addrs: []netip.AddrPort{
@@ -142,7 +142,7 @@ func TestTicketVectors(t *testing.T) {
 				netip.MustParseAddrPort("[2001:db8::1]:443"),
 			},
 		}},
-		{"T3", t3String, "00" + k1Public + "00", Ticket{ID: k1}},
+		{"T3", t3String, "00" + k1Public + "00", EndpointAddr{ID: k1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,7 +174,7 @@ func TestTicketVectors(t *testing.T) {
 // T2 was produced by iroh from a relay URL typed without the trailing slash
 // and addresses in another order; encoding must normalise and sort the same.
 func TestTicketNormalisesLikeIroh(t *testing.T) {
-	tk := Ticket{
+	tk := EndpointAddr{
 		ID:     k1Secret(t).Public(),
 		Relays: []string{"https://use1-1.relay.n0.iroh.link.", "HTTPS://use1-1.relay.n0.iroh.link.:443/"},
 		Addrs: []netip.AddrPort{

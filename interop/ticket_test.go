@@ -34,7 +34,7 @@ func newID(t *testing.T) identity.EndpointID {
 }
 
 // checkSame fails unless Go's decoding of ticket matches iroh's.
-func checkSame(t *testing.T, ticket string, got identity.Ticket, iroh interop.TicketInfo) {
+func checkSame(t *testing.T, ticket string, got identity.EndpointAddr, iroh interop.TicketInfo) {
 	t.Helper()
 	if got.ID.String() != iroh.EndpointID {
 		t.Errorf("%s: id Go %s, iroh %s", ticket, got.ID, iroh.EndpointID)
@@ -103,13 +103,13 @@ func TestTicketsFromGoDecodeInIroh(t *testing.T) {
 	tool := interop.StartIDTool(t)
 	rng := rand.New(rand.NewPCG(1, 2)) // fixed: failures reproduce
 	relays := []string{"", "https://relay.example.com./", "http://127.0.0.1:3340/", "https://[2001:db8::2]:8443/relay/"}
-	tickets := []identity.Ticket{
+	tickets := []identity.EndpointAddr{
 		{ID: newID(t)},
 		{ID: newID(t), Relays: []string{"https://relay.example.com/"}},
 		{ID: newID(t), Addrs: mustAddrs(t, "[::1]:2", "127.0.0.1:1", "[::1]:1", "10.0.0.1:9")},
 	}
 	for range 30 {
-		tk := identity.Ticket{ID: newID(t)}
+		tk := identity.EndpointAddr{ID: newID(t)}
 		if r := relays[rng.IntN(len(relays))]; r != "" {
 			tk.Relays = []string{r}
 		}

@@ -81,7 +81,7 @@ func TestDialByEndpointID(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer spokeEP.Close()
-			tg, err := spoke.Dial(ctx, spokeEP, spoke.HubAddr{ID: key.Public()})
+			tg, err := spoke.Dial(ctx, spokeEP, identity.EndpointAddr{ID: key.Public()})
 			if err != nil {
 				t.Fatal(err)
 			}

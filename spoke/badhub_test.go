@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
@@ -28,7 +29,7 @@ func quicEndpoint(t *testing.T, alpns ...string) *quic.Endpoint {
 
 // badHub accepts connections and, on each stream, answers the first frame
 // with the given bytes and then echoes nothing; it counts connections.
-func badHub(t *testing.T, reply func(n int) []byte) (spoke.HubAddr, <-chan int) {
+func badHub(t *testing.T, reply func(n int) []byte) (identity.EndpointAddr, <-chan int) {
 	ep := quicEndpoint(t, spoke.ALPN)
 	conns := make(chan int, 16)
 	go func() {
@@ -59,15 +60,15 @@ func badHub(t *testing.T, reply func(n int) []byte) (spoke.HubAddr, <-chan int) 
 			}(n)
 		}
 	}()
-	return spoke.HubAddr{ID: ep.ID(), Addrs: []netip.AddrPort{netip.MustParseAddrPort(ep.LocalAddr().String())}}, conns
+	return identity.EndpointAddr{ID: ep.ID(), Addrs: []netip.AddrPort{netip.MustParseAddrPort(ep.LocalAddr().String())}}, conns
 }
 
-func dialBad(t *testing.T, addr spoke.HubAddr) (*spoke.Target, <-chan spoke.StatusEvent) {
+func dialBad(t *testing.T, addr identity.EndpointAddr) (*spoke.Target, <-chan spoke.StatusEvent) {
 	t.Helper()
 	events := make(chan spoke.StatusEvent, 64)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	tg, err := spoke.Dial(ctx, spoke.NewQUICDialer(quicEndpoint(t)), addr,
+	tg, err := spoke.DialVia(ctx, spoke.NewQUICDialer(quicEndpoint(t)), addr,
 		spoke.WithBackoff(10*time.Millisecond, 50*time.Millisecond, 0),
 		spoke.WithStatus(func(ev spoke.StatusEvent) { events <- ev }))
 	if err != nil {

@@ -2,7 +2,7 @@
 // one connection to a hub, sends events on one bidirectional QUIC stream,
 // hands every frame the hub sends to listeners, and reconnects on its own.
 //
-//	t, err := spoke.Dial(ctx, spoke.NewQUICDialer(ep), hub)
+//	t, err := spoke.DialVia(ctx, spoke.NewQUICDialer(ep), hub)
 //	remove := t.AddListener("chat.echo", func(e wire.Envelope) { ... })
 //	err = t.Dispatch(ctx, wire.Envelope{Type: "chat", ID: "1", Payload: raw})
 //	...

@@ -7,6 +7,7 @@ import (
 
 	"github.com/alkdev/irohspoke/endpoint"
 	"github.com/alkdev/irohspoke/hub"
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
 )
@@ -32,7 +33,7 @@ func Example() {
 		panic(err)
 	}
 	defer ep.Close()
-	t, err := spoke.Dial(ctx, ep, spoke.HubAddr{ID: hubEP.ID(), Addrs: hubEP.Addrs()})
+	t, err := spoke.Dial(ctx, ep, identity.EndpointAddr{ID: hubEP.ID(), Addrs: hubEP.Addrs()})
 	if err != nil {
 		panic(err)
 	}

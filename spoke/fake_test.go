@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/wire"
 )
 
@@ -34,7 +35,7 @@ func newFakeHub(seed uint64) *fakeHub {
 	return &fakeHub{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
-func (h *fakeHub) DialHub(ctx context.Context, _ HubAddr, _ string) (Conn, error) {
+func (h *fakeHub) DialHub(ctx context.Context, _ identity.EndpointAddr, _ string) (Conn, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.dials++

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/alkdev/irohspoke/identity"
 )
 
 // movingConn is a fake Conn whose path kind the test changes.
@@ -35,7 +37,7 @@ type movingDialer struct {
 	conn chan *movingConn
 }
 
-func (d movingDialer) DialHub(ctx context.Context, hub HubAddr, alpn string) (Conn, error) {
+func (d movingDialer) DialHub(ctx context.Context, hub identity.EndpointAddr, alpn string) (Conn, error) {
 	c, err := d.h.DialHub(ctx, hub, alpn)
 	if err != nil {
 		return nil, err
@@ -53,7 +55,7 @@ func TestPathChangedEvent(t *testing.T) {
 	events := make(chan StatusEvent, 16)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	tg, err := Dial(ctx, d, HubAddr{}, fastOpts(WithStatus(func(ev StatusEvent) {
+	tg, err := DialVia(ctx, d, identity.EndpointAddr{}, fastOpts(WithStatus(func(ev StatusEvent) {
 		if ev.Kind == EventPathChanged {
 			events <- ev
 		}

@@ -7,12 +7,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 )
 
 // Errors of QUICDialer.
 var (
-	// ErrNoAddress: the HubAddr has no direct address to dial.
+	// ErrNoAddress: the hub address has no direct address to dial.
 	ErrNoAddress = errors.New("spoke: hub has no direct address")
 	// ErrRelayUnsupported: only a relay URL is known, and this dialer
 	// speaks direct UDP only.
@@ -30,9 +31,9 @@ type QUICDialer struct {
 func NewQUICDialer(ep *quic.Endpoint) *QUICDialer { return &QUICDialer{Endpoint: ep} }
 
 // DialHub implements Dialer.
-func (d *QUICDialer) DialHub(ctx context.Context, hub HubAddr, alpn string) (Conn, error) {
+func (d *QUICDialer) DialHub(ctx context.Context, hub identity.EndpointAddr, alpn string) (Conn, error) {
 	if len(hub.Addrs) == 0 {
-		if hub.RelayURL != "" {
+		if len(hub.Relays) > 0 {
 			return nil, ErrRelayUnsupported
 		}
 		return nil, ErrNoAddress

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/wire"
 )
 
@@ -14,7 +15,7 @@ import (
 // for concurrent use.
 type Target struct {
 	dialer Dialer
-	hub    HubAddr
+	hub    identity.EndpointAddr
 	opts   options
 	now    func() time.Time
 
@@ -42,11 +43,20 @@ type Target struct {
 	ackKick chan struct{}
 }
 
-// Dial connects to hub through d and returns a Target running on that
-// connection. The first connection is made once, within ctx and the attempt
+// Dial connects to hub through the endpoint ep and returns a Target
+// running on that connection. hub may be just an ID when ep has address
+// lookup. The first connection is made once, within ctx and the attempt
 // timeout: a handshake failure (wrong EndpointId, wrong ALPN, no answer) is
 // returned here. After that the target reconnects on its own.
-func Dial(ctx context.Context, d Dialer, hub HubAddr, opts ...Option) (*Target, error) {
+func Dial(ctx context.Context, ep Endpoint, hub identity.EndpointAddr, opts ...Option) (*Target, error) {
+	if ep == nil {
+		return nil, ErrNoDialer
+	}
+	return DialVia(ctx, endpointDialer{ep}, hub, opts...)
+}
+
+// DialVia is Dial over a custom Dialer.
+func DialVia(ctx context.Context, d Dialer, hub identity.EndpointAddr, opts ...Option) (*Target, error) {
 	if d == nil {
 		return nil, ErrNoDialer
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/wire"
 )
 
@@ -25,7 +26,7 @@ func dialFake(t *testing.T, h *fakeHub, opts ...Option) *Target {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	tg, err := Dial(ctx, h, HubAddr{}, fastOpts(opts...)...)
+	tg, err := DialVia(ctx, h, identity.EndpointAddr{}, fastOpts(opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,11 +226,11 @@ func TestCloseReasonSurfaced(t *testing.T) {
 func TestDialFailure(t *testing.T) {
 	h := newFakeHub(4)
 	h.dialErr = errors.New("handshake failed: wrong key")
-	_, err := Dial(context.Background(), h, HubAddr{}, fastOpts()...)
+	_, err := DialVia(context.Background(), h, identity.EndpointAddr{}, fastOpts()...)
 	if err == nil || !errors.Is(err, h.dialErr) {
 		t.Fatalf("Dial error %v", err)
 	}
-	if _, err := Dial(context.Background(), nil, HubAddr{}); !errors.Is(err, ErrNoDialer) {
+	if _, err := DialVia(context.Background(), nil, identity.EndpointAddr{}); !errors.Is(err, ErrNoDialer) {
 		t.Fatalf("nil dialer: %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package spoke
 import (
 	"context"
 	"io"
-	"net/netip"
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
@@ -11,23 +10,6 @@ import (
 
 // ALPN is the application protocol of alkpubsub hubs.
 const ALPN = "alkpubsub/1"
-
-// HubAddr says which hub to dial: its EndpointId plus whatever is known
-// about how to reach it (direct UDP addresses and/or a relay URL).
-type HubAddr struct {
-	ID       identity.EndpointID
-	Addrs    []netip.AddrPort
-	RelayURL string
-}
-
-// HubFromTicket returns the HubAddr a ticket describes (its first relay).
-func HubFromTicket(t identity.Ticket) HubAddr {
-	h := HubAddr{ID: t.ID, Addrs: t.Addrs}
-	if len(t.Relays) > 0 {
-		h.RelayURL = t.Relays[0]
-	}
-	return h
-}
 
 // PathKind says how a connection's datagrams travel.
 type PathKind string
@@ -38,11 +20,11 @@ const (
 	PathRelay  PathKind = "relay"
 )
 
-// Dialer makes connections to hubs. A plain QUIC endpoint with direct UDP
-// addresses (see QUICDialer) implements it; a relay-capable endpoint can
-// implement it too, and tests use an in-memory fake.
+// Dialer makes connections to hubs, for DialVia: QUICDialer dials a plain
+// QUIC endpoint's direct UDP paths, and tests use an in-memory fake. An
+// iroh-style endpoint goes to Dial as an Endpoint instead.
 type Dialer interface {
-	DialHub(ctx context.Context, hub HubAddr, alpn string) (Conn, error)
+	DialHub(ctx context.Context, hub identity.EndpointAddr, alpn string) (Conn, error)
 }
 
 // Conn is one established connection to a hub.

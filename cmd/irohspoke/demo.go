@@ -15,6 +15,7 @@ import (
 
 	"github.com/alkdev/irohspoke/endpoint"
 	"github.com/alkdev/irohspoke/hub"
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/relay"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
@@ -87,12 +88,12 @@ func runDemo(ctx context.Context, events, size int, out, stderr io.Writer) error
 	fmt.Fprintf(out, "hub      %s  udp %s, relay %s (echo + fan-out)\n", hubEP.ID().Short(), hubEP.Addrs()[0], hubEP.HomeRelay())
 
 	// Spoke A dials directly; spoke B knows only the id and the relay.
-	a, err := demoSpoke(ctx, "A", spoke.HubAddr{ID: hubEP.ID(), Addrs: hubEP.Addrs()}, logger, out, false)
+	a, err := demoSpoke(ctx, "A", identity.EndpointAddr{ID: hubEP.ID(), Addrs: hubEP.Addrs()}, logger, out, false)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	b, err := demoSpoke(ctx, "B", spoke.HubAddr{ID: hubEP.ID(), RelayURL: relayURL}, logger, out, true)
+	b, err := demoSpoke(ctx, "B", identity.EndpointAddr{ID: hubEP.ID(), Relays: []string{relayURL}}, logger, out, true)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func runDemo(ctx context.Context, events, size int, out, stderr io.Writer) error
 
 // demoSpoke dials the hub; relayOnly keeps the connection on the relay
 // (no hole punching), so the demo shows one spoke on each kind of path.
-func demoSpoke(ctx context.Context, name string, to spoke.HubAddr, logger *slog.Logger, out io.Writer, relayOnly bool) (*spoke.Target, error) {
+func demoSpoke(ctx context.Context, name string, to identity.EndpointAddr, logger *slog.Logger, out io.Writer, relayOnly bool) (*spoke.Target, error) {
 	ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", Logger: logger, DisableMultipath: relayOnly})
 	if err != nil {
 		return nil, err

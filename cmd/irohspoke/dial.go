@@ -115,14 +115,14 @@ Exit status:
 
 // dialTarget builds the hub address from --hub, --addr, --relay and --ticket;
 // with a lookup service the id alone is enough.
-func dialTarget(id string, addrs []string, relayURL, ticket string, canLookup bool) (spoke.HubAddr, error) {
-	var hub spoke.HubAddr
+func dialTarget(id string, addrs []string, relayURL, ticket string, canLookup bool) (identity.EndpointAddr, error) {
+	var hub identity.EndpointAddr
 	if ticket != "" {
 		t, err := identity.ParseTicket(ticket)
 		if err != nil {
 			return hub, usageErrorf("invalid --ticket: %s", describe(err))
 		}
-		hub = spoke.HubFromTicket(t)
+		hub = t
 	}
 	if id != "" {
 		eid, err := identity.ParseEndpointID(id)
@@ -148,9 +148,9 @@ func dialTarget(id string, addrs []string, relayURL, ticket string, canLookup bo
 		if err != nil {
 			return hub, usageErrorf("invalid --relay: %s", describe(err))
 		}
-		hub.RelayURL = u
+		hub.Relays = []string{u}
 	}
-	if len(hub.Addrs) == 0 && hub.RelayURL == "" && !canLookup {
+	if hub.IsEmpty() && !canLookup {
 		return hub, usageErrorf("--addr IP:PORT, --relay URL, --ticket, --pkarr URL or --dns ADDR is required")
 	}
 	return hub, nil
@@ -179,14 +179,14 @@ type dialer struct {
 	failed   int
 }
 
-func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub spoke.HubAddr, alpn string, timeout time.Duration, noReconnect bool) error {
+func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub identity.EndpointAddr, alpn string, timeout time.Duration, noReconnect bool) error {
 	ep, err := bindAny(ctx, key, timeout, d.resolver, d.multipath, func(o *endpoint.Options) error {
 		if d.relayFlags == nil {
 			return nil
 		}
 		if *d.relayFlags.qad {
 			// QAD asks the hub's relay; it becomes our home relay too.
-			o.RelayURL = hub.RelayURL
+			o.RelayURL = hub.RelayURL()
 		}
 		return d.relayFlags.apply(o)
 	})

@@ -119,7 +119,7 @@ func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, op
 		Addrs      []string `json:"addrs"`
 		RelayURL   *string  `json:"relayUrl"`
 		Ticket     string   `json:"ticket"`
-	}{EndpointID: key.Public().String(), Addrs: []string{}, Ticket: ep.Ticket().String()}
+	}{EndpointID: key.Public().String(), Addrs: []string{}, Ticket: ep.Addr().String()}
 	for _, a := range ep.Addrs() {
 		ready.Addrs = append(ready.Addrs, a.String())
 	}

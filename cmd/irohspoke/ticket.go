@@ -84,7 +84,7 @@ type customJSON struct {
 	Data string `json:"data"` // hex
 }
 
-func decodedTicket(t identity.Ticket) ticketJSON {
+func decodedTicket(t identity.EndpointAddr) ticketJSON {
 	out := ticketJSON{EndpointID: t.ID.String(), Addrs: make([]string, 0, len(t.Addrs))}
 	if len(t.Relays) > 0 {
 		out.RelayURL = &t.Relays[0]
@@ -132,8 +132,8 @@ not allowed in tickets.`,
 	},
 }
 
-func ticketFromFlags(id string, relays, addrs []string) (identity.Ticket, error) {
-	var t identity.Ticket
+func ticketFromFlags(id string, relays, addrs []string) (identity.EndpointAddr, error) {
+	var t identity.EndpointAddr
 	if id == "" {
 		return t, usageErrorf("missing --id")
 	}

@@ -185,7 +185,7 @@ func TestWrongHubID(t *testing.T) {
 	addr.ID = identity.EndpointID{1} // some other key
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := spoke.Dial(ctx, spoke.NewQUICDialer(newEndpoint(t, quic.Config{})), addr)
+	_, err := spoke.DialVia(ctx, spoke.NewQUICDialer(newEndpoint(t, quic.Config{})), addr)
 	if err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("wrong id: %v", err)
 	}

@@ -35,7 +35,7 @@ func newEndpoint(t testing.TB, cfg quic.Config) *quic.Endpoint {
 	return ep
 }
 
-func irohHubAddr(t testing.TB, h *interop.Hub) spoke.HubAddr {
+func irohHubAddr(t testing.TB, h *interop.Hub) identity.EndpointAddr {
 	t.Helper()
 	id, err := identity.ParseEndpointID(h.EndpointID)
 	if err != nil {
@@ -45,14 +45,14 @@ func irohHubAddr(t testing.TB, h *interop.Hub) spoke.HubAddr {
 	if !ok {
 		t.Fatal("hub has no IPv4 address")
 	}
-	return spoke.HubAddr{ID: id, Addrs: []netip.AddrPort{ap}}
+	return identity.EndpointAddr{ID: id, Addrs: []netip.AddrPort{ap}}
 }
 
-func dial(t testing.TB, ep *quic.Endpoint, addr spoke.HubAddr, opts ...spoke.Option) *spoke.Target {
+func dial(t testing.TB, ep *quic.Endpoint, addr identity.EndpointAddr, opts ...spoke.Option) *spoke.Target {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	tg, err := spoke.Dial(ctx, spoke.NewQUICDialer(ep), addr, opts...)
+	tg, err := spoke.DialVia(ctx, spoke.NewQUICDialer(ep), addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func dial(t testing.TB, ep *quic.Endpoint, addr spoke.HubAddr, opts ...spoke.Opt
 }
 
 // startGoHub runs our hub on loopback.
-func startGoHub(t testing.TB) spoke.HubAddr {
+func startGoHub(t testing.TB) identity.EndpointAddr {
 	t.Helper()
 	ep := newEndpoint(t, quic.Config{ALPNs: []string{hub.ALPN}})
 	h := hub.New(hub.Options{})
@@ -76,7 +76,7 @@ func startGoHub(t testing.TB) spoke.HubAddr {
 		h.Close()
 		<-done
 	})
-	return spoke.HubAddr{ID: ep.ID(), Addrs: []netip.AddrPort{netip.MustParseAddrPort(ep.LocalAddr().String())}}
+	return identity.EndpointAddr{ID: ep.ID(), Addrs: []netip.AddrPort{netip.MustParseAddrPort(ep.LocalAddr().String())}}
 }
 
 // collector records received envelopes by type and id.

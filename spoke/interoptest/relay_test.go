@@ -34,7 +34,7 @@ func TestGoSpokeIrohHubThroughRelay(t *testing.T) {
 	}
 	t.Cleanup(func() { ep.Close() })
 	addr := irohHubAddr(t, h)
-	addr.Addrs, addr.RelayURL = nil, relayURL
+	addr.Addrs, addr.Relays = nil, []string{relayURL}
 	tg, err := spoke.Dial(ctx, ep, addr)
 	if err != nil {
 		t.Fatal(err)
