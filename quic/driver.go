@@ -74,6 +74,9 @@ func (c *Conn) step() stepResult {
 		c.core.HandleTimeout(now)
 	}
 	c.dispatchLocked(now)
+	if c.core.TakeResetTokensChanged() {
+		c.syncResetTokensLocked()
+	}
 	var res stepResult
 	res.queued = c.pollTransmitLocked(now)
 	c.dispatchLocked(now) // sending can close the connection (e.g. key exhaustion)
@@ -263,13 +266,13 @@ func (c *Conn) finish() {
 	if c.err == nil {
 		c.onClosedLocked(ErrClosed)
 	}
-	keys := c.routeKeys
-	c.routeKeys = nil
+	keys, tokens := c.routeKeys, c.resetTokens
+	c.routeKeys, c.resetTokens = nil, nil
 	c.mu.Unlock()
 	if c.handshakeTimer != nil {
 		c.handshakeTimer.Stop()
 	}
-	c.ep.unregister(c, keys)
+	c.ep.unregister(c, keys, tokens)
 	for _, d := range c.takeInput() {
 		c.ep.putBuf(d.buf)
 	}

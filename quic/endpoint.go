@@ -37,8 +37,10 @@ type Endpoint struct {
 
 	mu     sync.Mutex
 	routes map[string]*Conn // our CIDs and client-chosen Initial DCIDs
-	conns  map[*Conn]struct{}
-	closed bool
+	// resetIdx maps the peers' stateless reset tokens to connections.
+	resetIdx map[core.ResetToken]*Conn
+	conns    map[*Conn]struct{}
+	closed   bool
 
 	acceptQ    chan *Conn
 	closing    chan struct{} // closed by Close: drivers flush and exit
@@ -54,6 +56,7 @@ func NewEndpoint(tr Transport, cfg *Config) (*Endpoint, error) {
 	e := &Endpoint{
 		tr:         tr,
 		routes:     make(map[string]*Conn),
+		resetIdx:   make(map[core.ResetToken]*Conn),
 		conns:      make(map[*Conn]struct{}),
 		acceptQ:    make(chan *Conn, acceptQueueLen),
 		closing:    make(chan struct{}),
@@ -213,8 +216,9 @@ func (e *Endpoint) removeRoute(c *Conn, cid []byte) {
 }
 
 // unregister forgets every route to c once its driver stops.
-func (e *Endpoint) unregister(c *Conn, keys []string) {
+func (e *Endpoint) unregister(c *Conn, keys []string, tokens []core.ResetToken) {
 	e.mu.Lock()
+	e.dropResetTokensLocked(c, tokens)
 	for _, k := range keys {
 		if e.routes[k] == c {
 			delete(e.routes, k)
@@ -285,28 +289,6 @@ func (e *Endpoint) route(bp *[]byte, n int, from Addr) bool {
 		e.sendStatelessReset(n, h.DCID, from)
 	}
 	return false
-}
-
-// resetTarget returns the connection whose peer's reset token ends b.
-func (e *Endpoint) resetTarget(b []byte) *Conn {
-	if len(b) < minResetSize {
-		return nil
-	}
-	e.mu.Lock()
-	conns := make([]*Conn, 0, len(e.conns))
-	for c := range e.conns {
-		conns = append(conns, c)
-	}
-	e.mu.Unlock()
-	for _, c := range conns {
-		c.mu.Lock()
-		match := c.core.MatchesStatelessReset(b)
-		c.mu.Unlock()
-		if match {
-			return c
-		}
-	}
-	return nil
 }
 
 // newServerConn starts a server connection for a fresh Initial. e.mu is held.

@@ -134,8 +134,29 @@ func (c *Conn) TakeAckProgress() bool {
 }
 
 // MatchesStatelessReset reports whether datagram ends with a stateless
-// reset token the peer gave us. The endpoint asks this of datagrams it
-// cannot route: a reset carries no connection ID of ours (RFC 9000 §10.3.1).
+// reset token the peer gave us. A reset carries no connection ID of ours
+// (RFC 9000 §10.3.1), so an endpoint indexes the tokens (AppendResetTokens)
+// to find the connection an unroutable datagram may end.
 func (c *Conn) MatchesStatelessReset(datagram []byte) bool {
 	return c.isStatelessReset(datagram)
+}
+
+// TakeResetTokensChanged reports, once, that the peer's reset tokens may
+// have changed since the last call, so the endpoint's index needs
+// AppendResetTokens again.
+func (c *Conn) TakeResetTokensChanged() bool {
+	ch := c.resetTokensChanged
+	c.resetTokensChanged = false
+	return ch
+}
+
+// AppendResetTokens appends the reset token of every CID the peer gave us.
+func (c *Conn) AppendResetTokens(dst []ResetToken) []ResetToken {
+	if c.mp == nil {
+		return c.paths[0].remote.appendTokens(dst)
+	}
+	for _, s := range c.mp.sets {
+		dst = s.remote.appendTokens(dst)
+	}
+	return dst
 }

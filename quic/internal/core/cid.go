@@ -248,6 +248,15 @@ func (r *remoteCIDs) rotate() bool {
 	return true
 }
 
+func (r *remoteCIDs) appendTokens(dst []ResetToken) []ResetToken {
+	for _, c := range r.ids {
+		if c.hasToken {
+			dst = append(dst, c.token)
+		}
+	}
+	return dst
+}
+
 // isStatelessReset reports whether the last 16 bytes of a datagram match a
 // token of any CID the peer gave us (RFC 9000 §10.3.1).
 func (r *remoteCIDs) isStatelessReset(datagram []byte) bool {

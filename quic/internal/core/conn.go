@@ -197,9 +197,12 @@ type Conn struct {
 	rxFrom   Addr // source of the datagram being processed
 	rxProbe  bool // the packet being processed has only probing frames
 	resetKey *ResetKey
-	rxLen    int  // size of the datagram being processed
-	rxCount  bool // its size was charged to a path
-	padPath  bool // the datagram being built validates a path: pad it
+	// resetTokensChanged: the peer's CIDs (and so their reset tokens)
+	// changed since the driver last asked.
+	resetTokensChanged bool
+	rxLen              int  // size of the datagram being processed
+	rxCount            bool // its size was charged to a path
+	padPath            bool // the datagram being built validates a path: pad it
 
 	streams   *streams.Manager
 	dgramsIn  [][]byte
@@ -561,6 +564,7 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 		}
 		if tp.HasStatelessResetToken {
 			c.paths[0].remote.setInitialToken(tp.StatelessResetToken)
+			c.resetTokensChanged = true
 		}
 	}
 	c.peerParams, c.havePeerTP = tp, true

@@ -204,6 +204,7 @@ func (c *Conn) retireSet(id uint64) {
 	s.abandoned = true
 	s.local.active, s.local.pending = nil, nil
 	s.remote.ids = nil
+	c.resetTokensChanged = true
 }
 
 // localCIDsOf returns our CIDs for a path ID, or nil.

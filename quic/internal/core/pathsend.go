@@ -202,6 +202,7 @@ func (c *Conn) dropAbandonedRemotes() {
 	for _, id := range c.mp.dropRemote {
 		if s := c.mp.set(id); s != nil {
 			s.remote.ids = nil
+			c.resetTokensChanged = true
 		}
 	}
 	c.mp.dropRemote = c.mp.dropRemote[:0]

@@ -430,6 +430,7 @@ func (c *Conn) addRemoteCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) er
 		}
 		return &wire.TransportError{Code: code, Reason: err.Error()}
 	}
+	c.resetTokensChanged = true
 	for _, seq := range remote.toRetire {
 		c.retireCIDs = append(c.retireCIDs, pathSeq{path: pathID, seq: seq})
 	}
