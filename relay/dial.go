@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -241,8 +240,7 @@ func proxyConnect(ctx context.Context, nc net.Conn, hostPort string, proxy *url.
 	if _, err := nc.Write([]byte(req + "\r\n")); err != nil {
 		return fmt.Errorf("%w: %v", ErrProxy, err)
 	}
-	br := bufio.NewReader(nc)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	resp, br, err := websocket.ReadResponseHead(nc, http.MethodConnect)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrProxy, err)
 	}

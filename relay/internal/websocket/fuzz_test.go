@@ -64,3 +64,23 @@ func FuzzReadMessage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClientHandshake feeds arbitrary upgrade responses to the client:
+// it must fail cleanly, and never read more than the head limit before
+// the handshake is done.
+func FuzzClientHandshake(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: p\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\nnope!"))
+	f.Add([]byte("HTTP/1.1 101 \r\nX: " + string(bytes.Repeat([]byte("a"), MaxResponseHeaderBytes)) + "\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		nc := &nopConn{r: bytes.NewReader(raw)}
+		c, _, err := ClientHandshake(nc, ClientRequest{Host: "x", Path: "/", Subprotocols: "p"})
+		if err == nil && c == nil {
+			t.Fatal("no error and no connection")
+		}
+		if read := len(raw) - nc.r.Len(); err != nil && read > MaxResponseHeaderBytes {
+			t.Fatalf("read %d bytes of a failed handshake", read)
+		}
+	})
+}

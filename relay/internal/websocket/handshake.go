@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bufio"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
@@ -131,13 +130,12 @@ func ClientHandshake(nc net.Conn, req ClientRequest) (*Conn, string, error) {
 	if _, err := nc.Write([]byte(sb.String())); err != nil {
 		return nil, "", err
 	}
-	br := bufio.NewReaderSize(nc, 16<<10)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+	resp, br, limit, err := readResponseHead(nc, http.MethodGet)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrBadUpgradeResponse, err)
+		return nil, "", fmt.Errorf("%w: %w", ErrBadUpgradeResponse, err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		resp.Body.Close()
+		resp.Body.Close() // drains at most what the limit leaves
 		return nil, "", &UnexpectedStatusError{Code: resp.StatusCode, Status: resp.Status}
 	}
 	if !headerHasToken(resp.Header, "Upgrade", "websocket") || !headerHasToken(resp.Header, "Connection", "upgrade") ||
@@ -148,6 +146,7 @@ func ClientHandshake(nc net.Conn, req ClientRequest) (*Conn, string, error) {
 	if len(protos) != 1 || strings.Contains(protos[0], ",") {
 		return nil, "", ErrNoSubprotocol
 	}
+	limit.lift() // from here on the reader carries WebSocket frames
 	return NewConn(nc, br, ClientRole), strings.TrimSpace(protos[0]), nil
 }
 
