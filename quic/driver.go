@@ -186,12 +186,24 @@ func (c *Conn) dispatchLocked(now time.Time) {
 			c.routeKeys = append(c.routeKeys, string(ev.CID[:]))
 		case core.EventRetiredCID:
 			c.ep.removeRoute(c, ev.CID[:])
+			c.dropRouteKey(string(ev.CID[:]))
 		case core.EventClosed:
 			c.onClosedLocked(ev.Err)
 		case core.EventPathOpened, core.EventPathValidated, core.EventPathAbandoned, core.EventPathStatus, core.EventNatAddresses:
 			c.onPathEventLocked(ev)
 		case core.EventObservedAddress:
 			c.onObservedAddressLocked(ev)
+		}
+	}
+}
+
+// dropRouteKey forgets a retired CID, so routeKeys holds only live ones
+// however many the peer retires.
+func (c *Conn) dropRouteKey(k string) {
+	for i, rk := range c.routeKeys {
+		if rk == k {
+			c.routeKeys = append(c.routeKeys[:i], c.routeKeys[i+1:]...)
+			return
 		}
 	}
 }

@@ -182,3 +182,51 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestRouteKeysFollowRetiredCIDs: every path the client opens and closes
+// gives the server CIDs that are then retired; the server's routes and
+// its list of them to remove must not grow with the number of paths.
+func TestRouteKeysFollowRetiredCIDs(t *testing.T) {
+	scfg := &Config{ALPNs: []string{testALPN}, Multipath: true}
+	sep := dualStackEndpoint(t, scfg)
+	cep := dualStackEndpoint(t, &Config{Multipath: true})
+	port := addrOf(t, sep.LocalAddr()).UDP.Port()
+	addrs := [2]Addr{
+		UDPAddr(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)),
+		UDPAddr(netip.AddrPortFrom(netip.IPv6Loopback(), port)),
+	}
+	ctx := testCtx(t)
+	client, err := cep.Dial(ctx, addrs[0], sep.ID(), testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := sep.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := func() int {
+		server.mu.Lock()
+		defer server.mu.Unlock()
+		return len(server.routeKeys)
+	}
+	first := keys()
+	var old PathID
+	for i := 1; i <= 12; i++ {
+		id, err := client.OpenPath(ctx, addrs[i%2])
+		if err != nil {
+			t.Fatalf("path %d: %v", i, err)
+		}
+		if err := client.ClosePath(old, AbandonPathApplication); err != nil {
+			t.Fatalf("close path %d: %v", old, err)
+		}
+		waitFor(t, func() bool { return len(server.Paths()) == 1 })
+		old = id
+	}
+	sep.mu.Lock()
+	routes := len(sep.routes)
+	sep.mu.Unlock()
+	t.Logf("route keys: %d after the handshake, %d after 12 paths; endpoint routes %d", first, keys(), routes)
+	if n := keys(); n > 2*first {
+		t.Fatalf("%d route keys after 12 paths (%d after the handshake)", n, first)
+	}
+}

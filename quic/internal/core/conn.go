@@ -211,6 +211,8 @@ type Conn struct {
 	// Frames owed outside stream data.
 	sendPing        bool
 	retireCIDs      []pathSeq
+	retiring        map[pathSeq]struct{} // retirements queued or unacknowledged
+	reissue         reissueBudget
 	closeFrame      *wire.Frame
 	closeSentAt     time.Time
 	closeDeadline   time.Time

@@ -538,7 +538,7 @@ func (c *Conn) handlePathFrame(now time.Time, f *wire.Frame) error {
 		if s == nil {
 			return nil
 		}
-		return c.retireLocalCID(s.id, s.local, f.Sequence, nil)
+		return c.retireLocalCID(now, s.id, s.local, f.Sequence, nil)
 	case wire.FrameMaxPathID:
 		if f.PathID > m.remoteMax {
 			m.remoteMax = f.PathID

@@ -147,6 +147,7 @@ func (c *Conn) onRecordAcked(r *sentRecord, now time.Time) {
 	if r.ackLargest >= 0 {
 		c.paths[0].rec.Acks(spaceOf[r.level]).OnAckAcked(uint64(r.ackLargest))
 	}
+	c.onRetiresAcked(r.retireCIDs)
 	if r.mp != nil {
 		c.onRecordAckedMP(r.mp)
 	}

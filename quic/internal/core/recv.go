@@ -339,7 +339,7 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 		}
 		return c.addRemoteCID(0, remote, f)
 	case wire.FrameRetireConnectionID:
-		return c.retireLocalCID(0, c.localCIDsOf(0), f.Sequence, dcid)
+		return c.retireLocalCID(now, 0, c.localCIDsOf(0), f.Sequence, dcid)
 	case wire.FramePathChallenge:
 		if c.nat != nil && c.confirmed && c.rxFrom != p.addr {
 			c.offPathChallenge(p, c.rxFrom, f.PathData)
@@ -432,14 +432,16 @@ func (c *Conn) addRemoteCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) er
 	}
 	c.resetTokensChanged = true
 	for _, seq := range remote.toRetire {
-		c.retireCIDs = append(c.retireCIDs, pathSeq{path: pathID, seq: seq})
+		if err := c.queueRetire(pathSeq{path: pathID, seq: seq}); err != nil {
+			return err
+		}
 	}
 	remote.toRetire = remote.toRetire[:0]
 	return nil
 }
 
 // retireLocalCID handles (PATH_)RETIRE_CONNECTION_ID for one path's set.
-func (c *Conn) retireLocalCID(pathID uint64, local *localCIDs, seq uint64, dcid []byte) error {
+func (c *Conn) retireLocalCID(now time.Time, pathID uint64, local *localCIDs, seq uint64, dcid []byte) error {
 	if local == nil {
 		return nil
 	}
@@ -449,7 +451,7 @@ func (c *Conn) retireLocalCID(pathID uint64, local *localCIDs, seq uint64, dcid 
 	}
 	if ok {
 		c.emit(Event{Kind: EventRetiredCID, CID: id})
-		c.issueCIDs()
+		c.replaceRetired(now)
 	}
 	return nil
 }

@@ -48,6 +48,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 		}
 	}
 	consider(c.app.prevUntil)
+	c.reissueTimer(consider)
 	if c.mp != nil {
 		consider(c.mp.noViableAt)
 	}
@@ -100,6 +101,7 @@ func (c *Conn) HandleTimeout(now time.Time) {
 		}
 	}
 	c.dropPrevKeys(now)
+	c.reissueTimeout(now)
 }
 
 func (c *Conn) recoveryTimeout(now time.Time, p *path) {
