@@ -26,6 +26,9 @@ type ServerMetrics struct {
 	ConnsRxRatelimited  atomic.Int64 // conns_rx_ratelimited_total
 	WriteTimeouts       atomic.Int64 // write_timeouts (ours): clients cut off by the write timeout
 	KeyingMaterialAuths atomic.Int64 // keying_material_auths (ours): logins via the TLS exporter header
+	Conns               atomic.Int64 // conns (ours): open TCP connections (a gauge)
+	ConnsRefused        atomic.Int64 // conns_refused (ours): connections closed over MaxConns or MaxConnsPerIP
+	LoginTimeouts       atomic.Int64 // login_timeouts (ours): upgraded sockets that did not log in within EstablishTimeout
 }
 
 // expvarMap returns a live expvar view of m.
@@ -52,5 +55,8 @@ func (m *ServerMetrics) expvarMap() *expvar.Map {
 	add("conns_rx_ratelimited_total", &m.ConnsRxRatelimited)
 	add("write_timeouts", &m.WriteTimeouts)
 	add("keying_material_auths", &m.KeyingMaterialAuths)
+	add("conns", &m.Conns)
+	add("conns_refused", &m.ConnsRefused)
+	add("login_timeouts", &m.LoginTimeouts)
 	return mp
 }

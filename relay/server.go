@@ -42,8 +42,21 @@ type ServerConfig struct {
 	// (relayproto.PerClientSendQueueDepth if zero).
 	QueueDepth int
 	// EstablishTimeout bounds upgrade → login (relayproto.ServerEstablishTimeout
-	// if zero).
+	// if zero); a socket that has not logged in by then is closed.
 	EstablishTimeout time.Duration
+	// RequestTimeout bounds reading one plain HTTP request, headers and
+	// body, and writing its answer (DefaultRequestTimeout if zero).
+	RequestTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle this long between
+	// requests (DefaultIdleTimeout if zero).
+	IdleTimeout time.Duration
+	// MaxConns caps open TCP connections, logged in or not
+	// (DefaultMaxConns, lowered to 3/4 of the file descriptor limit, if
+	// zero; negative: no cap). Connections over a cap are closed at once.
+	MaxConns int
+	// MaxConnsPerIP caps open connections from one IPv4 address or IPv6
+	// /64 (DefaultMaxConnsPerIP if zero; negative: no cap).
+	MaxConnsPerIP int
 	// TLSConfig, if set, makes the Serve/ListenAndServe helpers speak TLS.
 	TLSConfig *tls.Config
 	// QADAddr is the UDP HOST:PORT of the QUIC Address Discovery endpoint
@@ -51,6 +64,18 @@ type ServerConfig struct {
 	// certificate; empty disables QAD (qad.go).
 	QADAddr string
 }
+
+// Defaults for ServerConfig's connection limits.
+const (
+	DefaultRequestTimeout = 10 * time.Second
+	DefaultIdleTimeout    = 30 * time.Second
+	DefaultMaxConns       = 10000
+	DefaultMaxConnsPerIP  = 256
+)
+
+// maxRequestHeaderBytes bounds an HTTP request head (net/http's 1 MB
+// default is far more than an upgrade needs).
+const maxRequestHeaderBytes = 16 << 10
 
 // Server is an iroh 1.0 compatible relay. It is an http.Handler for /relay,
 // /ping and /generate_204; Serve and ListenAndServe run it on a listener.
@@ -69,6 +94,10 @@ type Server struct {
 	connsWG  sync.WaitGroup
 	tokenSet [][]byte
 	qad      qadListeners
+
+	limiter      *connLimiter
+	acceptErrLog logThrottle
+	refusedLog   logThrottle
 }
 
 // Server errors.
@@ -96,13 +125,35 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.EstablishTimeout <= 0 {
 		cfg.EstablishTimeout = relayproto.ServerEstablishTimeout
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*serverConn]struct{}), logins: make(map[*websocket.Conn]struct{})}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = defaultMaxConns(fdLimit())
+	}
+	if cfg.MaxConnsPerIP == 0 {
+		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*serverConn]struct{}), logins: make(map[*websocket.Conn]struct{}),
+		limiter: newConnLimiter(cfg.MaxConns, cfg.MaxConnsPerIP)}
 	for _, t := range cfg.Tokens {
 		s.tokenSet = append(s.tokenSet, []byte(t))
 	}
 	s.reg.init()
 	s.expvars = s.metrics.expvarMap()
 	return s
+}
+
+// defaultMaxConns leaves a quarter of the descriptors to everything
+// else, so that the cap is reached before accept starts failing.
+func defaultMaxConns(fds int) int {
+	if fds > 0 {
+		return max(min(DefaultMaxConns, fds*3/4), 1)
+	}
+	return DefaultMaxConns
 }
 
 // Metrics returns the server's live counters.
@@ -266,9 +317,15 @@ func (s *Server) untrack(c *serverConn) {
 // Serve accepts connections on l (TLS if ServerConfig.TLSConfig is set)
 // until Shutdown or Close; it then returns ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
+	// The timeouts cover plain requests; an upgraded connection gets its
+	// own deadlines (EstablishTimeout, then WriteTimeout and pings).
 	hs := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.cfg.RequestTimeout,
+		ReadTimeout:       s.cfg.RequestTimeout,
+		WriteTimeout:      s.cfg.RequestTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    maxRequestHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		// HTTP/1.1 only, as iroh-relay: an empty map disables h2 over TLS.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
@@ -281,6 +338,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.servers = append(s.servers, hs)
 	s.mu.Unlock()
+	l = &limitListener{Listener: l, s: s, lim: s.limiter}
 	if s.cfg.TLSConfig != nil {
 		tc := s.cfg.TLSConfig.Clone()
 		tc.NextProtos = []string{"http/1.1"}

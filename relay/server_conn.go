@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,17 +47,27 @@ type serverConn struct {
 
 type logAttrs []any
 
+// maxLoginMessage bounds messages before the login completes; the only
+// one expected, ClientAuth, is 98 bytes.
+const maxLoginMessage = 1 << 10
+
 // handleConn runs the login and then the connection until it ends.
 func (s *Server) handleConn(ws *websocket.Conn, v relayproto.Version, remote string,
 	km *relayproto.KeyMaterialAuth, tlsState *tls.ConnectionState, token string) {
-	ws.MaxMessageSize = relayproto.MaxFrameSize
+	// Until it has logged in, a socket may hold at most a ClientAuth's
+	// worth of buffer, for at most EstablishTimeout.
+	ws.MaxMessageSize = maxLoginMessage
 	_ = ws.SetReadDeadline(time.Now().Add(s.cfg.EstablishTimeout))
 	_ = ws.SetWriteDeadline(time.Now().Add(s.cfg.EstablishTimeout))
 	id, err := s.login(ws, remote, km, tlsState, token)
 	if err != nil {
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			s.metrics.LoginTimeouts.Add(1)
+		}
 		_ = ws.Close(websocket.ClosePolicyViolation, "")
 		return
 	}
+	ws.MaxMessageSize = relayproto.MaxFrameSize
 	_ = ws.SetReadDeadline(time.Time{})
 	s.serveAuthed(ws, id, v, remote)
 }
