@@ -3,6 +3,7 @@ package quic
 import (
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -106,13 +107,15 @@ func (e *Endpoint) coreConfig(tls *handshake.Config) *core.Config {
 			MaxStreamsBidi: uint64(max(c.MaxIncomingStreams, 0)),
 			MaxStreamsUni:  uint64(max(c.MaxIncomingUniStreams, 0)),
 		},
-		DisableDatagrams:  c.DisableDatagrams,
-		Multipath:         c.Multipath,
-		NatTraversal:      c.NatTraversal,
-		PathIdleTimeout:   c.PathIdleTimeout,
-		KeyUpdateInterval: c.KeyUpdateInterval,
-		ResetKey:          &e.resetKey,
-		DisablePMTUD:      c.DisablePMTUD,
+		DisableDatagrams: c.DisableDatagrams,
+		Multipath:        c.Multipath,
+		NatTraversal:     c.NatTraversal,
+		// Bound to loopback, only loopback candidates can work.
+		NatLoopbackTargets: boundToLoopback(e.tr.LocalAddr()),
+		PathIdleTimeout:    c.PathIdleTimeout,
+		KeyUpdateInterval:  c.KeyUpdateInterval,
+		ResetKey:           &e.resetKey,
+		DisablePMTUD:       c.DisablePMTUD,
 	}
 }
 
@@ -134,4 +137,9 @@ func openKeyLog(cfg *Config) (io.Writer, io.Closer, error) {
 		return nil, nil, err
 	}
 	return f, f, nil
+}
+
+func boundToLoopback(a net.Addr) bool {
+	ua, ok := a.(*net.UDPAddr)
+	return ok && ua.IP.IsLoopback()
 }

@@ -48,26 +48,14 @@ func (c *Conn) onRetiresAcked(acked []pathSeq) {
 	}
 }
 
-// reissueBudget is a token bucket for replacing CIDs the peer retired.
+// reissueBudget paces replacements of CIDs the peer retired.
 type reissueBudget struct {
-	tokens int
-	at     time.Time // when tokens was last refilled
-	owed   bool      // a replacement waits for a token
+	tokenBucket
+	owed bool // a replacement waits for a token
 }
 
-func (b *reissueBudget) take(now time.Time) bool {
-	if b.at.IsZero() {
-		b.tokens, b.at = cidReissueBurst, now
-	}
-	if n := int(now.Sub(b.at) / cidReissueEvery); n > 0 {
-		b.tokens = min(cidReissueBurst, b.tokens+n)
-		b.at = b.at.Add(time.Duration(n) * cidReissueEvery)
-	}
-	if b.tokens == 0 {
-		return false
-	}
-	b.tokens--
-	return true
+func newReissueBudget() reissueBudget {
+	return reissueBudget{tokenBucket: tokenBucket{burst: cidReissueBurst, every: cidReissueEvery}}
 }
 
 // replaceRetired issues replacements for retired CIDs if the budget
@@ -84,12 +72,12 @@ func (c *Conn) replaceRetired(now time.Time) {
 // reissueTimer reports when owed replacements can go out.
 func (c *Conn) reissueTimer(consider func(time.Time)) {
 	if c.reissue.owed {
-		consider(c.reissue.at.Add(cidReissueEvery))
+		consider(c.reissue.nextToken())
 	}
 }
 
 func (c *Conn) reissueTimeout(now time.Time) {
-	if c.reissue.owed && !now.Before(c.reissue.at.Add(cidReissueEvery)) {
+	if c.reissue.owed && !now.Before(c.reissue.nextToken()) {
 		c.replaceRetired(now)
 	}
 }

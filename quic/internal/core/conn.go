@@ -67,6 +67,10 @@ type Config struct {
 	// server announces candidate addresses, the client punches holes to
 	// them and opens paths where a probe got through.
 	NatTraversal bool
+	// NatLoopbackTargets lets hole punching probe loopback candidates of a
+	// peer that is not on loopback itself: set it when our socket is bound
+	// to loopback, where no other candidate can work.
+	NatLoopbackTargets bool
 	// PathIdleTimeout abandons a multipath path silent this long; zero
 	// means 15 s (iroh's), negative disables.
 	PathIdleTimeout time.Duration
@@ -254,7 +258,7 @@ func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remot
 	if cfg == nil || cfg.TLS == nil {
 		return nil, errors.New("core: Config.TLS is required")
 	}
-	c := &Conn{side: side, cfg: *cfg, rand: cfg.Rand}
+	c := &Conn{side: side, cfg: *cfg, rand: cfg.Rand, reissue: newReissueBudget()}
 	if c.rand == nil {
 		c.rand = rand.Reader
 	}

@@ -71,6 +71,11 @@ type natTraversal struct {
 	// Server: highest round the client started, and its size so far.
 	remoteRound      uint64
 	remoteRoundAddrs int
+	// Server: when the current round's probes start, and when the last
+	// round that did start began (see natMinRoundGap).
+	roundAt, prevRoundAt time.Time
+	// probeBudget paces our probes, whoever asked for them.
+	probeBudget tokenBucket
 }
 
 // recordNAT is what a packet carried of the QNT frames.
@@ -82,7 +87,10 @@ type recordNAT struct {
 
 func (c *Conn) startNatTraversal() {
 	if c.cfg.NatTraversal && c.peerParams.MaxRemoteNATAddresses != 0 && c.mp != nil {
-		c.nat = &natTraversal{peerLimit: int(c.peerParams.MaxRemoteNATAddresses)}
+		c.nat = &natTraversal{
+			peerLimit:   int(c.peerParams.MaxRemoteNATAddresses),
+			probeBudget: tokenBucket{burst: natProbeBurst, every: natProbeEvery},
+		}
 	}
 }
 
@@ -180,7 +188,7 @@ func (c *Conn) StartNatTraversalRound(now time.Time, local []netip.AddrPort) err
 	}
 	n.probes = n.probes[:0]
 	for _, a := range n.addrs {
-		if c.pathTo(UDPAddr(a.addr)) == nil {
+		if c.pathTo(UDPAddr(a.addr)) == nil && c.natTargetAllowed(a.addr) {
 			c.addProbe(now, a.addr)
 		}
 	}
@@ -262,12 +270,15 @@ func (c *Conn) handleNatFrame(now time.Time, f *wire.Frame) error {
 		case f.Sequence > n.remoteRound:
 			n.remoteRound, n.remoteRoundAddrs = f.Sequence, 0
 			n.probes = n.probes[:0]
+			n.startRemoteRound(now)
 		}
 		n.remoteRoundAddrs++
 		if n.remoteRoundAddrs > NatAddressLimit {
 			return protocolViolation("REACH_OUT beyond the address limit")
 		}
-		c.addProbe(now, canonical(f.Addr))
+		if ap := canonical(f.Addr); c.natTargetAllowed(ap) {
+			c.addProbe(n.roundAt, ap)
+		}
 	}
 	return nil
 }
@@ -337,6 +348,9 @@ func (c *Conn) pollNat(now time.Time, buf []byte) (int, Addr) {
 		if pr.done || pr.attempts >= natProbeAttempts || now.Before(pr.next) {
 			continue
 		}
+		if !n.probeBudget.take(now) {
+			break
+		}
 		pr.next = now.Add(c.natRetryDelay(pr.attempts))
 		pr.attempts++
 		to := UDPAddr(pr.addr)
@@ -397,11 +411,16 @@ func (c *Conn) natTimers(consider func(time.Time)) {
 	if c.dataPath() == nil {
 		return
 	}
+	var next time.Time
 	for _, pr := range c.nat.probes {
-		if !pr.done && pr.attempts < natProbeAttempts {
-			consider(pr.next)
+		if !pr.done && pr.attempts < natProbeAttempts && (next.IsZero() || pr.next.Before(next)) {
+			next = pr.next
 		}
 	}
+	if b := &c.nat.probeBudget; !next.IsZero() && b.empty() && b.nextToken().After(next) {
+		next = b.nextToken()
+	}
+	consider(next)
 }
 
 // fillNatFrames adds the owed ADD_ADDRESS, REMOVE_ADDRESS and REACH_OUT

@@ -1,0 +1,65 @@
+package core
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Limits on hole punching, which makes us send probes to addresses the
+// peer names: a client starting rounds in a loop made a server send
+// thousands of datagrams a second to third parties.
+const (
+	// natMinRoundGap: a round the client starts sooner after the last one
+	// waits for its probes (the newest waiting round wins). iroh starts
+	// one every 5 s, or when its candidates change.
+	natMinRoundGap = time.Second
+	// Probes of all rounds share a bucket: natProbeBurst at once (a round
+	// of a few candidates and its quick retries), then one per
+	// natProbeEvery.
+	natProbeBurst = 64
+	natProbeEvery = 50 * time.Millisecond
+)
+
+// startRemoteRound schedules the probes of a round the client started.
+func (n *natTraversal) startRemoteRound(now time.Time) {
+	if !n.roundAt.IsZero() && !n.roundAt.After(now) {
+		n.prevRoundAt = n.roundAt // the current round did start
+	}
+	n.roundAt = now
+	if !n.prevRoundAt.IsZero() {
+		n.roundAt = maxTime(now, n.prevRoundAt.Add(natMinRoundGap))
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// natTargetAllowed reports whether we may probe ap. A peer must not turn
+// us against unspecified, multicast or broadcast addresses, nor against
+// services on our own host: loopback candidates are probed only when the
+// peer is on loopback too, or our socket is (Config.NatLoopbackTargets).
+func (c *Conn) natTargetAllowed(ap netip.AddrPort) bool {
+	a := ap.Addr().Unmap()
+	switch {
+	case ap.Port() == 0 || a.IsUnspecified() || a.IsMulticast() || a == limitedBroadcast:
+		return false
+	case a.IsLoopback():
+		return c.cfg.NatLoopbackTargets || c.peerOnLoopback()
+	}
+	return true
+}
+
+func (c *Conn) peerOnLoopback() bool {
+	for _, p := range c.paths {
+		if p.addr.UDP.Addr().Unmap().IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
