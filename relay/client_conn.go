@@ -21,6 +21,7 @@ type clientConn struct {
 	ws       *websocket.Conn
 	version  relayproto.Version
 	pongq    chan [relayproto.PingDataLen]byte
+	wsPongq  chan []byte // WebSocket ping payloads to answer
 	lastRecv atomic.Int64
 	done     chan struct{}
 	once     sync.Once
@@ -37,8 +38,16 @@ func (cc *clientConn) stop(err error) {
 
 // serve runs one connection until it fails or the client is closed.
 func (c *Client) serve(ws *websocket.Conn, v relayproto.Version) error {
-	cc := &clientConn{c: c, ws: ws, version: v, pongq: make(chan [relayproto.PingDataLen]byte, 8), done: make(chan struct{})}
+	cc := &clientConn{c: c, ws: ws, version: v, done: make(chan struct{}),
+		pongq: make(chan [relayproto.PingDataLen]byte, 8), wsPongq: make(chan []byte, 2)}
 	cc.lastRecv.Store(time.Now().UnixNano())
+	// Pongs go out through the writer, under its deadline; a flood is shed.
+	ws.OnPing = func(p []byte) {
+		select {
+		case cc.wsPongq <- append([]byte(nil), p...):
+		default:
+		}
+	}
 	c.pings.reset()
 	stopCtx := make(chan struct{})
 	go func() {
@@ -131,6 +140,13 @@ func (cc *clientConn) writeLoop() error {
 			if err := cc.writeFrame(&relayproto.Pong{Data: data}); err != nil {
 				return err
 			}
+		case p := <-cc.wsPongq:
+			if err := cc.ws.QueueControl(websocket.OpPong, p); err != nil {
+				return err
+			}
+			if err := cc.flush(); err != nil {
+				return err
+			}
 		case b := <-c.sendq:
 			if err := cc.writeBatch(b); err != nil {
 				return err
@@ -174,7 +190,7 @@ func (cc *clientConn) writeFrame(f relayproto.Frame) error {
 }
 
 // writeBatch writes b plus whatever else is queued, up to maxWriteBatch
-// bytes, in one write with iroh's 15 s send timeout.
+// bytes, in one write.
 func (cc *clientConn) writeBatch(b *[]byte) error {
 	total := len(*b)
 	err := cc.ws.QueueMessage(websocket.OpBinary, *b)
@@ -193,6 +209,11 @@ more:
 	if err != nil {
 		return err
 	}
+	return cc.flush()
+}
+
+// flush writes everything queued under iroh's 15 s send timeout.
+func (cc *clientConn) flush() error {
 	_ = cc.ws.SetWriteDeadline(time.Now().Add(relayproto.ClientSendTimeout))
 	if err := cc.ws.Flush(); err != nil {
 		return fmt.Errorf("relay: write: %w", err)

@@ -73,7 +73,7 @@ func FuzzServerConn(f *testing.F) {
 		go func() {
 			defer close(done)
 			if authed {
-				s.serveAuthed(ws, self, relayproto.V2, "fuzz")
+				s.serveAuthed(ws, self, relayproto.V2, "fuzz", nil)
 			} else {
 				s.handleConn(ws, relayproto.V2, "fuzz", nil, nil, "")
 			}

@@ -31,9 +31,12 @@ type serverConn struct {
 	remote  string
 	log     logAttrs
 
-	dataq chan *[]byte // encoded datagram frames for this client
-	ctrlq chan *[]byte // EndpointGone / Status frames
-	pongq chan [relayproto.PingDataLen]byte
+	dataq   chan *[]byte // encoded datagram frames for this client
+	ctrlq   chan *[]byte // EndpointGone / Status frames
+	pongq   chan [relayproto.PingDataLen]byte
+	wsPongq chan []byte // WebSocket ping payloads to answer
+
+	bucket *tokenBucket // per-client read limit; nil if none
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -57,8 +60,18 @@ func (s *Server) handleConn(ws *websocket.Conn, v relayproto.Version, remote str
 	// Until it has logged in, a socket may hold at most a ClientAuth's
 	// worth of buffer, for at most EstablishTimeout.
 	ws.MaxMessageSize = maxLoginMessage
-	_ = ws.SetReadDeadline(time.Now().Add(s.cfg.EstablishTimeout))
-	_ = ws.SetWriteDeadline(time.Now().Add(s.cfg.EstablishTimeout))
+	deadline := time.Now().Add(s.cfg.EstablishTimeout)
+	_ = ws.SetReadDeadline(deadline)
+	_ = ws.SetWriteDeadline(deadline)
+	var bucket *tokenBucket
+	if s.cfg.RateLimit > 0 {
+		bucket = newTokenBucket(s.cfg.RateLimit, s.cfg.RateBurst, time.Now())
+		ws.OnReadFrame = func(n int) { // the login counts too
+			if wait := bucket.take(n, time.Now()); wait > 0 {
+				time.Sleep(min(wait, time.Until(deadline)))
+			}
+		}
+	}
 	id, err := s.login(ws, remote, km, tlsState, token)
 	if err != nil {
 		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
@@ -69,17 +82,19 @@ func (s *Server) handleConn(ws *websocket.Conn, v relayproto.Version, remote str
 	}
 	ws.MaxMessageSize = relayproto.MaxFrameSize
 	_ = ws.SetReadDeadline(time.Time{})
-	s.serveAuthed(ws, id, v, remote)
+	s.serveAuthed(ws, id, v, remote, bucket)
 }
 
 // serveAuthed runs a logged-in connection until it ends.
-func (s *Server) serveAuthed(ws *websocket.Conn, id endpointID, v relayproto.Version, remote string) {
+func (s *Server) serveAuthed(ws *websocket.Conn, id endpointID, v relayproto.Version, remote string, bucket *tokenBucket) {
 	c := &serverConn{
 		s: s, ws: ws, id: id, version: v, remote: remote,
 		log:      logAttrs{"remote", remote, "endpoint", identity.EndpointID(id).Short(), "version", v.String()},
 		dataq:    make(chan *[]byte, s.cfg.QueueDepth),
 		ctrlq:    make(chan *[]byte, 64),
 		pongq:    make(chan [relayproto.PingDataLen]byte, 8),
+		wsPongq:  make(chan []byte, 2),
+		bucket:   bucket,
 		done:     make(chan struct{}),
 		recorded: make(map[endpointID]struct{}),
 	}
@@ -229,9 +244,16 @@ func (c *serverConn) sendCtrl(f relayproto.Frame) {
 
 func (c *serverConn) readLoop() error {
 	var parser relayproto.Parser
-	var bucket *tokenBucket
-	if c.s.cfg.RateLimit > 0 {
-		bucket = newTokenBucket(c.s.cfg.RateLimit, c.s.cfg.RateBurst, time.Now())
+	// Every frame counts against the limit, text and control ones too,
+	// and pongs go out through the writer, under its deadline.
+	if c.bucket != nil {
+		c.ws.OnReadFrame = c.throttle
+	}
+	c.ws.OnPing = func(p []byte) {
+		select {
+		case c.wsPongq <- append([]byte(nil), p...):
+		default: // a ping flood: shed, as relay pings
+		}
 	}
 	for {
 		op, msg, err := c.ws.ReadMessage()
@@ -256,16 +278,6 @@ func (c *serverConn) readLoop() error {
 		}
 		now := time.Now()
 		c.lastRecv.Store(now.UnixNano())
-		if bucket != nil {
-			if wait := bucket.take(len(msg), now); wait > 0 {
-				c.rateLimited(len(msg))
-				select {
-				case <-time.After(wait):
-				case <-c.done:
-					return nil
-				}
-			}
-		}
 		f, err := parser.Parse(msg, c.version, relayproto.ClientToRelay)
 		if err != nil {
 			c.s.metrics.UnknownFrames.Add(1)
@@ -288,6 +300,22 @@ func (c *serverConn) readLoop() error {
 			c.s.metrics.UnknownFrames.Add(1)
 			return c.fail(websocket.CloseProtocolError, "relay: unexpected frame, closing client", fmt.Errorf("type %v", f.Type()))
 		}
+	}
+}
+
+// throttle charges one frame to the bucket, pausing the reader (and so,
+// through TCP, the client) until the bucket covers it.
+func (c *serverConn) throttle(n int) {
+	wait := c.bucket.take(n, time.Now())
+	if wait <= 0 {
+		return
+	}
+	c.rateLimited(n)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.done:
 	}
 }
 
@@ -370,6 +398,11 @@ func (c *serverConn) writeLoop() {
 			if !c.write(&relayproto.Pong{Data: data}) {
 				return
 			}
+		case p := <-c.wsPongq:
+			_ = c.ws.QueueControl(websocket.OpPong, p)
+			if !c.flush() {
+				return
+			}
 		case b := <-c.dataq:
 			if !c.writeBatch(b) {
 				return
@@ -441,6 +474,11 @@ more:
 			break more
 		}
 	}
+	return c.flush()
+}
+
+// flush writes everything queued under a fresh write deadline.
+func (c *serverConn) flush() bool {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	if err := c.ws.Flush(); err != nil {
 		select {

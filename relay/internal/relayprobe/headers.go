@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,16 +41,32 @@ func probeHeaders() error {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err = relay.Dial(ctx, relay.ClientConfig{
+	failed := make(chan error, 1)
+	c, err := relay.NewClient(relay.ClientConfig{
 		URL: "http://" + l.Addr().String(), SecretKey: key, Proxy: relay.NoProxy,
 		Logger: slog.New(slog.DiscardHandler), BackoffMin: time.Hour,
+		OnStatus: func(s relay.Status) {
+			if s.State == relay.StateReconnecting {
+				select {
+				case failed <- s.Err:
+				default:
+				}
+			}
+		},
 	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	select {
+	case err = <-failed:
+	case <-time.After(15 * time.Second):
+		err = fmt.Errorf("no failure within 15 s")
+	}
 	el := time.Since(start)
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
-	fmt.Printf("headers: dial returned after %v: %v\n", el.Round(time.Millisecond), err)
+	fmt.Printf("headers: first attempt failed after %v: %v\n", el.Round(time.Millisecond), err)
 	fmt.Printf("headers: relay sent %.1f MB of headers; client allocated %.1f MB; peak RSS %.1f MB\n",
 		float64(sent.Load())/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6, procRSSMB(os.Getpid(), "VmHWM"))
 	return nil

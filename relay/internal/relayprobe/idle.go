@@ -17,9 +17,13 @@ func probeIdle(n int, wait time.Duration) error {
 		return err
 	}
 	defer r.stop()
+	// Idle and slow connections come from different addresses, so that a
+	// per-address cap does not hide either.
+	idleFrom := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	slowFrom := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 3)}}
 	var idle, slow []net.Conn
 	for range n {
-		nc, err := net.Dial("tcp", r.Addr)
+		nc, err := idleFrom.Dial("tcp", r.Addr)
 		if err != nil {
 			return err
 		}
@@ -33,7 +37,7 @@ func probeIdle(n int, wait time.Duration) error {
 		idle = append(idle, nc)
 	}
 	for range n {
-		nc, err := net.Dial("tcp", r.Addr)
+		nc, err := slowFrom.Dial("tcp", r.Addr)
 		if err != nil {
 			return err
 		}
@@ -41,7 +45,8 @@ func probeIdle(n int, wait time.Duration) error {
 		fmt.Fprintf(nc, "POST /ping HTTP/1.1\r\nHost: relay\r\nContent-Length: 100000\r\n\r\nten bytes.")
 		slow = append(slow, nc)
 	}
-	fmt.Printf("idle: %d idle + %d slow-body connections open; relay fds %d; waiting %v\n", n, n, r.fds(), wait)
+	fmt.Printf("idle: open at start: %d of %d idle, %d of %d slow-body; relay fds %d; waiting %v\n",
+		countOpen(idle), n, countOpen(slow), n, r.fds(), wait)
 	time.Sleep(wait)
 	fmt.Printf("idle: after %v still open: %d idle, %d slow-body; relay fds %d\n",
 		wait, countOpen(idle), countOpen(slow), r.fds())

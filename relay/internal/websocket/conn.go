@@ -35,7 +35,7 @@ const closeWriteTimeout = time.Second
 // Conn is a WebSocket connection over an established net.Conn. Reads must
 // come from one goroutine; writes may come from several (they are
 // serialised). It never starts goroutines of its own: pings are answered
-// from inside ReadMessage.
+// from inside ReadMessage unless OnPing hands them to the owner.
 type Conn struct {
 	nc   net.Conn
 	br   *bufio.Reader
@@ -46,6 +46,16 @@ type Conn struct {
 	MaxMessageSize int
 	// OnPong, if set, is called from ReadMessage for each pong received.
 	OnPong func(payload []byte)
+	// OnPing, if set, is called from ReadMessage for each ping instead of
+	// answering it there; the owner sends the pong (QueueControl or
+	// WriteControl) from its writer, under its own write deadline. The
+	// payload is only valid during the call.
+	OnPing func(payload []byte)
+	// OnReadFrame, if set, is called from ReadMessage with the size of
+	// every frame, data or control, header included, once the frame is
+	// known to be within limits and before its payload is read. A rate
+	// limiter may block in it.
+	OnReadFrame func(size int)
 
 	// Read side (one reader).
 	msg  []byte
@@ -106,6 +116,7 @@ func (c *Conn) ReadMessage() (Opcode, []byte, error) {
 			return 0, nil, err
 		}
 		if h.Op.IsControl() {
+			c.charge(h)
 			p := c.ctrl[:h.Length]
 			if _, err := io.ReadFull(c.br, p); err != nil {
 				return 0, nil, unexpectedEOF(err)
@@ -129,6 +140,7 @@ func (c *Conn) ReadMessage() (Opcode, []byte, error) {
 		if h.Length > uint64(c.maxSize()-len(c.msg)) {
 			return 0, nil, ErrMessageTooLarge
 		}
+		c.charge(h)
 		start := len(c.msg)
 		c.msg = grow(c.msg, int(h.Length))
 		if _, err := io.ReadFull(c.br, c.msg[start:]); err != nil {
@@ -140,6 +152,13 @@ func (c *Conn) ReadMessage() (Opcode, []byte, error) {
 		if h.Fin {
 			return msgOp, c.msg, nil
 		}
+	}
+}
+
+// charge reports a frame that is about to be read to OnReadFrame.
+func (c *Conn) charge(h Header) {
+	if c.OnReadFrame != nil {
+		c.OnReadFrame(h.Len() + int(h.Length))
 	}
 }
 
@@ -198,6 +217,10 @@ func (c *Conn) readHeader() (Header, error) {
 func (c *Conn) handleControl(op Opcode, p []byte) error {
 	switch op {
 	case OpPing:
+		if c.OnPing != nil {
+			c.OnPing(p)
+			return nil
+		}
 		if err := c.WriteControl(OpPong, p); err != nil && !errors.Is(err, ErrClosed) {
 			return err
 		}
@@ -247,6 +270,15 @@ func (c *Conn) QueueMessage(op Opcode, p []byte) error {
 	}
 	c.appendFrame(op, p)
 	return nil
+}
+
+// QueueControl appends a ping or pong (payload at most 125 bytes) to the
+// write buffer; Flush sends it.
+func (c *Conn) QueueControl(op Opcode, p []byte) error {
+	if !op.IsControl() || op == OpClose || len(p) > maxControlPayload {
+		return ErrBadControlFrame
+	}
+	return c.QueueMessage(op, p)
 }
 
 // Buffered is the number of queued, unflushed bytes.
