@@ -251,7 +251,7 @@ func (m *Manager) queueSend(s *stream) {
 		return
 	}
 	ss := s.send
-	if !ss.hasRetransmit() && !ss.finReady() {
+	if !ss.hasRetransmit() && !ss.finReady() && !ss.announce {
 		switch {
 		case ss.pendingNew() == 0:
 			return

@@ -30,6 +30,7 @@ type sendStream struct {
 	finSent    bool
 	finAcked   bool
 	finLost    bool // the FIN must be sent again
+	announce   bool // an empty STREAM frame at offset 0 is owed (Announce)
 
 	maxData     uint64 // peer's MAX_STREAM_DATA
 	blockedSent bool   // STREAM_DATA_BLOCKED queued/sent for maxData
@@ -152,8 +153,9 @@ func (s *sendStream) next(maxSize int, connCredit uint64) (Frame, []byte, uint64
 	end := s.sentOff + n
 	fin := s.finWritten && !s.finSent && end == s.q.end()
 	if n == 0 && !fin {
-		return Frame{}, nil, 0, false
+		return s.nextAnnounce()
 	}
+	s.announce = false // any frame at offset 0 opens the stream
 	f := Frame{Kind: FrameStream, ID: s.id, Offset: s.sentOff, Length: n, Fin: fin}
 	data := s.q.view(s.sentOff, int(n))
 	s.sentOff = end
@@ -226,6 +228,9 @@ func (s *sendStream) onLost(off, length uint64, fin bool) {
 	}
 	if fin && !s.finAcked {
 		s.finLost = true
+	}
+	if length == 0 && !fin && s.sentOff == 0 {
+		s.announce = true // a lost announcement, and nothing sent since
 	}
 }
 
