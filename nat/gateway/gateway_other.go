@@ -1,0 +1,5 @@
+//go:build !linux
+
+package gateway
+
+func readDefaultRoutes() ([]Route, error) { return nil, ErrUnsupported }
