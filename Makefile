@@ -21,11 +21,12 @@ demo:
 ## and the race detector over the concurrent packages.
 test: deps vet unit race benchcheck
 
-# vet also checks a 32-bit build: overflowing int constants show up here
-# before make cross trips on them.
+# vet also checks a 32-bit build (overflowing int constants show up here
+# before make cross trips on them) and that go.mod and go.sum are tidy.
 vet:
 	$(GO) vet $(PKGS)
 	GOOS=linux GOARCH=arm GOARM=7 CGO_ENABLED=0 $(GO) vet $(PKGS)
+	@$(GO) mod tidy -diff || { echo "make: go.mod/go.sum are not tidy: run 'go mod tidy'" >&2; exit 1; }
 
 unit:
 	CGO_ENABLED=0 $(GO) test -timeout 12m $(PKGS)
