@@ -38,9 +38,9 @@ type Query struct {
 }
 
 // Answerer makes the whole response to a query, for hostile-server tests.
-// It gets the parsed query and returns the wire bytes to send (nil: send
-// nothing).
-type Answerer func(q *lookup.Message) []byte
+// It gets the parsed query and whether it came over TCP, and returns the
+// wire bytes to send (nil: send nothing).
+type Answerer func(q *lookup.Message, tcp bool) []byte
 
 // DNSFront is the lab's DNS server: it answers A and AAAA for the lab's
 // static names itself and forwards every query under a lookup zone to that
@@ -151,7 +151,7 @@ func (f *DNSFront) respond(ctx context.Context, query []byte, tcp bool) []byte {
 	override, addrs, isStatic, upstream := f.route(m.Questions[0], tcp)
 	switch {
 	case override != nil:
-		return override(m)
+		return override(m, tcp)
 	case isStatic:
 		resp.Flags |= lookup.FlagAuthoritative
 		resp.Answers = addressRecords(m.Questions[0], addrs)
