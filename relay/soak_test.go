@@ -111,11 +111,12 @@ func TestSoakRelay(t *testing.T) {
 	srv := startServer(t, ServerConfig{Logger: discard, MaxConnsPerIP: -1}, "")
 	peers := connectSoakPeers(t, srv.URL, p)
 	ctx, cancel := context.WithCancel(context.Background())
+	sendCtx, stopSend := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, sp := range peers {
 		wg.Go(func() { sp.receive(ctx) })
 	}
-	wg.Go(func() { sendSoakTraffic(ctx, peers, p.tick) })
+	wg.Go(func() { sendSoakTraffic(sendCtx, peers, p.tick) })
 
 	time.Sleep(p.warmup)
 	start := measureSoak(t)
@@ -128,9 +129,10 @@ func TestSoakRelay(t *testing.T) {
 	}
 	end := measureSoak(t)
 	t.Logf("soak: figures phase=end clients=%d %s", len(peers), end)
+	stopSend()
+	settleSoak(peers)
 	cancel()
 	wg.Wait()
-	time.Sleep(500 * time.Millisecond) // datagrams still in flight
 
 	checkSoakDelivery(t, srv, peers)
 	if err := checkSoakFlat(start, end); err != nil {
@@ -211,9 +213,31 @@ func (sp *soakPeer) receive(ctx context.Context) {
 	}
 }
 
+// settleSoak waits, once sending stopped, until the normal peers have
+// everything or nothing arrived for a second.
+func settleSoak(peers []*soakPeer) {
+	last, quiet := int64(-1), time.Now()
+	for time.Since(quiet) < time.Second {
+		var missing, got int64
+		for _, sp := range peers {
+			if !sp.slow {
+				missing += sp.partner.sent.Load() - sp.received.Load()
+			}
+			got += sp.received.Load()
+		}
+		if missing == 0 {
+			return
+		}
+		if got != last {
+			last, quiet = got, time.Now()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func checkSoakDelivery(t *testing.T, srv *testServer, peers []*soakPeer) {
 	t.Helper()
-	var sent, got, full, slowSent, slowGot int64
+	var sent, got, full, recvDropped, slowSent, slowGot int64
 	for _, sp := range peers {
 		if sp.slow {
 			slowSent += sp.partner.sent.Load()
@@ -223,10 +247,11 @@ func checkSoakDelivery(t *testing.T, srv *testServer, peers []*soakPeer) {
 		sent += sp.partner.sent.Load()
 		got += sp.received.Load()
 		full += sp.partner.full.Load()
+		recvDropped += sp.c.DroppedReceives()
 	}
 	m := srv.Metrics()
-	t.Logf("soak: delivery normal sent=%d delivered=%d (%.3f%%) send_queue_full=%d; slow sent=%d delivered=%d; relay forwarded=%d dropped=%d",
-		sent, got, 100*float64(got)/float64(max(sent, 1)), full, slowSent, slowGot, m.SendPacketsSent.Load(), m.SendPacketsDropped.Load())
+	t.Logf("soak: delivery normal sent=%d delivered=%d (%.3f%%) send_queue_full=%d recv_queue_full=%d; slow sent=%d delivered=%d; relay forwarded=%d dropped=%d",
+		sent, got, 100*float64(got)/float64(max(sent, 1)), full, recvDropped, slowSent, slowGot, m.SendPacketsSent.Load(), m.SendPacketsDropped.Load())
 	if sent == 0 || got < sent*999/1000 {
 		t.Errorf("normal clients got %d of %d datagrams, want at least 99.9%%", got, sent)
 	}
