@@ -10,6 +10,7 @@ import (
 
 	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
+	"github.com/alkdev/irohspoke/relay"
 )
 
 // DialError is a Dial in which every path failed. Direct and Relay hold
@@ -76,7 +77,7 @@ func (e *Endpoint) Dial(ctx context.Context, t identity.EndpointAddr, alpn strin
 	start := func(to quic.Addr) {
 		pending++
 		go func() {
-			c, err := e.q.Dial(ctx, to, t.ID, alpn)
+			c, err := e.dialPath(ctx, to, t.ID, alpn)
 			results <- dialResult{to: to, conn: c, err: err}
 		}()
 	}
@@ -106,7 +107,7 @@ func (e *Endpoint) Dial(ctx context.Context, t identity.EndpointAddr, alpn strin
 			if r.err == nil {
 				cancel()
 				e.won(r.conn)
-				e.managePaths(r.conn, true, relayAddr)
+				e.managePaths(r.conn, true, t.Relays)
 				go closeLosers(results, pending)
 				return r.conn, nil
 			}
@@ -179,4 +180,62 @@ func closeLosers(results <-chan dialResult, pending int) {
 			r.conn.Close(0, "lost the dial race")
 		}
 	}
+}
+
+// dialPath dials one path. A relay dial ends as soon as the relay proves
+// unreachable (ErrRelayUnreachable with the relay's reason) instead of
+// waiting out the handshake timeout; every error says what went wrong.
+func (e *Endpoint) dialPath(ctx context.Context, to quic.Addr, peer identity.EndpointID, alpn string) (*quic.Conn, error) {
+	if !to.IsRelay() {
+		c, err := e.q.Dial(ctx, to, peer, alpn)
+		return c, explainDialError(to, peer, err, nil)
+	}
+	link, err := e.relays.get(to.Relay.URL)
+	if err != nil {
+		return nil, err
+	}
+	wasUp := link.Status().State == relay.StateConnected
+	dctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		if err := link.failure(dctx, wasUp); err != nil {
+			cancel(err)
+		}
+	}()
+	c, err := e.q.Dial(dctx, to, peer, alpn)
+	if err != nil && ctx.Err() == nil {
+		if cause := context.Cause(dctx); errors.Is(cause, ErrRelayUnreachable) {
+			return nil, cause
+		}
+	}
+	return c, explainDialError(to, peer, err, link)
+}
+
+// explainDialError turns a bare QUIC error into one that says what
+// happened on this path.
+func explainDialError(to quic.Addr, peer identity.EndpointID, err error, link *relayLink) error {
+	var te *quic.TransportError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te) && !te.Remote && isAlert(te, tlsAlertUnknownCA):
+		return fmt.Errorf("%w: %s presented another key than %s: %w", ErrWrongPeerKey, to, peer.Short(), err)
+	case !errors.Is(err, quic.ErrHandshakeTimeout):
+		return err
+	case link == nil:
+		return fmt.Errorf("no answer from %s: %w", to, err)
+	case isDown(link.Status()):
+		return fmt.Errorf("%w: %s: %v: %w", ErrRelayUnreachable, to.Relay.URL, link.Status().Err, err)
+	}
+	return fmt.Errorf("no answer from %s through relay %s (we are connected to the relay; the peer is offline or homed elsewhere): %w",
+		peer.Short(), to.Relay.URL, err)
+}
+
+// tlsAlertUnknownCA is the alert a client sends when the server's key is
+// not the one dialed.
+const tlsAlertUnknownCA = 48
+
+func isAlert(te *quic.TransportError, alert uint8) bool {
+	a, ok := te.TLSAlert()
+	return ok && a == alert
 }

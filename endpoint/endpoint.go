@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/lookup"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/relay"
 )
@@ -18,52 +19,40 @@ import (
 // travel over one UDP socket or through relays. Its methods are safe for
 // concurrent use.
 type Endpoint struct {
-	opts    Options
-	id      identity.EndpointID
-	home    string // normalised home relay URL, "" for none
-	sock    *socket
-	relays  *relaySet
-	q       *quic.Endpoint
-	metrics *Metrics
-	log     *slog.Logger
-	conns   connRegistry // multipath connections' path managers
-	qad     *qadState    // nil without Options.RelayQAD
+	opts      Options
+	id        identity.EndpointID
+	sock      *socket
+	relays    *relaySet
+	homes     *homeManager
+	q         *quic.Endpoint
+	metrics   *Metrics
+	log       *slog.Logger
+	conns     connRegistry // multipath connections' path managers
+	qad       *qadState    // nil without QAD
+	resolver  lookup.Resolver
+	publisher lookup.Publisher
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Bind opens the endpoint's UDP socket, starts the home relay client (it
-// connects in the background; see WaitRelay) and the QUIC endpoint. ctx
-// only bounds Bind itself.
+// Bind opens the endpoint's UDP socket and QUIC endpoint and starts
+// choosing a home relay: at once for a pinned or only relay, else by
+// measuring the preset's relays (see NetReport). Relay clients connect in
+// the background (see WaitRelay). ctx only bounds Bind itself.
 func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	bind := opts.BindAddr
-	if bind == "" {
-		bind = DefaultBindAddr
-	}
-	ap, err := netip.ParseAddrPort(bind)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %q", ErrBadBindAddr, bind)
-	}
-	home := ""
-	if opts.RelayURL != "" {
-		if home, err = identity.NormalizeRelayURL(opts.RelayURL); err != nil {
-			return nil, fmt.Errorf("endpoint: home relay: %w", err)
-		}
-	}
-	var qad *qadState
-	if opts.RelayQAD {
-		if qad, err = newQADState(&opts, home); err != nil {
-			return nil, err
-		}
-	}
+	var err error
 	if opts.SecretKey.IsZero() {
 		if opts.SecretKey, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 			return nil, err
 		}
+	}
+	s, err := newSetup(&opts)
+	if err != nil {
+		return nil, err
 	}
 	log := opts.Logger
 	if log == nil {
@@ -71,30 +60,28 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 	}
 	id := opts.SecretKey.Public()
 	log = log.With("endpoint", id.Short())
-
-	// "udp" on [::] is dual-stack; an IPv4 address gets an IPv4-only
-	// socket (Go would otherwise make 0.0.0.0 dual-stack too).
-	network := "udp"
-	if ap.Addr().Is4() {
-		network = "udp4"
-	}
-	udp, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(ap))
+	udp, err := listenUDP(s, log, net.ListenUDP)
 	if err != nil {
-		return nil, fmt.Errorf("endpoint: bind %s: %w", bind, err)
+		return nil, err
 	}
 	// Bulk transfers outrun the default socket buffers; the kernel caps
 	// what it grants, so failures are harmless.
 	_ = udp.SetReadBuffer(4 << 20)
 	_ = udp.SetWriteBuffer(4 << 20)
 
-	e := &Endpoint{opts: opts, id: id, home: home, qad: qad, metrics: new(Metrics), log: log}
+	e := &Endpoint{opts: opts, id: id, metrics: new(Metrics), log: log, resolver: s.resolver, publisher: s.publisher}
+	if s.qad && len(s.relays) > 0 {
+		e.qad = newQADState()
+	}
 	e.sock = newSocket(udp, e.metrics)
+	e.homes = newHomeManager(e, s)
 	e.relays = &relaySet{
 		key:        opts.SecretKey,
 		token:      opts.RelayToken,
 		tlsConfig:  opts.RelayTLS,
 		backoffMax: opts.relayBackoffMax(),
 		onStatus:   opts.OnRelayStatus,
+		onLink:     e.homes.linkStatus,
 		log:        log,
 		sock:       e.sock,
 		metrics:    e.metrics,
@@ -102,12 +89,6 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		done:       make(chan struct{}),
 	}
 	e.sock.relays = e.relays
-	if home != "" {
-		if _, err := e.relays.get(home); err != nil {
-			e.sock.Close()
-			return nil, fmt.Errorf("endpoint: home relay: %w", err)
-		}
-	}
 	var qc quic.Config
 	if opts.QUIC != nil {
 		qc = *opts.QUIC
@@ -116,13 +97,13 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 	qc.ALPNs = opts.ALPNs
 	qc.Logger = opts.Logger
 	if !opts.DisableMultipath {
-		qc.Multipath, qc.NatTraversal = true, true
+		qc.Multipath, qc.NatTraversal = true, !opts.noNatTraversal
 	}
 	if e.q, err = quic.NewEndpoint(e.sock, &qc); err != nil {
 		e.sock.Close()
 		return nil, err
 	}
-	e.publish()
+	e.homes.start()
 	if e.qad != nil {
 		e.startQAD()
 	}
@@ -132,8 +113,22 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 // ID is the endpoint's EndpointId.
 func (e *Endpoint) ID() identity.EndpointID { return e.id }
 
-// HomeRelay is the normalised home relay URL, "" when there is none.
-func (e *Endpoint) HomeRelay() string { return e.home }
+// HomeRelay is the normalised home relay URL, "" while there is none.
+func (e *Endpoint) HomeRelay() string {
+	home, _ := e.homes.current()
+	return home
+}
+
+// NetReport returns the home relay, why it is home, and the relays'
+// latest latencies.
+func (e *Endpoint) NetReport() NetReport { return e.homes.netReport() }
+
+// NetworkChanged tells the endpoint that the network changed (an
+// interface, address or route; major: one went away or appeared). It
+// re-measures the relays (a full report after a major change, which may
+// move the home relay) and, after a major change, redials QAD from the
+// new network. Call it from a network monitor.
+func (e *Endpoint) NetworkChanged(major bool) { e.homes.networkChanged(major) }
 
 // LocalAddr is the UDP socket's address.
 func (e *Endpoint) LocalAddr() netip.AddrPort {
@@ -154,38 +149,73 @@ func (e *Endpoint) Addrs() []netip.AddrPort {
 
 // Addr describes how to reach this endpoint, as iroh's Endpoint::addr: its
 // id, home relay and direct addresses (Candidates: Addrs plus the QAD
-// public address once known). Its String form is the endpoint's ticket.
+// public addresses once known). Its String form is the endpoint's ticket.
 func (e *Endpoint) Addr() identity.EndpointAddr {
 	t := identity.EndpointAddr{ID: e.id, Addrs: e.Candidates()}
-	if e.home != "" {
-		t.Relays = []string{e.home}
+	if home := e.HomeRelay(); home != "" {
+		t.Relays = []string{home}
 	}
 	return t
 }
 
-// RelayStatus reports the home relay client's state. Without a home relay
-// it reports StateFailed with ErrNoHomeRelay.
+// RelayStatus reports the home relay client's state: StateConnecting
+// while no home relay is chosen yet, StateFailed with ErrNoHomeRelay
+// without relays.
 func (e *Endpoint) RelayStatus() relay.Status {
-	if e.home == "" {
+	home := e.HomeRelay()
+	switch {
+	case home != "":
+	case len(e.homes.relays) == 0:
 		return relay.Status{State: relay.StateFailed, Err: ErrNoHomeRelay}
+	default:
+		return relay.Status{State: relay.StateConnecting}
 	}
-	if l := e.relays.lookup(e.home); l != nil {
+	if l := e.relays.lookup(home); l != nil {
 		return l.Status()
 	}
 	return relay.Status{State: relay.StateFailed, Err: ErrClosed}
 }
 
-// WaitRelay waits until the home relay client is logged in, so that peers
-// can reach this endpoint through it.
+// WaitRelay waits until a home relay is chosen and its client is logged
+// in, so that peers can reach this endpoint through it. A failover while
+// waiting moves the wait to the new home relay.
 func (e *Endpoint) WaitRelay(ctx context.Context) error {
-	if e.home == "" {
+	if len(e.homes.relays) == 0 {
 		return ErrNoHomeRelay
 	}
-	l := e.relays.lookup(e.home)
-	if l == nil {
-		return ErrClosed
+	for {
+		home, changed := e.homes.current()
+		if home == "" {
+			select {
+			case <-changed:
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("endpoint: no home relay yet (%s): %w", e.NetReport().summary(), ctx.Err())
+			}
+		}
+		l := e.relays.lookup(home)
+		if l == nil {
+			return ErrClosed
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-changed:
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+		err := l.client.WaitConnected(wctx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-changed: // moved: wait for the new home
+		default:
+			return err
+		}
 	}
-	return l.client.WaitConnected(ctx)
 }
 
 // Accept returns the next incoming connection whose handshake completed.
@@ -195,7 +225,7 @@ func (e *Endpoint) Accept(ctx context.Context) (*quic.Conn, error) {
 		return nil, err
 	}
 	e.track(c)
-	e.managePaths(c, false, quic.Addr{})
+	e.managePaths(c, false, nil)
 	return c, nil
 }
 
@@ -221,10 +251,11 @@ func (e *Endpoint) Close() error {
 		if e.qad != nil {
 			e.qad.cancel()
 		}
+		e.homes.stop()
 		e.closeErr = e.q.Close()
 		e.stopQAD()
-		if e.opts.Publisher != nil {
-			e.opts.Publisher.Close()
+		if e.publisher != nil {
+			e.publisher.Close()
 		}
 	})
 	return e.closeErr

@@ -5,17 +5,20 @@ import (
 	"fmt"
 
 	"github.com/alkdev/irohspoke/identity"
-
 	"github.com/alkdev/irohspoke/lookup"
 )
 
-// lookupTarget fills in an address that has only the ID from
-// Options.Lookup; other addresses are returned unchanged.
+// lookupTarget fills in an address that has only the ID from the lookup
+// (Options.Lookup or the preset's DNS); other addresses are returned
+// unchanged.
 func (e *Endpoint) lookupTarget(ctx context.Context, t identity.EndpointAddr) (identity.EndpointAddr, error) {
-	if !t.IsEmpty() || e.opts.Lookup == nil {
+	if !t.IsEmpty() {
 		return t, nil
 	}
-	info, err := e.opts.Lookup.Resolve(ctx, t.ID)
+	if e.resolver == nil {
+		return t, fmt.Errorf("%w: %w", ErrNoPath, errNoLookup)
+	}
+	info, err := e.resolver.Resolve(ctx, t.ID)
 	if err != nil {
 		return t, fmt.Errorf("endpoint: lookup %s: %w", t.ID.Short(), err)
 	}
@@ -24,14 +27,17 @@ func (e *Endpoint) lookupTarget(ctx context.Context, t identity.EndpointAddr) (i
 	return t, nil
 }
 
-// publish hands this endpoint's addressing to Options.Publisher.
+// publish hands this endpoint's addressing to the publisher: the home
+// relay (iroh's default), plus direct addresses with Options.PublishAddrs.
+// The publisher sends it at once if it changed and republishes it on its
+// own schedule.
 func (e *Endpoint) publish() {
-	if e.opts.Publisher == nil {
+	if e.publisher == nil {
 		return
 	}
 	info := lookup.EndpointInfo{ID: e.id}
-	if e.home != "" {
-		info.RelayURLs = []string{e.home}
+	if home := e.HomeRelay(); home != "" {
+		info.RelayURLs = []string{home}
 	}
 	if e.opts.PublishAddrs {
 		info.Addrs = e.Addrs()
@@ -39,5 +45,5 @@ func (e *Endpoint) publish() {
 	if len(info.RelayURLs) == 0 && len(info.Addrs) == 0 {
 		return
 	}
-	e.opts.Publisher.Update(info)
+	e.publisher.Update(info)
 }

@@ -41,43 +41,63 @@ type Metrics struct {
 	HolepunchRounds atomic.Int64 // holepunch_rounds (ours): NAT traversal rounds started
 	PathsUpgraded   atomic.Int64 // paths_upgraded (ours): data moved from a relay to a direct path
 
-	QADProbes atomic.Int64 // qad_probes (ours): QAD connections attempted to the home relay
+	QADProbes atomic.Int64 // qad_probes (ours): QAD connections attempted (reports and the home relay's)
 	QADErrors atomic.Int64 // qad_errors (ours): QAD attempts that failed
+
+	NetReports         atomic.Int64 // reports (iroh's net_report group): relay latency reports
+	NetReportsFull     atomic.Int64 // reports_full: of which full
+	RelayHomeChange    atomic.Int64 // relay_home_change: home relay set or changed
+	RelayFailovers     atomic.Int64 // relay_failovers (ours): home moved because its connection stayed down
+	RelayPathsRepaired atomic.Int64 // relay_paths_repaired (ours): relay paths opened to replace ones whose relay went down
 }
 
 func (m *Metrics) fields() map[string]*atomic.Int64 {
 	return map[string]*atomic.Int64{
-		"send_ipv4":           &m.SendIPv4,
-		"send_ipv6":           &m.SendIPv6,
-		"send_relay":          &m.SendRelay,
-		"send_relay_error":    &m.SendRelayError,
-		"recv_data_ipv4":      &m.RecvDataIPv4,
-		"recv_data_ipv6":      &m.RecvDataIPv6,
-		"recv_data_relay":     &m.RecvDataRelay,
-		"recv_datagrams":      &m.RecvDatagrams,
-		"recv_dropped":        &m.RecvDropped,
-		"conns_opened":        &m.ConnsOpened,
-		"conns_closed":        &m.ConnsClosed,
-		"conns_direct":        &m.ConnsDirect,
-		"conns_relay":         &m.ConnsRelay,
-		"dials_direct_won":    &m.DialsDirectWon,
-		"dials_relay_won":     &m.DialsRelayWon,
-		"dials_failed":        &m.DialsFailed,
-		"relay_endpoint_gone": &m.RelayEndpointGone,
-		"holepunch_rounds":    &m.HolepunchRounds,
-		"paths_upgraded":      &m.PathsUpgraded,
-		"qad_probes":          &m.QADProbes,
-		"qad_errors":          &m.QADErrors,
+		"send_ipv4":            &m.SendIPv4,
+		"send_ipv6":            &m.SendIPv6,
+		"send_relay":           &m.SendRelay,
+		"send_relay_error":     &m.SendRelayError,
+		"recv_data_ipv4":       &m.RecvDataIPv4,
+		"recv_data_ipv6":       &m.RecvDataIPv6,
+		"recv_data_relay":      &m.RecvDataRelay,
+		"recv_datagrams":       &m.RecvDatagrams,
+		"recv_dropped":         &m.RecvDropped,
+		"conns_opened":         &m.ConnsOpened,
+		"conns_closed":         &m.ConnsClosed,
+		"conns_direct":         &m.ConnsDirect,
+		"conns_relay":          &m.ConnsRelay,
+		"dials_direct_won":     &m.DialsDirectWon,
+		"dials_relay_won":      &m.DialsRelayWon,
+		"dials_failed":         &m.DialsFailed,
+		"relay_endpoint_gone":  &m.RelayEndpointGone,
+		"holepunch_rounds":     &m.HolepunchRounds,
+		"paths_upgraded":       &m.PathsUpgraded,
+		"qad_probes":           &m.QADProbes,
+		"qad_errors":           &m.QADErrors,
+		"reports":              &m.NetReports,
+		"reports_full":         &m.NetReportsFull,
+		"relay_home_change":    &m.RelayHomeChange,
+		"relay_failovers":      &m.RelayFailovers,
+		"relay_paths_repaired": &m.RelayPathsRepaired,
 	}
 }
 
 // Expvar returns the metrics as an (unpublished) expvar map whose values
-// read the live counters.
+// read the live counters, plus "home_relay" (URL) and "relay_latency_ms"
+// (each relay's latency in the last report, 0 for no answer).
 func (e *Endpoint) Expvar() *expvar.Map {
 	m := new(expvar.Map).Init()
 	for name, c := range e.metrics.fields() {
 		m.Set(name, expvar.Func(func() any { return c.Load() }))
 	}
+	m.Set("home_relay", expvar.Func(func() any { return e.HomeRelay() }))
+	m.Set("relay_latency_ms", expvar.Func(func() any {
+		lat := make(map[string]float64)
+		for _, rl := range e.NetReport().Relays {
+			lat[rl.URL] = float64(rl.Latency.Microseconds()) / 1000
+		}
+		return lat
+	}))
 	return m
 }
 

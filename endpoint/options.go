@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
@@ -14,9 +15,14 @@ import (
 
 // Defaults for zero Options fields.
 const (
-	// DefaultBindAddr listens on every IPv4 interface. Pass "[::]:0" for a
-	// dual-stack socket that reaches IPv6 peers as well.
+	// DefaultBindAddr listens on every IPv4 interface (presets without
+	// DualStack). Pass "[::]:0" for a dual-stack socket that reaches IPv6
+	// peers as well.
 	DefaultBindAddr = "0.0.0.0:0"
+	// DualStackBindAddr is the bind address of DualStack presets, and
+	// dualStackFallback what they bind where IPv6 is unavailable.
+	DualStackBindAddr = "[::]:0"
+	dualStackFallback = "0.0.0.0:0"
 	// DefaultRelayHeadStart is how long a direct dial runs alone before the
 	// relay dial joins the race.
 	DefaultRelayHeadStart = 250 * time.Millisecond
@@ -32,8 +38,17 @@ const (
 var (
 	// ErrClosed: the endpoint was closed.
 	ErrClosed = errors.New("endpoint: closed")
-	// ErrNoPath: the target has neither a direct address nor a relay URL.
+	// ErrNoPath: the target has neither a direct address nor a relay URL
+	// (and lookup found none or is off).
 	ErrNoPath = errors.New("endpoint: target has no direct address and no relay URL")
+	// ErrWrongPeerKey: the peer proved another key than the dialed
+	// EndpointId (TLS alert 48); the error also unwraps to the
+	// *quic.TransportError.
+	ErrWrongPeerKey = errors.New("endpoint: the peer's key is not the dialed EndpointId")
+	// ErrRelayUnreachable: a relay path failed because we could not
+	// connect to the relay; the error names the relay and says why
+	// (refused, TLS, proxy status, DNS, login denied).
+	ErrRelayUnreachable = errors.New("endpoint: relay unreachable")
 	// ErrNoHomeRelay: the endpoint was bound without a home relay.
 	ErrNoHomeRelay = errors.New("endpoint: no home relay configured")
 	// ErrBadBindAddr: Options.BindAddr is not a UDP IP:port.
@@ -41,14 +56,23 @@ var (
 )
 
 // Options configure Bind. The zero value gives an ephemeral identity, a UDP
-// socket on every IPv4 interface, no relay and a client-only endpoint.
+// socket on every IPv4 interface, no relay and a client-only endpoint (the
+// Minimal preset). Set Preset to N0() for iroh's defaults: relays, lookup
+// and publishing. The other fields override parts of the preset.
 type Options struct {
+	// Preset supplies the relay map, lookup, publishing, QAD and socket
+	// defaults; the zero value is Minimal. Fields below override it:
+	// RelayURL pins the home relay, Lookup and Publisher replace the
+	// preset's, BindAddr replaces its socket.
+	Preset Preset
 	// SecretKey is the endpoint's identity; zero generates an ephemeral key.
 	SecretKey identity.SecretKey
-	// BindAddr is the UDP socket's IP:port (DefaultBindAddr if empty).
+	// BindAddr is the UDP socket's IP:port; if empty, DualStackBindAddr
+	// for a DualStack preset, else DefaultBindAddr.
 	BindAddr string
-	// RelayURL is the home relay: the endpoint stays logged in there so
-	// that peers can reach it by EndpointId. Empty means none.
+	// RelayURL pins the home relay: the endpoint stays logged in there so
+	// that peers can reach it by EndpointId, and the preset's relay map is
+	// not used. Empty: the home relay is chosen from Preset.Relays.
 	RelayURL string
 	// RelayToken is an optional bearer token for relays that require one.
 	RelayToken string
@@ -70,15 +94,21 @@ type Options struct {
 	// OnRelayStatus, if set, is called on every status change of every
 	// relay client, from that client's goroutine; it must not block.
 	OnRelayStatus func(url string, st relay.Status)
+	// OnNetReport, if set, is called after every relay latency report and
+	// every change of the home relay (failover included), with the
+	// state NetReport returns; it must not block.
+	OnNetReport func(NetReport)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 	// Lookup, if set, finds a peer's relay URL and direct addresses when
-	// Dial gets a Target with neither (iroh's address lookup), e.g. a
-	// lookup.Resolvers of a PkarrResolver and a DNSResolver.
+	// Dial gets an address with neither (iroh's address lookup), e.g. a
+	// lookup.Resolvers of a PkarrResolver and a DNSResolver. It replaces
+	// the preset's DNS lookup.
 	Lookup lookup.Resolver
 	// Publisher, if set, is given this endpoint's home relay (and, with
-	// PublishAddrs, its direct addresses) at Bind; the endpoint closes it
-	// on Close. iroh's default publishes the relay only.
+	// PublishAddrs, its direct addresses) at Bind and whenever the home
+	// relay changes; the endpoint closes it on Close. It replaces the
+	// preset's pkarr publisher. iroh's default publishes the relay only.
 	Publisher    lookup.Publisher
 	PublishAddrs bool
 	// DisableMultipath turns off what the zero value does, as iroh does:
@@ -90,7 +120,7 @@ type Options struct {
 	// left as given).
 	DisableMultipath bool
 	// RelayQAD turns on QUIC Address Discovery (QAD) against the home
-	// relay, as iroh does: after Bind the endpoint dials the relay's QAD
+	// relay, as Preset.QAD does: after Bind the endpoint dials the relay's QAD
 	// endpoint from its own UDP socket, keeps that connection open and
 	// records the public address the relay sees (PublicAddr, QADStatus).
 	// With multipath on, that address joins our hole-punching candidates
@@ -100,12 +130,18 @@ type Options struct {
 	// relay's certificate is verified with WebPKI rules for the relay
 	// URL's host against RelayTLS.RootCAs (relay.DefaultRoots if nil), so
 	// the relay must serve QAD with a certificate for that name (iroh
-	// relays use their HTTPS one). Needs RelayURL.
+	// relays use their HTTPS one). Needs a relay (RelayURL or the preset's).
 	RelayQAD bool
-	// RelayQADPort is the UDP port of the home relay's QAD endpoint on
-	// the relay URL's host (quic.DefaultQADPort, 7842, if zero; iroh's
-	// relay configuration carries it next to the URL).
+	// RelayQADPort is the UDP port of the pinned RelayURL's QAD endpoint
+	// (the matching preset relay's QADPort, else quic.DefaultQADPort,
+	// 7842, if zero).
 	RelayQADPort uint16
+
+	// Test hooks: noNatTraversal negotiates multipath without hole
+	// punching (connections move between relay paths only); dnsResolver
+	// replaces the system resolver of the preset's DNS lookup.
+	noNatTraversal bool
+	dnsResolver    *net.Resolver
 }
 
 func (o *Options) relayHeadStart() time.Duration {

@@ -5,24 +5,23 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 )
 
-// Hole-punching schedule (iroh's): a round when the connection starts and
-// whenever the server's candidates change, and every upgradeInterval while
-// no fast direct path exists; rounds with unchanged candidates are at
-// least roundMinGap apart.
 const (
-	upgradeInterval = 60 * time.Second
-	roundMinGap     = 5 * time.Second
 	// pathPollInterval is how often the manager looks at a connection's
 	// paths. The quic package has no path event stream, and a poll is a
 	// lock and a small copy, so this is cheap.
 	pathPollInterval = 50 * time.Millisecond
-	// relayBackupTimeout bounds opening the relay backup path.
+	// relayBackupTimeout bounds opening a relay path.
 	relayBackupTimeout = 10 * time.Second
+	// relayRepairInterval spaces attempts to replace relay paths whose
+	// relay went down.
+	relayRepairInterval = 2 * time.Second
 )
 
 // pathManager runs the path policy of one multipath connection: it
@@ -33,29 +32,37 @@ type pathManager struct {
 	e      *Endpoint
 	c      *quic.Conn
 	client bool
-	relay  quic.Addr // client: the peer's relay path, zero if unknown
+	relays []string // client: the peer's relay URLs from the dial (normalised)
 	start  time.Time
 
 	selected    quic.PathID
 	hasSelected bool
-	lastRemote  []netip.AddrPort
-	lastRound   time.Time
-	rounds      int
-	localVer    uint64           // Endpoint.qadVersion our candidates reflect
+	punch       punchSchedule
+	localVer    uint64           // Endpoint.qadVersion local reflects
+	local       []netip.AddrPort // client: our candidates
+	haveLocal   bool
 	announced   []netip.AddrPort // server: candidates the peer was told
+
+	lastRepair time.Time
+	repairing  atomic.Bool
 
 	changed chan struct{} // signalled (cap 1) when the selected path changes
 }
 
 // managePaths starts the path manager of c if multipath was negotiated;
-// it returns nil otherwise. relay is the peer's relay path, if known.
-func (e *Endpoint) managePaths(c *quic.Conn, client bool, relay quic.Addr) *pathManager {
+// it returns nil otherwise. relays are the peer's relay URLs, if known.
+func (e *Endpoint) managePaths(c *quic.Conn, client bool, relays []string) *pathManager {
 	if !c.Multipath() {
 		return nil
 	}
 	m := &pathManager{
-		e: e, c: c, client: client, relay: relay, start: time.Now(),
+		e: e, c: c, client: client, start: time.Now(),
 		changed: make(chan struct{}, 1),
+	}
+	for _, u := range relays {
+		if n, err := identity.NormalizeRelayURL(u); err == nil && !slices.Contains(m.relays, n) {
+			m.relays = append(m.relays, n)
+		}
 	}
 	e.conns.add(c, m)
 	go m.run()
@@ -69,7 +76,7 @@ func (m *pathManager) run() {
 		m.localVer = m.e.qadVersion()
 		m.announce()
 	}
-	if m.client && m.relay.IsValid() && !m.c.RemoteAddr().IsRelay() {
+	if m.client && len(m.relays) > 0 && !m.c.RemoteAddr().IsRelay() {
 		go m.openRelayBackup()
 	}
 	tick := time.NewTicker(pathPollInterval)
@@ -79,6 +86,9 @@ func (m *pathManager) run() {
 		paths := m.c.Paths()
 		if m.client && m.c.NatTraversal() {
 			m.maybePunch(now, paths)
+		}
+		if m.client {
+			m.maybeRepair(now, paths)
 		}
 		if serverNAT {
 			if v := m.e.qadVersion(); v != m.localVer {
@@ -135,7 +145,7 @@ func diffAddrs(prev, cur []netip.AddrPort) (added, removed []netip.AddrPort) {
 func (m *pathManager) openRelayBackup() {
 	ctx, cancel := context.WithTimeout(m.c.Context(), relayBackupTimeout)
 	defer cancel()
-	id, err := m.c.OpenPath(ctx, m.relay)
+	id, err := m.c.OpenPath(ctx, quic.Addr{Relay: quic.RelayAddr{URL: m.relays[0], Peer: m.c.RemoteID()}})
 	if err != nil {
 		m.e.log.Debug("endpoint: relay backup path", "peer", m.c.RemoteID().Short(), "err", err)
 		return
@@ -143,35 +153,37 @@ func (m *pathManager) openRelayBackup() {
 	_ = m.c.SetPathStatus(id, false)
 }
 
-// maybePunch starts a NAT traversal round when one is due (client side):
-// also when our own public address (QAD) changed, since the peer's probes
-// must go to the new one.
+// maybePunch starts a NAT traversal round when one is due (client side;
+// see punchSchedule): also when our own public address (QAD) changed,
+// since the peer's probes must go to the new one.
 func (m *pathManager) maybePunch(now time.Time, paths []quic.PathInfo) {
 	remote := m.c.NatRemoteAddresses()
-	slices.SortFunc(remote, netip.AddrPort.Compare)
-	ver := m.e.qadVersion()
-	changed := !slices.Equal(remote, m.lastRemote) && len(remote) > 0 ||
-		ver != m.localVer && m.rounds > 0
-	due := m.rounds == 0 || changed ||
-		now.Sub(m.lastRound) >= upgradeInterval && !hasGoodDirect(paths)
-	if !due || (!changed && m.rounds > 0 && now.Sub(m.lastRound) < roundMinGap) {
+	if v := m.e.qadVersion(); v != m.localVer || !m.haveLocal {
+		m.localVer, m.local, m.haveLocal = v, m.e.Candidates(), true
+	}
+	if !m.punch.due(now, remote, m.local, hasGoodDirect(paths)) {
 		return
 	}
-	m.lastRemote, m.localVer = remote, ver
-	if err := m.c.StartNatTraversalRound(m.e.Candidates()); err != nil {
+	m.local = m.e.Candidates()
+	if err := m.c.StartNatTraversalRound(m.local); err != nil {
+		m.punch.failed(now)
 		m.e.log.Debug("endpoint: hole-punching round", "peer", m.c.RemoteID().Short(), "err", err)
 		return
 	}
-	m.rounds++
-	m.lastRound = now
+	m.punch.started(now, remote, m.local)
 	m.e.metrics.HolepunchRounds.Add(1)
-	m.e.log.Debug("endpoint: hole-punching round", "peer", m.c.RemoteID().Short(), "round", m.rounds, "remote", remote)
+	m.e.log.Debug("endpoint: hole-punching round", "peer", m.c.RemoteID().Short(), "round", m.punch.rounds, "remote", remote)
 }
 
 // apply selects the data path, sets statuses and closes redundant direct
 // paths.
 func (m *pathManager) apply(paths []quic.PathInfo) {
-	id, ok := selectPath(paths, m.selected, m.hasSelected)
+	// A relay path whose relay client is down carries nothing: prefer any
+	// other (a repaired relay path, a direct one).
+	up := slices.DeleteFunc(slices.Clone(paths), func(p quic.PathInfo) bool {
+		return p.Addr.IsRelay() && m.e.relays.down(p.Addr.Relay.URL)
+	})
+	id, ok := selectPath(up, m.selected, m.hasSelected)
 	if !ok {
 		return
 	}

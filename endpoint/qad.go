@@ -2,19 +2,13 @@ package endpoint
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
-	"fmt"
-	"net"
 	"net/netip"
-	"net/url"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic"
-	"github.com/alkdev/irohspoke/relay"
 )
 
 // QAD retry schedule: a failed probe is retried with exponential backoff
@@ -25,66 +19,42 @@ const (
 	qadRetryMax = 30 * time.Second
 )
 
-// ErrQADNoRelay: Options.RelayQAD was set without a home relay.
-var ErrQADNoRelay = errors.New("endpoint: RelayQAD needs a home relay (Options.RelayURL)")
+// ErrQADNoRelay: Options.RelayQAD was set without a relay.
+var ErrQADNoRelay = errors.New("endpoint: RelayQAD needs a relay (Options.RelayURL or the preset's relays)")
 
 // QADStatus is what QUIC Address Discovery against the home relay found.
 type QADStatus struct {
-	// Enabled is Options.RelayQAD (with a home relay).
+	// Enabled is Preset.QAD or Options.RelayQAD (with a relay).
 	Enabled bool
-	// Server is the QAD endpoint probed, and ServerName the name its
-	// certificate is verified for (the home relay URL's host).
+	// Server is the QAD endpoint probed (the home relay's host and QAD
+	// port), and ServerName the name its certificate is verified for;
+	// empty while there is no home relay.
 	Server     string
 	ServerName string
-	// Observed is our public address as the relay last saw it; zero
-	// until the first answer.
+	// Observed is our public address as the relays last saw it (IPv4 if
+	// known, else IPv6); zero until the first answer.
 	Observed netip.AddrPort
 	// Err is the last probe's error, nil after a success.
 	Err error
 }
 
 // qadState is the endpoint's QAD client state. version counts changes of
-// observed, so that path managers notice them with one comparison.
+// the observed addresses, so that path managers notice them with one
+// comparison.
 type qadState struct {
-	server     string // host:port of the QAD endpoint
-	serverName string
-	roots      *x509.CertPool
-
 	mu       sync.Mutex
-	observed netip.AddrPort
+	target   qadTarget
+	observed [2]netip.AddrPort // IPv4, IPv6
 	version  uint64
 	err      error
+	live     *quic.Conn // the kept connection to the home relay
+	liveURL  string
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// newQADState works out the QAD endpoint from the options: the home
-// relay's host, port RelayQADPort (quic.DefaultQADPort if zero), verified
-// against RelayTLS.RootCAs (relay.DefaultRoots if nil).
-func newQADState(opts *Options, home string) (*qadState, error) {
-	if home == "" {
-		return nil, ErrQADNoRelay
-	}
-	u, err := url.Parse(home)
-	if err != nil || u.Hostname() == "" {
-		return nil, fmt.Errorf("endpoint: QAD server from relay URL %q: %v", home, err)
-	}
-	port := opts.RelayQADPort
-	if port == 0 {
-		port = quic.DefaultQADPort
-	}
-	roots := relay.DefaultRoots()
-	if opts.RelayTLS != nil && opts.RelayTLS.RootCAs != nil {
-		roots = opts.RelayTLS.RootCAs
-	}
-	return &qadState{
-		server:     net.JoinHostPort(u.Hostname(), strconv.Itoa(int(port))),
-		serverName: u.Hostname(),
-		roots:      roots,
-		done:       make(chan struct{}),
-	}, nil
-}
+func newQADState() *qadState { return &qadState{done: make(chan struct{})} }
 
 // QADStatus reports QUIC Address Discovery against the home relay.
 func (e *Endpoint) QADStatus() QADStatus {
@@ -94,18 +64,46 @@ func (e *Endpoint) QADStatus() QADStatus {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return QADStatus{Enabled: true, Server: q.server, ServerName: q.serverName, Observed: q.observed, Err: q.err}
+	st := QADStatus{Enabled: true, Observed: q.primaryLocked(), Err: q.err}
+	if q.target.port != 0 {
+		st.Server, st.ServerName = q.target.String(), q.target.serverName
+	}
+	return st
 }
 
-// PublicAddr is our public (reflexive) address as the home relay's QAD
-// endpoint last reported it; false until it answered once.
+func (q *qadState) primaryLocked() netip.AddrPort {
+	if q.observed[0].IsValid() {
+		return q.observed[0]
+	}
+	return q.observed[1]
+}
+
+// PublicAddr is our public (reflexive) address as a relay's QAD endpoint
+// last reported it (IPv4 if known, else IPv6); false until one answered.
 func (e *Endpoint) PublicAddr() (netip.AddrPort, bool) {
 	if e.qad == nil {
 		return netip.AddrPort{}, false
 	}
 	e.qad.mu.Lock()
 	defer e.qad.mu.Unlock()
-	return e.qad.observed, e.qad.observed.IsValid()
+	ap := e.qad.primaryLocked()
+	return ap, ap.IsValid()
+}
+
+// publicAddrs are the observed IPv4 and IPv6 addresses that are known.
+func (e *Endpoint) publicAddrs() []netip.AddrPort {
+	if e.qad == nil {
+		return nil
+	}
+	e.qad.mu.Lock()
+	defer e.qad.mu.Unlock()
+	var out []netip.AddrPort
+	for _, ap := range e.qad.observed {
+		if ap.IsValid() {
+			out = append(out, ap)
+		}
+	}
+	return out
 }
 
 // qadVersion counts changes of the observed address (0: none yet).
@@ -119,10 +117,13 @@ func (e *Endpoint) qadVersion() uint64 {
 }
 
 // Candidates are the addresses we offer for hole punching: Addrs plus,
-// once QAD has reported it, our public address.
+// once QAD has reported them, our public IPv4 and IPv6 addresses.
 func (e *Endpoint) Candidates() []netip.AddrPort {
-	pub, _ := e.PublicAddr()
-	return withObserved(e.Addrs(), pub)
+	out := e.Addrs()
+	for _, pub := range e.publicAddrs() {
+		out = withObserved(out, pub)
+	}
+	return out
 }
 
 // withObserved appends obs to addrs unless it is zero or already there.
@@ -133,22 +134,57 @@ func withObserved(addrs []netip.AddrPort, obs netip.AddrPort) []netip.AddrPort {
 	return append(slices.Clip(addrs), obs)
 }
 
-// setObserved records a reported public address; path managers pick the
-// change up on their next poll.
+// setObserved records a reported public address in its family's slot;
+// path managers pick the change up on their next poll.
 func (e *Endpoint) setObserved(ap netip.AddrPort) {
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	if !ap.IsValid() {
+		return
+	}
+	slot := 0
+	if ap.Addr().Is6() {
+		slot = 1
+	}
 	q := e.qad
 	q.mu.Lock()
-	changed := ap != q.observed
+	changed := ap != q.observed[slot]
 	if changed {
-		q.observed = ap
+		q.observed[slot] = ap
 		q.version++
 	}
 	q.err = nil
 	q.mu.Unlock()
 	if changed {
-		e.log.Info("endpoint: public address", "addr", ap, "qad", q.server)
+		e.log.Info("endpoint: public address", "addr", ap)
 	}
+}
+
+// liveRTT is the kept QAD connection's current RTT, as a probe result
+// for its relay.
+func (q *qadState) liveRTT() (probeResult, bool) {
+	q.mu.Lock()
+	c, url := q.live, q.liveURL
+	q.mu.Unlock()
+	if c == nil || c.Err() != nil {
+		return probeResult{}, false
+	}
+	kind := probeQAD4
+	if ra := c.RemoteAddr(); !ra.IsRelay() && ra.UDP.Addr().Unmap().Is6() {
+		kind = probeQAD6
+	}
+	return probeResult{url: url, kind: kind, latency: c.Stats().RTT}, true
+}
+
+func (q *qadState) setLive(c *quic.Conn, url string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.live, q.liveURL = c, url
+}
+
+func (q *qadState) setTarget(t qadTarget) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.target = t
 }
 
 func (q *qadState) setErr(err error) {
@@ -176,22 +212,54 @@ func (e *Endpoint) stopQAD() {
 	<-e.qad.done
 }
 
-// runQAD keeps one QAD connection to the home relay open from our own
-// socket (iroh does the same), records every address it reports, and
-// replaces it when it ends.
+// runQAD keeps one QAD connection open to the home relay from our own
+// socket (iroh keeps one too), follows the home relay when it changes,
+// and records every address it reports.
 func (e *Endpoint) runQAD(ctx context.Context) {
+	for ctx.Err() == nil {
+		home, changed := e.homes.current()
+		n, _ := e.homes.node(home)
+		t, err := qadTargetOf(n)
+		if home == "" || err != nil {
+			e.qad.setTarget(qadTarget{})
+			if home != "" {
+				e.qad.setErr(err)
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		e.qad.setTarget(t)
+		hctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-changed:
+				cancel()
+			case <-hctx.Done():
+			}
+		}()
+		e.keepQAD(hctx, home, t)
+		cancel()
+	}
+}
+
+// keepQAD holds a QAD connection to t until ctx ends, redialing with
+// backoff after failures and qadRetryMin after a connection ended.
+func (e *Endpoint) keepQAD(ctx context.Context, url string, t qadTarget) {
 	q := e.qad
 	backoff := qadRetryMin
 	for ctx.Err() == nil {
 		e.metrics.QADProbes.Add(1)
-		c, err := e.probeQAD(ctx)
+		c, err := e.dialQAD(ctx, t)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			e.metrics.QADErrors.Add(1)
 			q.setErr(err)
-			e.log.Debug("endpoint: QAD probe", "server", q.server, "err", err)
+			e.log.Debug("endpoint: QAD probe", "server", t, "err", err)
 			if !sleepCtx(ctx, backoff) {
 				return
 			}
@@ -199,6 +267,7 @@ func (e *Endpoint) runQAD(ctx context.Context) {
 			continue
 		}
 		backoff = qadRetryMin
+		q.setLive(c, url)
 		prev, _ := c.ObservedAddress()
 		for {
 			ap, err := c.WaitObservedAddress(ctx, prev)
@@ -208,6 +277,7 @@ func (e *Endpoint) runQAD(ctx context.Context) {
 			e.setObserved(ap)
 			prev = ap
 		}
+		q.setLive(nil, "")
 		_ = c.Close(quic.QADCloseCode, quic.QADCloseReason)
 		if !sleepCtx(ctx, qadRetryMin) {
 			return
@@ -215,48 +285,23 @@ func (e *Endpoint) runQAD(ctx context.Context) {
 	}
 }
 
-// probeQAD resolves the QAD endpoint, dials it and records the first
-// report.
-func (e *Endpoint) probeQAD(ctx context.Context) (*quic.Conn, error) {
-	q := e.qad
-	to, err := resolveUDP(ctx, q.server, e.LocalAddr().Addr().Is4())
+// dialQAD resolves the QAD endpoint (IPv4 first on a dual-stack socket),
+// dials it and records the first report.
+func (e *Endpoint) dialQAD(ctx context.Context, t qadTarget) (*quic.Conn, error) {
+	have4, have6 := e.families()
+	to, err := resolveFamily(ctx, t.host, t.port, !have4)
+	if err != nil && have4 && have6 {
+		to, err = resolveFamily(ctx, t.host, t.port, true)
+	}
 	if err != nil {
 		return nil, err
 	}
-	ap, c, err := e.q.DialAddressDiscovery(ctx, to, q.serverName, q.roots)
+	ap, c, err := e.q.DialAddressDiscovery(ctx, to, t.serverName, e.qadRoots())
 	if err != nil {
 		return nil, err
 	}
 	e.setObserved(ap)
 	return c, nil
-}
-
-// resolveUDP turns host:port into an address our socket can reach (IPv4
-// only for an IPv4 socket).
-func resolveUDP(ctx context.Context, hostport string, v4Only bool) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(hostport); err == nil {
-		return ap, nil
-	}
-	host, portStr, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	network := "ip"
-	if v4Only {
-		network = "ip4"
-	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	if len(ips) == 0 {
-		return netip.AddrPort{}, fmt.Errorf("endpoint: no address for %s", host)
-	}
-	return netip.AddrPortFrom(ips[0].Unmap(), uint16(port)), nil
 }
 
 // sleepCtx waits d; false if ctx ended first.

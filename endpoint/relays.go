@@ -1,7 +1,10 @@
 package endpoint
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -16,14 +19,61 @@ type relayLink struct {
 	url    string // normalised, as it appears in quic.RelayAddr
 	client *relay.Client
 
-	mu     sync.Mutex
-	status relay.Status
+	mu      sync.Mutex
+	status  relay.Status
+	changed chan struct{} // closed and replaced on every status change
+}
+
+func newRelayLink(url string) *relayLink {
+	return &relayLink{url: url, changed: make(chan struct{})}
 }
 
 func (l *relayLink) Status() relay.Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.status
+}
+
+func (l *relayLink) setStatus(st relay.Status) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.status = st
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// isDown: the relay connection was lost or an attempt failed, and no
+// attempt has succeeded since. A first attempt under way is not down.
+func isDown(st relay.Status) bool {
+	return st.State == relay.StateReconnecting || st.State == relay.StateFailed
+}
+
+// failure waits until the relay proves unreachable for a dial that began
+// with the link in state wasUp: an attempt fails while it is not
+// connected (for a link that was connected, only a terminal failure
+// counts: a reconnect may still heal it). It returns the relay's error,
+// or nil when ctx ends.
+func (l *relayLink) failure(ctx context.Context, wasUp bool) error {
+	for {
+		l.mu.Lock()
+		st, ch := l.status, l.changed
+		l.mu.Unlock()
+		if st.State == relay.StateConnected {
+			wasUp = true
+		}
+		if st.State == relay.StateFailed || isDown(st) && !wasUp {
+			err := st.Err
+			if err == nil {
+				err = errors.New(st.State.String())
+			}
+			return fmt.Errorf("%w: %s: %w", ErrRelayUnreachable, l.url, err)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 // relaySet owns the relay clients of an endpoint: the home relay's, made
@@ -35,6 +85,7 @@ type relaySet struct {
 	tlsConfig  *tls.Config
 	backoffMax time.Duration
 	onStatus   func(url string, st relay.Status)
+	onLink     func(url string, st relay.Status) // the home manager's watch
 	log        *slog.Logger
 	sock       *socket
 	metrics    *Metrics
@@ -66,7 +117,7 @@ func (rs *relaySet) get(url string) (*relayLink, error) {
 	if l, ok := rs.links[url]; ok {
 		return l, nil
 	}
-	l = &relayLink{url: url}
+	l = newRelayLink(url)
 	c, err := relay.NewClient(relay.ClientConfig{
 		URL:        url,
 		SecretKey:  rs.key,
@@ -93,11 +144,18 @@ func (rs *relaySet) lookup(url string) *relayLink {
 	return rs.links[url]
 }
 
+// down reports whether the client for url exists and is down (isDown).
+func (rs *relaySet) down(url string) bool {
+	l := rs.lookup(url)
+	return l != nil && isDown(l.Status())
+}
+
 func (rs *relaySet) statusChanged(l *relayLink, st relay.Status) {
-	l.mu.Lock()
-	l.status = st
-	l.mu.Unlock()
+	l.setStatus(st)
 	rs.log.Debug("relay status", "relay", l.url, "state", st.State, "err", st.Err)
+	if rs.onLink != nil {
+		rs.onLink(l.url, st)
+	}
 	if rs.onStatus != nil {
 		rs.onStatus(l.url, st)
 	}

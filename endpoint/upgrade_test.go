@@ -118,16 +118,17 @@ func acceptedConn(t *testing.T, e *Endpoint) *quic.Conn {
 // and a second direct path the application opens is closed as redundant.
 func TestMultipathDirectFirstKeepsRelayBackup(t *testing.T) {
 	r := startRelay(t)
-	// 0.0.0.0 in the loopback-only namespace: reachable as 127.0.0.1 and
-	// as 127.0.0.2, two distinct direct paths.
-	srv := bind(t, Options{BindAddr: "0.0.0.0:0", RelayURL: r.URL, ALPNs: []string{testALPN}})
+	// 0.0.0.0: reachable as 127.0.0.1 and as 127.0.0.2, two distinct
+	// direct paths. No hole punching, so that outside a namespace nothing
+	// is sent to the host's other addresses.
+	srv := bind(t, Options{BindAddr: "0.0.0.0:0", RelayURL: r.URL, ALPNs: []string{testALPN}, noNatTraversal: true})
 	ctx := testCtx(t, 20*time.Second)
 	if err := srv.WaitRelay(ctx); err != nil {
 		t.Fatal(err)
 	}
 	serveEcho(srv)
 	port := srv.LocalAddr().Port()
-	cli := bind(t, Options{})
+	cli := bind(t, Options{noNatTraversal: true})
 	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL},
 		Addrs: []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)}}, testALPN)
 	if err != nil {

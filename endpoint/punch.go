@@ -1,0 +1,82 @@
+package endpoint
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// Hole-punching schedule (iroh's): a round when the connection starts,
+// when candidates change and every upgradeInterval while no fast direct
+// path exists. A change that brings no new candidate (some went away)
+// waits until roundMinGap after the last round, as iroh. A change with
+// new candidates goes at once in iroh; we still keep roundMinGapNew
+// between rounds, so that a peer that keeps changing its candidates
+// cannot make us start a round (up to 32 × 9 probes) on every poll.
+const (
+	upgradeInterval = 60 * time.Second
+	roundMinGap     = 5 * time.Second
+	roundMinGapNew  = 1 * time.Second
+	// roundErrorRetry spaces attempts that the connection refused (too
+	// few addresses, paths not ready), as iroh.
+	roundErrorRetry = 100 * time.Millisecond
+)
+
+// punchSchedule decides when a client starts a NAT traversal round. It is
+// pure: the caller passes the time and the current candidates.
+type punchSchedule struct {
+	rounds     int
+	lastRound  time.Time
+	lastRemote []netip.AddrPort // sorted
+	lastLocal  []netip.AddrPort // sorted
+	failedAt   time.Time        // last attempt the connection refused
+}
+
+// due reports whether a round should start now, given the peer's
+// (remote) and our (local) candidates; goodDirect is true when a direct
+// path already has a low RTT.
+func (s *punchSchedule) due(now time.Time, remote, local []netip.AddrPort, goodDirect bool) bool {
+	if !s.failedAt.IsZero() && now.Sub(s.failedAt) < roundErrorRetry {
+		return false
+	}
+	if s.rounds == 0 {
+		return true
+	}
+	remote, local = sortedAddrs(remote), sortedAddrs(local)
+	since := now.Sub(s.lastRound)
+	changed := !slices.Equal(remote, s.lastRemote) || !slices.Equal(local, s.lastLocal)
+	switch {
+	case !changed:
+		return since >= upgradeInterval && !goodDirect
+	case isSubset(remote, s.lastRemote) && isSubset(local, s.lastLocal):
+		return since >= roundMinGap
+	default:
+		return since >= roundMinGapNew
+	}
+}
+
+// started records a round begun at now with these candidates.
+func (s *punchSchedule) started(now time.Time, remote, local []netip.AddrPort) {
+	s.rounds++
+	s.lastRound, s.failedAt = now, time.Time{}
+	s.lastRemote, s.lastLocal = sortedAddrs(remote), sortedAddrs(local)
+}
+
+// failed records an attempt the connection refused at now.
+func (s *punchSchedule) failed(now time.Time) { s.failedAt = now }
+
+func sortedAddrs(a []netip.AddrPort) []netip.AddrPort {
+	a = slices.Clone(a)
+	slices.SortFunc(a, netip.AddrPort.Compare)
+	return slices.Compact(a)
+}
+
+// isSubset: every element of a (sorted) is in b (sorted).
+func isSubset(a, b []netip.AddrPort) bool {
+	for _, x := range a {
+		if _, ok := slices.BinarySearchFunc(b, x, netip.AddrPort.Compare); !ok {
+			return false
+		}
+	}
+	return true
+}
