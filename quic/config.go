@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/quic/internal/admission"
 	"github.com/alkdev/irohspoke/quic/internal/core"
 	"github.com/alkdev/irohspoke/quic/internal/handshake"
 	"github.com/alkdev/irohspoke/quic/internal/streams"
@@ -19,6 +20,10 @@ const (
 	DefaultIdleTimeout      = core.DefaultIdleTimeout
 	DefaultKeepAlive        = core.DefaultKeepAlive
 	DefaultMaxStreams       = streams.DefaultMaxStreams
+
+	DefaultMaxPendingHandshakes          = admission.DefaultMaxPending
+	DefaultMaxPendingHandshakesPerSource = admission.DefaultMaxPendingPerSource
+	DefaultRetryAbove                    = admission.DefaultRetryAbove
 )
 
 // Config configures an Endpoint. The zero value is usable: an ephemeral
@@ -40,6 +45,17 @@ type Config struct {
 	// MaxIncomingStreams and MaxIncomingUniStreams limit how many streams
 	// the peer may have open at once; zero means 100.
 	MaxIncomingStreams, MaxIncomingUniStreams int64
+	// MaxPendingHandshakes bounds the incoming handshakes in progress at
+	// once (each holds state for up to HandshakeTimeout); further Initials
+	// are dropped. Zero means 1024.
+	MaxPendingHandshakes int
+	// MaxPendingHandshakesPerSource is the same bound per source IP (or
+	// relay path); zero means 64.
+	MaxPendingHandshakesPerSource int
+	// RetryAbove: from this many handshakes in progress on, a client must
+	// prove its address with a Retry round trip before it gets any state
+	// (RFC 9000 §8.1.2). Zero means 64; negative means always.
+	RetryAbove int
 	// DisableDatagrams stops us from accepting DATAGRAM frames.
 	DisableDatagrams bool
 	// KeyUpdateInterval is how many packets we send per 1-RTT key phase

@@ -27,8 +27,12 @@ type Conn struct {
 	routeKeys []string // endpoint routes to remove when the driver stops
 	// resetTokens are the peer's tokens in the endpoint's index.
 	resetTokens []core.ResetToken
-	abandoned   bool // stop as soon as the CONNECTION_CLOSE is out
-	handshaken  bool
+	// admitted: a server handshake that counts against the endpoint's
+	// admission gate until it ends (guarded by the endpoint's mu).
+	admitted     bool
+	admittedFrom Addr
+	abandoned    bool // stop as soon as the CONNECTION_CLOSE is out
+	handshaken   bool
 
 	// Incoming datagrams, handed over by the endpoint's reader.
 	inMu    sync.Mutex

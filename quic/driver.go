@@ -214,6 +214,7 @@ func (c *Conn) onHandshakeLocked(now time.Time) {
 	if c.handshakeTimer != nil {
 		c.handshakeTimer.Stop()
 	}
+	c.ep.handshakeEnded(c)
 	close(c.handshakeCh)
 	c.log.Debug("handshake complete", "peer", c.remoteID.Short(), "alpn", c.alpn, "side", c.core.Side())
 	if c.core.Side() == core.Server && !c.ep.enqueueAccepted(c) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/quic/internal/admission"
 	"github.com/alkdev/irohspoke/quic/internal/core"
 	"github.com/alkdev/irohspoke/quic/internal/handshake"
 	"github.com/alkdev/irohspoke/quic/internal/wire"
@@ -36,6 +37,7 @@ type Endpoint struct {
 	log      *slog.Logger
 
 	mu     sync.Mutex
+	gate   *admission.Gate  // which Initials may start a connection
 	routes map[string]*Conn // our CIDs and client-chosen Initial DCIDs
 	// resetIdx maps the peers' stateless reset tokens to connections.
 	resetIdx map[core.ResetToken]*Conn
@@ -79,6 +81,9 @@ func NewEndpoint(tr Transport, cfg *Config) (*Endpoint, error) {
 		return nil, err
 	}
 	var err error
+	if e.gate, err = admission.New(e.cfg.admission(), rand.Reader); err != nil {
+		return nil, err
+	}
 	if e.keyLog, e.keyLogC, err = openKeyLog(&e.cfg); err != nil {
 		return nil, err
 	}
@@ -218,6 +223,7 @@ func (e *Endpoint) removeRoute(c *Conn, cid []byte) {
 // unregister forgets every route to c once its driver stops.
 func (e *Endpoint) unregister(c *Conn, keys []string, tokens []core.ResetToken) {
 	e.mu.Lock()
+	e.handshakeEndedLocked(c)
 	e.dropResetTokensLocked(c, tokens)
 	for _, k := range keys {
 		if e.routes[k] == c {
@@ -271,10 +277,14 @@ func (e *Endpoint) route(bp *[]byte, n int, from Addr) bool {
 	}
 	e.mu.Lock()
 	c := e.routes[string(h.DCID)]
+	var retry []byte
 	if c == nil && class == classInitial && !e.closed && len(e.cfg.ALPNs) > 0 && acceptableInitial(n, &h) {
-		c = e.newServerConn(from, &h)
+		c, retry = e.admitLocked(from, &h)
 	}
 	e.mu.Unlock()
+	if retry != nil {
+		_ = e.tr.WriteTo(retry, from)
+	}
 	if c != nil {
 		c.deliver(bp, n, from)
 		return true
@@ -291,23 +301,30 @@ func (e *Endpoint) route(bp *[]byte, n int, from Addr) bool {
 	return false
 }
 
-// newServerConn starts a server connection for a fresh Initial. e.mu is held.
-func (e *Endpoint) newServerConn(from Addr, h *wire.Header) *Conn {
+// newServerConn starts a server connection for a fresh Initial; odcid is
+// set when the Initial answers our Retry. e.mu is held.
+func (e *Endpoint) newServerConn(from Addr, h *wire.Header, odcid []byte) *Conn {
 	local := make([]byte, core.LocalCIDLen)
 	if _, err := rand.Read(local); err != nil {
 		return nil
 	}
 	tls := &handshake.Config{ALPN: e.cfg.ALPNs}
-	cc, err := core.NewServer(e.serverCoreConfig(tls), time.Now(), from, h.DCID, h.SCID, local)
+	var cc *core.Conn
+	var err error
+	if odcid != nil {
+		cc, err = core.NewServerRetry(e.serverCoreConfig(tls), time.Now(), from, odcid, h.DCID, h.SCID, local)
+	} else {
+		cc, err = core.NewServer(e.serverCoreConfig(tls), time.Now(), from, h.DCID, h.SCID, local)
+	}
 	if err != nil {
 		e.log.Debug("server connection refused", "err", err)
 		return nil
 	}
 	c := newConn(e, cc)
-	odcid := string(h.DCID)
-	e.routes[odcid] = c
+	first := string(h.DCID) // the client's Initials carry it until it learns ours
+	e.routes[first] = c
 	e.routes[string(local)] = c
-	c.routeKeys = append(c.routeKeys, odcid, string(local))
+	c.routeKeys = append(c.routeKeys, first, string(local))
 	e.conns[c] = struct{}{}
 	e.drivers.Add(1)
 	c.handshakeTimer = time.AfterFunc(e.cfg.handshakeTimeout(), func() { c.abandonIfPending(ErrHandshakeTimeout) })

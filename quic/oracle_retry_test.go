@@ -76,3 +76,96 @@ func (r *retrySpy) WriteTo(p []byte, addr net.Addr) (int, error) {
 	}
 	return r.PacketConn.WriteTo(p, addr)
 }
+
+// retryCounter counts the Retry packets an endpoint of ours writes.
+type retryCounter struct {
+	Transport
+	retries atomic.Int32
+}
+
+func (r *retryCounter) WriteTo(p []byte, to Addr) error {
+	if len(p) > 0 && p[0]&0xf0 == 0xf0 {
+		r.retries.Add(1)
+	}
+	return r.Transport.WriteTo(p, to)
+}
+
+// retryingServer is a server endpoint of ours that answers every first
+// Initial with a Retry.
+func retryingServer(t *testing.T, cfg Config) (*Endpoint, *retryCounter) {
+	t.Helper()
+	tr, err := ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &retryCounter{Transport: tr}
+	cfg.ALPNs, cfg.RetryAbove = []string{testALPN}, -1
+	ep, err := NewEndpoint(rc, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	return ep, rc
+}
+
+// TestOracleRetryOurServer: our server makes quic-go's client prove its
+// address with a Retry first; the connection then works.
+func TestOracleRetryOurServer(t *testing.T) {
+	goKey, ourKey := testKey(t, 32), testKey(t, 33)
+	ep, rc := retryingServer(t, Config{SecretKey: ourKey, X509: true})
+	ctx := testCtx(t)
+	g, err := quicgo.DialAddr(ctx, ep.LocalAddr().String(), goTLSConfig(t, goKey.PrivateKey(), ourKey.Public().PublicKey()), goQUICConfig())
+	if err != nil {
+		t.Fatalf("quic-go dial through our Retry: %v", err)
+	}
+	defer g.CloseWithError(0, "")
+	c, err := ep.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoStream(t, c)
+	s, err := g.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("retry"), 1000)
+	s.Write(msg)
+	s.Close()
+	got, err := io.ReadAll(s)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo after Retry: %d bytes, %v", len(got), err)
+	}
+	if n := rc.retries.Load(); n != 1 {
+		t.Fatalf("%d Retry packets, want 1", n)
+	}
+}
+
+// TestRetryOurClient: our own client follows our server's Retry.
+func TestRetryOurClient(t *testing.T) {
+	sep, rc := retryingServer(t, Config{})
+	cep := newTestEndpoint(t, nil)
+	ctx := testCtx(t)
+	c, err := cep.Dial(ctx, addrOf(t, sep.LocalAddr()), sep.ID(), testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sep.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoStream(t, s)
+	st, err := c.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, st, []byte("after our Retry"))
+	if n := rc.retries.Load(); n != 1 {
+		t.Fatalf("%d Retry packets, want 1", n)
+	}
+	sep.mu.Lock()
+	pending := sep.gate.Pending()
+	sep.mu.Unlock()
+	if pending != 0 {
+		t.Fatalf("%d handshakes still pending after it completed", pending)
+	}
+}
