@@ -10,13 +10,32 @@ import (
 
 const (
 	classANY       = 255
+	typeHINFO      = 13
 	minUDPSize     = 512
 	maxDNSQueryLen = 4096
 )
 
+// hinfoRFC8482 is the RDATA of the one record answering a QTYPE=ANY
+// query (RFC 8482 §4.2): CPU "RFC8482", empty OS.
+var hinfoRFC8482 = []byte("\x07RFC8482\x00")
+
+// answerMode says how big an answer may be.
+type answerMode int
+
+const (
+	modeUDP  answerMode = iota // 512 bytes, or the client's EDNS size up to 1232
+	modeTCP                    // 65535 bytes
+	modeSlip                   // rate-limited: empty and truncated
+)
+
 // ServeDNS answers DNS queries arriving on conn until it is closed (then
-// it returns nil). Each query is answered from the store; see HandleDNS.
+// it returns nil). Each query is answered from the store (see HandleDNS),
+// within the response rate limit of ServerLimits. With an invalid origin
+// it returns that error at once.
 func (s *Server) ServeDNS(conn net.PacketConn) error {
+	if s.originErr != nil {
+		return s.originErr
+	}
 	buf := make([]byte, maxDNSQueryLen)
 	for {
 		n, from, err := conn.ReadFrom(buf)
@@ -30,7 +49,16 @@ func (s *Server) ServeDNS(conn net.PacketConn) error {
 			}
 			continue // e.g. ICMP errors surfacing on the socket
 		}
-		if resp := s.HandleDNS(buf[:n]); resp != nil {
+		mode := modeUDP
+		if s.rrl != nil {
+			switch s.rrl.decide(addrOf(from), s.now()) {
+			case rrlDrop:
+				continue
+			case rrlSlip:
+				mode = modeSlip
+			}
+		}
+		if resp := s.respond(buf[:n], mode); resp != nil {
 			conn.WriteTo(resp, from)
 		}
 	}
@@ -46,12 +74,13 @@ func (s *Server) ServeDNS(conn net.PacketConn) error {
 // publisher set. Unknown keys give NXDOMAIN, names outside the zone
 // REFUSED. Answers too large for the client's UDP size (512, or its EDNS
 // size up to 1232) are sent empty with the TC bit; the client then asks
-// again over TCP (ServeDNSTCP).
-func (s *Server) HandleDNS(query []byte) []byte { return s.respond(query, false) }
+// again over TCP (ServeDNSTCP). QTYPE=ANY gets one synthesized HINFO
+// record (RFC 8482), so ANY cannot amplify more than TXT.
+func (s *Server) HandleDNS(query []byte) []byte { return s.respond(query, modeUDP) }
 
 // respond answers one query; over TCP (RFC 7766) the only size limit is the
 // 16-bit length prefix, so nothing is truncated.
-func (s *Server) respond(query []byte, tcp bool) []byte {
+func (s *Server) respond(query []byte, mode answerMode) []byte {
 	m, err := ParseMessage(query)
 	if err != nil {
 		if len(query) < dnsHeaderLen || query[2]&0x80 != 0 {
@@ -76,10 +105,15 @@ func (s *Server) respond(query []byte, tcp bool) []byte {
 			resp.Additionals = []Record{{Type: TypeOPT, Class: ednsSize}}
 		}
 	}
-	if tcp {
+	switch mode {
+	case modeTCP:
 		limit = maxTCPMessageLen
+	case modeSlip:
+		limit = 0 // no store lookup, no answers, no OPT: just TC
+		resp.Additionals = nil
 	}
 	switch {
+	case limit == 0:
 	case m.Flags&opcodeMask != 0:
 		resp.Flags |= RcodeNotImp
 	case len(m.Questions) != 1:
@@ -139,6 +173,9 @@ func (s *Server) answer(q Question) (rcode int, answers []Record) {
 		if equalName(absoluteName(rr.Name, z32, s.origin), name) {
 			answers = append(answers, Record{Name: q.Name, Type: rr.Type, Class: ClassIN, TTL: DefaultTTL, Data: rr.Data})
 		}
+	}
+	if q.Type == TypeANY && len(answers) > 0 {
+		answers = []Record{{Name: q.Name, Type: typeHINFO, Class: ClassIN, TTL: DefaultTTL, Data: hinfoRFC8482}}
 	}
 	return RcodeSuccess, answers
 }

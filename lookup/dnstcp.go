@@ -17,9 +17,6 @@ const (
 	// dnsTCPIdleTimeout closes a TCP client that takes longer than this to
 	// send its next query (RFC 7766 §6.2.3 recommends seconds).
 	dnsTCPIdleTimeout = 10 * time.Second
-	// maxDNSTCPConns bounds concurrent TCP clients; more are closed at
-	// once.
-	maxDNSTCPConns = 256
 	// acceptRetryDelay paces Accept after running out of file descriptors.
 	acceptRetryDelay = 100 * time.Millisecond
 )
@@ -30,18 +27,17 @@ const (
 // returns nil. Answers are never truncated. Clients fall back to TCP when
 // a UDP answer has the TC bit; iroh's resolver does so for any answer over
 // 512 bytes, because it sends no EDNS.
+//
+// Connections are capped per client and in total (ServerLimits); when all
+// are taken, a newcomer evicts the connection idle the longest. With an
+// invalid origin it returns that error at once.
 func (s *Server) ServeDNSTCP(l net.Listener) error {
-	var (
-		mu    sync.Mutex
-		conns = make(map[net.Conn]struct{})
-		wg    sync.WaitGroup
-	)
+	if s.originErr != nil {
+		return s.originErr
+	}
+	var wg sync.WaitGroup
 	defer func() {
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
+		s.dnsConns.closeAll()
 		wg.Wait()
 	}()
 	for {
@@ -50,30 +46,26 @@ func (s *Server) ServeDNSTCP(l net.Listener) error {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
+			s.log.Warn("dns: TCP accept", "err", err)
 			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
 				time.Sleep(acceptRetryDelay)
 				continue
 			}
 			return err
 		}
-		mu.Lock()
-		if len(conns) >= maxDNSTCPConns {
-			mu.Unlock()
-			s.log.Debug("dns: too many TCP clients", "remote", c.RemoteAddr())
+		ok, why := s.dnsConns.admit(c, s.now())
+		if why != "" {
+			s.log.Debug("dns: TCP connection limit", "remote", c.RemoteAddr(), "admitted", ok, "why", why)
+		}
+		if !ok {
 			c.Close()
 			continue
 		}
-		conns[c] = struct{}{}
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.serveDNSStream(c)
+		wg.Go(func() {
+			s.serveDNSStream(c, func(idle bool) { s.dnsConns.setIdle(c, idle, s.now()) })
 			c.Close()
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-		}()
+			s.dnsConns.remove(c)
+		})
 	}
 }
 
@@ -84,17 +76,20 @@ type dnsStream interface {
 }
 
 // serveDNSStream answers length-prefixed queries from c until it ends, is
-// idle too long, or sends an empty or over-long message.
-func (s *Server) serveDNSStream(c dnsStream) {
+// idle too long, or sends an empty or over-long message. It reports when
+// it waits for the client's next query (idle) and when it works (busy).
+func (s *Server) serveDNSStream(c dnsStream, setIdle func(idle bool)) {
 	var hdr [2]byte
 	query := make([]byte, maxDNSQueryLen)
 	for {
-		if err := c.SetDeadline(time.Now().Add(dnsTCPIdleTimeout)); err != nil {
+		if err := c.SetDeadline(time.Now().Add(s.timeouts.dnsTCPIdle)); err != nil {
 			return
 		}
+		setIdle(true)
 		if _, err := io.ReadFull(c, hdr[:]); err != nil {
 			return
 		}
+		setIdle(false)
 		n := int(binary.BigEndian.Uint16(hdr[:]))
 		if n == 0 || n > len(query) {
 			return
@@ -102,7 +97,7 @@ func (s *Server) serveDNSStream(c dnsStream) {
 		if _, err := io.ReadFull(c, query[:n]); err != nil {
 			return
 		}
-		resp := s.respond(query[:n], true)
+		resp := s.respond(query[:n], modeTCP)
 		if resp == nil {
 			continue // a response or headerless garbage: nothing to say
 		}

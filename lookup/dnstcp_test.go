@@ -163,7 +163,7 @@ func FuzzDNSTCPStream(f *testing.F) {
 	f.Add(frame([]byte{1, 2, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		st := &stream{Reader: bytes.NewReader(in)}
-		s.serveDNSStream(st)
+		s.serveDNSStream(st, func(bool) {})
 		out := st.Bytes()
 		for len(out) > 0 {
 			if len(out) < 2 {
@@ -179,4 +179,45 @@ func FuzzDNSTCPStream(f *testing.F) {
 			out = out[2+n:]
 		}
 	})
+}
+
+// bigPacketServer stores a packet for a new key with as many addresses as
+// fit (a ~1000-byte DNS answer) and returns the server and the key's id.
+func bigPacketServer(t testing.TB, limits ServerLimits) (*Server, identity.EndpointID) {
+	t.Helper()
+	s := NewServer(ServerOptions{Origin: testOrigin, Limits: limits})
+	key := newKey(t)
+	info := EndpointInfo{RelayURLs: []string{vecRelay}}
+	for i := range 26 {
+		info.Addrs = append(info.Addrs, netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)}), 4433))
+	}
+	p, err := SignEndpointInfo(key, info, 1, DefaultTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Store().Put(p); err != nil {
+		t.Fatal(err)
+	}
+	return s, key.Public()
+}
+
+// ednsQuery asks for id's records with the 1232-byte EDNS size.
+func ednsQuery(t testing.TB, id identity.EndpointID, qtype uint16) []byte {
+	t.Helper()
+	q := Message{ID: 1, Questions: []Question{{Name: DNSName(id, testOrigin), Type: qtype, Class: ClassIN}},
+		Additionals: []Record{{Type: TypeOPT, Class: ednsSize}}}
+	b, err := q.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func netipAddrPort(t testing.TB, s string) netip.AddrPort {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
 }

@@ -25,6 +25,8 @@ const (
 	IrohLabel = "_iroh"
 
 	signedHeaderLen = 32 + ed25519.SignatureSize + 8
+	// maxRelayPayloadLen: a relay body is the packet without its key.
+	maxRelayPayloadLen = MaxSignedPacketLen - 32
 )
 
 // SignedPacket is a pkarr signed packet: a DNS message signed by the
@@ -131,7 +133,7 @@ func ParseSignedPacket(b []byte) (*SignedPacket, error) {
 
 // ParseRelayPayload decodes and verifies a pkarr relay body for id.
 func ParseRelayPayload(id identity.EndpointID, payload []byte) (*SignedPacket, error) {
-	if len(payload) > MaxSignedPacketLen-32 {
+	if len(payload) > maxRelayPayloadLen {
 		return nil, fmt.Errorf("%w: %d-byte payload", ErrMalformedPacket, len(payload))
 	}
 	return ParseSignedPacket(append(id[:len(id):len(id)], payload...))

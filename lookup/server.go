@@ -7,57 +7,97 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
 )
 
 // iroh-dns-server's PUT limit: a burst of 2, then one request per 4 s per
-// client IP.
+// client.
 const (
 	DefaultPutBurst    = 2
 	DefaultPutInterval = 4 * time.Second
-	maxLimiterEntries  = 65536
+	// A client over its PUT limit may still refresh a key the server
+	// already stores, charged to that key: a burst of 2, then one per
+	// minute (iroh republishes every 5 minutes or on change).
+	refreshBurst    = 2
+	refreshInterval = time.Minute
+	// maxLimiterEntries bounds each limiter's memory (a few MB).
+	maxLimiterEntries = 65536
 )
 
 // ServerOptions configure a Server. The zero value serves origin-less DNS
-// (only the pkarr API is useful then) with iroh's rate limit.
+// (only the pkarr API is useful then) with iroh's rate limit and the
+// DefaultLimits.
 type ServerOptions struct {
-	// Origin is the DNS zone the server answers for, e.g. "dns.example.".
+	// Origin is the DNS zone the server answers for, e.g. "dns.example.";
+	// see CheckOrigin.
 	Origin string
 	// MaxPackets bounds the store (DefaultMaxPackets if 0).
 	MaxPackets int
-	// PutBurst and PutInterval set the per-IP PUT rate limit
-	// (DefaultPutBurst, DefaultPutInterval if 0); a negative PutBurst
-	// disables it.
+	// PutBurst and PutInterval set the PUT rate limit per client (an IPv4
+	// address or an IPv6 /64); DefaultPutBurst, DefaultPutInterval if 0.
+	// A negative PutBurst disables it.
 	PutBurst    int
 	PutInterval time.Duration
+	// Limits bound connections and DNS response rates; zero fields take
+	// their defaults.
+	Limits ServerLimits
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
 
-// Server is a self-hostable subset of iroh-dns-server: the pkarr relay
-// HTTP API (Handler) and an authoritative DNS server over UDP (ServeDNS)
-// and TCP (ServeDNSTCP) for "_iroh.<z32>.<Origin>", all backed by one
-// in-memory Store.
-type Server struct {
-	store   *Store
-	origin  string // lower case, no trailing dot
-	limiter *rateLimiter
-	log     *slog.Logger
+// Validate reports options NewServer cannot serve: an invalid Origin
+// (see CheckOrigin). An empty Origin is valid (pkarr API only).
+func (o ServerOptions) Validate() error {
+	if o.Origin == "" {
+		return nil
+	}
+	return CheckOrigin(o.Origin)
 }
 
-// NewServer returns a Server with an empty store.
+// Server is a self-hostable subset of iroh-dns-server: the pkarr relay
+// HTTP API (Handler, HTTPServer, ServePkarr) and an authoritative DNS
+// server over UDP (ServeDNS) and TCP (ServeDNSTCP) for
+// "_iroh.<z32>.<Origin>", all backed by one in-memory Store.
+type Server struct {
+	store     *Store
+	origin    string // lower case, no trailing dot; "" if invalid
+	originErr error  // why Origin was refused, returned by the DNS servers
+	limits    ServerLimits
+	putLimit  *tokenBuckets[netip.Prefix]
+	refresh   *tokenBuckets[identity.EndpointID]
+	rrl       *responseLimiter
+	httpConns *connTable
+	dnsConns  *connTable
+	timeouts  serverTimeouts
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// NewServer returns a Server with an empty store. Options that Validate
+// refuses leave the server without a zone: ServeDNS and ServeDNSTCP then
+// return the validation error at once.
 func NewServer(opts ServerOptions) *Server {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	limits := opts.Limits.withDefaults()
 	s := &Server{
-		store:  NewStore(opts.MaxPackets),
-		origin: strings.ToLower(strings.TrimSuffix(opts.Origin, ".")),
-		log:    log,
+		store:     NewStore(opts.MaxPackets),
+		limits:    limits,
+		httpConns: newConnTable(limits.MaxHTTPConnsPerClient, limits.MaxHTTPConns),
+		dnsConns:  newConnTable(limits.MaxDNSTCPConnsPerClient, limits.MaxDNSTCPConns),
+		timeouts:  defaultTimeouts,
+		log:       log,
+		now:       time.Now,
+	}
+	if s.originErr = opts.Validate(); s.originErr == nil {
+		s.origin = strings.ToLower(strings.TrimSuffix(opts.Origin, "."))
+	}
+	if limits.DNSResponseRate > 0 {
+		s.rrl = newResponseLimiter(limits.DNSResponseRate, limits.DNSResponseBurst)
 	}
 	if opts.PutBurst >= 0 {
 		burst, interval := opts.PutBurst, opts.PutInterval
@@ -67,7 +107,8 @@ func NewServer(opts ServerOptions) *Server {
 		if interval <= 0 {
 			interval = DefaultPutInterval
 		}
-		s.limiter = &rateLimiter{burst: float64(burst), interval: interval, buckets: make(map[netip.Addr]*bucket)}
+		s.putLimit = newTokenBuckets[netip.Prefix](burst, interval, maxLimiterEntries)
+		s.refresh = newTokenBuckets[identity.EndpointID](refreshBurst, refreshInterval, maxLimiterEntries)
 	}
 	return s
 }
@@ -75,7 +116,8 @@ func NewServer(opts ServerOptions) *Server {
 // Store is the server's packet store.
 func (s *Server) Store() *Store { return s.store }
 
-// Handler serves PUT and GET /pkarr/<z32> and GET /healthz.
+// Handler serves PUT and GET /pkarr/<z32> and GET /healthz. Serve it with
+// HTTPServer or ServePkarr, which add timeouts and connection caps.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /pkarr/{key}", s.put)
@@ -87,16 +129,16 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) put(w http.ResponseWriter, r *http.Request) {
-	if s.limiter != nil && !s.limiter.allow(remoteIP(r), time.Now()) {
-		http.Error(w, "rate limited", http.StatusTooManyRequests)
-		return
-	}
 	id, err := identity.ParseZBase32(r.PathValue("key"))
 	if err != nil {
 		http.Error(w, "invalid key", http.StatusBadRequest)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxSignedPacketLen))
+	if !s.allowPut(remoteIP(r), id) {
+		http.Error(w, "rate limited", http.StatusTooManyRequests)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxSignedPacketLen+1))
 	if err != nil {
 		http.Error(w, "unreadable body", http.StatusBadRequest)
 		return
@@ -110,6 +152,23 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request) {
 	err = s.store.Put(p)
 	s.log.Debug("pkarr put", "key", id.Short(), "updated", err == nil)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// allowPut applies the PUT rate limit. A client over its limit may still
+// refresh a key already stored (many endpoints behind one NAT republish
+// through one address), charged to the key's own bucket. Anyone can spend
+// that bucket for a public key, but only for clients that are over their
+// own limit, and it bounds the signature checks a flood can cause to one
+// a minute per stored key.
+func (s *Server) allowPut(ip netip.Addr, id identity.EndpointID) bool {
+	if s.putLimit == nil {
+		return true
+	}
+	now := s.now()
+	if s.putLimit.allow(hostPrefix(ip), now) {
+		return true
+	}
+	return s.store.Get(id) != nil && s.refresh.allow(id, now)
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
@@ -134,51 +193,4 @@ func remoteIP(r *http.Request) netip.Addr {
 	}
 	ip, _ := netip.ParseAddr(host)
 	return ip.Unmap()
-}
-
-// rateLimiter is a token bucket per client IP.
-type rateLimiter struct {
-	burst    float64
-	interval time.Duration
-	mu       sync.Mutex
-	buckets  map[netip.Addr]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func (l *rateLimiter) allow(ip netip.Addr, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[ip]
-	if !ok {
-		if len(l.buckets) >= maxLimiterEntries {
-			l.prune(now)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[ip] = b
-	}
-	b.tokens = min(l.burst, b.tokens+float64(now.Sub(b.last))/float64(l.interval))
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-// prune forgets buckets that have refilled completely; if that frees
-// nothing, it forgets them all rather than grow without bound.
-func (l *rateLimiter) prune(now time.Time) {
-	full := time.Duration(l.burst * float64(l.interval))
-	for ip, b := range l.buckets {
-		if now.Sub(b.last) >= full {
-			delete(l.buckets, ip)
-		}
-	}
-	if len(l.buckets) >= maxLimiterEntries {
-		clear(l.buckets)
-	}
 }

@@ -194,9 +194,23 @@ func TestPkarrHTTPErrors(t *testing.T) {
 	if c := do("PUT", "/pkarr/"+z, p.RelayPayload()); c != 204 {
 		t.Fatalf("PUT: %d", c)
 	}
-	// The burst of 2 is used up: the next PUT, even a good one, is refused.
+	// The burst of 2 is used up: a PUT for a key not stored is refused;
+	// one for the stored key passes as a refresh, within its own budget.
+	other := newKey(t)
+	op, err := SignEndpointInfo(other, testInfo(other), Now(), DefaultTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := PutPacket(ctxT(t), nil, ts.pkarr, op); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("third PUT, new key: %v", err)
+	}
+	for i := range refreshBurst {
+		if err := PutPacket(ctxT(t), nil, ts.pkarr, p); err != nil {
+			t.Fatalf("refresh %d: %v", i+1, err)
+		}
+	}
 	if err := PutPacket(ctxT(t), nil, ts.pkarr, p); !errors.Is(err, ErrRateLimited) {
-		t.Fatalf("third PUT: %v", err)
+		t.Fatalf("refresh over budget: %v", err)
 	}
 	if c := do("GET", "/pkarr/"+z, nil); c != 200 {
 		t.Fatalf("GET after PUT: %d (GET is not rate limited)", c)
