@@ -43,8 +43,13 @@ type Config struct {
 	// negative disables keep-alives.
 	KeepAlive time.Duration
 	// MaxIncomingStreams and MaxIncomingUniStreams limit how many streams
-	// the peer may have open at once; zero means 100.
+	// the peer may have open at once; zero means 100, negative allows
+	// none.
 	MaxIncomingStreams, MaxIncomingUniStreams int64
+	// MaxReceiveWindow caps what one connection may have in flight to us
+	// or buffered unread, over all its streams: flow-control windows
+	// auto-tune up to it. Zero means 24 MiB (16 MiB per stream).
+	MaxReceiveWindow int64
 	// MaxPendingHandshakes bounds the incoming handshakes in progress at
 	// once (each holds state for up to HandshakeTimeout); further Initials
 	// are dropped. Zero means 1024.
@@ -116,16 +121,15 @@ func (e *Endpoint) coreConfig(tls *handshake.Config) *core.Config {
 	tls.Mode = c.mode()
 	tls.KeyLogWriter = e.keyLog
 	return &core.Config{
-		TLS:         tls,
-		IdleTimeout: c.IdleTimeout,
-		KeepAlive:   c.KeepAlive,
-		Streams: streams.Config{
-			MaxStreamsBidi: uint64(max(c.MaxIncomingStreams, 0)),
-			MaxStreamsUni:  uint64(max(c.MaxIncomingUniStreams, 0)),
-		},
-		DisableDatagrams: c.DisableDatagrams,
-		Multipath:        c.Multipath,
-		NatTraversal:     c.NatTraversal,
+		TLS:                   tls,
+		IdleTimeout:           c.IdleTimeout,
+		KeepAlive:             c.KeepAlive,
+		Streams:               c.streamsConfig(),
+		NoIncomingBidiStreams: c.MaxIncomingStreams < 0,
+		NoIncomingUniStreams:  c.MaxIncomingUniStreams < 0,
+		DisableDatagrams:      c.DisableDatagrams,
+		Multipath:             c.Multipath,
+		NatTraversal:          c.NatTraversal,
 		// Bound to loopback, only loopback candidates can work.
 		NatLoopbackTargets: boundToLoopback(e.tr.LocalAddr()),
 		PathIdleTimeout:    c.PathIdleTimeout,
@@ -158,4 +162,20 @@ func openKeyLog(cfg *Config) (io.Writer, io.Closer, error) {
 func boundToLoopback(a net.Addr) bool {
 	ua, ok := a.(*net.UDPAddr)
 	return ok && ua.IP.IsLoopback()
+}
+
+// streamsConfig maps the stream limits and the receive window cap.
+func (c *Config) streamsConfig() streams.Config {
+	sc := streams.Config{
+		MaxStreamsBidi: uint64(max(c.MaxIncomingStreams, 0)),
+		MaxStreamsUni:  uint64(max(c.MaxIncomingUniStreams, 0)),
+	}
+	if c.MaxReceiveWindow > 0 {
+		w := uint64(c.MaxReceiveWindow)
+		sc.MaxConnWindow = w
+		sc.MaxStreamWindow = min(streams.DefaultMaxStreamWindow, w)
+		sc.StreamWindow = min(streams.DefaultStreamWindow, w)
+		sc.ConnWindow = min(sc.StreamWindow*3/2, w)
+	}
+	return sc
 }

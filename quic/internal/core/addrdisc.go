@@ -186,11 +186,20 @@ func (c *Conn) ObservedAddress(id PathID) (netip.AddrPort, bool) {
 	return r.addr, ok
 }
 
-// checkIncomingStream enforces Config.NoIncomingStreams: with a limit of
-// 0 any stream the peer opens is beyond it (RFC 9000 §4.6).
+// checkIncomingStream enforces the NoIncoming*Streams settings: with a
+// limit of 0 any stream of that type the peer opens is beyond it (RFC 9000
+// §4.6).
 func (c *Conn) checkIncomingStream(id uint64) error {
-	if c.cfg.NoIncomingStreams && id&1 != uint64(c.side) {
-		return &wire.TransportError{Code: wire.StreamLimitError, Reason: "stream opened on a connection that allows none"}
+	if id&1 != uint64(c.side) && c.refusesIncoming(id&2 != 0) {
+		return &wire.TransportError{Code: wire.StreamLimitError, Reason: "stream of a type this connection allows none of"}
 	}
 	return nil
+}
+
+// refusesIncoming reports whether the peer may open no stream of a type.
+func (c *Conn) refusesIncoming(uni bool) bool {
+	if uni {
+		return c.cfg.NoIncomingStreams || c.cfg.NoIncomingUniStreams
+	}
+	return c.cfg.NoIncomingStreams || c.cfg.NoIncomingBidiStreams
 }

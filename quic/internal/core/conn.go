@@ -79,6 +79,9 @@ type Config struct {
 	// NoIncomingStreams advertises initial_max_streams_bidi/uni of 0 (a
 	// QAD endpoint carries no application data).
 	NoIncomingStreams bool
+	// NoIncomingBidiStreams and NoIncomingUniStreams do the same for one
+	// stream type (a protocol that needs none of that type).
+	NoIncomingBidiStreams, NoIncomingUniStreams bool
 	// DisablePMTUD keeps every path at 1200-byte datagrams instead of
 	// probing for a larger MTU (DPLPMTUD, on by default as in iroh).
 	DisablePMTUD bool
@@ -380,8 +383,11 @@ func (c *Conn) startTLS() error {
 	tp.InitialMaxStreamDataUni = fc.InitialMaxStreamDataUni
 	tp.InitialMaxStreamsBidi = fc.InitialMaxStreamsBidi
 	tp.InitialMaxStreamsUni = fc.InitialMaxStreamsUni
-	if c.cfg.NoIncomingStreams {
-		tp.InitialMaxStreamsBidi, tp.InitialMaxStreamsUni = 0, 0
+	if c.refusesIncoming(false) {
+		tp.InitialMaxStreamsBidi = 0
+	}
+	if c.refusesIncoming(true) {
+		tp.InitialMaxStreamsUni = 0
 	}
 	c.setAddrDiscoveryParam(&tp)
 	c.localParams = tp

@@ -317,14 +317,17 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 	case wire.FrameDataBlocked:
 		c.streams.HandleDataBlocked(f.Limit)
 	case wire.FrameStreamDataBlocked:
+		if err := c.checkIncomingStream(f.StreamID); err != nil {
+			return err
+		}
 		return streamErr(c.streams.HandleStreamDataBlocked(streams.StreamID(f.StreamID), f.Limit))
 	case wire.FrameStreamsBlockedBidi:
-		if c.cfg.NoIncomingStreams {
+		if c.refusesIncoming(false) {
 			return nil // the limit stays 0: no MAX_STREAMS answer
 		}
 		return streamErr(c.streams.HandleStreamsBlocked(streams.Bidi, f.Limit))
 	case wire.FrameStreamsBlockedUni:
-		if c.cfg.NoIncomingStreams {
+		if c.refusesIncoming(true) {
 			return nil
 		}
 		return streamErr(c.streams.HandleStreamsBlocked(streams.Uni, f.Limit))
