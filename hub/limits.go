@@ -15,11 +15,15 @@ const (
 	// flight to the hub or buffered unread; frames larger than it still
 	// pass, as the hub reads them.
 	MaxSpokeReceiveWindow = 4 << 20
+	// DefaultMaxSpokes bounds the spoke connections (handshaking or
+	// connected) a hub endpoint holds, so that with MaxSpokeReceiveWindow
+	// what spokes can make it buffer has a total: 1024 × 4 MiB.
+	DefaultMaxSpokes = 1024
 )
 
 // QUICConfig returns a copy of base (nil: the zero Config) with the hub's
-// stream limits and receive window cap filled in where base leaves them
-// zero. Use it for the endpoint a Hub serves.
+// stream limits, receive window cap and connection limit filled in where
+// base leaves them zero. Use it for the endpoint a Hub serves.
 func QUICConfig(base *quic.Config) *quic.Config {
 	var c quic.Config
 	if base != nil {
@@ -33,6 +37,9 @@ func QUICConfig(base *quic.Config) *quic.Config {
 	}
 	if c.MaxReceiveWindow == 0 {
 		c.MaxReceiveWindow = MaxSpokeReceiveWindow
+	}
+	if c.MaxIncomingConnections == 0 {
+		c.MaxIncomingConnections = DefaultMaxSpokes
 	}
 	return &c
 }

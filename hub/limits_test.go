@@ -108,6 +108,11 @@ func TestHubQUICLimits(t *testing.T) {
 	if p.parked > hub.MaxSpokeReceiveWindow {
 		t.Fatalf("%d bytes parked, cap %d", p.parked, hub.MaxSpokeReceiveWindow)
 	}
+	own := &quic.Config{MaxIncomingStreams: 5, MaxReceiveWindow: 1 << 20, MaxIncomingConnections: 7}
+	c := hub.QUICConfig(own)
+	if c.MaxIncomingStreams != 5 || c.MaxIncomingUniStreams != -1 || c.MaxReceiveWindow != 1<<20 || c.MaxIncomingConnections != 7 {
+		t.Fatalf("QUICConfig overrode settings: %+v", c)
+	}
 }
 
 // BenchmarkHubParkedBytes reports what one spoke connection can park in

@@ -26,6 +26,9 @@ func (c *Config) admission() admission.Config {
 // gate allows; otherwise it may return a Retry packet to send. e.mu is
 // held.
 func (e *Endpoint) admitLocked(from Addr, h *wire.Header) (*Conn, []byte) {
+	if m := e.cfg.MaxIncomingConnections; m > 0 && e.incoming >= m {
+		return nil, nil
+	}
 	now := time.Now()
 	a := e.gate.Admit(now, from, h.DCID, h.Token)
 	switch a.Verdict {
@@ -37,9 +40,20 @@ func (e *Endpoint) admitLocked(from Addr, h *wire.Header) (*Conn, []byte) {
 	c := e.newServerConn(from, h, a.OrigDCID)
 	if c != nil {
 		e.gate.Started(from)
-		c.admittedFrom, c.admitted = from, true
+		c.admittedFrom, c.admitted, c.incoming = from, true, true
+		e.incoming++
 	}
 	return c, nil
+}
+
+// leftLocked releases c's place among the incoming connections. e.mu is
+// held.
+func (e *Endpoint) leftLocked(c *Conn) {
+	e.handshakeEndedLocked(c)
+	if c.incoming {
+		c.incoming = false
+		e.incoming--
+	}
 }
 
 // handshakeEndedLocked releases c's place among the pending handshakes,

@@ -61,6 +61,11 @@ type Config struct {
 	// prove its address with a Retry round trip before it gets any state
 	// (RFC 9000 §8.1.2). Zero means 64; negative means always.
 	RetryAbove int
+	// MaxIncomingConnections bounds the incoming connections held at once,
+	// handshaking or established (with MaxReceiveWindow it bounds what
+	// peers can make us buffer); further Initials are dropped. Zero means
+	// no limit.
+	MaxIncomingConnections int
 	// DisableDatagrams stops us from accepting DATAGRAM frames.
 	DisableDatagrams bool
 	// KeyUpdateInterval is how many packets we send per 1-RTT key phase

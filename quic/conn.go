@@ -31,6 +31,7 @@ type Conn struct {
 	// admission gate until it ends (guarded by the endpoint's mu).
 	admitted     bool
 	admittedFrom Addr
+	incoming     bool // counts against Config.MaxIncomingConnections
 	abandoned    bool // stop as soon as the CONNECTION_CLOSE is out
 	handshaken   bool
 

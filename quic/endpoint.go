@@ -36,9 +36,10 @@ type Endpoint struct {
 	keyLogC  io.Closer
 	log      *slog.Logger
 
-	mu     sync.Mutex
-	gate   *admission.Gate  // which Initials may start a connection
-	routes map[string]*Conn // our CIDs and client-chosen Initial DCIDs
+	mu       sync.Mutex
+	gate     *admission.Gate  // which Initials may start a connection
+	incoming int              // server connections held
+	routes   map[string]*Conn // our CIDs and client-chosen Initial DCIDs
 	// resetIdx maps the peers' stateless reset tokens to connections.
 	resetIdx map[core.ResetToken]*Conn
 	conns    map[*Conn]struct{}
@@ -223,7 +224,7 @@ func (e *Endpoint) removeRoute(c *Conn, cid []byte) {
 // unregister forgets every route to c once its driver stops.
 func (e *Endpoint) unregister(c *Conn, keys []string, tokens []core.ResetToken) {
 	e.mu.Lock()
-	e.handshakeEndedLocked(c)
+	e.leftLocked(c)
 	e.dropResetTokensLocked(c, tokens)
 	for _, k := range keys {
 		if e.routes[k] == c {

@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -144,4 +145,29 @@ func mustAddrPort(t testing.TB, s string) netip.AddrPort {
 		t.Fatal(err)
 	}
 	return ap
+}
+
+// TestMaxIncomingConnections: past the limit an Initial gets no
+// connection; a slot frees when a connection ends.
+func TestMaxIncomingConnections(t *testing.T) {
+	sep := newTestEndpoint(t, &Config{ALPNs: []string{testALPN}, MaxIncomingConnections: 2})
+	cep := newTestEndpoint(t, &Config{HandshakeTimeout: 300 * time.Millisecond})
+	ctx := testCtx(t)
+	to := addrOf(t, sep.LocalAddr())
+	var first *Conn
+	for i := range 2 {
+		c, err := cep.Dial(ctx, to, sep.ID(), testALPN)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		first = c
+	}
+	if _, err := cep.Dial(ctx, to, sep.ID(), testALPN); !errors.Is(err, ErrHandshakeTimeout) {
+		t.Fatalf("third connection: %v", err)
+	}
+	first.Close(0, "")
+	waitFor(t, func() bool { return serverConns(sep) < 2 })
+	if _, err := cep.Dial(ctx, to, sep.ID(), testALPN); err != nil {
+		t.Fatalf("after one closed: %v", err)
+	}
 }
