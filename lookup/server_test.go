@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"reflect"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -357,77 +356,5 @@ func TestStoreBound(t *testing.T) {
 	}
 	if st.Len() != 2 || st.Get(ids[0]) != nil || st.Get(ids[2]) == nil {
 		t.Fatal("store did not evict the oldest entry")
-	}
-}
-
-func TestPublisherLoop(t *testing.T) {
-	ts := startServer(t, ServerOptions{PutBurst: -1}, 0)
-	key := newKey(t)
-	results := make(chan error, 16)
-	pub := &PkarrPublisher{
-		BaseURL: ts.pkarr, Key: key, RepublishInterval: 50 * time.Millisecond,
-		OnPublish: func(_ EndpointInfo, err error) { results <- err },
-	}
-	defer pub.Close()
-	info := testInfo(key)
-	pub.Update(info)
-	for range 3 { // the first publish and two republishes
-		select {
-		case err := <-results:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("publisher did not (re)publish")
-		}
-	}
-	first := ts.srv.Store().Get(key.Public()).Timestamp
-	info.UserData = "changed"
-	pub.Update(info)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, err := (&PkarrResolver{BaseURL: ts.pkarr}).Resolve(ctxT(t), key.Public())
-		if err == nil && got.UserData == "changed" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("change not published: %+v %v", got, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if ts.srv.Store().Get(key.Public()).Timestamp <= first {
-		t.Fatal("timestamps did not increase")
-	}
-}
-
-func TestPublisherRetriesWithBackoff(t *testing.T) {
-	var (
-		mu    sync.Mutex
-		times []time.Time
-	)
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(times) }
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
-		w.WriteHeader(http.StatusInternalServerError)
-	}))
-	defer hs.Close()
-	pub := &PkarrPublisher{BaseURL: hs.URL, Key: newKey(t), RetryUnit: 20 * time.Millisecond}
-	pub.Update(EndpointInfo{UserData: "x"})
-	deadline := time.Now().Add(5 * time.Second)
-	for count() < 4 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	pub.Close()
-	if n := count(); n < 4 {
-		t.Fatalf("only %d attempts", n)
-	}
-	// Gaps grow: 1, 2, 3 units.
-	for i := 1; i < 4; i++ {
-		gap := times[i].Sub(times[i-1])
-		if want := time.Duration(i) * 20 * time.Millisecond; gap < want {
-			t.Fatalf("gap %d = %v, want ≥ %v", i, gap, want)
-		}
 	}
 }
