@@ -17,22 +17,22 @@ func (s *Server) servePMP() {
 			return
 		}
 		req := append([]byte(nil), buf[:n]...)
-		var reply []byte
+		var replies [][]byte
 		switch {
 		case n > 0 && req[0] == pcp.Version && s.cfg.PCP:
-			reply = s.hook(s.cfg.PCPReply, req, s.answerPCP(req))
+			replies = s.hook(s.cfg.PCPReply, req, s.answerPCP(req))
 		case n > 0 && req[0] == natpmp.Version && s.cfg.NATPMP:
-			reply = s.hook(s.cfg.NATPMPReply, req, s.answerNATPMP(req))
+			replies = s.hook(s.cfg.NATPMPReply, req, s.answerNATPMP(req))
 		}
-		if reply != nil {
-			_, _ = s.pmp.WriteToUDPAddrPort(reply, from)
+		for _, r := range replies {
+			_, _ = s.pmp.WriteToUDPAddrPort(r, from)
 		}
 	}
 }
 
-func (s *Server) hook(h func(req, honest []byte) []byte, req, honest []byte) []byte {
+func (s *Server) hook(h func(req, honest []byte) [][]byte, req, honest []byte) [][]byte {
 	if h == nil {
-		return honest
+		return [][]byte{honest}
 	}
 	return h(req, honest)
 }

@@ -16,9 +16,9 @@ type Config struct {
 	Lifetime          uint32     // granted PCP/NAT-PMP lifetime cap, seconds (0: as asked)
 
 	// Reply hooks see the request and the honest answer and return the
-	// datagram actually sent (nil: send nothing). They may be nil.
-	PCPReply    func(req []byte, honest []byte) []byte
-	NATPMPReply func(req []byte, honest []byte) []byte
+	// datagrams actually sent, in order (none: silence). They may be nil.
+	PCPReply    func(req, honest []byte) [][]byte
+	NATPMPReply func(req, honest []byte) [][]byte
 	SSDPReply   func(honest []byte) []byte
 	// Description and SOAP replace the HTTP answers when set.
 	Description http.HandlerFunc
