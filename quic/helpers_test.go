@@ -67,25 +67,23 @@ func pair(t testing.TB, ccfg, scfg *Config) (client, server *Conn, cep, sep *End
 	}
 	sep = newTestEndpoint(t, scfg)
 	cep = newTestEndpoint(t, ccfg)
+	client, server = dialAccept(t, cep, sep, addrOf(t, sep.LocalAddr()))
+	return client, server, cep, sep
+}
+
+// dialAccept dials sep at to from cep and returns both ends.
+func dialAccept(t testing.TB, cep, sep *Endpoint, to Addr) (client, server *Conn) {
+	t.Helper()
 	ctx := testCtx(t)
-	type res struct {
-		c   *Conn
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		c, err := sep.Accept(ctx)
-		ch <- res{c, err}
-	}()
-	client, err := cep.Dial(ctx, addrOf(t, sep.LocalAddr()), sep.ID(), testALPN)
+	client, err := cep.Dial(ctx, to, sep.ID(), testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := <-ch
-	if r.err != nil {
-		t.Fatal(r.err)
+	server, err = sep.Accept(ctx) // queued when the handshake completed
+	if err != nil {
+		t.Fatal(err)
 	}
-	return client, r.c, cep, sep
+	return client, server
 }
 
 // checkGoroutines fails if goroutines started after base linger.

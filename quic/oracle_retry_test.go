@@ -144,18 +144,9 @@ func TestOracleRetryOurServer(t *testing.T) {
 // TestRetryOurClient: our own client follows our server's Retry.
 func TestRetryOurClient(t *testing.T) {
 	sep, rc := retryingServer(t, Config{})
-	cep := newTestEndpoint(t, nil)
-	ctx := testCtx(t)
-	c, err := cep.Dial(ctx, addrOf(t, sep.LocalAddr()), sep.ID(), testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sep.Accept(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, s := dialAccept(t, newTestEndpoint(t, nil), sep, addrOf(t, sep.LocalAddr()))
 	echoStream(t, s)
-	st, err := c.OpenStream(ctx)
+	st, err := c.OpenStream(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}

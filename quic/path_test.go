@@ -196,14 +196,7 @@ func TestRouteKeysFollowRetiredCIDs(t *testing.T) {
 		UDPAddr(netip.AddrPortFrom(netip.IPv6Loopback(), port)),
 	}
 	ctx := testCtx(t)
-	client, err := cep.Dial(ctx, addrs[0], sep.ID(), testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := sep.Accept(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, server := dialAccept(t, cep, sep, addrs[0])
 	keys := func() int {
 		server.mu.Lock()
 		defer server.mu.Unlock()

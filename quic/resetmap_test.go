@@ -1,7 +1,6 @@
 package quic
 
 import (
-	"context"
 	"crypto/rand"
 	"testing"
 
@@ -11,17 +10,10 @@ import (
 // dialMany opens n connections from cep to sep and returns the server ends.
 func dialMany(b *testing.B, cep, sep *Endpoint, n int) []*Conn {
 	b.Helper()
-	ctx := context.Background()
 	to := addrOf(b, sep.LocalAddr())
 	out := make([]*Conn, 0, n)
 	for range n {
-		if _, err := cep.Dial(ctx, to, sep.ID(), testALPN); err != nil {
-			b.Fatal(err)
-		}
-		s, err := sep.Accept(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
+		_, s := dialAccept(b, cep, sep, to)
 		out = append(out, s)
 	}
 	return out
