@@ -4,6 +4,7 @@ package inetlab
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -27,6 +28,7 @@ type delayLine struct {
 	d    time.Duration
 	ch   chan delayed
 	once sync.Once
+	done chan struct{} // closed when everything queued was handled
 }
 
 type delayed struct {
@@ -37,15 +39,16 @@ type delayed struct {
 // newDelayLine starts the goroutine that calls send for each slice; it
 // stops after close, or when send fails.
 func newDelayLine(d time.Duration, send func([]byte) error) *delayLine {
-	q := &delayLine{d: d, ch: make(chan delayed, delayQueueLen)}
+	q := &delayLine{d: d, ch: make(chan delayed, delayQueueLen), done: make(chan struct{})}
 	go func() {
+		defer close(q.done)
+		failed := false
 		for x := range q.ch {
-			time.Sleep(time.Until(x.at))
-			if send(x.b) != nil {
-				for range q.ch { // drain so that put never blocks
-				}
-				return
+			if failed {
+				continue // drain so that put never blocks
 			}
+			time.Sleep(time.Until(x.at))
+			failed = send(x.b) != nil
 		}
 	}()
 	return q
@@ -112,35 +115,43 @@ func (p *delayProxy) serveTCP(client net.Conn, target netip.AddrPort) {
 	p.onClose(func() { client.Close(); up.Close() })
 	var once sync.Once
 	closeBoth := func() { once.Do(func() { client.Close(); up.Close() }) }
-	go p.pipeTCP(up, client, closeBoth)
-	go p.pipeTCP(client, up, closeBoth)
+	var both sync.WaitGroup
+	both.Add(2)
+	go p.pipeTCP(up, client, closeBoth, &both)
+	go p.pipeTCP(client, up, closeBoth, &both)
+	go func() {
+		both.Wait()
+		closeBoth()
+	}()
 }
 
-// pipeTCP copies src to dst through a delay line; the end of either
-// direction ends the connection.
-func (p *delayProxy) pipeTCP(dst, src net.Conn, closeBoth func()) {
-	done := make(chan struct{})
+// pipeTCP copies src to dst through a delay line. When src ends cleanly,
+// dst gets a FIN once the queued bytes are out (a relay that exits is
+// seen as closing); an error ends the whole connection.
+func (p *delayProxy) pipeTCP(dst, src net.Conn, closeBoth func(), both *sync.WaitGroup) {
+	defer both.Done()
 	q := newDelayLine(p.delay, func(b []byte) error {
 		_, err := dst.Write(b)
 		return err
 	})
-	go func() {
-		defer close(done)
-		buf := make([]byte, copyBufSize)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 {
-				q.put(append([]byte(nil), buf[:n]...))
-			}
-			if err != nil {
-				return
-			}
+	buf := make([]byte, copyBufSize)
+	var err error
+	for {
+		var n int
+		n, err = src.Read(buf)
+		if n > 0 {
+			q.put(append([]byte(nil), buf[:n]...))
 		}
-	}()
-	<-done
-	// Let what is queued arrive before closing.
-	time.Sleep(p.delay)
+		if err != nil {
+			break
+		}
+	}
 	q.close()
+	<-q.done
+	if tc, ok := dst.(*net.TCPConn); ok && errors.Is(err, io.EOF) {
+		tc.CloseWrite()
+		return
+	}
 	closeBoth()
 }
 

@@ -33,7 +33,10 @@ type failCase struct {
 // TestBadLookupAnswersAndUnreachableServers (scenario 7): hostile DNS and
 // pkarr answers for the hub's id are refused, and unreachable relays and
 // lookup servers fail the dial within --timeout; each time the CLI exits
-// non-zero and its last line says why.
+// non-zero and its last line says why. (A stale pkarr packet, one older
+// than a packet already seen for the id, needs a second lookup in one
+// process, which a one-shot dial never makes; lookup's unit tests cover
+// it. A packet that is merely old is valid, as in pkarr.)
 func TestBadLookupAnswersAndUnreachableServers(t *testing.T) {
 	lab := inetlab.New(t, inetlab.Spec{
 		Relays: []inetlab.RelaySpec{{Name: inetlab.ProdRelays[0]}},
@@ -42,10 +45,10 @@ func TestBadLookupAnswersAndUnreachableServers(t *testing.T) {
 	pkarr := []string{"--pkarr", inetlab.PkarrURL(inetlab.ProdOrigin)}
 	cases := []failCase{
 		{"dns/unknown id", func(*testing.T, *inetlab.Lab, identity.SecretKey) []string { return nil },
-			regexp.MustCompile(`(?i)not found`)},
+			regexp.MustCompile(`(?i)not found|not published`)},
 		{"dns/records for another key", dnsAnswer(func(id identity.EndpointID) []string {
 			return []string{"relay=" + lab.Relays()[0].URL()}
-		}, true), regexp.MustCompile(`(?i)not found|no relay`)},
+		}, true), regexp.MustCompile(`(?i)not found|not published|no relay`)},
 		{"dns/oversize answer", dnsAnswer(func(identity.EndpointID) []string {
 			var recs []string
 			for i := range 300 {
@@ -72,9 +75,6 @@ func TestBadLookupAnswersAndUnreachableServers(t *testing.T) {
 		{"pkarr/oversize", pkarrAnswer(pkarr, func(t *testing.T, key identity.SecretKey) []byte {
 			return append(signed(t, key, lookup.Now()).RelayPayload(), make([]byte, 4000)...)
 		}), regexp.MustCompile(`(?i)too (large|long)|oversize|malformed|exceed`)},
-		{"pkarr/stale", pkarrAnswer(pkarr, func(t *testing.T, key identity.SecretKey) []byte {
-			return signed(t, key, uint64(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro())).RelayPayload()
-		}), regexp.MustCompile(`(?i)stale|old|expired`)},
 		{"pkarr/dated in the future", pkarrAnswer(pkarr, func(t *testing.T, key identity.SecretKey) []byte {
 			return signed(t, key, uint64(time.Now().Add(48*time.Hour).UnixMicro())).RelayPayload()
 		}), regexp.MustCompile(`(?i)future`)},

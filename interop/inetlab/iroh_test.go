@@ -33,15 +33,15 @@ func irohLab(t *testing.T) *inetlab.Lab {
 }
 
 // TestIrohSpokeFindsGoHub (scenario 5): a Go hub homed at the plain
-// relay publishes to https://dns.iroh.link/pkarr; a real iroh spoke with
+// relay (its only flag) publishes to https://dns.iroh.link/pkarr, as by
+// default; a real iroh spoke with
 // the n0 preset, given only the hub's id, resolves it through the
 // namespace's resolver (the lab's DNS front, then our lookup server) and
 // gets its envelopes echoed.
 func TestIrohSpokeFindsGoHub(t *testing.T) {
 	lab := irohLab(t)
 	ctx := stepCtx(t)
-	hub := lab.StartHub(t, lab.Home("a").Host, nil, "--relay", lab.PlainRelayURL(),
-		"--publish-pkarr", inetlab.PkarrURL(inetlab.ProdOrigin))
+	hub := lab.StartHub(t, lab.Home("a").Host, nil, "--relay", lab.PlainRelayURL())
 	id := mustID(t, hub.EndpointID)
 	info, err := lab.DNS.WaitPublished(ctx, inetlab.ProdOrigin, id)
 	if err != nil {
