@@ -50,15 +50,34 @@ func newSetup(opts *Options) (*setup, error) {
 	if opts.RelayQAD && len(s.relays) == 0 {
 		return nil, ErrQADNoRelay
 	}
-	s.resolver = opts.Lookup
-	if s.resolver == nil && p.DNSOrigin != "" {
-		s.resolver = &systemDNS{origin: p.DNSOrigin, r: opts.dnsResolver}
+	if s.resolver, err = presetResolver(opts); err != nil {
+		return nil, err
 	}
 	s.publisher = opts.Publisher
 	if s.publisher == nil && p.Publish && p.PkarrURL != "" {
-		s.publisher = &lookup.PkarrPublisher{BaseURL: p.PkarrURL, Key: opts.SecretKey}
+		s.publisher = &lookup.PkarrPublisher{BaseURL: p.PkarrURL, Key: opts.SecretKey, PublishAddrs: opts.PublishAddrs}
 	}
 	return s, nil
+}
+
+// presetResolver is Options.Lookup, else the preset's DNS lookup through
+// the system's nameservers (lookup.SystemDNSResolver: iroh's staggered
+// queries), else none.
+func presetResolver(opts *Options) (lookup.Resolver, error) {
+	origin := opts.Preset.DNSOrigin
+	switch {
+	case opts.Lookup != nil:
+		return opts.Lookup, nil
+	case origin == "":
+		return nil, nil
+	case opts.dnsNameserver != "":
+		return lookup.NewDNSResolver(origin, opts.dnsNameserver)
+	}
+	r, err := lookup.SystemDNSResolver(origin)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: preset DNS origin: %w", err)
+	}
+	return r, nil
 }
 
 // normaliseRelays checks a relay map and puts its URLs in the form relay

@@ -219,7 +219,7 @@ func explainDialError(to quic.Addr, peer identity.EndpointID, err error, link *r
 	case err == nil:
 		return nil
 	case errors.As(err, &te) && !te.Remote && isAlert(te, tlsAlertUnknownCA):
-		return fmt.Errorf("%w: %s presented another key than %s: %w", ErrWrongPeerKey, to, peer.Short(), err)
+		return fmt.Errorf("%w: %w", ErrWrongPeerKey, err)
 	case !errors.Is(err, quic.ErrHandshakeTimeout):
 		return err
 	case link == nil:

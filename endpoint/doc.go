@@ -3,6 +3,48 @@
 // or through iroh relays (package relay), identified and dialed by
 // EndpointId.
 //
+// # Presets: reaching a hub by its EndpointId alone
+//
+// Options.Preset bundles the defaults, as iroh's presets do. N0 is iroh
+// 1.0.2's presets::N0 and the one to use:
+//
+//	ep, err := endpoint.Bind(ctx, endpoint.Options{Preset: endpoint.N0()})
+//	t, err := spoke.Dial(ctx, ep, identity.EndpointAddr{ID: hubID})
+//
+// With N0 the endpoint binds a dual-stack socket ("[::]:0", IPv4 only
+// where the kernel has no IPv6), chooses its home relay among n0's four
+// relays by latency (below), learns its public address by QUIC Address
+// Discovery at the home relay, publishes its home relay URL (and no IP
+// address, as iroh) to n0's pkarr relay, and looks peers up by DNS
+// ("_iroh.<z32>.dns.iroh.link." TXT through the system's nameservers;
+// native iroh resolves by DNS only and uses pkarr only to publish).
+// IROH_FORCE_STAGING_RELAYS set to anything non-empty makes N0 return
+// N0Staging, as in iroh. Minimal, the zero value, does none of this: no
+// relay, no lookup, no publishing, an IPv4 socket. To change a part, edit
+// the preset (p := N0(); p.Publish = false) or set the overriding Options
+// fields: RelayURL pins the home relay, Lookup and Publisher replace the
+// preset's, BindAddr its socket. PresetByName maps "n0", "n0-staging" and
+// "minimal" for command lines.
+//
+// # Home relay
+//
+// With more than one relay and none pinned, the endpoint measures them as
+// iroh's net_report: a full report at Bind, after a major network change
+// (NetworkChanged) and every 5 minutes probes every relay by QAD (QUIC to
+// the relay's QAD port from our own socket; handshake RTT) and by HTTPS
+// (GET /ping at 200, 300 and 400 ms; time to the headers), and ends when
+// enough relays answered or after 5 s; in between, every 20-26 s, a report
+// reads the kept QAD connection's RTT. The home relay is the relay with
+// the lowest latency over the last 5 minutes among those that answered
+// the latest report, and a home relay is only replaced by one at most 2/3
+// of its current latency (iroh's hysteresis). Unlike iroh, which redials
+// a dead home relay for ever, the endpoint fails over to the next-nearest
+// relay when its home relay connection has been down for 1.5 s, and
+// connections follow (see Multipath). A home change is published at once
+// and moves QAD to the new relay. NetReport, Options.OnNetReport and the
+// metrics ("reports", "relay_home_change", "relay_failovers",
+// "home_relay", "relay_latency_ms") show the choice and the latencies.
+//
 // # Paths
 //
 // A path is a value, quic.Addr: a UDP address, or a relay path (relay URL
@@ -27,8 +69,14 @@
 // dial per direct address at once, the relay dial after a short head start
 // (Options.RelayHeadStart, 250 ms), at once when there is no direct
 // address, or as soon as every direct dial failed. The first completed
-// handshake wins and the others are cancelled or closed. A failed Dial
-// returns a *DialError with the direct and the relay reasons.
+// handshake wins and the others are cancelled or closed. An address with
+// the ID only is looked up first. A failed Dial returns a *DialError with
+// the direct and the relay reasons, each saying what went wrong:
+// ErrWrongPeerKey (the peer proved another key), ErrRelayUnreachable with
+// the relay's reason (refused, TLS, a proxy's status, login denied; the
+// relay dial ends at the first failed attempt rather than at the handshake
+// timeout), "no answer … through relay" (the relay is fine, the peer is
+// not there), or the lookup's error.
 //
 // # Multipath and hole punching
 //
@@ -38,12 +86,19 @@
 // the winner is no longer stuck on its path:
 //
 //   - As client it starts a hole-punching round when the connection is up,
-//     whenever the server's announced candidates (ADD_ADDRESS) change, and
-//     every 60 s while no direct path has an RTT of 10 ms or less (rounds
-//     with unchanged candidates at least 5 s apart). Our candidates are
-//     Addrs: interface addresses with our UDP port. A probe that gets
-//     through opens a direct path. A connection that started direct gets
-//     the relay as a Backup path.
+//     whenever the server's announced candidates (ADD_ADDRESS) or ours
+//     change, and every 60 s while no direct path has an RTT of 10 ms or
+//     less. Rounds are at least 1 s apart, 5 s when no candidate is new
+//     (iroh's rule; the 1 s is ours, so that a peer that keeps changing
+//     its candidates cannot make us punch on every poll). A probe that
+//     gets through opens a direct path. A connection that started direct
+//     gets the relay as a Backup path.
+//   - As client, when every path runs through relays we are no longer
+//     connected to, it opens a relay path through where the peer may be
+//     now: the relays it was dialed with, what lookup returns (the peer
+//     republishes a new home relay at once) and our own home relay.
+//     Paths through relays that are down are never selected. So a
+//     connection survives the peer's home relay dying.
 //   - As server it announces Addrs as candidates; the client punches.
 //   - Both select the data path as iroh does: a validated direct path over
 //     a relay, among equals the lower RTT with a 3 ms bonus for IPv6, and a
@@ -56,12 +111,12 @@
 // connection's paths every 50 ms, which bounds how quickly it reacts.
 //
 // Candidates are Addrs (interface addresses with our UDP port) plus, with
-// Options.RelayQAD, our public address as the home relay's QUIC Address
-// Discovery endpoint sees it (PublicAddr). The endpoint keeps one QAD
-// connection to the relay open from its own socket; when the reported
-// address changes, clients start a new round and servers update their
-// announcements (ADD_ADDRESS / REMOVE_ADDRESS). Ticket includes the public
-// address; Addrs does not. Behind an endpoint-independent ("cone") NAT
+// QAD (Preset.QAD or Options.RelayQAD), our public addresses as relays'
+// QUIC Address Discovery endpoints see them (PublicAddr). The endpoint
+// keeps one QAD connection to the home relay open from its own socket;
+// when the reported address changes, clients start a new round and
+// servers update their announcements (ADD_ADDRESS / REMOVE_ADDRESS). Addr
+// (the ticket) includes the public address; Addrs does not. Behind an endpoint-independent ("cone") NAT
 // the public address is what every peer reaches, so two peers both behind
 // such NATs can go direct. Behind a NAT that picks a new port per
 // destination ("symmetric") the address the relay saw is useless to
@@ -72,5 +127,19 @@
 //
 // Metrics (see Metrics) use iroh's names where it has them and are
 // available as an expvar map; relay status changes go to
-// Options.OnRelayStatus and RelayStatus.
+// Options.OnRelayStatus and RelayStatus, home relay choices and latencies
+// to Options.OnNetReport and NetReport.
+//
+// # API at a glance
+//
+//   - Bind(ctx, Options) (*Endpoint, error); Options.Preset: N0(),
+//     N0Staging(), Minimal(), PresetByName(name); Preset{Name, Relays
+//     []RelayNode{URL, QADPort}, PkarrURL, DNSOrigin, QAD, Publish,
+//     DualStack}; StagingEnv.
+//   - Endpoint: Dial(ctx, identity.EndpointAddr, alpn), Accept, Addr
+//     (ticket), ID, HomeRelay, WaitRelay, RelayStatus, NetReport,
+//     NetworkChanged(major), PublicAddr, QADStatus, Candidates, Addrs,
+//     LocalAddr, PathChanged, Metrics, Expvar, PublishExpvar, Close.
+//   - Errors: ErrNoPath, ErrWrongPeerKey, ErrRelayUnreachable,
+//     ErrNoHomeRelay, ErrQADNoRelay, ErrBadBindAddr, ErrClosed, *DialError.
 package endpoint

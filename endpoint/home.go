@@ -161,7 +161,7 @@ func (h *homeManager) linkStatus(url string, _ relay.Status) {
 func (h *homeManager) setHome(url, reason string) {
 	h.mu.Lock()
 	prev := h.home
-	h.home = url
+	h.home, h.report.HomeSince = url, time.Now()
 	h.bumpLocked()
 	h.mu.Unlock()
 	e := h.e

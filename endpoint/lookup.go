@@ -3,6 +3,7 @@ package endpoint
 import (
 	"context"
 	"fmt"
+	"net/netip"
 
 	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/lookup"
@@ -27,6 +28,12 @@ func (e *Endpoint) lookupTarget(ctx context.Context, t identity.EndpointAddr) (i
 	return t, nil
 }
 
+// addrPublisher is a publisher that applies iroh's address filter itself
+// (lookup.PkarrPublisher).
+type addrPublisher interface {
+	UpdateAddrs(relayURL string, addrs []netip.AddrPort)
+}
+
 // publish hands this endpoint's addressing to the publisher: the home
 // relay (iroh's default), plus direct addresses with Options.PublishAddrs.
 // The publisher sends it at once if it changed and republishes it on its
@@ -35,8 +42,13 @@ func (e *Endpoint) publish() {
 	if e.publisher == nil {
 		return
 	}
+	home := e.HomeRelay()
+	if p, ok := e.publisher.(addrPublisher); ok && !e.opts.PublishAddrs {
+		p.UpdateAddrs(home, e.Addrs()) // the publisher's filter: iroh's relay-only by default
+		return
+	}
 	info := lookup.EndpointInfo{ID: e.id}
-	if home := e.HomeRelay(); home != "" {
+	if home != "" {
 		info.RelayURLs = []string{home}
 	}
 	if e.opts.PublishAddrs {

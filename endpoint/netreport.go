@@ -17,6 +17,8 @@ type NetReport struct {
 	// relay", "nearest", "kept: …" (iroh's hysteresis, or no answers),
 	// "failover: …" (the home relay connection stayed down).
 	Reason string
+	// HomeSince is when Home became home.
+	HomeSince time.Time
 	// Relays are the relay map's relays in order, with measurements.
 	Relays []RelayLatency
 	// At is when the last report finished (zero before the first);
@@ -76,7 +78,7 @@ type probeResult struct {
 	err     error
 }
 
-// reportCounts tallies a report's successes for the "enough" rule.
+// reportCounts tallies, per probe kind, the relays that answered.
 type reportCounts struct {
 	v4, v6, https int
 }

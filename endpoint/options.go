@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
@@ -138,10 +137,10 @@ type Options struct {
 	RelayQADPort uint16
 
 	// Test hooks: noNatTraversal negotiates multipath without hole
-	// punching (connections move between relay paths only); dnsResolver
-	// replaces the system resolver of the preset's DNS lookup.
+	// punching (connections move between relay paths only); dnsNameserver
+	// replaces the system's nameservers in the preset's DNS lookup.
 	noNatTraversal bool
-	dnsResolver    *net.Resolver
+	dnsNameserver  string
 }
 
 func (o *Options) relayHeadStart() time.Duration {

@@ -21,7 +21,7 @@ const (
 	relayBackupTimeout = 10 * time.Second
 	// relayRepairInterval spaces attempts to replace relay paths whose
 	// relay went down.
-	relayRepairInterval = 2 * time.Second
+	relayRepairInterval = 1 * time.Second
 )
 
 // pathManager runs the path policy of one multipath connection: it
@@ -44,6 +44,7 @@ type pathManager struct {
 	announced   []netip.AddrPort // server: candidates the peer was told
 
 	lastRepair time.Time
+	repairHome string // our home relay at the last repair
 	repairing  atomic.Bool
 
 	changed chan struct{} // signalled (cap 1) when the selected path changes

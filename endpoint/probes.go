@@ -87,6 +87,11 @@ func (e *Endpoint) runReport(ctx context.Context, plan reportPlan) (relayReport,
 	}
 	var all []probeResult
 	var counts reportCounts
+	type answered struct {
+		kind probeKind
+		url  string
+	}
+	seen := make(map[answered]bool)
 	qadRelays := len(plan.qad)
 	if plan.live.url != "" {
 		qadRelays = max(qadRelays, 1)
@@ -105,7 +110,11 @@ func (e *Endpoint) runReport(ctx context.Context, plan reportPlan) (relayReport,
 		if cur, ok := r.latency[res.url]; !ok || res.latency < cur {
 			r.latency[res.url] = res.latency
 		}
-		counts.add(res.kind)
+		// iroh counts relays per probe kind, not answers.
+		if k := (answered{res.kind, res.url}); !seen[k] {
+			seen[k] = true
+			counts.add(res.kind)
+		}
 		if enoughReports(plan.full, plan.have4, plan.have6, qadRelays, len(plan.https), counts) {
 			return r, all
 		}

@@ -68,6 +68,12 @@ func qadServer(t *testing.T) (*qadtest.CA, uint16) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ca, qadServerOf(t, ca)
+}
+
+// qadServerOf is a QAD endpoint with a certificate for 127.0.0.1 from ca.
+func qadServerOf(t *testing.T, ca *qadtest.CA) uint16 {
+	t.Helper()
 	chain, key, err := ca.Issue("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +87,7 @@ func qadServer(t *testing.T) (*qadtest.CA, uint16) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return ca, netip.MustParseAddrPort(srv.LocalAddr().String()).Port()
+	return netip.MustParseAddrPort(srv.LocalAddr().String()).Port()
 }
 
 // TestRelayQADLearnsAddress: the endpoint asks the home relay's QAD
@@ -233,4 +239,56 @@ func TestClientPunchesOnPublicAddrChange(t *testing.T) {
 	if got := cli.Metrics().HolepunchRounds.Load(); got != after {
 		t.Fatalf("rounds %d → %d without a change", after, got)
 	}
+}
+
+// TestQADWithPreset: with a preset's relays (each with a QAD endpoint) the
+// report measures them by QAD, QAD runs against whichever relay is home
+// and follows it when the home relay fails over; no RelayURL needed.
+func TestQADWithPreset(t *testing.T) {
+	ca, err := qadtest.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, r2 := startRelay(t), startRelay(t)
+	ports := map[string]uint16{r1.URL + "/": qadServerOf(t, ca), r2.URL + "/": qadServerOf(t, ca)}
+	preset := Preset{Name: "qad", QAD: true, Relays: []RelayNode{{r1.URL, ports[r1.URL+"/"]}, {r2.URL, ports[r2.URL+"/"]}}}
+	e := bind(t, Options{Preset: preset, RelayTLS: &tls.Config{RootCAs: ca.Roots}})
+	ctx := testCtx(t, 15*time.Second)
+	if err := e.WaitRelay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nr := e.NetReport()
+	for _, rl := range nr.Relays {
+		if rl.Probe != "qad" || rl.Latency <= 0 {
+			t.Fatalf("relay %s measured %v by %q, want QAD", rl.URL, rl.Latency, rl.Probe)
+		}
+	}
+	home := e.HomeRelay()
+	wantServer := func(url string) {
+		t.Helper()
+		want := "127.0.0.1:" + strconv.Itoa(int(ports[url]))
+		waitFor(t, 5*time.Second, "QAD against "+url, func() bool {
+			st := e.QADStatus()
+			return st.Enabled && st.Server == want && st.Err == nil
+		})
+	}
+	wantServer(home)
+	if pub, ok := e.PublicAddr(); !ok || pub != e.LocalAddr() {
+		t.Fatalf("public address %v %v, want our socket %v", pub, ok, e.LocalAddr())
+	}
+	other := r1
+	if home == r1.URL+"/" {
+		other = r2
+	}
+	if home == other.URL+"/" {
+		t.Fatal("bad test setup")
+	}
+	// Kill the home relay: home moves, and QAD with it.
+	for _, r := range []*testRelay{r1, r2} {
+		if r.URL+"/" == home {
+			r.stop()
+		}
+	}
+	waitFor(t, 10*time.Second, "failover", func() bool { return e.HomeRelay() == other.URL+"/" })
+	wantServer(other.URL + "/")
 }

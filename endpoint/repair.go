@@ -56,15 +56,20 @@ func repairTargets(urls []string, paths []quic.PathInfo, down func(url string) b
 }
 
 // maybeRepair starts a repair when one is needed and none ran within
-// relayRepairInterval.
+// relayRepairInterval or since our home relay changed (a failover of
+// ours often means the peer's relay went too).
 func (m *pathManager) maybeRepair(now time.Time, paths []quic.PathInfo) {
-	if now.Sub(m.lastRepair) < relayRepairInterval || !needsRelayRepair(paths, m.e.relays.down) {
+	if !needsRelayRepair(paths, m.e.relays.down) {
+		return
+	}
+	home := m.e.HomeRelay()
+	if home == m.repairHome && now.Sub(m.lastRepair) < relayRepairInterval {
 		return
 	}
 	if !m.repairing.CompareAndSwap(false, true) {
 		return
 	}
-	m.lastRepair = now
+	m.lastRepair, m.repairHome = now, home
 	go func() {
 		defer m.repairing.Store(false)
 		m.repairRelay()
