@@ -13,14 +13,20 @@
 //     routing table holds every CID we issued (the first one plus each
 //     EventNewCID, minus EventRetiredCID) and, for server connections, the
 //     Initial DCID the client chose; a connection's entries go when it
-//     stops. An unroutable short-header datagram is first checked against
-//     every connection's peer reset tokens (a stateless reset carries no
-//     CID of ours); otherwise it gets a rate-limited stateless reset,
-//     always shorter than the trigger and at least 21 bytes (RFC 9000
-//     §10.3), so two endpoints cannot ping-pong resets. An Initial of at
-//     least 1200 bytes with a DCID of at least 8 bytes starts a server
-//     connection when Config.ALPNs is set, and is dropped otherwise. Long
-//     headers with an unknown version get Version Negotiation.
+//     stops. An unroutable short-header datagram is first looked up in an
+//     index of every connection's peer reset tokens (a stateless reset
+//     carries no CID of ours); otherwise it gets a rate-limited stateless
+//     reset, always shorter than the trigger and at least 21 bytes (RFC
+//     9000 §10.3), so two endpoints cannot ping-pong resets. An Initial of
+//     at least 1200 bytes with a DCID of at least 8 bytes may start a
+//     server connection when Config.ALPNs is set, and is dropped
+//     otherwise. Long headers with an unknown version get Version
+//     Negotiation.
+//   - Which Initials start a connection is decided by an admission gate
+//     (quic/internal/admission): it bounds the handshakes in progress,
+//     overall and per source IP, and past a threshold answers with a Retry
+//     whose token proves the client's address on its return (see
+//     Config.MaxPendingHandshakes, RetryAbove, MaxIncomingConnections).
 //   - One driver goroutine per connection owns the core under the
 //     connection's mutex. It wakes on received datagrams (queued by the
 //     reader without taking that mutex), on application calls and on a
