@@ -58,7 +58,7 @@ func (r *PkarrResolver) Resolve(ctx context.Context, id identity.EndpointID) (En
 		return EndpointInfo{ID: id}, err
 	}
 	if err := r.checkFresh(p); err != nil {
-		return EndpointInfo{ID: id}, fmt.Errorf("lookup: pkarr relay %s, packet for %s: %w", r.BaseURL, id.ZBase32(), err)
+		return EndpointInfo{ID: id}, fmt.Errorf("%w (relay %s, endpoint %s)", err, r.BaseURL, id.ZBase32())
 	}
 	r.seen.observe(id, p.Timestamp)
 	return p.EndpointInfo()
@@ -91,7 +91,7 @@ func (r *PkarrResolver) fetch(ctx context.Context, id identity.EndpointID) (*Sig
 	}
 	p, err := ParseRelayPayload(id, body)
 	if err != nil {
-		return nil, fmt.Errorf("lookup: pkarr relay %s, packet for %s: %w", r.BaseURL, id.ZBase32(), err)
+		return nil, fmt.Errorf("%w (relay %s, endpoint %s)", err, r.BaseURL, id.ZBase32())
 	}
 	return p, nil
 }
