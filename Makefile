@@ -47,18 +47,39 @@ interop-deps:
 		cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error; \
 	fi
 
-# natlab-deps: nftables for the NAT lab (interop/natlab), installed only as
-# root. With CI=true a failed or impossible install fails the build.
+# natlab-deps: nftables and Debian's miniupnpd (nftables build) for the NAT
+# labs (interop/natlab, interop/natlab/portmaplab), installed only as root.
+# miniupnpd must never run in the host's namespace (the labs start it inside
+# their own): the install runs under a policy-rc.d that forbids starting
+# services, with RUNLEVEL=1, and a unit it might bring is stopped and
+# disabled at once. With CI=true a failed or impossible install fails.
 natlab-deps:
-	@if ! command -v nft >/dev/null; then \
+	@missing=; \
+	command -v nft >/dev/null || missing="$$missing nftables"; \
+	command -v miniupnpd >/dev/null || [ -x /usr/sbin/miniupnpd ] || missing="$$missing miniupnpd-nftables"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing nftables for the NAT lab"; \
-			if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nftables; }; then \
-				echo "make: installing nftables failed" >&2; \
+			echo "installing$$missing for the NAT labs (no service is started)"; \
+			policy=; \
+			if [ ! -e /usr/sbin/policy-rc.d ]; then \
+				printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1; \
+			fi; \
+			ok=1; \
+			{ apt-get update && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y --no-install-recommends $$missing; } || ok=; \
+			if [ -n "$$policy" ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+			if [ -e /lib/systemd/system/miniupnpd.service ] && command -v systemctl >/dev/null; then \
+				systemctl disable --now miniupnpd.service >/dev/null 2>&1 || true; \
+			fi; \
+			if [ -x /etc/init.d/miniupnpd ]; then \
+				/etc/init.d/miniupnpd stop >/dev/null 2>&1 || true; \
+				update-rc.d miniupnpd disable >/dev/null 2>&1 || true; \
+			fi; \
+			if [ -z "$$ok" ]; then \
+				echo "make: installing$$missing failed" >&2; \
 				if [ "$$CI" = true ]; then exit 1; fi; \
 			fi; \
 		else \
-			echo "make: nft is missing and we are not root; the NAT lab tests will skip" >&2; \
+			echo "make:$$missing missing and we are not root; the NAT lab tests will skip" >&2; \
 			if [ "$$CI" = true ]; then exit 1; fi; \
 		fi; \
 	fi
