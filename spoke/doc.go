@@ -55,6 +55,11 @@
 //
 // # Receiving
 //
+// A QUIC peer learns of a stream only from a frame on it, so the spoke
+// announces its stream with an empty STREAM frame as soon as it is open:
+// the hub (iroh's acceptBi as well as ours) sees it at once, and a spoke
+// that only listens receives fan-out without dispatching anything.
+//
 // Frames from the hub are parsed with the wire codec (frames up to
 // wire.DefaultMaxFrameSize, WithMaxFrameSize). A malformed frame is reported
 // as EventMalformed and reading goes on; a frame stream that cannot be split

@@ -16,10 +16,11 @@ const (
 	DefaultMaxQueued      = 4096
 	DefaultMaxQueuedBytes = 32 << 20
 	DefaultCloseTimeout   = 2 * time.Second
-	// DefaultAckPoll is how often acknowledgement progress is checked
-	// while events are in flight.
-	DefaultAckPoll = 10 * time.Millisecond
 )
+
+// ackPoll is how often acknowledgement progress is checked while events
+// are in flight.
+const ackPoll = 10 * time.Millisecond
 
 // Option configures Dial.
 type Option func(*options)
@@ -53,7 +54,7 @@ func defaultOptions() options {
 		maxQueued:      DefaultMaxQueued,
 		maxQueuedBytes: DefaultMaxQueuedBytes,
 		closeTimeout:   DefaultCloseTimeout,
-		ackPoll:        DefaultAckPoll,
+		ackPoll:        ackPoll,
 		maxFrame:       wire.DefaultMaxFrameSize,
 		rand:           rand.Float64,
 	}

@@ -90,6 +90,11 @@ func (q *quicConn) OpenStream(ctx context.Context) (Stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The hub learns of the stream only from a frame on it: announce it
+	// now, so a spoke that only listens receives fan-out at once.
+	if err := s.Announce(); err != nil {
+		return nil, err
+	}
 	return &quicStream{Stream: s}, nil
 }
 

@@ -157,20 +157,26 @@ func randomSecretHex(t testing.TB) string {
 	return hex.EncodeToString(b[:])
 }
 
+// fanout counts the forwarded (not echoed) frames whose key contains from.
+func (c *collector) fanout(from string) int {
+	got := 0
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range c.counts {
+		if !strings.Contains(k, ".echo") && strings.Contains(k, from) {
+			got += v
+		}
+	}
+	return got
+}
+
 // waitFanout waits until n forwarded (not echoed) frames whose key contains
 // from have arrived.
 func (c *collector) waitFanout(t *testing.T, from string, n int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		got := 0
-		c.mu.Lock()
-		for k, v := range c.counts {
-			if !strings.Contains(k, ".echo") && strings.Contains(k, from) {
-				got += v
-			}
-		}
-		c.mu.Unlock()
+		got := c.fanout(from)
 		if got >= n {
 			return
 		}
