@@ -18,6 +18,9 @@ type command struct {
 	help        string // paragraphs shown by --help
 	parent      *command
 	subcommands []*command
+	// jsonErrors: stderr carries JSON lines (status, logs), so a runtime
+	// failure is reported as one more JSON line; usage errors stay text.
+	jsonErrors bool
 	// flags declares the command's flags on fs and returns the function
 	// that runs the command once they are parsed.
 	flags func(fs *flag.FlagSet) runFunc

@@ -99,7 +99,7 @@ func runDemo(ctx context.Context, events, size int, out, stderr io.Writer) error
 	}
 	defer b.Close()
 
-	if err := demoFanout(ctx, a, b, out); err != nil {
+	if err := demoFanout(ctx, h, a, b, out); err != nil {
 		return err
 	}
 	for _, s := range []struct {
@@ -139,23 +139,20 @@ func demoSpoke(ctx context.Context, name string, to identity.EndpointAddr, logge
 	return t, nil
 }
 
-// demoFanout sends one event from A and waits for A's echo and B's copy.
-func demoFanout(ctx context.Context, a, b *spoke.Target, out io.Writer) error {
+// demoFanout sends one event from A and waits for A's echo and B's copy;
+// B, which only listens, gets the copy without having sent anything.
+func demoFanout(ctx context.Context, h *hub.Hub, a, b *spoke.Target, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	// A hub (iroh's as ours) learns of a spoke's stream from its first
-	// bytes, so B says hello before it can be sent fan-out.
-	hello := make(chan wire.Envelope, 1)
-	removeHello := b.AddListener("hello.echo", func(e wire.Envelope) { trySend(hello, e) })
-	if err := b.Dispatch(ctx, wire.Envelope{Type: "hello", ID: "B"}); err != nil {
-		return err
+	// B has sent nothing: it only listens. Its stream reaches the hub
+	// (through the relay) a moment after its handshake; wait for that.
+	for len(h.Spokes()) < 2 {
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+			return errors.New("fan-out: the hub never saw spoke B's stream")
+		}
 	}
-	select {
-	case <-hello:
-	case <-ctx.Done():
-		return errors.New("fan-out: the hub never echoed B's hello")
-	}
-	removeHello()
 	echo := make(chan wire.Envelope, 1)
 	copyB := make(chan wire.Envelope, 1)
 	defer a.AddListener("chat.echo", func(e wire.Envelope) { trySend(echo, e) })()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/alkdev/irohspoke/endpoint"
 	"github.com/alkdev/irohspoke/identity"
-	addrlookup "github.com/alkdev/irohspoke/lookup"
-	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
 )
@@ -30,38 +27,51 @@ const (
 const maxInputLine = wire.DefaultMaxFrameSize + 1024
 
 var dialCommand = &command{
-	name:    "dial",
-	summary: "connect to an alkpubsub hub and exchange envelopes",
-	args:    "--hub ID (--addr IP:PORT | --relay URL | --ticket T | --pkarr URL | --dns ADDR) [flags]",
+	name:       "dial",
+	summary:    "connect to an alkpubsub hub and exchange envelopes",
+	args:       "--hub ID [--addr IP:PORT | --relay URL | --ticket T] [flags]",
+	jsonErrors: true,
 	help: `
 Connects to an alkpubsub hub (ALPN alkpubsub/1) by EndpointId and sends each
 stdin line, a JSON envelope {"type","id","payload"}, as one frame. Every frame
 received is printed on stdout as one compact JSON line. Status lines go to
 stderr as JSON: {"event":"connected","path":"direct","rttMs":..}, and
 "disconnected", "reconnected", "path_changed" (e.g. relay to direct after
-hole punching), "malformed", "bad_input", "failed".
+hole punching), "dial_failed", "public_addr", "malformed", "bad_input",
+"failed". A runtime failure ends with one more line,
+{"event":"error","kind":..,"error":..,"hint":..,"exit":..}; kind is one of
+wrong_key, alpn, tls, timeout, not_found, lookup, relay_refused, relay_tls,
+relay_proxy, relay_denied, relay_dns, relay, lost, runtime. Usage errors
+(exit 2) are plain text.
 
-A malformed stdin line is reported on stderr and skipped. After stdin ends,
-dial waits until every event is acknowledged by the hub, then keeps reading
-until --linger passes with nothing received, closes the connection and exits.
-A lost connection is dialled again with backoff unless --no-reconnect is
-given. --hub may be omitted with --ticket. With --relay (or a ticket that
-names a relay) the hub is also dialed through its relay: a direct dial starts
-at once, the relay dial 250 ms later, and the first handshake wins. With
---pkarr URL (a pkarr relay, e.g. https://dns.iroh.link/pkarr) and/or --dns
-IP[:PORT] (with --dns-origin, default dns.iroh.link.) and no --addr, --relay
-or --ticket, the hub's relay and addresses are looked up by its EndpointId,
-as iroh does. With --qad (needs the hub's relay) dial learns its public
-address by QUIC Address Discovery at that relay (UDP --qad-port, default 7842;
---relay-ca FILE trusts a private CA), reports {"event":"public_addr"} and
-offers the address for hole punching.
+With --hub alone dial works as iroh does by default (--preset n0): it finds
+the hub's relay by DNS under dns.iroh.link, picks the nearest of n0's relays
+as its own home relay, learns its public address there (QAD), and hole
+punches a direct path when it can. Each part can be changed: --relay URL
+(repeatable) replaces the relays and is also where the hub is dialled,
+--addr dials the hub directly, --ticket gives both, --dns HOST[:PORT] and
+--dns-origin NAME change the lookup, --pkarr URL adds a pkarr relay,
+--lookup=false, --publish=false and --qad=false turn parts off, and
+--preset minimal starts from nothing (no relay, lookup or publishing). A
+direct dial starts at once and a relay dial 250 ms later; the first
+handshake wins.
+
+A stdin line that is not an envelope, or is longer than a frame can be, is
+reported as "bad_input" and skipped. After stdin ends, dial waits until
+every event is acknowledged by the hub, then keeps reading until --linger
+passes with nothing received, closes the connection and exits. A lost
+connection is dialled again with backoff unless --no-reconnect is given.
+
+Secrets: --key FILE (or --secret-hex -, the key on the first stdin line)
+and --relay-token-file FILE keep them out of the process list; --keylog
+FILE writes TLS secrets for Wireshark (SSLKEYLOGFILE alone does not).
 
 Exit status:
   0   every event was acknowledged; the connection was closed cleanly
   1   runtime failure (for example an unreadable key file)
   2   usage error (bad flag, bad id, address or ticket)
-  3   could not connect: wrong EndpointId, no common ALPN, or no answer
-      within --timeout
+  3   could not connect: wrong EndpointId, no common ALPN, relay or hub
+      unreachable, hub not found, or no answer within --timeout
   4   some events were not delivered (connection lost with --no-reconnect,
       or interrupted)`,
 	flags: func(fs *flag.FlagSet) runFunc {
@@ -69,28 +79,15 @@ Exit status:
 		var addrs stringList
 		fs.Var(&addrs, "addr", "hub direct address `IP:PORT` (repeatable)")
 		ticket := fs.String("ticket", "", "hub endpoint ticket `T`")
-		relayURL := fs.String("relay", "", "hub's relay `URL` (overrides the ticket's)")
 		keyFile := fs.String("key", "", "our secret key `FILE` (default: an ephemeral key)")
-		secret := fs.String("secret-hex", "", "our secret key as `HEX`")
+		secret := fs.String("secret-hex", "", "our secret key as `HEX`, or - for the first stdin line (a key on the command line is visible in the process list)")
 		alpn := fs.String("alpn", spoke.ALPN, "application protocol")
 		linger := fs.Duration("linger", 2*time.Second, "after stdin ends, wait `DUR` with nothing received")
 		timeout := fs.Duration("timeout", 10*time.Second, "give up connecting after `DUR`")
 		noReconnect := fs.Bool("no-reconnect", false, "do not dial again after the connection is lost")
-		pkarrURL := fs.String("pkarr", "", "look the hub up at the pkarr relay `URL`")
-		dnsAddr := fs.String("dns", "", "look the hub up with the DNS server `ADDR` (IP[:PORT])")
-		dnsOrigin := fs.String("dns-origin", "", "DNS lookup zone `NAME` (default "+defaultDNSOrigin+")")
-		multipath := fs.Bool("multipath", true, "negotiate multipath and hole punching: a relayed connection moves to a direct path when one opens")
-		rf := addRelayFlags(fs)
+		nf := addNetFlags(fs)
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
-				return err
-			}
-			resolver, err := lookupResolver(*pkarrURL, *dnsAddr, *dnsOrigin)
-			if err != nil {
-				return err
-			}
-			hub, err := dialTarget(*hubID, addrs, *relayURL, *ticket, resolver != nil)
-			if err != nil {
 				return err
 			}
 			if *alpn == "" {
@@ -98,6 +95,15 @@ Exit status:
 			}
 			if *timeout <= 0 || *linger < 0 {
 				return usageErrorf("--timeout must be positive and --linger not negative")
+			}
+			ns, err := nf.resolve()
+			if err != nil {
+				return err
+			}
+			defer ns.close()
+			hub, err := dialTarget(*hubID, addrs, nf.relays, *ticket, ns.lookup != "")
+			if err != nil {
+				return err
 			}
 			var key identity.SecretKey
 			if *keyFile != "" || *secret != "" {
@@ -107,15 +113,18 @@ Exit status:
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger, resolver: resolver, multipath: *multipath, relayFlags: rf}
-			return d.run(ctx, key, hub, *alpn, *timeout, *noReconnect)
+			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger,
+				explain: &explainer{hub: hub.ID, alpn: *alpn, lookup: ns.lookup, timeout: *timeout}}
+			ns.opts.SecretKey = key
+			ns.opts.QUIC.HandshakeTimeout = *timeout
+			return d.run(ctx, ns.opts, hub, *alpn, *timeout, *noReconnect)
 		}
 	},
 }
 
-// dialTarget builds the hub address from --hub, --addr, --relay and --ticket;
-// with a lookup service the id alone is enough.
-func dialTarget(id string, addrs []string, relayURL, ticket string, canLookup bool) (identity.EndpointAddr, error) {
+// dialTarget builds the hub address from --hub, --addr, --relay and
+// --ticket; with address lookup the id alone is enough.
+func dialTarget(id string, addrs, relays []string, ticket string, canLookup bool) (identity.EndpointAddr, error) {
 	var hub identity.EndpointAddr
 	if ticket != "" {
 		t, err := identity.ParseTicket(ticket)
@@ -143,17 +152,29 @@ func dialTarget(id string, addrs []string, relayURL, ticket string, canLookup bo
 		}
 		hub.Addrs = append(hub.Addrs, ap)
 	}
-	if relayURL != "" {
-		u, err := identity.NormalizeRelayURL(relayURL)
-		if err != nil {
-			return hub, usageErrorf("invalid --relay: %s", describe(err))
+	if len(relays) > 0 {
+		hub.Relays = nil
+		for _, r := range relays {
+			u, err := normalizeRelay(r)
+			if err != nil {
+				return hub, err
+			}
+			hub.Relays = append(hub.Relays, u)
 		}
-		hub.Relays = []string{u}
 	}
 	if hub.IsEmpty() && !canLookup {
-		return hub, usageErrorf("--addr IP:PORT, --relay URL, --ticket, --pkarr URL or --dns ADDR is required")
+		return hub, usageErrorf("with lookup off, give --addr IP:PORT, --relay URL or --ticket")
 	}
 	return hub, nil
+}
+
+// normalizeRelay checks one --relay URL.
+func normalizeRelay(s string) (string, error) {
+	u, err := identity.NormalizeRelayURL(s)
+	if err != nil {
+		return "", usageErrorf("invalid --relay: %s", describe(err))
+	}
+	return u, nil
 }
 
 // exitError carries a specific exit status.
@@ -170,26 +191,15 @@ type dialer struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	linger         time.Duration
-	resolver       addrlookup.Resolver // nil: no address lookup
-	multipath      bool
-	relayFlags     *relayFlags // nil: no --qad/--relay-ca
+	explain        *explainer
 
 	mu       sync.Mutex // serialises stdout and stderr lines
 	received chan struct{}
 	failed   int
 }
 
-func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub identity.EndpointAddr, alpn string, timeout time.Duration, noReconnect bool) error {
-	ep, err := bindAny(ctx, key, timeout, d.resolver, d.multipath, func(o *endpoint.Options) error {
-		if d.relayFlags == nil {
-			return nil
-		}
-		if *d.relayFlags.qad {
-			// QAD asks the hub's relay; it becomes our home relay too.
-			o.RelayURL = hub.RelayURL()
-		}
-		return d.relayFlags.apply(o)
-	})
+func (d *dialer) run(ctx context.Context, opts endpoint.Options, hub identity.EndpointAddr, alpn string, timeout time.Duration, noReconnect bool) error {
+	ep, err := endpoint.Bind(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -198,7 +208,7 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub identity.E
 		d.line(d.stderr, map[string]any{"event": "public_addr", "addr": addr})
 	})
 	d.received = make(chan struct{}, 1)
-	opts := []spoke.Option{
+	sopts := []spoke.Option{
 		spoke.WithALPN(alpn),
 		spoke.WithAttemptTimeout(timeout),
 		spoke.WithStatus(d.status),
@@ -209,11 +219,11 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub identity.E
 		}),
 	}
 	if noReconnect {
-		opts = append(opts, spoke.WithoutReconnect())
+		sopts = append(sopts, spoke.WithoutReconnect())
 	}
-	t, err := spoke.Dial(ctx, ep, hub, opts...)
+	t, err := spoke.Dial(ctx, ep, hub, sopts...)
 	if err != nil {
-		return &exitError{exitConnect, err}
+		return &exitError{exitConnect, d.explain.explain(err)}
 	}
 	t.AddListener(spoke.Wildcard, d.print)
 	sendErr := d.send(ctx, t)
@@ -229,79 +239,83 @@ func (d *dialer) run(ctx context.Context, key identity.SecretKey, hub identity.E
 	d.mu.Unlock()
 	switch {
 	case failed > 0:
-		return &exitError{exitLost, fmt.Errorf("%d events were not delivered", failed)}
+		return &exitError{exitLost, &explained{kind: kindLost, msg: fmt.Sprintf("%d events were not delivered", failed)}}
 	case errors.Is(sendErr, spoke.ErrClosed):
-		return &exitError{exitLost, errors.New("connection lost")}
+		return &exitError{exitLost, &explained{kind: kindLost, msg: "connection lost", err: sendErr}}
 	case sendErr != nil && ctx.Err() != nil:
 		return nil // interrupted; everything sent was acknowledged
 	}
 	return sendErr
 }
 
-// bindAny binds an endpoint (direct and relay paths) on a dual-stack UDP
-// socket, or an IPv4 one without IPv6.
-func bindAny(ctx context.Context, key identity.SecretKey, timeout time.Duration, resolver addrlookup.Resolver, multipath bool, more func(*endpoint.Options) error) (*endpoint.Endpoint, error) {
-	opts := endpoint.Options{
-		SecretKey: key, BindAddr: "[::]:0", QUIC: &quic.Config{HandshakeTimeout: timeout},
-		Lookup: resolver, DisableMultipath: !multipath,
-	}
-	if err := more(&opts); err != nil {
-		return nil, err
-	}
-	ep, err := endpoint.Bind(ctx, opts)
-	if err != nil {
-		opts.BindAddr = "0.0.0.0:0"
-		ep, err = endpoint.Bind(ctx, opts)
-	}
-	return ep, err
+// inputLine is one stdin line, or the length of one over the limit.
+type inputLine struct {
+	text    []byte
+	tooLong int
 }
 
-// send dispatches every stdin line.
+// send dispatches every stdin line. A line that is not an envelope, or is
+// longer than a frame can be, is reported and skipped.
 func (d *dialer) send(ctx context.Context, t *spoke.Target) error {
-	sc := bufio.NewScanner(d.stdin)
-	sc.Buffer(make([]byte, 64<<10), maxInputLine)
-	lines := make(chan []byte)
-	scanErr := make(chan error, 1)
+	lr := newLineReader(d.stdin, maxInputLine)
+	lines := make(chan inputLine)
+	readErr := make(chan error, 1)
 	go func() {
-		for sc.Scan() {
+		defer close(lines)
+		for {
+			text, tooLong, err := lr.next()
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = nil
+				}
+				readErr <- err
+				return
+			}
 			select {
-			case lines <- append([]byte(nil), sc.Bytes()...):
+			case lines <- inputLine{text, tooLong}:
 			case <-ctx.Done():
+				readErr <- nil
 				return
 			}
 		}
-		scanErr <- sc.Err()
-		close(lines)
 	}()
 	for n := 1; ; n++ {
-		var line []byte
+		var in inputLine
 		var ok bool
 		select {
-		case line, ok = <-lines:
+		case in, ok = <-lines:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 		if !ok {
-			if err := <-scanErr; err != nil {
+			if err := <-readErr; err != nil {
 				return fmt.Errorf("reading stdin: %w", err)
 			}
 			return nil
 		}
-		if len(trimSpace(line)) == 0 {
+		if in.tooLong > 0 {
+			d.badInput(n, fmt.Errorf("line too long: %d bytes (at most %d)", in.tooLong, maxInputLine))
 			continue
 		}
-		e, err := wire.ParseEnvelope(line)
+		if len(trimSpace(in.text)) == 0 {
+			continue
+		}
+		e, err := wire.ParseEnvelope(in.text)
 		if err != nil {
-			d.line(d.stderr, map[string]any{"event": "bad_input", "line": n, "error": err.Error()})
+			d.badInput(n, err)
 			continue
 		}
 		if err := t.Dispatch(ctx, e); err != nil {
 			if errors.Is(err, spoke.ErrClosed) || ctx.Err() != nil {
 				return err
 			}
-			d.line(d.stderr, map[string]any{"event": "bad_input", "line": n, "error": err.Error()})
+			d.badInput(n, err)
 		}
 	}
+}
+
+func (d *dialer) badInput(line int, err error) {
+	d.line(d.stderr, map[string]any{"event": "bad_input", "line": line, "error": err.Error()})
 }
 
 func trimSpace(b []byte) []byte {
@@ -364,6 +378,10 @@ func (d *dialer) status(ev spoke.StatusEvent) {
 	}
 	if ev.Err != nil {
 		m["error"] = ev.Err.Error()
+		if ev.Kind == spoke.EventDialFailed {
+			ex := d.explain.explain(ev.Err)
+			m["error"], m["kind"] = ex.msg, ex.kind
+		}
 	}
 	d.line(d.stderr, m)
 }

@@ -27,6 +27,7 @@ func startCLI(t *testing.T, cmd string, args ...string) string {
 	pr, pw := io.Pipe()
 	var stderr strings.Builder
 	done := make(chan int, 1)
+	offline(t, append([]string{cmd}, args...))
 	go func() {
 		done <- run(ctx, append([]string{cmd}, args...), strings.NewReader(""), pw, &stderr)
 		pw.Close()
@@ -50,10 +51,11 @@ func startCLI(t *testing.T, cmd string, args ...string) string {
 	return line
 }
 
-// startCLIHub runs "irohspoke hub" in-process and returns its ready line.
+// startCLIHub runs "irohspoke hub --preset minimal args..." in-process and
+// returns its ready line.
 func startCLIHub(t *testing.T, args ...string) hubReady {
 	t.Helper()
-	line := startCLI(t, "hub", args...)
+	line := startCLI(t, "hub", append([]string{"--preset", "minimal"}, args...)...)
 	var r hubReady
 	relayed := slices.Contains(args, "--relay")
 	if err := json.Unmarshal([]byte(line), &r); err != nil || r.EndpointID == "" || len(r.Addrs) == 0 || (r.RelayURL != nil) != relayed {
@@ -71,7 +73,7 @@ func TestDialAgainstGoHub(t *testing.T) {
 not json
 {"type":"chat","id":"2","payload":null}
 `
-	r := cli(t, stdin, "dial", "--hub", h.EndpointID, "--addr", h.Addrs[0], "--linger", "1s")
+	r := cli(t, stdin, "dial", "--preset", "minimal", "--hub", h.EndpointID, "--addr", h.Addrs[0], "--linger", "1s")
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -85,54 +87,95 @@ not json
 		}
 	}
 	// By ticket, without --hub.
-	r = cli(t, `{"type":"t","id":"x"}`, "dial", "--ticket", h.Ticket, "--linger", "1s")
+	r = cli(t, `{"type":"t","id":"x"}`, "dial", "--preset", "minimal", "--ticket", h.Ticket, "--linger", "1s")
 	if r.code != exitOK || r.stdout != `{"type":"t.echo","id":"x","payload":null}`+"\n" {
 		t.Fatalf("dial by ticket: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
 }
 
+// TestDialHandshakeFailures: each way a first dial fails ends with one
+// short JSON error line naming the cause, and exit 3.
 func TestDialHandshakeFailures(t *testing.T) {
 	h := startCLIHub(t, "--listen", "127.0.0.1:0")
 	cases := []struct {
-		name string
-		args []string
-		want string
+		name, kind, want string
+		args             []string
 	}{
-		{"wrong id", []string{"--hub", k1Public, "--addr", h.Addrs[0]}, "does not match"},
-		{"wrong alpn", []string{"--hub", h.EndpointID, "--addr", h.Addrs[0], "--alpn", "nope/1"}, "ALPN"},
-		{"no answer", []string{"--hub", h.EndpointID, "--addr", "127.0.0.1:9", "--timeout", "300ms"}, "time"},
+		{"wrong id", kindWrongKey, "wrong hub key: the endpoint that answered is not 197f6b23e1", []string{"--hub", k1Public, "--addr", h.Addrs[0]}},
+		{"wrong alpn", kindALPN, "the hub does not speak nope/1", []string{"--hub", h.EndpointID, "--addr", h.Addrs[0], "--alpn", "nope/1"}},
+		{"no answer", kindTimeout, "no answer from hub ", []string{"--hub", h.EndpointID, "--addr", "127.0.0.1:9", "--timeout", "300ms"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := cli(t, "", append([]string{"dial"}, c.args...)...)
-			if r.code != exitConnect || !strings.Contains(r.stderr, c.want) && !(c.want == "time" && strings.Contains(r.stderr, "deadline exceeded")) {
-				t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
+			r := cli(t, "", append([]string{"dial", "--preset", "minimal"}, c.args...)...)
+			e := wantJSONError(t, r, exitConnect, c.kind)
+			if !strings.Contains(e.Error, c.want) {
+				t.Errorf("error %q, want %q", e.Error, c.want)
 			}
 		})
 	}
 }
 
-func TestDialHubBadFlags(t *testing.T) {
-	cases := [][]string{
-		{"dial"},
-		{"dial", "--hub", "zz", "--addr", "127.0.0.1:1"},
-		{"dial", "--hub", k1Public},
-		{"dial", "--hub", k1Public, "--addr", "nope"},
-		{"dial", "--ticket", "endpointxyz"},
-		{"dial", "--ticket", hubTicket, "--hub", k1Public},
-		{"dial", "--hub", k1Public, "--addr", "127.0.0.1:1", "--timeout", "0s"},
-		{"dial", "--hub", k1Public, "--addr", "127.0.0.1:1", "--bogus"},
-		{"dial", "--hub", k1Public, "--addr", "127.0.0.1:1", "extra"},
-		{"hub"},
-		{"hub", "--listen", "localhost"},
-		{"hub", "--listen", "127.0.0.1:0", "--secret-hex", "abc"},
-		{"hub", "--listen", "127.0.0.1:0", "--key", "f", "--secret-hex", k1SecretHex},
-		{"hub", "--listen", "127.0.0.1:0", "--relay", "::bad"},
+// jsonError is the final line of a dial, hub or lookup-server failure.
+type jsonError struct {
+	Event, Kind, Error, Hint string
+	Exit                     int
+}
+
+// wantJSONError checks a run that failed with exit code: nothing on
+// stdout, and a last stderr line {"event":"error","kind":kind,...} that
+// is one short line.
+func wantJSONError(t *testing.T, r result, code int, kind string) jsonError {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	last := lines[len(lines)-1]
+	var e jsonError
+	if err := json.Unmarshal([]byte(last), &e); err != nil || e.Event != "error" {
+		t.Fatalf("last stderr line %q is not an error event (%v); stderr:\n%s", last, err, r.stderr)
 	}
-	for _, args := range cases {
-		if r := cli(t, "", args...); r.code != exitUsage {
-			t.Errorf("irohspoke %q: exit %d, want 2 (stderr %s)", args, r.code, r.stderr)
-		}
+	if r.code != code || e.Exit != code || e.Kind != kind || r.stdout != "" {
+		t.Errorf("exit %d (line says %d), kind %q, stdout %q; want exit %d, kind %q\nstderr:\n%s", r.code, e.Exit, e.Kind, r.stdout, code, kind, r.stderr)
+	}
+	if len(e.Error) > 200 || strings.Count(r.stderr, `"event":"error"`) != 1 {
+		t.Errorf("error line too long or repeated: %s", r.stderr)
+	}
+	return e
+}
+
+func TestDialHubBadFlags(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dial"}, "--hub is required"},
+		{[]string{"dial", "--hub", "zz", "--addr", "127.0.0.1:1"}, "invalid --hub"},
+		{[]string{"dial", "--hub", k1Public}, "with lookup off"},
+		{[]string{"dial", "--hub", k1Public, "--addr", "nope"}, "--addr"},
+		{[]string{"dial", "--ticket", "endpointxyz"}, "invalid --ticket"},
+		{[]string{"dial", "--ticket", hubTicket, "--hub", k1Public}, "does not match"},
+		{[]string{"dial", "--hub", k1Public, "--addr", "127.0.0.1:1", "--timeout", "0s"}, "--timeout"},
+		{[]string{"dial", "--hub", k1Public, "--addr", "127.0.0.1:1", "--bogus"}, "unknown flag"},
+		{[]string{"dial", "--hub", k1Public, "--addr", "127.0.0.1:1", "extra"}, "unexpected argument"},
+		{[]string{"dial", "--hub", k1Public, "--pkarr", "gopher://x"}, "want an http:// or https:// URL"},
+		{[]string{"dial", "--hub", k1Public, "--pkarr", "http://"}, "want an http:// or https:// URL"},
+		{[]string{"dial", "--hub", k1Public, "--dns", "1.2.3.4:0"}, "port must be 1-65535"},
+		{[]string{"dial", "--hub", k1Public, "--dns", "bad host:53"}, "invalid --dns"},
+		{[]string{"dial", "--hub", k1Public, "--dns-origin", strings.Repeat("a.", 100) + "org"}, "invalid --dns-origin"},
+		{[]string{"dial", "--hub", k1Public, "--lookup=false", "--dns-origin", "x.test"}, "need lookup"},
+		{[]string{"dial", "--hub", k1Public, "--publish"}, "--publish needs a pkarr relay"},
+		{[]string{"dial", "--hub", k1Public, "--relay", "ftp://x"}, "invalid --relay"},
+		{[]string{"dial", "--hub", k1Public, "--lookup=maybe"}, "invalid boolean value"},
+		{[]string{"hub", "--listen", "localhost"}, "want IP:PORT"},
+		{[]string{"hub", "--listen", "127.0.0.1:0", "--secret-hex", "abc"}, "invalid --secret-hex"},
+		{[]string{"hub", "--listen", "127.0.0.1:0", "--key", "f", "--secret-hex", k1SecretHex}, "either --key or --secret-hex"},
+		{[]string{"hub", "--listen", "127.0.0.1:0", "--relay", "::bad"}, "invalid --relay"},
+	}
+	for _, c := range cases {
+		args := append([]string{c.args[0], "--preset", "minimal"}, c.args[1:]...)
+		wantError(t, cli(t, "", args...), exitUsage, "irohspoke: "+c.args[0]+": ", c.want, args...)
+	}
+	for _, args := range [][]string{{"dial", "--preset", "n1", "--hub", k1Public}, {"hub", "--preset", ""}} {
+		wantError(t, cli(t, "", args...), exitUsage, "irohspoke: "+args[0]+": ", "unknown preset", args...)
 	}
 	r := cli(t, "", "dial", "--help")
 	if r.code != exitOK || !strings.Contains(r.stdout, "Exit status") {

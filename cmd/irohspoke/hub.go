@@ -17,59 +17,57 @@ import (
 )
 
 var hubCommand = &command{
-	name:    "hub",
-	summary: "run an alkpubsub hub (echo and fan-out)",
-	args:    "--listen ADDR [--key FILE | --secret-hex HEX] [--relay URL [--qad] [--relay-ca FILE]] [--publish-pkarr URL]",
+	name:       "hub",
+	summary:    "run an alkpubsub hub (echo and fan-out)",
+	args:       "[--listen ADDR] [--key FILE] [flags]",
+	jsonErrors: true,
 	help: `
-Runs an alkpubsub hub (ALPN alkpubsub/1) on the UDP address ADDR
-(IP:PORT; port 0 picks one). Each spoke, Go or iroh, opens one bidirectional
-stream; every envelope is echoed back as type+".echo" and its frame is
-forwarded unchanged to every other connected spoke. A malformed frame is
-answered with an "error" envelope; a spoke whose frames cannot be followed is
-disconnected, and so is a spoke that does not read its fan-out fast enough.
+Runs an alkpubsub hub (ALPN alkpubsub/1). Each spoke, Go or iroh, opens one
+bidirectional stream; every envelope is echoed back as type+".echo" and its
+frame is forwarded unchanged to every other connected spoke. A malformed
+frame is answered with an "error" envelope; a spoke whose frames cannot be
+followed is disconnected, and so is a spoke that does not read its fan-out
+fast enough.
+
+With no flags the hub works as an iroh endpoint does by default (--preset
+n0): it binds a UDP port on every interface, picks the nearest of n0's
+relays as its home relay, learns its public address there (QAD), and
+publishes the relay to n0's pkarr relay, so that "irohspoke dial --hub ID"
+finds it anywhere. --relay URL (repeatable) replaces the relays, --pkarr URL
+the pkarr relay, --publish=false and --qad=false turn parts off,
+--publish-addrs also publishes the direct addresses, and --preset minimal
+starts from nothing (reachable only at its printed addresses).
 
 Once serving it prints one JSON line on stdout:
 
   {"endpointId": "<hex>", "addrs": ["IP:PORT", ...], "relayUrl": null | "<url>",
    "ticket": "endpoint..."}
 
-Logs go to stderr. SIGTERM or SIGINT closes every connection with code 0 and
-the reason "hub shutting down", then exits 0. Without --key or --secret-hex
-the hub uses an ephemeral key. With --relay URL the hub stays online at that
-iroh relay (it waits up to 10 s for it before printing the ready line), so
-spokes that know only its EndpointId and the relay can reach it; relayUrl and
-the ticket then name the relay. With --publish-pkarr URL the hub publishes its
-relay URL and direct addresses to that pkarr relay (e.g. an "irohspoke
-lookup-server"), at start, on change and every 5 minutes, so spokes can dial
-it by EndpointId alone. With --qad the hub learns its public address by QUIC
-Address Discovery at the relay's host (UDP --qad-port, default 7842; the
-relay's certificate must be valid for its URL's host, --relay-ca adds a
-private root) and offers it to spokes for hole punching, so that a hub behind
-an endpoint-independent NAT can be reached directly.`,
+With relays it first waits up to 10 s to be online at its home relay. Logs
+go to stderr as JSON lines; a runtime failure ends with
+{"event":"error","kind":..,"error":..,"exit":1}. SIGTERM or SIGINT closes
+every connection with code 0 and the reason "hub shutting down", then exits
+0. Without --key (or --secret-hex) the hub uses an ephemeral key, so its
+EndpointId changes at every start.`,
 	flags: func(fs *flag.FlagSet) runFunc {
-		listen := fs.String("listen", "", "listen on UDP `ADDR` (IP:PORT)")
+		listen := fs.String("listen", "", "listen on UDP `ADDR` (IP:PORT; default every interface, a random port)")
 		keyFile := fs.String("key", "", "secret key `FILE`")
-		secret := fs.String("secret-hex", "", "secret key as `HEX` (\"-\": read from stdin)")
-		relayURL := fs.String("relay", "", "home relay `URL`: spokes may reach the hub through it")
-		publishPkarr := fs.String("publish-pkarr", "", "publish relay and addresses to the pkarr relay `URL`")
-		multipath := fs.Bool("multipath", true, "negotiate multipath and hole punching: spokes that came through the relay may move to a direct path")
-		rf := addRelayFlags(fs)
+		secret := fs.String("secret-hex", "", "secret key as `HEX` (\"-\": read from stdin; on the command line it is visible in the process list)")
+		nf := addNetFlags(fs)
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
 			}
-			if *listen == "" {
-				return usageErrorf("--listen is required")
-			}
-			bind, err := netip.ParseAddrPort(*listen)
-			if err != nil {
-				return usageErrorf("--listen %q: want IP:PORT", *listen)
-			}
-			if *relayURL != "" {
-				if _, err := identity.NormalizeRelayURL(*relayURL); err != nil {
-					return usageErrorf("invalid --relay: %s", describe(err))
+			if *listen != "" {
+				if _, err := netip.ParseAddrPort(*listen); err != nil {
+					return usageErrorf("--listen %q: want IP:PORT", *listen)
 				}
 			}
+			ns, err := nf.resolve()
+			if err != nil {
+				return err
+			}
+			defer ns.close()
 			var key identity.SecretKey
 			if *keyFile != "" || *secret != "" {
 				if key, err = loadKey(fs, *keyFile, *secret, stdin); err != nil {
@@ -78,11 +76,8 @@ an endpoint-independent NAT can be reached directly.`,
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			opts := endpoint.Options{RelayURL: *relayURL}
-			if err := rf.apply(&opts); err != nil {
-				return err
-			}
-			return runHub(ctx, key, bind, opts, *publishPkarr, *multipath, stdout, stderr)
+			ns.opts.SecretKey, ns.opts.BindAddr = key, *listen
+			return runHub(ctx, ns.opts, stdout, stderr)
 		}
 	},
 }
@@ -91,29 +86,26 @@ an endpoint-independent NAT can be reached directly.`,
 // before announcing itself anyway, like iroh's online timeout.
 const hubRelayWait = 10 * time.Second
 
-// runHub serves the hub; opts carries the relay settings (RelayURL, QAD,
-// RelayTLS), the rest is filled in here.
-func runHub(ctx context.Context, key identity.SecretKey, bind netip.AddrPort, opts endpoint.Options, publishPkarr string, multipath bool, stdout, stderr io.Writer) error {
+// runHub serves the hub on an endpoint made from opts.
+func runHub(ctx context.Context, opts endpoint.Options, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	relayURL := opts.RelayURL
-	opts.SecretKey, opts.BindAddr = key, bind.String()
-	opts.ALPNs, opts.Logger, opts.DisableMultipath = []string{hub.ALPN}, logger, !multipath
-	if publishPkarr != "" {
-		opts.Publisher = hubPublisher(publishPkarr, key, logger)
-		opts.PublishAddrs = true
+	opts.ALPNs, opts.Logger = []string{hub.ALPN}, logger
+	if p := opts.Preset; p.Publish && p.PkarrURL != "" {
+		opts.Publisher = hubPublisher(p.PkarrURL, opts.SecretKey, logger)
 	}
 	ep, err := endpoint.Bind(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer ep.Close()
-	if relayURL != "" {
+	if len(opts.Preset.Relays) > 0 {
 		wctx, cancel := context.WithTimeout(ctx, hubRelayWait)
 		if err := ep.WaitRelay(wctx); err != nil {
-			logger.Warn("hub: not online at the relay yet; announcing anyway", "relay", relayURL, "err", err)
+			logger.Warn("hub: not online at a relay yet; announcing anyway", "err", err)
 		}
 		cancel()
 	}
+	key := opts.SecretKey
 	ready := struct {
 		EndpointID string   `json:"endpointId"`
 		Addrs      []string `json:"addrs"`

@@ -19,7 +19,7 @@ func TestHubAndDialThroughRelay(t *testing.T) {
 	if *h.RelayURL != url {
 		t.Fatalf("hub relayUrl %q, want %q", *h.RelayURL, url)
 	}
-	r := cli(t, `{"type":"viaRelay","id":"1","payload":[1,2]}`, "dial", "--hub", h.EndpointID, "--relay", url, "--linger", "1s")
+	r := cli(t, `{"type":"viaRelay","id":"1","payload":[1,2]}`, "dial", "--preset", "minimal", "--hub", h.EndpointID, "--relay", url, "--linger", "1s")
 	if r.code != exitOK || r.stdout != `{"type":"viaRelay.echo","id":"1","payload":[1,2]}`+"\n" {
 		t.Fatalf("dial via relay: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -114,19 +113,37 @@ func loadKey(fs *flag.FlagSet, keyFile, secret string, stdin io.Reader) (identit
 
 var errNoInput = errors.New("no input")
 
-// readLine reads the first line of r, without surrounding white space, and
-// at most a few KiB so a wrong pipe cannot exhaust memory.
+// maxSecretLine bounds a secret read from stdin or a file.
+const maxSecretLine = 4096
+
+// readLine reads the first line of r, without surrounding white space. It
+// reads byte by byte, so whatever follows the line (dial's envelopes) stays
+// unread, and at most a few KiB, so a wrong pipe cannot exhaust memory.
 func readLine(r io.Reader) (string, error) {
-	sc := bufio.NewScanner(io.LimitReader(r, 4096))
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
+	var line []byte
+	var b [1]byte
+	for {
+		n, err := r.Read(b[:])
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			if len(line) == maxSecretLine {
+				return "", fmt.Errorf("line longer than %d bytes", maxSecretLine)
+			}
+			line = append(line, b[0])
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
 			return "", err
 		}
+	}
+	text := strings.TrimSpace(string(line))
+	if text == "" {
 		return "", errNoInput
 	}
-	line := strings.TrimSpace(sc.Text())
-	if line == "" {
-		return "", errNoInput
-	}
-	return line, nil
+	return text, nil
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
@@ -20,49 +19,11 @@ import (
 // defaultDNSOrigin is n0's lookup zone, used when --dns is given alone.
 const defaultDNSOrigin = "dns.iroh.link."
 
-// lookupResolver builds the resolver for dial's --pkarr, --dns and
-// --dns-origin; nil when none is given.
-func lookupResolver(pkarrURL, dnsAddr, origin string) (addrlookup.Resolver, error) {
-	var rs addrlookup.Resolvers
-	if pkarrURL != "" {
-		rs = append(rs, &addrlookup.PkarrResolver{BaseURL: pkarrURL})
-	}
-	if dnsAddr != "" {
-		ap, err := parseDNSAddr(dnsAddr)
-		if err != nil {
-			return nil, err
-		}
-		if origin == "" {
-			origin = defaultDNSOrigin
-		}
-		rs = append(rs, &addrlookup.DNSResolver{Server: ap, Origin: origin})
-	} else if origin != "" {
-		return nil, usageErrorf("--dns-origin needs --dns")
-	}
-	switch len(rs) {
-	case 0:
-		return nil, nil
-	case 1:
-		return rs[0], nil
-	}
-	return rs, nil
-}
-
-// parseDNSAddr accepts IP:PORT or a bare IP (port 53).
-func parseDNSAddr(s string) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap, nil
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return netip.AddrPortFrom(a, 53), nil
-	}
-	return netip.AddrPort{}, usageErrorf("invalid --dns %q: want IP or IP:PORT", s)
-}
-
 var lookupServerCommand = &command{
-	name:    "lookup-server",
-	summary: "run a pkarr relay and DNS server for iroh address lookup",
-	args:    "--http ADDR [--dns ADDR --origin NAME]",
+	name:       "lookup-server",
+	summary:    "run a pkarr relay and DNS server for iroh address lookup",
+	args:       "--http ADDR [--dns ADDR --origin NAME]",
+	jsonErrors: true,
 	help: `
 Runs a self-hostable subset of iroh-dns-server: the pkarr relay HTTP API
 (PUT and GET /pkarr/<z-base-32 id>, GET /healthz) on the TCP address given by
@@ -71,8 +32,8 @@ TCP, as iroh's resolver retries truncated answers over TCP) that
 answers TXT queries for _iroh.<z-base-32 id>.<origin> from the stored packets.
 Packets are kept in memory (newest timestamp wins, at most --max entries).
 
-Hubs publish with "irohspoke hub --publish-pkarr http://ADDR/pkarr"; spokes
-look hubs up with "irohspoke dial --hub ID --pkarr http://ADDR/pkarr" or
+Hubs publish with "irohspoke hub --pkarr http://ADDR/pkarr"; spokes look
+hubs up with "irohspoke dial --hub ID --pkarr http://ADDR/pkarr" or
 "--dns ADDR --dns-origin NAME".
 
 Once serving it prints one JSON line on stdout:
@@ -93,6 +54,14 @@ Once serving it prints one JSON line on stdout:
 			}
 			if (*dnsAddr == "") != (*origin == "") {
 				return usageErrorf("--dns and --origin go together")
+			}
+			if *origin != "" {
+				if err := addrlookup.CheckOrigin(*origin); err != nil {
+					return usageErrorf("invalid --origin: %s", describe(err))
+				}
+			}
+			if *maxPackets < 1 {
+				return usageErrorf("--max must be at least 1")
 			}
 			opts := addrlookup.ServerOptions{Origin: *origin, MaxPackets: *maxPackets, Logger: slog.New(slog.NewJSONHandler(stderr, nil))}
 			if *noLimit {

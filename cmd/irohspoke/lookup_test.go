@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,14 +32,14 @@ func startLookupServer(t *testing.T, args ...string) lookupReady {
 	return r
 }
 
-// TestDialByIDViaLookupServer: "hub --publish-pkarr" publishes to
+// TestDialByIDViaLookupServer: "hub --pkarr URL --publish" publishes to
 // "lookup-server", and "dial --hub ID" finds it with --pkarr or --dns.
 func TestDialByIDViaLookupServer(t *testing.T) {
 	srv := relay.NewServer(relay.ServerConfig{})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { srv.Close(); ts.Close() })
 	ls := startLookupServer(t, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--origin", "dns.test")
-	h := startCLIHub(t, "--listen", "127.0.0.1:0", "--relay", ts.URL, "--publish-pkarr", ls.Pkarr)
+	h := startCLIHub(t, "--listen", "127.0.0.1:0", "--relay", ts.URL, "--pkarr", ls.Pkarr, "--publish", "--publish-addrs")
 
 	id, err := identity.ParseEndpointID(h.EndpointID)
 	if err != nil {
@@ -61,14 +62,11 @@ func TestDialByIDViaLookupServer(t *testing.T) {
 		t.Fatalf("DNS over TCP: %+v", ans)
 	}
 	for _, how := range [][]string{{"--pkarr", ls.Pkarr}, {"--dns", *ls.DNS, "--dns-origin", "dns.test."}} {
-		args := append([]string{"dial", "--hub", h.EndpointID, "--linger", "1s"}, how...)
+		args := append([]string{"dial", "--preset", "minimal", "--hub", h.EndpointID, "--linger", "1s"}, how...)
 		r := cli(t, `{"type":"found","id":"1","payload":null}`, args...)
 		if r.code != exitOK || r.stdout != `{"type":"found.echo","id":"1","payload":null}`+"\n" {
 			t.Fatalf("dial %v: exit %d, stdout %q, stderr %s", how, r.code, r.stdout, r.stderr)
 		}
-	}
-	if r := cli(t, "", "dial", "--hub", h.EndpointID, "--dns-origin", "x."); r.code != exitUsage {
-		t.Fatalf("--dns-origin without --dns: exit %d", r.code)
 	}
 }
 
@@ -101,4 +99,13 @@ func tcpDNS(t *testing.T, addr string, q *addrlookup.Message) *addrlookup.Messag
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestLookupServerOrigin: an origin under which iroh's names cannot fit,
+// or that is no DNS name, is refused before anything starts.
+func TestLookupServerOrigin(t *testing.T) {
+	for _, origin := range []string{strings.Repeat("a", 64) + ".org", strings.Repeat("abcdefghi.", 20) + "org", "bad name.org", "a..b"} {
+		args := []string{"lookup-server", "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--origin", origin}
+		wantError(t, cli(t, "", args...), exitUsage, "irohspoke: lookup-server: ", "invalid --origin", args...)
+	}
 }

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -144,12 +145,35 @@ func exitCode(stderr io.Writer, cmd *command, err error) int {
 	if errors.As(err, &ue) {
 		return reportUsage(stderr, cmd, ue.msg)
 	}
-	fmt.Fprintf(stderr, "%s: %s: %s\n", progName, cmd.path(), describe(err))
+	code := exitFailure
 	var ec interface{ ExitCode() int }
 	if errors.As(err, &ec) {
-		return ec.ExitCode()
+		code = ec.ExitCode()
 	}
-	return exitFailure
+	if cmd.jsonErrors {
+		reportJSONError(stderr, err, code)
+	} else {
+		fmt.Fprintf(stderr, "%s: %s: %s\n", progName, cmd.path(), describe(err))
+	}
+	return code
+}
+
+// reportJSONError ends a command whose stderr is a stream of JSON lines
+// with one more: {"event":"error","kind":..,"error":..,"hint":..,"exit":..}.
+func reportJSONError(stderr io.Writer, err error, code int) {
+	line := struct {
+		Event string `json:"event"`
+		Kind  string `json:"kind"`
+		Error string `json:"error"`
+		Hint  string `json:"hint,omitempty"`
+		Exit  int    `json:"exit"`
+	}{"error", kindRuntime, describe(err), "", code}
+	var ex *explained
+	if errors.As(err, &ex) {
+		line.Kind, line.Error, line.Hint = ex.kind, ex.msg, ex.hint
+	}
+	b, _ := json.Marshal(line)
+	stderr.Write(append(b, '\n'))
 }
 
 // reportUsage prints one usage complaint plus a pointer to the help.
@@ -160,12 +184,6 @@ func reportUsage(stderr io.Writer, cmd *command, msg string) int {
 		fmt.Fprintf(stderr, "%s: %s: %s\nRun '%s %s --help' for usage.\n", progName, cmd.path(), msg, progName, cmd.path())
 	}
 	return exitUsage
-}
-
-// describe drops the package prefix of library errors, which only repeats
-// what the command name already says.
-func describe(err error) string {
-	return strings.TrimPrefix(err.Error(), "identity: ")
 }
 
 func printTopUsage(w io.Writer) {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -35,12 +36,23 @@ type result struct {
 // always a test failure.
 func cli(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	offline(t, args)
 	var out, errb bytes.Buffer
 	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
 	if code == exitInternal {
 		t.Fatalf("irohspoke %q panicked: %s", args, errb.String())
 	}
 	return result{code, out.String(), errb.String()}
+}
+
+// offline stops a test that would run dial or hub with the default n0
+// preset, which talks to n0's servers on the internet: tests pass
+// --preset minimal and name loopback relays and lookup servers instead.
+func offline(t testing.TB, args []string) {
+	t.Helper()
+	if len(args) > 0 && (args[0] == "dial" || args[0] == "hub") && !slices.Contains(args, "--preset") && !slices.Contains(args, "--help") {
+		t.Fatalf("irohspoke %q: tests must not use the n0 preset (add --preset minimal)", args)
+	}
 }
 
 // wantOK checks a successful run: status 0, nothing on stderr.
@@ -201,7 +213,13 @@ func TestBinary(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	build := exec.Command("go", "build", "-o", bin, ".")
+	// In a git checkout, stamp the revision (GOFLAGS may turn it off).
+	inGit := exec.Command("git", "rev-parse", "--git-dir").Run() == nil
+	buildArgs := []string{"build", "-o", bin}
+	if inGit {
+		buildArgs = append(buildArgs, "-buildvcs=true")
+	}
+	build := exec.Command("go", append(buildArgs, ".")...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -240,5 +258,12 @@ func TestBinary(t *testing.T) {
 	}
 	if _, err := os.Stat(key); err != nil {
 		t.Fatal(err)
+	}
+	// Built inside the git checkout, the binary knows its revision.
+	if inGit {
+		out, err := exec.Command(bin, "version").Output()
+		if err != nil || !strings.Contains(string(out), "\nrevision ") {
+			t.Errorf("version: %q, %v; want a revision line", out, err)
+		}
 	}
 }

@@ -20,7 +20,7 @@ const relayShutdownTimeout = 5 * time.Second
 var relayCommand = &command{
 	name:    "relay",
 	summary: "run an iroh-compatible relay server",
-	args:    "--listen ADDR [--tls-cert F --tls-key F [--qad ADDR]] [--token T]... [--rate BYTES/s [--burst BYTES]]",
+	args:    "--listen ADDR [--tls-cert F --tls-key F [--qad ADDR]] [--token-file F] [--rate BYTES/s [--burst BYTES]]",
 	help: `
 Runs an iroh 1.0 compatible relay on ADDR (HOST:PORT; port 0 picks one):
 WebSocket relaying on /relay, the latency probe /ping and the captive-portal
@@ -30,8 +30,10 @@ http:// relay URLs); with them, HTTPS.
 Once serving it prints one JSON line on stdout: {"relayUrl": "..."}. Logs go
 to stderr. SIGTERM or SIGINT shuts it down gracefully (exit 0).
 
---token may be repeated; when given, only clients presenting one of the
-tokens (Authorization: Bearer, or ?token=) are admitted. --rate limits the
+--token-file FILE (one token per line; # comments) admits only clients
+presenting one of its tokens (Authorization: Bearer, or ?token=). --token T
+may be repeated too, but a token on the command line is visible to every
+local user in the process list; prefer the file. --rate limits the
 bytes read from each client per second; --burst is the bucket size
 (default rate/10).
 
@@ -43,7 +45,8 @@ ready line gains "qadAddr".`,
 		certFile := fs.String("tls-cert", "", "TLS certificate chain `FILE` (PEM)")
 		keyFile := fs.String("tls-key", "", "TLS private key `FILE` (PEM)")
 		var tokens stringList
-		fs.Var(&tokens, "token", "accept bearer token `T` (repeatable)")
+		fs.Var(&tokens, "token", "accept bearer token `T` (repeatable; visible in the process list, prefer --token-file)")
+		tokenFile := fs.String("token-file", "", "accept the bearer tokens in `FILE`, one per line")
 		rate := fs.Int64("rate", 0, "per-client receive limit in `BYTES`/s (0: off)")
 		burst := fs.Int64("burst", 0, "rate-limit burst in `BYTES` (default rate/10)")
 		qad := fs.String("qad", "", "serve QUIC Address Discovery on UDP `ADDR` (needs TLS)")
@@ -73,6 +76,13 @@ ready line gains "qadAddr".`,
 			}
 			if *qad != "" && *certFile == "" {
 				return usageErrorf("--qad needs --tls-cert and --tls-key")
+			}
+			if *tokenFile != "" {
+				more, err := readTokenFile(*tokenFile)
+				if err != nil {
+					return fmt.Errorf("--token-file: %w", err)
+				}
+				tokens = append(tokens, more...)
 			}
 			cfg := relay.ServerConfig{
 				Logger:    slog.New(slog.NewTextHandler(stderr, nil)),

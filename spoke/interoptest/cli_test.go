@@ -20,7 +20,7 @@ func TestCLIDialIrohHub(t *testing.T) {
 	}
 	h := interop.StartHub(t, interop.HubOptions{})
 	ap, _ := h.AddrV4()
-	cmd := exec.Command(bin, "dial", "--hub", h.EndpointID, "--addr", ap.String(), "--linger", "1s")
+	cmd := exec.Command(bin, "dial", "--preset", "minimal", "--hub", h.EndpointID, "--addr", ap.String(), "--linger", "1s")
 	cmd.Stdin = strings.NewReader("{\"type\":\"a\",\"id\":\"1\",\"payload\":[1, 2]}\n{oops\n{\"type\":\"b\",\"id\":\"2\"}\n")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
