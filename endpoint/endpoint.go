@@ -197,14 +197,7 @@ func (e *Endpoint) WaitRelay(ctx context.Context) error {
 		if l == nil {
 			return ErrClosed
 		}
-		wctx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-changed:
-				cancel()
-			case <-wctx.Done():
-			}
-		}()
+		wctx, cancel := untilClosed(ctx, changed)
 		err := l.client.WaitConnected(wctx)
 		cancel()
 		if err == nil || ctx.Err() != nil {

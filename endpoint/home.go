@@ -279,12 +279,23 @@ func (h *homeManager) plan(now time.Time, forceFull bool) reportPlan {
 	return p
 }
 
-// record keeps every relay's latest result for NetReport.
+// record keeps the latest result of every relay the report probed for
+// NetReport (an incremental report leaves the others as they were).
 func (h *homeManager) record(plan reportPlan, results []probeResult) {
+	probed := map[string]bool{plan.live.url: true}
+	for _, n := range plan.qad {
+		probed[n.URL] = true
+	}
+	for _, u := range plan.https {
+		probed[u] = true
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i := range h.report.Relays {
 		rl := &h.report.Relays[i]
+		if !probed[rl.URL] {
+			continue
+		}
 		rl.Latency, rl.Probe, rl.Err = 0, "", nil
 		for _, res := range results {
 			switch {
@@ -386,4 +397,18 @@ func hasGlobalIPv6() bool {
 		}
 	}
 	return false
+}
+
+// untilClosed is a context that ends with ctx or when ch is closed (the
+// home relay changed). Cancel it to release its goroutine.
+func untilClosed(ctx context.Context, ch <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-ch:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }

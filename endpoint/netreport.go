@@ -31,8 +31,9 @@ type NetReport struct {
 // RelayLatency is one relay's measurements.
 type RelayLatency struct {
 	URL string
-	// Latency is this relay's best round trip in the last report (QAD
-	// handshake RTT or HTTPS /ping time to headers); 0: no answer.
+	// Latency is this relay's best round trip in the last report that
+	// probed it (QAD handshake RTT or HTTPS /ping time to the headers);
+	// 0: no answer.
 	Latency time.Duration
 	// Best is the lowest latency over the last 5 minutes, what home
 	// selection compares; 0: none.

@@ -95,7 +95,8 @@ type Options struct {
 	OnRelayStatus func(url string, st relay.Status)
 	// OnNetReport, if set, is called after every relay latency report and
 	// every change of the home relay (failover included), with the
-	// state NetReport returns; it must not block.
+	// state NetReport returns; it must not block. For a pinned or only
+	// relay it is called once, before Bind returns.
 	OnNetReport func(NetReport)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger

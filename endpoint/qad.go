@@ -232,14 +232,7 @@ func (e *Endpoint) runQAD(ctx context.Context) {
 			continue
 		}
 		e.qad.setTarget(t)
-		hctx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-changed:
-				cancel()
-			case <-hctx.Done():
-			}
-		}()
+		hctx, cancel := untilClosed(ctx, changed)
 		e.keepQAD(hctx, home, t)
 		cancel()
 	}
