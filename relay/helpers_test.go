@@ -248,3 +248,28 @@ func (rc *rawClient) waitClosed(t testing.TB) {
 func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
 }
+
+// serveEach runs handle, in its own goroutine, on every connection to a
+// fresh loopback listener, closing the connection after; it returns the
+// listener's address.
+func serveEach(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			nc, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				handle(nc)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}

@@ -18,34 +18,19 @@ import (
 // never end.
 func endlessHeaderRelay(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			nc, err := l.Accept()
-			if err != nil {
+	return "http://" + serveEach(t, func(nc net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(nc)); err != nil {
+			return
+		}
+		w := bufio.NewWriter(nc)
+		_, _ = w.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
+		pad := strings.Repeat("a", 1000)
+		for i := 0; ; i++ {
+			if _, err := fmt.Fprintf(w, "X-Pad-%d: %s\r\n", i, pad); err != nil {
 				return
 			}
-			go func() {
-				defer nc.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(nc)); err != nil {
-					return
-				}
-				w := bufio.NewWriter(nc)
-				_, _ = w.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
-				pad := strings.Repeat("a", 1000)
-				for i := 0; ; i++ {
-					if _, err := fmt.Fprintf(w, "X-Pad-%d: %s\r\n", i, pad); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	return "http://" + l.Addr().String()
+	})
 }
 
 // TestClientRefusesEndlessUpgradeHeaders: the attempt fails with the

@@ -36,12 +36,12 @@ var (
 
 // soakFigures are this process's resource use (clients and relay both).
 type soakFigures struct {
-	heap, rss       uint64
-	goroutines, fds int
+	heap, stack, rss uint64
+	goroutines, fds  int
 }
 
 func (f soakFigures) String() string {
-	return fmt.Sprintf("heap_bytes=%d rss_bytes=%d goroutines=%d fds=%d", f.heap, f.rss, f.goroutines, f.fds)
+	return fmt.Sprintf("heap_bytes=%d stack_bytes=%d rss_bytes=%d goroutines=%d fds=%d", f.heap, f.stack, f.rss, f.goroutines, f.fds)
 }
 
 // measureSoak collects the figures after a GC that returns free memory to
@@ -68,7 +68,7 @@ func measureSoak(t *testing.T) soakFigures {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return soakFigures{heap: ms.HeapInuse, rss: pages * uint64(os.Getpagesize()),
+	return soakFigures{heap: ms.HeapInuse, stack: ms.StackInuse, rss: pages * uint64(os.Getpagesize()),
 		goroutines: runtime.NumGoroutine(), fds: len(fds)}
 }
 

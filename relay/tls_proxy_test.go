@@ -100,43 +100,29 @@ func TestResolveTarget(t *testing.T) {
 
 // connectProxy is a minimal HTTP CONNECT proxy requiring user:pass.
 func connectProxy(t *testing.T) (*url.URL, *atomic.Int64) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	var tunnels atomic.Int64
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("user:pa ss"))
-	go func() {
-		for {
-			nc, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer nc.Close()
-				req, err := http.ReadRequest(bufio.NewReader(nc))
-				if err != nil || req.Method != http.MethodConnect {
-					return
-				}
-				if req.Header.Get("Proxy-Authorization") != want {
-					_, _ = io.WriteString(nc, "HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
-					return
-				}
-				up, err := net.Dial("tcp", req.Host)
-				if err != nil {
-					_, _ = io.WriteString(nc, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
-					return
-				}
-				defer up.Close()
-				tunnels.Add(1)
-				_, _ = io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
-				go func() { _, _ = io.Copy(up, nc); up.Close() }()
-				_, _ = io.Copy(nc, up)
-			}()
+	addr := serveEach(t, func(nc net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(nc))
+		if err != nil || req.Method != http.MethodConnect {
+			return
 		}
-	}()
-	return &url.URL{Scheme: "http", User: url.UserPassword("user", "pa ss"), Host: l.Addr().String()}, &tunnels
+		if req.Header.Get("Proxy-Authorization") != want {
+			_, _ = io.WriteString(nc, "HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+			return
+		}
+		up, err := net.Dial("tcp", req.Host)
+		if err != nil {
+			_, _ = io.WriteString(nc, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+			return
+		}
+		defer up.Close()
+		tunnels.Add(1)
+		_, _ = io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go func() { _, _ = io.Copy(up, nc); up.Close() }()
+		_, _ = io.Copy(nc, up)
+	})
+	return &url.URL{Scheme: "http", User: url.UserPassword("user", "pa ss"), Host: addr}, &tunnels
 }
 
 func TestConnectProxy(t *testing.T) {
