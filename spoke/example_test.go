@@ -48,3 +48,54 @@ func Example() {
 	fmt.Println(e.Type, e.ID, string(e.Payload))
 	// Output: chat.echo 1 {"text":"hi"}
 }
+
+// A spoke that only listens: it never dispatches, yet receives what
+// another spoke sends, because its stream reaches the hub as soon as it
+// is open.
+func Example_listenOnly() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	hubEP, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", ALPNs: []string{hub.ALPN}})
+	if err != nil {
+		panic(err)
+	}
+	defer hubEP.Close()
+	h := hub.New(hub.Options{})
+	go h.Serve(ctx, hubEP)
+	defer h.Close()
+	addr := identity.EndpointAddr{ID: hubEP.ID(), Addrs: hubEP.Addrs()}
+
+	dial := func() *spoke.Target {
+		ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0"})
+		if err != nil {
+			panic(err)
+		}
+		t, err := spoke.Dial(ctx, ep, addr)
+		if err != nil {
+			panic(err)
+		}
+		t.AddStatusListener(func(e spoke.StatusEvent) {
+			if e.Kind == spoke.EventClosed {
+				ep.Close()
+			}
+		})
+		return t
+	}
+	listener := dial()
+	defer listener.Close()
+	got := make(chan wire.Envelope, 1)
+	listener.AddListener("news", func(e wire.Envelope) { got <- e })
+
+	sender := dial()
+	defer sender.Close()
+	for len(h.Spokes()) < 2 { // both streams have reached the hub
+		time.Sleep(time.Millisecond)
+	}
+	if err := sender.Dispatch(ctx, wire.Envelope{Type: "news", ID: "7", Payload: []byte(`"fresh"`)}); err != nil {
+		panic(err)
+	}
+	e := <-got
+	fmt.Println(e.Type, e.ID, string(e.Payload))
+	// Output: news 7 "fresh"
+}
