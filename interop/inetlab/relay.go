@@ -75,6 +75,9 @@ func (r *Relay) startPlain(t testing.TB, l *Lab) {
 // the relay's address still answers, with nothing behind it.
 func (r *Relay) Stop() error { return r.Proc.Stop() }
 
+// Kill ends the relay process with SIGKILL, as a crash would.
+func (r *Relay) Kill() { r.Proc.Kill() }
+
 // Counters are the relay host's connection and datagram counters.
 func (r *Relay) Counters(ctx context.Context) (Counters, error) {
 	return readCounters(ctx, r.Host.Netns)
