@@ -30,7 +30,7 @@ func probeLogins(n int) error {
 	// where the hard limit cannot be raised, n must stay below it.
 	var lim syscall.Rlimit
 	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	if want := uint64(n + 1024); lim.Cur < want {
+	if want := uint64(n + 64); lim.Cur < want {
 		lim.Cur, lim.Max = want, max(lim.Max, want)
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 			return fmt.Errorf("raising RLIMIT_NOFILE to %d: %w", want, err)
