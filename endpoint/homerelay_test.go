@@ -2,15 +2,18 @@ package endpoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/relay"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
 )
@@ -181,4 +184,29 @@ func TestPresetCloseLeavesNothing(t *testing.T) {
 	e.NetworkChanged(true) // a report in flight at Close
 	e.Close()
 	waitGoroutines(t, base)
+}
+
+// TestNoRelayAnswers: when no relay of the map answers, there is no home
+// relay, and WaitRelay and NetReport say why.
+func TestNoRelayAnswers(t *testing.T) {
+	preset := Preset{Relays: []RelayNode{{URL: "http://" + closedTCPPort(t)}, {URL: "http://" + closedTCPPort(t)}}}
+	e := bind(t, Options{Preset: preset})
+	ctx := testCtx(t, time.Second) // the report ends at 400 ms: every probe refused
+	err := e.WaitRelay(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("WaitRelay: %v", err)
+	}
+	nr := e.NetReport()
+	if nr.Home != "" || nr.Reports != 1 || len(nr.Relays) != 2 {
+		t.Fatalf("report %+v", nr)
+	}
+	for _, rl := range nr.Relays {
+		if rl.Latency != 0 || rl.Err == nil {
+			t.Fatalf("relay %+v", rl)
+		}
+	}
+	if st := e.RelayStatus(); st.State != relay.StateConnecting || e.Addr().RelayURL() != "" {
+		t.Fatalf("status %v, addr %v", st.State, e.Addr())
+	}
+	t.Log(err)
 }
