@@ -19,21 +19,15 @@ func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	hubEP, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", ALPNs: []string{hub.ALPN}})
-	if err != nil {
-		panic(err)
-	}
-	defer hubEP.Close()
-	h := hub.New(hub.Options{})
-	go h.Serve(ctx, hubEP)
-	defer h.Close()
+	addr, _, stop := exampleHub(ctx)
+	defer stop()
 
 	ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0"})
 	if err != nil {
 		panic(err)
 	}
 	defer ep.Close()
-	t, err := spoke.Dial(ctx, ep, identity.EndpointAddr{ID: hubEP.ID(), Addrs: hubEP.Addrs()})
+	t, err := spoke.Dial(ctx, ep, addr)
 	if err != nil {
 		panic(err)
 	}
@@ -56,15 +50,8 @@ func Example_listenOnly() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	hubEP, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", ALPNs: []string{hub.ALPN}})
-	if err != nil {
-		panic(err)
-	}
-	defer hubEP.Close()
-	h := hub.New(hub.Options{})
-	go h.Serve(ctx, hubEP)
-	defer h.Close()
-	addr := identity.EndpointAddr{ID: hubEP.ID(), Addrs: hubEP.Addrs()}
+	addr, h, stop := exampleHub(ctx)
+	defer stop()
 
 	dial := func() *spoke.Target {
 		ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0"})
@@ -98,4 +85,17 @@ func Example_listenOnly() {
 	e := <-got
 	fmt.Println(e.Type, e.ID, string(e.Payload))
 	// Output: news 7 "fresh"
+}
+
+// exampleHub runs a hub on loopback, as a real iroh hub would run
+// elsewhere, and returns its address.
+func exampleHub(ctx context.Context) (identity.EndpointAddr, *hub.Hub, func()) {
+	ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", ALPNs: []string{hub.ALPN}})
+	if err != nil {
+		panic(err)
+	}
+	h := hub.New(hub.Options{})
+	go h.Serve(ctx, ep)
+	stop := func() { h.Close(); ep.Close() }
+	return identity.EndpointAddr{ID: ep.ID(), Addrs: ep.Addrs()}, h, stop
 }
