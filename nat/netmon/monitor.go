@@ -3,6 +3,8 @@ package netmon
 import (
 	"sync"
 	"time"
+
+	"github.com/alkdev/irohspoke/nat/internal/slot"
 )
 
 // iroh's debounce (netwatch actor.rs); the poll interval is ours.
@@ -129,16 +131,7 @@ func (m *Monitor) check() {
 
 // emit merges with an unread event instead of dropping it.
 func (m *Monitor) emit(e Event) {
-	for {
-		select {
-		case m.events <- e:
-			return
-		default:
-		}
-		select {
-		case prev := <-m.events:
-			e = Event{Major: e.Major || prev.Major, Old: prev.Old, New: e.New}
-		default:
-		}
-	}
+	slot.Put(m.events, e, func(unread, e Event) Event {
+		return Event{Major: e.Major || unread.Major, Old: unread.Old, New: e.New}
+	})
 }

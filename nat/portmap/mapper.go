@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/alkdev/irohspoke/nat/internal/slot"
 	"github.com/alkdev/irohspoke/nat/portmap/natpmp"
 	"github.com/alkdev/irohspoke/nat/portmap/pcp"
 )
@@ -167,17 +168,7 @@ func (m *Mapper) publish(e Event) {
 	m.mu.Lock()
 	m.current = e
 	m.mu.Unlock()
-	for {
-		select {
-		case m.events <- e:
-			return
-		default:
-		}
-		select {
-		case <-m.events:
-		default:
-		}
-	}
+	slot.Put(m.events, e, nil)
 }
 
 func (m *Mapper) updateStats(f func(*Stats)) {
