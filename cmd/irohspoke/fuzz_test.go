@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -49,6 +50,42 @@ func FuzzRun(f *testing.F) {
 			}
 		default:
 			t.Fatalf("%q: exit %d, stderr %q", args, code, errb.String())
+		}
+	})
+}
+
+// FuzzLineReader: dial's stdin reader returns exactly the input's lines,
+// each at most max bytes, and reports a longer one by its length
+// (newline included) instead of its bytes, then goes on with the next.
+func FuzzLineReader(f *testing.F) {
+	for _, seed := range []string{"", "a\nb\n", "abc", "\n\n", "toolong\nok\n", "x\r\ny", strings.Repeat("z", 70000) + "\nend"} {
+		f.Add(seed, uint8(4))
+	}
+	f.Fuzz(func(t *testing.T, in string, max uint8) {
+		want := strings.Split(in, "\n")
+		if strings.HasSuffix(in, "\n") || in == "" {
+			want = want[:len(want)-1]
+		}
+		lr := newLineReader(strings.NewReader(in), int(max))
+		for i := 0; ; i++ {
+			line, tooLong, err := lr.next()
+			if err == io.EOF {
+				if i != len(want) {
+					t.Fatalf("%d lines, want %d", i, len(want))
+				}
+				return
+			}
+			if err != nil || i >= len(want) {
+				t.Fatalf("line %d: %v (want %d lines)", i, err, len(want))
+			}
+			w := want[i]
+			if len(w) > int(max) {
+				if line != nil || tooLong < len(w) || tooLong > len(w)+1 {
+					t.Fatalf("line %d (%d bytes, max %d): got %q, tooLong %d", i, len(w), max, line, tooLong)
+				}
+			} else if string(line) != w || tooLong != 0 {
+				t.Fatalf("line %d: got %q (tooLong %d), want %q", i, line, tooLong, w)
+			}
 		}
 	})
 }
