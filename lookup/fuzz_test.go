@@ -97,7 +97,23 @@ func FuzzHandleDNS(f *testing.F) {
 	}
 	f.Add(b)
 	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 1})
+	anyQuery, err := (&Message{ID: 2, Questions: []Question{{Name: DNSName(key.Public(), testOrigin), Type: TypeANY, Class: ClassIN}}}).Pack()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(anyQuery)
 	f.Fuzz(func(t *testing.T, query []byte) {
+		// A rate-limited (slip) answer is a bare truncated one, about the
+		// query's size at most.
+		if slip := s.respond(query, modeSlip); slip != nil {
+			m, err := ParseMessage(slip)
+			if err != nil {
+				t.Fatalf("unparsable slip answer: %v", err)
+			}
+			if len(m.Answers)+len(m.Additionals) != 0 || len(slip) > len(query)+maxNameWireLen {
+				t.Fatalf("%d-byte slip answer with %d answers to a %d-byte query", len(slip), len(m.Answers), len(query))
+			}
+		}
 		resp := s.HandleDNS(query)
 		if resp == nil {
 			return

@@ -17,7 +17,11 @@ func SystemDNSResolver(origin string) (*DNSResolver, error) {
 	if err := CheckOrigin(origin); err != nil {
 		return nil, err
 	}
-	return &DNSResolver{Origin: origin, system: &systemConf{path: systemResolvConf, port: dnsPort}}, nil
+	return systemResolver(origin), nil
+}
+
+func systemResolver(origin string) *DNSResolver {
+	return &DNSResolver{Origin: origin, system: &systemConf{path: systemResolvConf, port: dnsPort}}
 }
 
 // systemConf says where the system's nameservers are listed.
