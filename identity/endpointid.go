@@ -70,37 +70,6 @@ func (id EndpointID) PublicKey() ed25519.PublicKey {
 	return append(ed25519.PublicKey(nil), id[:]...)
 }
 
-// IsSmallOrder reports whether the key is a point of order dividing 8 (or not
-// a point at all). Such keys let forged signatures verify for many messages.
-func (id EndpointID) IsSmallOrder() bool {
-	return isSmallOrderEncoding(id[:])
-}
-
-func isSmallOrderEncoding(b []byte) bool {
-	p, err := new(edwards25519.Point).SetBytes(b)
-	if err != nil {
-		return true
-	}
-	p.MultByCofactor(p)
-	return p.Equal(edwards25519.NewIdentityPoint()) == 1
-}
-
-// Verify checks an RFC 8032 Ed25519 signature with the strictness of
-// ed25519-dalek's verify_strict, which iroh uses: small-order public keys
-// and small-order R values are refused in addition to Go's usual checks
-// (canonical S, valid point encodings). Go compares R byte-wise, which is
-// stricter than dalek for non-canonical R encodings; honest signers never
-// produce those.
-func (id EndpointID) Verify(msg, sig []byte) bool {
-	if len(sig) != ed25519.SignatureSize {
-		return false
-	}
-	if id.IsSmallOrder() || isSmallOrderEncoding(sig[:32]) {
-		return false
-	}
-	return ed25519.Verify(id[:], msg, sig)
-}
-
 // MarshalText returns the canonical hex form.
 func (id EndpointID) MarshalText() ([]byte, error) {
 	return []byte(id.String()), nil

@@ -1,11 +1,10 @@
 package relayproto
 
 import (
-	"crypto/ed25519"
 	"encoding/base64"
 	"strings"
 
-	"filippo.io/edwards25519"
+	"github.com/alkdev/irohspoke/identity"
 	"lukechampine.com/blake3"
 )
 
@@ -40,33 +39,10 @@ func SignChallenge(sign SignFunc, pub [EndpointIDLen]byte, challenge [ChallengeL
 // answers ServerDeniesAuth{DenyReasonSignatureInvalid}.
 func VerifyClientAuth(auth *ClientAuth, challenge [ChallengeLen]byte) error {
 	msg := ChallengeMessage(challenge)
-	if !verifyStrict(&auth.PublicKey, msg[:], &auth.Signature) {
+	if !identity.VerifyStrict(auth.PublicKey[:], msg[:], auth.Signature[:]) {
 		return ErrSignatureInvalid
 	}
 	return nil
-}
-
-// verifyStrict matches ed25519-dalek's verify_strict, which iroh uses:
-// standard cofactorless verification with canonical S and an exact match of
-// the R encoding (both of which crypto/ed25519 already enforces), plus the
-// rejection of small-order public keys and small-order R.
-func verifyStrict(pub *[EndpointIDLen]byte, msg []byte, sig *[SignatureLen]byte) bool {
-	var a, r edwards25519.Point
-	if _, err := a.SetBytes(pub[:]); err != nil {
-		return false
-	}
-	if _, err := r.SetBytes(sig[:32]); err != nil {
-		return false
-	}
-	if isSmallOrder(&a) || isSmallOrder(&r) {
-		return false
-	}
-	return ed25519.Verify(pub[:], msg, sig[:])
-}
-
-func isSmallOrder(p *edwards25519.Point) bool {
-	var q edwards25519.Point
-	return q.MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1
 }
 
 // KeyMaterialAuth is the body of the ClientAuthHeader: authentication
@@ -153,7 +129,7 @@ func (a *KeyMaterialAuth) Verify(ekm []byte) error {
 	if [KeyingMaterialLen / 2]byte(ekm[half:]) != a.Suffix {
 		return ErrKeyingMaterialMismatch
 	}
-	if !verifyStrict(&a.PublicKey, ekm[:half], &a.Signature) {
+	if !identity.VerifyStrict(a.PublicKey[:], ekm[:half], a.Signature[:]) {
 		return ErrSignatureInvalid
 	}
 	return nil

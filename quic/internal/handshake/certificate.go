@@ -10,7 +10,7 @@ import (
 	"math/big"
 	"time"
 
-	"filippo.io/edwards25519"
+	"github.com/alkdev/irohspoke/identity"
 )
 
 // spkiPrefix is the fixed DER prefix of an Ed25519 SubjectPublicKeyInfo
@@ -103,24 +103,8 @@ func signedMessage(context string, transcriptHash []byte) []byte {
 	return append(out, transcriptHash...)
 }
 
-// hasSmallOrder reports whether an encoded Edwards point is invalid or of
-// small order. ed25519-dalek's verify_strict, which iroh uses, rejects such
-// keys and signature R values; Go's ed25519.Verify alone does not.
-func hasSmallOrder(enc []byte) bool {
-	p, err := new(edwards25519.Point).SetBytes(enc)
-	if err != nil {
-		return true
-	}
-	return new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1
-}
-
-// verifyStrict is Ed25519 verification with the verify_strict extras.
+// verifyStrict checks a CertificateVerify signature with iroh's strict
+// Ed25519 rules (see identity.VerifyStrict).
 func verifyStrict(pub ed25519.PublicKey, msg, sig []byte) bool {
-	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
-		return false
-	}
-	if hasSmallOrder(pub) || hasSmallOrder(sig[:32]) {
-		return false
-	}
-	return ed25519.Verify(pub, msg, sig)
+	return identity.VerifyStrict(pub, msg, sig)
 }
