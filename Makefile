@@ -6,7 +6,7 @@ NODE_DIR  := interop/node
 CROSS     := linux/amd64 linux/arm64 linux/arm windows/amd64 darwin/arm64 freebsd/amd64
 FUZZTIME  ?= 10s
 
-.PHONY: all build test vet unit race benchcheck deps interop-deps natlab-deps cross bench demo fuzz clean
+.PHONY: all build test vet unit race benchcheck deps interop-deps natlab-deps cross bench demo fuzz soak clean
 
 all: build
 
@@ -105,6 +105,12 @@ benchcheck:
 ## bench: every benchmark, once, with allocations.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+## soak: the long versions of the soak suites (TestSoak*: 1000 spokes for
+## 10 minutes, the relay soak) and of the chaos suite (interop/chaos).
+soak:
+	IROHSPOKE_SOAK=1 $(GO) test -run Soak -timeout 80m ./...
+	IROHSPOKE_SOAK=1 $(GO) test -run Chaos -timeout 30m ./interop/chaos/
 
 ## fuzz: run each fuzz target briefly (FUZZTIME=10s by default).
 fuzz:

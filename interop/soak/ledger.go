@@ -44,8 +44,9 @@ func NewLedger(n int) *Ledger {
 // EventID names event seq of spoke sender.
 func EventID(sender, seq int) string { return strconv.Itoa(sender) + "." + strconv.Itoa(seq) }
 
-// parseEventID splits "<sender>.<seq>"; ok is false for anything else.
-func parseEventID(id string) (sender, seq int, ok bool) {
+// ParseEventID splits an EventID into sender and seq; ok is false for
+// anything else.
+func ParseEventID(id string) (sender, seq int, ok bool) {
 	a, b, found := strings.Cut(id, ".")
 	if !found {
 		return 0, 0, false
@@ -82,7 +83,7 @@ func (l *Ledger) Unsend(i, seq int) {
 // Echo books spoke i receiving the echo of event id.
 func (l *Ledger) Echo(i int, id string) {
 	a := l.spokes[i]
-	sender, seq, ok := parseEventID(id)
+	sender, seq, ok := ParseEventID(id)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {
@@ -98,7 +99,7 @@ func (l *Ledger) Echo(i int, id string) {
 // Fanout books spoke i receiving another spoke's event id.
 func (l *Ledger) Fanout(i int, id string) {
 	a := l.spokes[i]
-	sender, seq, ok := parseEventID(id)
+	sender, seq, ok := ParseEventID(id)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !ok || sender >= len(a.lastFrom) || sender == i {

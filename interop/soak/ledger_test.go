@@ -78,9 +78,9 @@ func TestParseEventID(t *testing.T) {
 		{"1.0", 0, 0, false}, {"-1.2", 0, 0, false}, {"1", 0, 0, false}, {"a.b", 0, 0, false},
 		{"1.2.3", 0, 0, false}, {"", 0, 0, false}, {"1.", 0, 0, false},
 	} {
-		s, q, ok := parseEventID(c.id)
+		s, q, ok := ParseEventID(c.id)
 		if ok != c.ok || (ok && (s != c.sender || q != c.seq)) {
-			t.Errorf("parseEventID(%q) = %d, %d, %v; want %d, %d, %v", c.id, s, q, ok, c.sender, c.seq, c.ok)
+			t.Errorf("ParseEventID(%q) = %d, %d, %v; want %d, %d, %v", c.id, s, q, ok, c.sender, c.seq, c.ok)
 		}
 	}
 }
@@ -90,14 +90,14 @@ func FuzzParseEventID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		s, q, ok := parseEventID(id)
+		s, q, ok := ParseEventID(id)
 		if !ok {
 			return
 		}
 		if s < 0 || q < 1 {
-			t.Fatalf("parseEventID(%q) = %d, %d accepted", id, s, q)
+			t.Fatalf("ParseEventID(%q) = %d, %d accepted", id, s, q)
 		}
-		if back, _, _ := parseEventID(EventID(s, q)); back != s {
+		if back, _, _ := ParseEventID(EventID(s, q)); back != s {
 			t.Fatalf("EventID(%d, %d) does not parse back", s, q)
 		}
 	})
