@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/alkdev/irohspoke/internal/postcard"
 )
 
 // EndpointAddr is iroh 1.0's EndpointAddr: an endpoint id plus the
@@ -83,8 +85,9 @@ const (
 //     and the unused low bits of the last symbol must be zero;
 //   - bytes after a complete postcard value are ignored, as
 //     postcard::from_bytes ignores them;
-//   - postcard varints follow postcard's rules (see postcard.go): over-long
-//     zero-padded forms are accepted, values too large for the field are not;
+//   - postcard varints follow postcard's rules (see internal/postcard):
+//     over-long zero-padded forms are accepted, values too large for the
+//     field are not;
 //   - unknown wire-format, address or socket variants, truncation, invalid
 //     UTF-8 and invalid Ed25519 points are refused;
 //   - relay URLs are normalised like iroh's url crate would; URLs iroh
@@ -113,15 +116,15 @@ func ParseTicket(s string) (EndpointAddr, error) {
 func UnmarshalTicketBinary(b []byte) (EndpointAddr, error) { return unmarshalTicket(b) }
 
 func unmarshalTicket(b []byte) (EndpointAddr, error) {
-	r := &postcardReader{buf: b}
-	variant, err := r.u32()
+	r := postcard.NewReader(b)
+	variant, err := r.U32()
 	if err != nil {
 		return EndpointAddr{}, postcardError(r, "wire format", err)
 	}
 	if variant != ticketVariant1 {
 		return EndpointAddr{}, fmt.Errorf("%w: unknown wire format variant %d", ErrInvalidTicket, variant)
 	}
-	rawID, err := r.take(32)
+	rawID, err := r.Take(32)
 	if err != nil {
 		return EndpointAddr{}, postcardError(r, "endpoint id", err)
 	}
@@ -129,14 +132,14 @@ func unmarshalTicket(b []byte) (EndpointAddr, error) {
 	if t.ID, err = EndpointIDFromBytes(rawID); err != nil {
 		return EndpointAddr{}, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
 	}
-	count, err := r.u64()
+	count, err := r.U64()
 	if err != nil {
 		return EndpointAddr{}, postcardError(r, "address count", err)
 	}
 	// Every address takes at least two bytes, so a count beyond that is
 	// truncated input; checking first avoids looping on a forged count.
-	if count > uint64(r.remaining()) {
-		return EndpointAddr{}, postcardError(r, "address list", errPostcardTruncated)
+	if count > uint64(r.Remaining()) {
+		return EndpointAddr{}, postcardError(r, "address list", postcard.ErrTruncated)
 	}
 	for range count {
 		if err := t.readAddr(r); err != nil {
@@ -147,14 +150,14 @@ func unmarshalTicket(b []byte) (EndpointAddr, error) {
 	return t, nil
 }
 
-func (t *EndpointAddr) readAddr(r *postcardReader) error {
-	kind, err := r.u32()
+func (t *EndpointAddr) readAddr(r *postcard.Reader) error {
+	kind, err := r.U32()
 	if err != nil {
 		return postcardError(r, "address variant", err)
 	}
 	switch kind {
 	case addrRelay:
-		raw, err := r.str()
+		raw, err := r.Str()
 		if err != nil {
 			return postcardError(r, "relay URL", err)
 		}
@@ -181,21 +184,21 @@ func (t *EndpointAddr) readAddr(r *postcardReader) error {
 	return nil
 }
 
-func readSocketAddr(r *postcardReader) (netip.AddrPort, error) {
-	family, err := r.u32()
+func readSocketAddr(r *postcard.Reader) (netip.AddrPort, error) {
+	family, err := r.U32()
 	if err != nil {
 		return netip.AddrPort{}, postcardError(r, "socket address variant", err)
 	}
 	var addr netip.Addr
 	switch family {
 	case socketV4:
-		b, err := r.take(4)
+		b, err := r.Take(4)
 		if err != nil {
 			return netip.AddrPort{}, postcardError(r, "IPv4 address", err)
 		}
 		addr = netip.AddrFrom4([4]byte(b))
 	case socketV6:
-		b, err := r.take(16)
+		b, err := r.Take(16)
 		if err != nil {
 			return netip.AddrPort{}, postcardError(r, "IPv6 address", err)
 		}
@@ -203,29 +206,29 @@ func readSocketAddr(r *postcardReader) (netip.AddrPort, error) {
 	default:
 		return netip.AddrPort{}, fmt.Errorf("%w: unknown socket address variant %d", ErrInvalidTicket, family)
 	}
-	port, err := r.u16()
+	port, err := r.U16()
 	if err != nil {
 		return netip.AddrPort{}, postcardError(r, "port", err)
 	}
 	return netip.AddrPortFrom(addr, port), nil
 }
 
-func readCustomAddr(r *postcardReader) (CustomAddr, error) {
-	id, err := r.u64()
+func readCustomAddr(r *postcard.Reader) (CustomAddr, error) {
+	id, err := r.U64()
 	if err != nil {
 		return CustomAddr{}, postcardError(r, "custom address id", err)
 	}
-	form, err := r.u32()
+	form, err := r.U32()
 	if err != nil {
 		return CustomAddr{}, postcardError(r, "custom address form", err)
 	}
 	switch form {
 	case customInline:
-		size, err := r.byte()
+		size, err := r.Byte()
 		if err != nil {
 			return CustomAddr{}, postcardError(r, "custom address size", err)
 		}
-		buf, err := r.take(customInlineMax)
+		buf, err := r.Take(customInlineMax)
 		if err != nil {
 			return CustomAddr{}, postcardError(r, "custom address data", err)
 		}
@@ -234,7 +237,7 @@ func readCustomAddr(r *postcardReader) (CustomAddr, error) {
 		}
 		return CustomAddr{ID: id, Data: bytes.Clone(buf[:size])}, nil
 	case customHeap:
-		data, err := r.bytes()
+		data, err := r.Bytes()
 		if err != nil {
 			return CustomAddr{}, postcardError(r, "custom address data", err)
 		}
@@ -280,37 +283,37 @@ func (t EndpointAddr) MarshalBinary() ([]byte, error) {
 	c.canonicalize()
 
 	out := make([]byte, 0, 64)
-	out = appendVarint(out, ticketVariant1)
+	out = postcard.AppendVarint(out, ticketVariant1)
 	out = append(out, c.ID[:]...)
-	out = appendVarint(out, uint64(len(c.Relays)+len(c.Addrs)+len(c.Custom)))
+	out = postcard.AppendVarint(out, uint64(len(c.Relays)+len(c.Addrs)+len(c.Custom)))
 	for _, u := range c.Relays {
-		out = appendVarint(out, addrRelay)
-		out = appendPostcardBytes(out, []byte(u))
+		out = postcard.AppendVarint(out, addrRelay)
+		out = postcard.AppendBytes(out, []byte(u))
 	}
 	for _, ap := range c.Addrs {
-		out = appendVarint(out, addrIP)
+		out = postcard.AppendVarint(out, addrIP)
 		if ap.Addr().Is4() {
 			ip := ap.Addr().As4()
-			out = appendVarint(out, socketV4)
+			out = postcard.AppendVarint(out, socketV4)
 			out = append(out, ip[:]...)
 		} else {
 			ip := ap.Addr().As16()
-			out = appendVarint(out, socketV6)
+			out = postcard.AppendVarint(out, socketV6)
 			out = append(out, ip[:]...)
 		}
-		out = appendVarint(out, uint64(ap.Port()))
+		out = postcard.AppendVarint(out, uint64(ap.Port()))
 	}
 	for _, ca := range c.Custom {
-		out = appendVarint(out, addrCustom)
-		out = appendVarint(out, ca.ID)
+		out = postcard.AppendVarint(out, addrCustom)
+		out = postcard.AppendVarint(out, ca.ID)
 		if len(ca.Data) <= customInlineMax {
-			out = appendVarint(out, customInline)
+			out = postcard.AppendVarint(out, customInline)
 			out = append(out, byte(len(ca.Data)))
 			out = append(out, ca.Data...)
 			out = append(out, make([]byte, customInlineMax-len(ca.Data))...)
 		} else {
-			out = appendVarint(out, customHeap)
-			out = appendPostcardBytes(out, ca.Data)
+			out = postcard.AppendVarint(out, customHeap)
+			out = postcard.AppendBytes(out, ca.Data)
 		}
 	}
 	return out, nil

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/alkdev/irohspoke/internal/postcard"
 )
 
 // Frame is one handshake or relay frame. Implementations are the pointer
@@ -265,7 +267,7 @@ func (*ServerChallenge) EncodedLen() int              { return 1 + ChallengeLen 
 func (*ClientAuth) EncodedLen() int                   { return clientAuthFrameLen }
 func (*ServerConfirmsAuth) EncodedLen() int           { return 1 }
 func (f *ServerDeniesAuth) EncodedLen() int {
-	return 1 + postcardVarintLen(uint64(len(f.Reason))) + len(f.Reason)
+	return 1 + postcard.VarintLen(uint64(len(f.Reason))) + len(f.Reason)
 }
 
 // clientAuthFrameLen is type ‖ key ‖ 0x40 ‖ signature = 98 bytes.
@@ -375,7 +377,7 @@ func (f *ServerDeniesAuth) Append(dst []byte) ([]byte, error) {
 		return dst, ErrReasonTooLong
 	}
 	dst = append(dst, byte(TypeServerDeniesAuth))
-	dst = appendPostcardVarint(dst, uint64(len(f.Reason)))
+	dst = postcard.AppendVarint(dst, uint64(len(f.Reason)))
 	return append(dst, f.Reason...), nil
 }
 
