@@ -90,10 +90,15 @@ func TestEchoAndFanout(t *testing.T) {
 	b := dialSpoke(t, addr)
 	ctx := context.Background()
 	aev, bev := a.Events(ctx, 16), b.Events(ctx, 16)
-	// A stream becomes visible to the hub with its first frame.
+	// A spoke announces its stream as soon as it is open, so both are
+	// registered before either sends.
+	waitSpokes(t, h, 2)
 	must(t, b.Dispatch(ctx, wire.Envelope{Type: "hello", ID: "b0"}))
 	if e := next(t, bev); e.Type != "hello.echo" || e.ID != "b0" {
 		t.Fatalf("b got %+v", e)
+	}
+	if e := next(t, aev); e.Type != "hello" || e.ID != "b0" {
+		t.Fatalf("a got fan-out %+v", e)
 	}
 	must(t, a.Dispatch(ctx, wire.Envelope{Type: "chat", ID: "a1", Payload: []byte(`{"x":1}`)}))
 	if e := next(t, aev); e.Type != "chat.echo" || e.ID != "a1" || string(e.Payload) != `{"x":1}` {
@@ -102,7 +107,6 @@ func TestEchoAndFanout(t *testing.T) {
 	if e := next(t, bev); e.Type != "chat" || e.ID != "a1" || string(e.Payload) != `{"x":1}` {
 		t.Fatalf("b got fan-out %+v", e)
 	}
-	waitSpokes(t, h, 2)
 }
 
 // rawSpoke is a hand-driven spoke for bad input.
