@@ -24,9 +24,10 @@
 //
 // # Resolving as iroh does
 //
-// iroh's default resolver reads the system configuration (hickory's
-// read_system_conf); SystemDNSResolver reads /etc/resolv.conf at every
-// lookup, or falls back on Go's resolver. A lookup runs seven staggered
+// presets::N0 resolves by DNS only outside browsers (its PkarrResolver
+// is for wasm), with the system configuration (hickory's
+// read_system_conf): N0Resolver. SystemDNSResolver reads /etc/resolv.conf
+// at every lookup, or falls back on Go's resolver. A lookup runs seven staggered
 // attempts (0, 200, 300, 600, 1000, 2000, 3000 ms, ±20 %), each bounded by
 // 3 s, the first success winning (iroh/src/address_lookup/dns.rs,
 // iroh-dns/src/dns.rs). iroh's resolver sends its TXT queries without
