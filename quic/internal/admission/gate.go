@@ -7,6 +7,7 @@ package admission
 
 import (
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/core"
@@ -92,7 +93,7 @@ func source(from core.Addr) core.Addr {
 	if from.IsRelay() {
 		return from
 	}
-	return core.UDPAddr(netipPortless(from))
+	return core.UDPAddr(netip.AddrPortFrom(from.UDP.Addr().Unmap(), 0))
 }
 
 // Admit decides on an Initial from from whose DCID is dcid (unknown to

@@ -5,7 +5,6 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"io"
-	"net/netip"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/core"
@@ -37,10 +36,6 @@ func newTokenSealer(random io.Reader) (*tokenSealer, error) {
 		return nil, err
 	}
 	return &tokenSealer{aead: aead, random: random}, nil
-}
-
-func netipPortless(a core.Addr) netip.AddrPort {
-	return netip.AddrPortFrom(a.UDP.Addr().Unmap(), 0)
 }
 
 // associatedData binds a token to the client's address and to the DCID
