@@ -40,14 +40,11 @@ func exchange(ctx context.Context, server netip.AddrPort, name string) (txtAnswe
 // (spoofed, late, garbage) are ignored but remembered, so a timeout can
 // say what arrived instead.
 func exchangeUDP(ctx context.Context, server netip.AddrPort, q []byte, id uint16, name string) (txtAnswer, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "udp", server.String())
+	conn, err := dialCtx(ctx, "udp", server)
 	if err != nil {
 		return txtAnswer{}, err
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
 	if _, err := conn.Write(q); err != nil {
 		return txtAnswer{}, err
 	}
@@ -74,14 +71,11 @@ func exchangeUDP(ctx context.Context, server netip.AddrPort, q []byte, id uint16
 
 // exchangeTCP sends q over a new TCP connection (RFC 7766 framing).
 func exchangeTCP(ctx context.Context, server netip.AddrPort, q []byte, id uint16, name string) (txtAnswer, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", server.String())
+	conn, err := dialCtx(ctx, "tcp", server)
 	if err != nil {
 		return txtAnswer{}, err
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
 	if _, err := conn.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(q))), q...)); err != nil {
 		return txtAnswer{}, err
 	}
@@ -98,6 +92,27 @@ func exchangeTCP(ctx context.Context, server netip.AddrPort, q []byte, id uint16
 		return txtAnswer{}, fmt.Errorf("%w: %w", ErrMalformedDNS, err)
 	}
 	return ans, err
+}
+
+// ctxConn is a connection whose I/O ends when its context does.
+type ctxConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c ctxConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
+}
+
+func dialCtx(ctx context.Context, network string, server netip.AddrPort) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, server.String())
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	return ctxConn{conn, stop}, nil
 }
 
 // ctxErr prefers the context's reason over the I/O error it caused.

@@ -2,6 +2,7 @@ package lookup
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -23,22 +24,7 @@ func tcpAsk(c net.Conn, q []byte) bool {
 	return err == nil
 }
 
-func startDNSTCP(t *testing.T, s *Server) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.ServeDNSTCP(l) }()
-	t.Cleanup(func() {
-		l.Close()
-		if err := <-done; err != nil {
-			t.Errorf("ServeDNSTCP: %v", err)
-		}
-	})
-	return l.Addr().String()
-}
+func startDNSTCP(t *testing.T, s *Server) string { return serveTCP(t, s.ServeDNSTCP) }
 
 // TestDNSTCPCaps: one client cannot take every TCP slot; with all slots
 // taken, a newcomer evicts the longest idle connection.
@@ -178,20 +164,10 @@ func TestServerRefusesBadOrigin(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 	s := NewServer(opts)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if err := s.ServeDNS(nil); !errors.Is(err, ErrBadOrigin) {
+		t.Fatalf("ServeDNS with an over-long origin: %v", err)
 	}
-	defer pc.Close()
-	if err := s.ServeDNS(pc); err == nil {
-		t.Fatal("ServeDNS served an over-long origin")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := s.ServeDNSTCP(l); err == nil {
-		t.Fatal("ServeDNSTCP served an over-long origin")
+	if err := s.ServeDNSTCP(nil); !errors.Is(err, ErrBadOrigin) {
+		t.Fatalf("ServeDNSTCP with an over-long origin: %v", err)
 	}
 }
