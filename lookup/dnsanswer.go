@@ -20,6 +20,11 @@ import (
 // maxCNAMEHops bounds the CNAME chain followed inside one answer.
 const maxCNAMEHops = 8
 
+// maxTXTBytes bounds the TXT data one answer may carry. An iroh record is
+// re-served from a pkarr packet, whose DNS part is at most 1000 bytes, so
+// more than that is not a record any endpoint published.
+const maxTXTBytes = 1000
+
 // errNotOurs: a well-formed response to another query (ID or question
 // differs). Over UDP it may be spoofed or late, so the client waits on.
 var errNotOurs = errors.New("answer to another query")
@@ -28,6 +33,7 @@ var errNotOurs = errors.New("answer to another query")
 type txtAnswer struct {
 	rcode     dnsmessage.RCode
 	truncated bool
+	size      int // TXT bytes in records
 	// records are the TXT records at the name (or a CNAME target of it
 	// given in the same answer), each one's strings concatenated.
 	records []string
@@ -93,6 +99,9 @@ func parseTXTAnswer(msg []byte, id uint16, name string) (txtAnswer, error) {
 		if err := readAnswer(&p, rh, &names, &ans); err != nil {
 			return txtAnswer{}, fmt.Errorf("%w: %w", ErrMalformedDNS, err)
 		}
+		if ans.size > maxTXTBytes {
+			return txtAnswer{}, fmt.Errorf("%w: more than %d bytes of TXT records for %s; an iroh record fits in %d", ErrMessageTooLarge, maxTXTBytes, shorten(name), maxTXTBytes)
+		}
 	}
 }
 
@@ -107,7 +116,9 @@ func readAnswer(p *dnsmessage.Parser, rh dnsmessage.ResourceHeader, names *[]str
 		if err != nil {
 			return err
 		}
-		ans.records = append(ans.records, strings.Join(txt.TXT, ""))
+		rec := strings.Join(txt.TXT, "")
+		ans.size += len(rec)
+		ans.records = append(ans.records, rec)
 		return nil
 	case ours && rh.Type == dnsmessage.TypeCNAME && len(*names) <= maxCNAMEHops:
 		cname, err := p.CNAMEResource()

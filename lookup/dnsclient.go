@@ -264,6 +264,13 @@ func (q dnsQuestion) info(records []string, from string) (EndpointInfo, error) {
 	if len(records) == 0 {
 		return EndpointInfo{ID: q.id}, q.notFound(from + " has no TXT records there")
 	}
+	size := 0
+	for _, r := range records {
+		size += len(r)
+	}
+	if size > maxTXTBytes {
+		return EndpointInfo{ID: q.id}, fmt.Errorf("%w: %s gave more than %d bytes of TXT records for %s; an iroh record fits in %d", ErrMessageTooLarge, from, maxTXTBytes, shorten(q.name), maxTXTBytes)
+	}
 	return ParseTXTAttrs(q.id, records), nil
 }
 
