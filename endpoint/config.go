@@ -19,6 +19,8 @@ type setup struct {
 	relays    []RelayNode
 	pinned    bool // Options.RelayURL: no selection, no failover
 	qad       bool
+	portMap   bool // Preset.PortMapping unless Options.DisablePortMapping
+	netmon    bool // the endpoint runs its own network monitor
 	resolver  lookup.Resolver
 	publisher lookup.Publisher
 }
@@ -26,7 +28,8 @@ type setup struct {
 // newSetup merges opts with opts.Preset. It does not start anything.
 func newSetup(opts *Options) (*setup, error) {
 	p := opts.Preset
-	s := &setup{bind: opts.BindAddr, qad: p.QAD || opts.RelayQAD}
+	s := &setup{bind: opts.BindAddr, qad: p.QAD || opts.RelayQAD,
+		portMap: p.PortMapping && !opts.DisablePortMapping, netmon: !opts.DisableNetworkMonitor}
 	if s.bind == "" {
 		s.bind = DefaultBindAddr
 		if p.DualStack {

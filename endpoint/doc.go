@@ -14,13 +14,14 @@
 // With N0 the endpoint binds a dual-stack socket ("[::]:0", IPv4 only
 // where the kernel has no IPv6), chooses its home relay among n0's four
 // relays by latency (below), learns its public address by QUIC Address
-// Discovery at the home relay, publishes its home relay URL (and no IP
+// Discovery at the home relay, maps its port at the home gateway (PCP,
+// NAT-PMP or UPnP, below), publishes its home relay URL (and no IP
 // address, as iroh) to n0's pkarr relay, and looks peers up by DNS
 // ("_iroh.<z32>.dns.iroh.link." TXT through the system's nameservers;
 // native iroh resolves by DNS only and uses pkarr only to publish).
 // IROH_FORCE_STAGING_RELAYS set to anything non-empty makes N0 return
 // N0Staging, as in iroh. Minimal, the zero value, does none of this: no
-// relay, no lookup, no publishing, an IPv4 socket. To change a part, edit
+// relay, no lookup, no publishing, no port mapping, an IPv4 socket. To change a part, edit
 // the preset (p := N0(); p.Publish = false) or set the overriding Options
 // fields: RelayURL pins the home relay, Lookup and Publisher replace the
 // preset's, BindAddr its socket. PresetByName maps "n0", "n0-staging" and
@@ -112,7 +113,8 @@
 //
 // Candidates are Addrs (interface addresses with our UDP port) plus, with
 // QAD (Preset.QAD or Options.RelayQAD), our public addresses as relays'
-// QUIC Address Discovery endpoints see them (PublicAddr). The endpoint
+// QUIC Address Discovery endpoints see them (PublicAddr), and our port
+// mapping's external address (PortMap). The endpoint
 // keeps one QAD connection to the home relay open from its own socket;
 // when the reported address changes, clients start a new round and
 // servers update their announcements (ADD_ADDRESS / REMOVE_ADDRESS). Addr
@@ -122,6 +124,30 @@
 // destination ("symmetric") the address the relay saw is useless to
 // peers, and such connections stay on the relay. Without QAD an upgrade
 // needs one side reachable at an address it knows.
+//
+// # Port mapping and network changes
+//
+// With Preset.PortMapping (on in N0, off in Minimal; Options.DisablePortMapping
+// turns it off) the endpoint asks its home gateway to map its UDP port
+// (nat/portmap: PCP, NAT-PMP, then UPnP IGD), as iroh's portmapper does.
+// The mapped address is a candidate like the QAD address: servers
+// announce it, clients offer it in their rounds, Addr includes it, and it
+// is published with PublishAddrs. A mapping is asked for again on every
+// net report (iroh's procure) and deleted at the gateway on Close. A
+// socket bound to loopback is never mapped. PortMap reports the mapping.
+// Behind a NAT whose gateway maps, the peer's probes reach us at the
+// mapped address, so a connection goes direct even where the NAT picks a
+// new port per destination or the peer sits behind a NAT of its own.
+//
+// The endpoint watches interfaces, addresses and routes itself
+// (nat/netmon; Options.DisableNetworkMonitor to stop it) and calls
+// NetworkChanged on every change, as iroh's netwatch: addresses are read
+// again, relay connections checked, the home relay chosen again (a full
+// report), QAD redialed, the port mapping renewed at the new gateway, the
+// addresses republished; multipath clients move their direct paths to the
+// new address and punch again, so a connection survives the spoke moving
+// between networks. Without multipath a connection stays on the path its
+// handshake chose (there is no active migration).
 //
 // # Observability
 //
@@ -138,8 +164,8 @@
 //     DualStack}; StagingEnv.
 //   - Endpoint: Dial(ctx, identity.EndpointAddr, alpn), Accept, Addr
 //     (ticket), ID, HomeRelay, WaitRelay, RelayStatus, NetReport,
-//     NetworkChanged(major), PublicAddr, QADStatus, Candidates, Addrs,
-//     LocalAddr, PathChanged, Metrics, Expvar, PublishExpvar, Close.
+//     NetworkChanged(major), PublicAddr, QADStatus, PortMap, Candidates,
+//     Addrs, LocalAddr, PathChanged, Metrics, Expvar, PublishExpvar, Close.
 //   - Errors: ErrNoPath, ErrWrongPeerKey, ErrRelayUnreachable,
 //     ErrNoHomeRelay, ErrQADNoRelay, ErrBadBindAddr, ErrClosed, *DialError.
 package endpoint

@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/lookup"
+	"github.com/alkdev/irohspoke/nat/netmon"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/relay"
 )
@@ -31,6 +33,13 @@ type Endpoint struct {
 	qad       *qadState    // nil without QAD
 	resolver  lookup.Resolver
 	publisher lookup.Publisher
+	pmap      *portMapping    // nil without port mapping
+	mon       *netmon.Monitor // nil without a network monitor
+	monDone   chan struct{}
+	// netVersion counts network changes, which may change Addrs.
+	netVersion atomic.Uint64
+	// routeHook replaces routeSource in tests.
+	routeHook atomic.Pointer[func(netip.AddrPort) (netip.Addr, error)]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -103,9 +112,18 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		e.sock.Close()
 		return nil, err
 	}
+	if s.portMap {
+		if err := e.startPortMapping(); err != nil {
+			e.q.Close()
+			return nil, err
+		}
+	}
 	e.homes.start()
 	if e.qad != nil {
 		e.startQAD()
+	}
+	if s.netmon {
+		e.startNetmon()
 	}
 	return e, nil
 }
@@ -122,13 +140,6 @@ func (e *Endpoint) HomeRelay() string {
 // NetReport returns the home relay, why it is home, and the relays'
 // latest latencies.
 func (e *Endpoint) NetReport() NetReport { return e.homes.netReport() }
-
-// NetworkChanged tells the endpoint that the network changed (an
-// interface, address or route; major: one went away or appeared). It
-// re-measures the relays (a full report after a major change, which may
-// move the home relay) and, after a major change, redials QAD from the
-// new network. Call it from a network monitor.
-func (e *Endpoint) NetworkChanged(major bool) { e.homes.networkChanged(major) }
 
 // LocalAddr is the UDP socket's address.
 func (e *Endpoint) LocalAddr() netip.AddrPort {
@@ -149,7 +160,7 @@ func (e *Endpoint) Addrs() []netip.AddrPort {
 
 // Addr describes how to reach this endpoint, as iroh's Endpoint::addr: its
 // id, home relay and direct addresses (Candidates: Addrs plus the QAD
-// public addresses once known). Its String form is the endpoint's ticket.
+// public addresses and the port mapping once known). Its String form is the endpoint's ticket.
 func (e *Endpoint) Addr() identity.EndpointAddr {
 	t := identity.EndpointAddr{ID: e.id, Addrs: e.Candidates()}
 	if home := e.HomeRelay(); home != "" {
@@ -241,12 +252,20 @@ func (e *Endpoint) track(c *quic.Conn) {
 func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		e.sock.closing.Store(true)
+		e.stopNetmon()
 		if e.qad != nil {
 			e.qad.cancel()
 		}
+		// The mapping is deleted at the gateway while the rest closes.
+		unmapped := make(chan struct{})
+		go func() {
+			defer close(unmapped)
+			e.stopPortMapping()
+		}()
 		e.homes.stop()
 		e.closeErr = e.q.Close()
 		e.stopQAD()
+		<-unmapped
 		if e.publisher != nil {
 			e.publisher.Close()
 		}

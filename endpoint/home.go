@@ -333,6 +333,7 @@ func (h *homeManager) apply(r relayReport) {
 		h.e.metrics.NetReportsFull.Add(1)
 	}
 	h.e.log.Debug("endpoint: net report", "full", r.full, "latency", r.latency, "home", home, "previous", prev)
+	h.e.procureMapping() // as iroh, every report
 	if changed {
 		h.setHome(home, reason)
 		return

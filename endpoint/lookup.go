@@ -35,7 +35,9 @@ type addrPublisher interface {
 }
 
 // publish hands this endpoint's addressing to the publisher: the home
-// relay (iroh's default), plus direct addresses with Options.PublishAddrs.
+// relay (iroh's default), plus direct addresses (Candidates: interface,
+// QAD and mapped addresses) with Options.PublishAddrs. It is called when
+// any of them changes.
 // The publisher sends it at once if it changed and republishes it on its
 // own schedule.
 func (e *Endpoint) publish() {
@@ -44,7 +46,7 @@ func (e *Endpoint) publish() {
 	}
 	home := e.HomeRelay()
 	if p, ok := e.publisher.(addrPublisher); ok && !e.opts.PublishAddrs {
-		p.UpdateAddrs(home, e.Addrs()) // the publisher's filter: iroh's relay-only by default
+		p.UpdateAddrs(home, e.Candidates()) // the publisher's filter: iroh's relay-only by default
 		return
 	}
 	info := lookup.EndpointInfo{ID: e.id}
@@ -52,7 +54,7 @@ func (e *Endpoint) publish() {
 		info.RelayURLs = []string{home}
 	}
 	if e.opts.PublishAddrs {
-		info.Addrs = e.Addrs()
+		info.Addrs = e.Candidates()
 	}
 	if len(info.RelayURLs) == 0 && len(info.Addrs) == 0 {
 		return

@@ -136,6 +136,14 @@ type Options struct {
 	// (the matching preset relay's QADPort, else quic.DefaultQADPort,
 	// 7842, if zero).
 	RelayQADPort uint16
+	// DisablePortMapping turns off the preset's port mapping
+	// (Preset.PortMapping, on in N0): no PCP, NAT-PMP or UPnP request
+	// ever leaves the endpoint. A socket bound to loopback never maps.
+	DisablePortMapping bool
+	// DisableNetworkMonitor stops the endpoint from watching the
+	// interfaces, addresses and routes itself (iroh always does). The
+	// application may then call NetworkChanged.
+	DisableNetworkMonitor bool
 
 	// Test hooks: noNatTraversal negotiates multipath without hole
 	// punching (connections move between relay paths only); dnsNameserver

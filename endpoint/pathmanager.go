@@ -38,7 +38,7 @@ type pathManager struct {
 	selected    quic.PathID
 	hasSelected bool
 	punch       punchSchedule
-	localVer    uint64           // Endpoint.qadVersion local reflects
+	localVer    uint64           // Endpoint.candidateVersion local reflects
 	local       []netip.AddrPort // client: our candidates
 	haveLocal   bool
 	announced   []netip.AddrPort // server: candidates the peer was told
@@ -46,6 +46,9 @@ type pathManager struct {
 	lastRepair time.Time
 	repairHome string // our home relay at the last repair
 	repairing  atomic.Bool
+
+	netChanged atomic.Bool // NetworkChanged happened; the loop reacts
+	move       pathMover   // client: direct paths to move after a network change
 
 	changed chan struct{} // signalled (cap 1) when the selected path changes
 }
@@ -74,7 +77,7 @@ func (m *pathManager) run() {
 	defer m.e.conns.remove(m.c)
 	serverNAT := m.c.NatTraversal() && !m.client
 	if serverNAT {
-		m.localVer = m.e.qadVersion()
+		m.localVer = m.e.candidateVersion()
 		m.announce()
 	}
 	if m.client && len(m.relays) > 0 && !m.c.RemoteAddr().IsRelay() {
@@ -88,11 +91,15 @@ func (m *pathManager) run() {
 		if m.client && m.c.NatTraversal() {
 			m.maybePunch(now, paths)
 		}
+		if m.netChanged.Swap(false) {
+			m.onNetworkChange(now)
+		}
 		if m.client {
 			m.maybeRepair(now, paths)
+			m.maybeMove(now, paths)
 		}
 		if serverNAT {
-			if v := m.e.qadVersion(); v != m.localVer {
+			if v := m.e.candidateVersion(); v != m.localVer {
 				m.localVer = v
 				m.announce()
 			}
@@ -155,11 +162,12 @@ func (m *pathManager) openRelayBackup() {
 }
 
 // maybePunch starts a NAT traversal round when one is due (client side;
-// see punchSchedule): also when our own public address (QAD) changed,
-// since the peer's probes must go to the new one.
+// see punchSchedule): also when our own candidates changed (a QAD
+// address, a port mapping, a network change), since the peer's probes
+// must go to the new ones.
 func (m *pathManager) maybePunch(now time.Time, paths []quic.PathInfo) {
 	remote := m.c.NatRemoteAddresses()
-	if v := m.e.qadVersion(); v != m.localVer || !m.haveLocal {
+	if v := m.e.candidateVersion(); v != m.localVer || !m.haveLocal {
 		m.localVer, m.local, m.haveLocal = v, m.e.Candidates(), true
 	}
 	if !m.punch.due(now, remote, m.local, hasGoodDirect(paths)) {
@@ -200,7 +208,8 @@ func (m *pathManager) apply(paths []quic.PathInfo) {
 			_ = m.c.SetPathStatus(p.ID, want == quic.PathAvailable)
 		}
 	}
-	if m.client {
+	if m.client && !m.move.busy() {
+		// (A direct path being replaced stays until its successor is up.)
 		for _, r := range redundantDirect(paths, id) {
 			_ = m.c.ClosePath(r, quic.AbandonPathApplication)
 		}
@@ -245,6 +254,19 @@ func (r *connRegistry) remove(c *quic.Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.m, c)
+}
+
+// each calls f for every live connection's manager.
+func (r *connRegistry) each(f func(*pathManager)) {
+	r.mu.Lock()
+	ms := make([]*pathManager, 0, len(r.m))
+	for _, m := range r.m {
+		ms = append(ms, m)
+	}
+	r.mu.Unlock()
+	for _, m := range ms {
+		f(m)
+	}
 }
 
 func (r *connRegistry) get(c *quic.Conn) *pathManager {

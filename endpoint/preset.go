@@ -75,10 +75,15 @@ type Preset struct {
 	// DualStack binds "[::]:0" (IPv4 and IPv6) when Options.BindAddr is
 	// empty, falling back to "0.0.0.0:0" where IPv6 is unavailable.
 	DualStack bool
+	// PortMapping asks the home gateway (PCP, NAT-PMP, UPnP IGD) to map
+	// our UDP port and offers the mapped address as a candidate, as
+	// iroh's portmapper does (see PortMap).
+	PortMapping bool
 }
 
 // N0 is iroh's default preset (presets::N0): n0's relays with QAD, home
-// relay by latency, a dual-stack socket, our home relay URL published to
+// relay by latency, a dual-stack socket, a port mapping at the home
+// gateway (iroh's portmapper is on by default), our home relay URL published to
 // n0's pkarr relay (no IP addresses, as iroh), and peers looked up by DNS
 // under n0's origin. Native iroh resolves through DNS only; pkarr is used
 // only to publish. When StagingEnv is set it returns N0Staging.
@@ -101,7 +106,7 @@ func N0Staging() Preset {
 }
 
 // Minimal is the zero Options' behaviour: no relay, no lookup, no
-// publishing, no QAD, an IPv4 socket. Nothing leaves the machine unless
+// publishing, no QAD, no port mapping, an IPv4 socket. Nothing leaves the machine unless
 // the application asks for it.
 func Minimal() Preset { return Preset{Name: presetNameMinimal} }
 
@@ -121,7 +126,7 @@ func PresetByName(name string) (Preset, error) {
 }
 
 func n0Preset(name string, urls []string, pkarr, origin string) Preset {
-	p := Preset{Name: name, PkarrURL: pkarr, DNSOrigin: origin, QAD: true, Publish: true, DualStack: true}
+	p := Preset{Name: name, PkarrURL: pkarr, DNSOrigin: origin, QAD: true, Publish: true, DualStack: true, PortMapping: true}
 	for _, u := range urls {
 		p.Relays = append(p.Relays, RelayNode{URL: u, QADPort: n0RelayQADPort})
 	}

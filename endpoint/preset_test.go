@@ -24,7 +24,7 @@ func TestN0Values(t *testing.T) {
 		{"https://aps1-1.relay.n0.iroh.link./", 7842},
 	}
 	if p.Name != "n0" || !slices.Equal(p.Relays, want) || p.PkarrURL != "https://dns.iroh.link/pkarr" ||
-		p.DNSOrigin != "dns.iroh.link." || !p.QAD || !p.Publish || !p.DualStack {
+		p.DNSOrigin != "dns.iroh.link." || !p.QAD || !p.Publish || !p.DualStack || !p.PortMapping {
 		t.Fatalf("N0 = %+v", p)
 	}
 	s := N0Staging()
@@ -33,7 +33,7 @@ func TestN0Values(t *testing.T) {
 		{"https://euc1-1.staging-relay.n0.iroh.link./", 7842},
 	}
 	if s.Name != "n0-staging" || !slices.Equal(s.Relays, wantStaging) || s.PkarrURL != "https://staging-dns.iroh.link/pkarr" ||
-		s.DNSOrigin != "staging-dns.iroh.link." || !s.QAD || !s.Publish || !s.DualStack {
+		s.DNSOrigin != "staging-dns.iroh.link." || !s.QAD || !s.Publish || !s.DualStack || !s.PortMapping {
 		t.Fatalf("N0Staging = %+v", s)
 	}
 	// The URLs are already in relay-path form.
@@ -42,7 +42,7 @@ func TestN0Values(t *testing.T) {
 			t.Fatalf("%s normalises to %s (%v)", n.URL, got, err)
 		}
 	}
-	if m := Minimal(); m.Name != "minimal" || len(m.Relays) != 0 || m.QAD || m.Publish || m.DNSOrigin != "" || m.DualStack {
+	if m := Minimal(); m.Name != "minimal" || len(m.Relays) != 0 || m.QAD || m.Publish || m.DNSOrigin != "" || m.DualStack || m.PortMapping {
 		t.Fatalf("Minimal = %+v", m)
 	}
 }

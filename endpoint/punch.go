@@ -30,6 +30,7 @@ type punchSchedule struct {
 	lastRemote []netip.AddrPort // sorted
 	lastLocal  []netip.AddrPort // sorted
 	failedAt   time.Time        // last attempt the connection refused
+	force      bool             // a network change: the next round is due at once
 }
 
 // due reports whether a round should start now, given the peer's
@@ -39,7 +40,7 @@ func (s *punchSchedule) due(now time.Time, remote, local []netip.AddrPort, goodD
 	if !s.failedAt.IsZero() && now.Sub(s.failedAt) < roundErrorRetry {
 		return false
 	}
-	if s.rounds == 0 {
+	if s.rounds == 0 || s.force {
 		return true
 	}
 	remote, local = sortedAddrs(remote), sortedAddrs(local)
@@ -58,9 +59,13 @@ func (s *punchSchedule) due(now time.Time, remote, local []netip.AddrPort, goodD
 // started records a round begun at now with these candidates.
 func (s *punchSchedule) started(now time.Time, remote, local []netip.AddrPort) {
 	s.rounds++
-	s.lastRound, s.failedAt = now, time.Time{}
+	s.lastRound, s.failedAt, s.force = now, time.Time{}, false
 	s.lastRemote, s.lastLocal = sortedAddrs(remote), sortedAddrs(local)
 }
+
+// forceNext makes the next round due at once (after a network change,
+// whatever the candidates look like yet).
+func (s *punchSchedule) forceNext() { s.force = true }
 
 // failed records an attempt the connection refused at now.
 func (s *punchSchedule) failed(now time.Time) { s.failedAt = now }

@@ -117,11 +117,15 @@ func (e *Endpoint) qadVersion() uint64 {
 }
 
 // Candidates are the addresses we offer for hole punching: Addrs plus,
-// once QAD has reported them, our public IPv4 and IPv6 addresses.
+// once known, our public IPv4 and IPv6 addresses as QAD reported them and
+// the external address of our port mapping.
 func (e *Endpoint) Candidates() []netip.AddrPort {
 	out := e.Addrs()
 	for _, pub := range e.publicAddrs() {
 		out = withObserved(out, pub)
+	}
+	if mapped, ok := e.mappedAddr(); ok {
+		out = withObserved(out, mapped)
 	}
 	return out
 }
@@ -156,6 +160,22 @@ func (e *Endpoint) setObserved(ap netip.AddrPort) {
 	q.mu.Unlock()
 	if changed {
 		e.log.Info("endpoint: public address", "addr", ap)
+		e.publish()
+	}
+}
+
+// forgetObserved drops the public addresses learnt on the network we
+// just left; QAD redials and reports the new ones.
+func (e *Endpoint) forgetObserved() {
+	q := e.qad
+	if q == nil {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.observed != [2]netip.AddrPort{} {
+		q.observed = [2]netip.AddrPort{}
+		q.version++
 	}
 }
 

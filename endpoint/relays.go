@@ -137,6 +137,15 @@ func (rs *relaySet) get(url string) (*relayLink, error) {
 	return l, nil
 }
 
+// checkConnections pings every relay now (after a network change).
+func (rs *relaySet) checkConnections() {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	for _, l := range rs.links {
+		l.client.CheckConnection()
+	}
+}
+
 // lookup returns the client for url if one runs.
 func (rs *relaySet) lookup(url string) *relayLink {
 	rs.mu.RLock()

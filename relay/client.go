@@ -141,6 +141,7 @@ type Client struct {
 
 	sendq  chan *[]byte
 	events chan Event
+	checkq chan struct{} // CheckConnection requests (cap 1)
 
 	mu       sync.Mutex
 	status   Status
@@ -190,6 +191,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		done:     make(chan struct{}),
 		sendq:    make(chan *[]byte, cfg.SendQueueLen),
 		events:   make(chan Event, cfg.RecvQueueLen),
+		checkq:   make(chan struct{}, 1),
 		statusCh: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -324,6 +326,17 @@ func (c *Client) Recv(ctx context.Context) (Event, error) {
 		return Event{}, ctx.Err()
 	case <-c.done:
 		return Event{}, ErrClientClosed
+	}
+}
+
+// CheckConnection pings the relay now unless a ping is already out: after
+// a network change the connection may be dead without the kernel knowing
+// (iroh's CheckConnection). No pong within the ping timeout (at most 5 s)
+// makes the client reconnect.
+func (c *Client) CheckConnection() {
+	select {
+	case c.checkq <- struct{}{}:
+	default:
 	}
 }
 

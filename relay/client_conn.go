@@ -151,6 +151,13 @@ func (cc *clientConn) writeLoop() error {
 			if err := cc.writeBatch(b); err != nil {
 				return err
 			}
+		case <-c.checkq:
+			if _, ok := c.pings.deadline(); !ok {
+				if err := cc.writePing(); err != nil {
+					return err
+				}
+			}
+			timer.Reset(cc.nextKeepalive(time.Now()))
 		case <-timer.C:
 			now := time.Now()
 			if dl, ok := c.pings.deadline(); ok && now.After(dl) {

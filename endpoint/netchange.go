@@ -1,0 +1,76 @@
+package endpoint
+
+import (
+	"github.com/alkdev/irohspoke/nat/netmon"
+)
+
+// startNetmon runs the network monitor, which calls NetworkChanged on
+// every change of the interfaces, addresses or default routes. A monitor
+// that cannot start (no netlink here) is logged, not fatal: the
+// application can still call NetworkChanged.
+func (e *Endpoint) startNetmon() {
+	mon, err := netmon.New(netmon.Options{})
+	if err != nil {
+		e.log.Warn("endpoint: no network monitor", "err", err)
+		return
+	}
+	e.mon, e.monDone = mon, make(chan struct{})
+	go func() {
+		defer close(e.monDone)
+		for ev := range mon.Events() {
+			e.log.Info("endpoint: network changed", "major", ev.Major)
+			e.NetworkChanged(ev.Major)
+		}
+	}()
+}
+
+func (e *Endpoint) stopNetmon() {
+	if e.mon == nil {
+		return
+	}
+	_ = e.mon.Close()
+	<-e.monDone
+}
+
+// NetworkChanged tells the endpoint that the network changed: an
+// interface, address or route (major: the default route or a usable
+// address). The endpoint's own monitor calls it (unless
+// Options.DisableNetworkMonitor); calling it more often is harmless.
+//
+// As iroh, it re-reads the interface addresses (Addrs, Candidates) and
+// re-measures the relays (a full report after a major change, which may
+// move the home relay); after a major change it also pings every relay
+// connection (a dead one reconnects), drops the public addresses QAD
+// learnt on the old network and redials QAD. The port mapping is checked
+// again (a new gateway gets a new mapping), the addresses are
+// republished, and every multipath connection reacts: as client it moves
+// each direct path whose local address changed to a new path from the
+// new address and starts a hole-punching round with the new candidates;
+// as server it announces the new candidates. The UDP socket is not
+// rebound: on Linux a socket bound to the unspecified address (the
+// default) follows the routes, and one bound to an address that went away
+// works again when the address comes back.
+func (e *Endpoint) NetworkChanged(major bool) {
+	if e.sock.closing.Load() {
+		return
+	}
+	e.metrics.NetworkChanges.Add(1)
+	e.netVersion.Add(1)
+	if major {
+		e.relays.checkConnections()
+		e.forgetObserved()
+	}
+	e.homes.networkChanged(major)
+	if e.pmap != nil {
+		e.pmap.m.OnNetworkChange(major)
+	}
+	e.conns.each(func(m *pathManager) { m.networkChanged() })
+	e.publish()
+}
+
+// candidateVersion grows whenever our candidates may have changed: a new
+// QAD address, a new port mapping, a network change. Path managers compare
+// it with one load per poll.
+func (e *Endpoint) candidateVersion() uint64 {
+	return e.qadVersion() + e.mappedVersion() + e.netVersion.Load()
+}
