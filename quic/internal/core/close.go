@@ -118,25 +118,25 @@ func (c *Conn) terminate(err error) {
 // read, so a peer that has not finished the handshake still learns of it.
 func (c *Conn) buildClose(now time.Time, p *path, buf []byte) int {
 	out := buf[:0]
-	for level := 0; level < 3; level++ {
-		if !c.canWrite(level) || (level < 2 && p.id != 0) {
+	for l := levelInitial; l < numLevels; l++ {
+		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
 			continue
 		}
-		if level < 2 && c.confirmed {
+		if l != levelApp && c.confirmed {
 			continue
 		}
 		f := c.closeFrame
-		if level < 2 && f.Type == wire.FrameApplicationClose {
+		if l != levelApp && f.Type == wire.FrameApplicationClose {
 			f = closeFrameOf(&CloseError{Application: true}, false)
 		}
 		payload, _ := f.Append(nil)
-		pn := p.rec.NextPacketNumber(spaceOf[level])
-		pl := planned{path: p, level: level, pn: pn, pnLen: 4, payload: payload}
-		if len(out)+c.headerLen(level, p)+4+len(payload)+16 > len(buf) {
+		pn := p.rec.NextPacketNumber(l.space())
+		pl := planned{path: p, level: l, pn: pn, pnLen: 4, payload: payload}
+		if len(out)+c.headerLen(l, p)+4+len(payload)+16 > len(buf) {
 			break
 		}
 		out = c.sealPacket(out, &pl)
-		_ = p.rec.SkipPacketNumber(spaceOf[level]) // consume pn; close packets are not tracked
+		_ = p.rec.SkipPacketNumber(l.space()) // consume pn; close packets are not tracked
 	}
 	return len(out)
 }

@@ -182,9 +182,9 @@ type Conn struct {
 	maxDatagram  uint64 // peer's max_datagram_frame_size
 	handshakeOut bool   // server owes HANDSHAKE_DONE
 
-	keys   [3]levelKeys // Initial, Handshake; [2] is unused (see app)
+	keys   [handshakeLevels]levelKeys // Initial and Handshake; 1-RTT keys are app
 	app    appKeys
-	crypto [3]struct {
+	crypto [numLevels]struct {
 		send cryptoSend
 		recv cryptoRecv
 	}
@@ -313,7 +313,7 @@ func NewClient(cfg *Config, now time.Time, remote Addr) (*Conn, error) {
 		return nil, err
 	}
 	c.origDCID = dcid
-	c.keys[0] = initialLevelKeys(Client, dcid)
+	c.keys[levelInitial] = initialLevelKeys(Client, dcid)
 	if err := c.startTLS(); err != nil {
 		return nil, err
 	}
@@ -346,7 +346,7 @@ func newServer(cfg *Config, now time.Time, remote Addr, odcid, retrySCID, client
 		c.paths[0].validated = true
 		keyDCID = retrySCID
 	}
-	c.keys[0] = initialLevelKeys(Server, keyDCID)
+	c.keys[levelInitial] = initialLevelKeys(Server, keyDCID)
 	if err := c.startTLS(); err != nil {
 		return nil, err
 	}
@@ -490,7 +490,7 @@ func (c *Conn) drainTLS(now time.Time) error {
 		case handshake.EventNone:
 			return nil
 		case handshake.EventWriteData:
-			c.crypto[levelIndex(ev.Level)].send.write(ev.Data)
+			c.crypto[levelOfTLS(ev.Level)].send.write(ev.Data)
 		case handshake.EventSetReadSecret, handshake.EventSetWriteSecret:
 			if err := c.installSecret(ev, now); err != nil {
 				return err
@@ -504,18 +504,6 @@ func (c *Conn) drainTLS(now time.Time) error {
 		}
 	}
 }
-
-func levelIndex(l handshake.Level) int {
-	switch l {
-	case handshake.LevelInitial:
-		return 0
-	case handshake.LevelHandshake:
-		return 1
-	}
-	return 2
-}
-
-var spaceOf = [3]recovery.Space{recovery.Initial, recovery.Handshake, recovery.AppData}
 
 func (c *Conn) onHandshakeComplete(now time.Time) {
 	c.state = stateEstablished
@@ -538,18 +526,18 @@ func (c *Conn) confirm(now time.Time) {
 		return
 	}
 	c.confirmed = true
-	c.dropLevel(1, now)
+	c.dropLevel(levelHandshake, now)
 	c.paths[0].rec.SetHandshakeConfirmed(now)
 }
 
-// dropLevel discards the keys and recovery state of Initial (0) or Handshake (1).
-func (c *Conn) dropLevel(i int, now time.Time) {
-	if c.keys[i].discarded {
+// dropLevel discards the keys and recovery state of Initial or Handshake.
+func (c *Conn) dropLevel(l level, now time.Time) {
+	if c.keys[l].discarded {
 		return
 	}
-	c.keys[i] = levelKeys{discarded: true}
-	c.crypto[i].recv.buf.Release()
-	for _, sp := range c.paths[0].rec.DiscardSpace(spaceOf[i], now) {
+	c.keys[l] = levelKeys{discarded: true}
+	c.crypto[l].recv.buf.Release()
+	for _, sp := range c.paths[0].rec.DiscardSpace(l.space(), now) {
 		c.freeRecord(sp.Payload)
 	}
 }

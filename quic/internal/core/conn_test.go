@@ -279,7 +279,7 @@ func TestPingProbeCoalescedWith1RTT(t *testing.T) {
 	c.Write(id, bytes.Repeat([]byte("x"), 500))
 	at, _ := c.Timeout()
 	c.HandleTimeout(at.Add(time.Second))
-	if c.paths[0].rec.ProbesPending(spaceOf[1]) == 0 {
+	if c.paths[0].rec.ProbesPending(levelHandshake.space()) == 0 {
 		t.Fatal("no Handshake probe pending")
 	}
 	// In steady state the scratch buffer is large, so coalesced payloads

@@ -44,15 +44,15 @@ func FuzzPeerFrames(f *testing.F) {
 		if toServer {
 			from, to = l.client, l.server
 		}
-		pn := from.paths[0].rec.NextPacketNumber(spaceOf[2])
-		from.paths[0].rec.SkipPacketNumber(spaceOf[2])
+		pn := from.paths[0].rec.NextPacketNumber(levelApp.space())
+		from.paths[0].rec.SkipPacketNumber(levelApp.space())
 		p := append([]byte(nil), payload...)
 		if len(p) < 4 {
 			p = append(p, 0, 0, 0)
 		}
 		check := verifyPayload
 		verifyPayload = nil // the payload is malformed on purpose
-		pkt := from.sealPacket(nil, &planned{path: from.paths[0], level: 2, pn: pn, pnLen: 4, payload: p})
+		pkt := from.sealPacket(nil, &planned{path: from.paths[0], level: levelApp, pn: pn, pnLen: 4, payload: p})
 		verifyPayload = check
 		to.HandleDatagram(l.now, l.sAddr, 0, pkt)
 		// Whatever happened, the connection keeps working or closes cleanly.
@@ -175,15 +175,15 @@ func FuzzPeerFramesMultipath(f *testing.F) {
 			from, to = l.client, l.server
 		}
 		p := from.paths[int(onPath)%len(from.paths)]
-		pn := p.rec.NextPacketNumber(spaceOf[2])
-		p.rec.SkipPacketNumber(spaceOf[2])
+		pn := p.rec.NextPacketNumber(levelApp.space())
+		p.rec.SkipPacketNumber(levelApp.space())
 		pl := append([]byte(nil), payload...)
 		if len(pl) < 4 {
 			pl = append(pl, 0, 0, 0)
 		}
 		check := verifyPayload
 		verifyPayload = nil
-		pkt := from.sealPacket(nil, &planned{path: p, level: 2, pn: pn, pnLen: 4, payload: pl})
+		pkt := from.sealPacket(nil, &planned{path: p, level: levelApp, pn: pn, pnLen: 4, payload: pl})
 		verifyPayload = check
 		to.HandleDatagram(l.now, l.sAddr, 0, pkt)
 		for i := 0; i < 100 && l.step(); i++ {
@@ -213,11 +213,11 @@ func TestServerRefusesScatteredCryptoInitial(t *testing.T) {
 		f := wire.Frame{Type: wire.FrameCrypto, Offset: uint64(4000 + 2*i), Data: []byte{1}}
 		payload, _ = f.Append(payload)
 	}
-	pn := l.client.paths[0].rec.NextPacketNumber(spaceOf[0])
-	l.client.paths[0].rec.SkipPacketNumber(spaceOf[0])
+	pn := l.client.paths[0].rec.NextPacketNumber(levelInitial.space())
+	l.client.paths[0].rec.SkipPacketNumber(levelInitial.space())
 	check := verifyPayload
 	verifyPayload = nil
-	pkt := l.client.sealPacket(nil, &planned{path: l.client.paths[0], level: 0, pn: pn, pnLen: 4, payload: payload})
+	pkt := l.client.sealPacket(nil, &planned{path: l.client.paths[0], level: levelInitial, pn: pn, pnLen: 4, payload: payload})
 	verifyPayload = check
 	l.server.HandleDatagram(l.now, l.cAddr, 0, pkt)
 	var ce *CloseError

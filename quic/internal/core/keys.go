@@ -49,7 +49,7 @@ func (c *Conn) installSecret(ev handshake.Event, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		lk := &c.keys[1]
+		lk := &c.keys[levelHandshake]
 		if read {
 			lk.read, lk.canRead = k, true
 		} else {

@@ -279,14 +279,14 @@ func (c *Conn) pollMTUProbe(now time.Time, p *path, buf []byte) int {
 		largest = int64(la)
 	}
 	pnLen := wire.PacketNumberLen(pn, largest)
-	room := size - c.headerLen(2, p) - pnLen - 16
+	room := size - c.headerLen(levelApp, p) - pnLen - 16
 	if room < 1 {
 		return 0
 	}
 	payload := append(c.scratch[:0], byte(wire.FramePing))
 	payload = appendPadding(payload, room-1)
-	rec := c.newRecord(2)
-	pl := planned{path: p, level: 2, pn: pn, pnLen: pnLen, payload: payload, rec: rec, ackEliciting: true}
+	rec := c.newRecord(levelApp)
+	pl := planned{path: p, level: levelApp, pn: pn, pnLen: pnLen, payload: payload, rec: rec, ackEliciting: true}
 	if verifyPayload != nil {
 		pl.planned = append([]byte(nil), payload...)
 	}

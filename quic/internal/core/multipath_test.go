@@ -22,9 +22,9 @@ func newMPLink(t *testing.T, seed uint64, clientMP, serverMP bool) *link {
 func frameLog(t *testing.T) map[wire.FrameType]int {
 	seen := map[wire.FrameType]int{}
 	prev := verifyPayload
-	verifyPayload = func(level int, p []byte) {
-		prev(level, p)
-		for len(p) > 0 && level == 2 {
+	verifyPayload = func(l level, p []byte) {
+		prev(l, p)
+		for len(p) > 0 && l == levelApp {
 			var f wire.Frame
 			n, err := f.Parse(p)
 			if err != nil {

@@ -81,7 +81,7 @@ func (p *path) amplificationBudget() int {
 // sentRecord remembers what a packet carried that must be resent if it is
 // lost or released when it is acknowledged.
 type sentRecord struct {
-	level         int // 0 Initial, 1 Handshake, 2 application
+	level         level
 	crypto        []cryptoRange
 	streams       []streams.Frame
 	newCIDs       []pathSeq
@@ -102,7 +102,7 @@ type pathSeq struct {
 
 type cryptoRange struct{ off, n uint64 }
 
-func (c *Conn) newRecord(level int) *sentRecord {
+func (c *Conn) newRecord(l level) *sentRecord {
 	var r *sentRecord
 	if n := len(c.freeRecords); n > 0 {
 		r = c.freeRecords[n-1]
@@ -110,7 +110,7 @@ func (c *Conn) newRecord(level int) *sentRecord {
 	} else {
 		r = new(sentRecord)
 	}
-	r.level = level
+	r.level = l
 	r.ackLargest = -1
 	return r
 }
@@ -145,13 +145,13 @@ func (c *Conn) onRecordAcked(r *sentRecord, now time.Time) {
 		c.ackProgress = true
 	}
 	if r.ackLargest >= 0 {
-		c.paths[0].rec.Acks(spaceOf[r.level]).OnAckAcked(uint64(r.ackLargest))
+		c.paths[0].rec.Acks(r.level.space()).OnAckAcked(uint64(r.ackLargest))
 	}
 	c.onRetiresAcked(r.retireCIDs)
 	if r.mp != nil {
 		c.onRecordAckedMP(r.mp)
 	}
-	if r.level == 2 && r.keyGen == c.app.generation && !c.app.phaseAcked {
+	if r.level == levelApp && r.keyGen == c.app.generation && !c.app.phaseAcked {
 		c.app.phaseAcked, c.app.phaseAckedAt = true, now
 	}
 	c.freeRecord(r)

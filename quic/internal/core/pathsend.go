@@ -89,7 +89,7 @@ func (c *Conn) appendPathAcks(now time.Time, p *path, wantData bool, b *[]byte, 
 		if !due {
 			continue
 		}
-		largest, ok := c.appendAckFrame(2, wire.FramePathAck, q.id, acks, now, b, left())
+		largest, ok := c.appendAckFrame(levelApp, wire.FramePathAck, q.id, acks, now, b, left())
 		if !ok {
 			return
 		}

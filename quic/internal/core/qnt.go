@@ -389,11 +389,11 @@ func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Fr
 	if short := 4 - pnLen - len(payload); short > 0 {
 		payload = appendPadding(payload, short)
 	}
-	if total := c.headerLen(2, p) + pnLen + len(payload) + 16; total < padTo {
+	if total := c.headerLen(levelApp, p) + pnLen + len(payload) + 16; total < padTo {
 		payload = appendPadding(payload, padTo-total)
 	}
-	rec := c.newRecord(2)
-	pl := planned{path: p, level: 2, pn: pn, pnLen: pnLen, payload: payload, rec: rec}
+	rec := c.newRecord(levelApp)
+	pl := planned{path: p, level: levelApp, pn: pn, pnLen: pnLen, payload: payload, rec: rec}
 	if verifyPayload != nil {
 		pl.planned = append([]byte(nil), payload...)
 	}

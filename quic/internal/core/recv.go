@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/alkdev/irohspoke/quic/internal/handshake"
 	"github.com/alkdev/irohspoke/quic/internal/protection"
 	"github.com/alkdev/irohspoke/quic/internal/recovery"
 	"github.com/alkdev/irohspoke/quic/internal/streams"
@@ -69,23 +68,17 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	case wire.Packet0RTT:
 		return false // we never accept early data
 	}
-	level := 2
-	switch h.Type {
-	case wire.PacketInitial:
-		level = 0
-	case wire.PacketHandshake:
-		level = 1
-	}
+	lvl := levelOfPacket(h.Type)
 	if h.Version != 0 && h.Version != wire.Version1 {
 		return false
 	}
 	p := c.paths[0]
 	var candidate *pathCIDs
 	if c.mp != nil {
-		if level < 2 && p.id != 0 {
+		if lvl != levelApp && p.id != 0 {
 			return false
 		}
-		if level == 2 {
+		if lvl == levelApp {
 			p, candidate = c.pathForDCID(h.DCID)
 			if p == nil {
 				if candidate == nil || c.side == Client {
@@ -98,11 +91,11 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 		}
 	}
 	var hp *protection.HeaderKey
-	if level < 2 {
-		if !c.keys[level].canRead {
+	if lvl != levelApp {
+		if !c.keys[lvl].canRead {
 			return false
 		}
-		hp = c.keys[level].read.Header
+		hp = c.keys[lvl].read.Header
 	} else {
 		if !c.app.canRead {
 			return false
@@ -117,8 +110,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if err != nil {
 		return false
 	}
-	space := spaceOf[level]
-	acks := p.rec.Acks(space)
+	acks := p.rec.Acks(lvl.space())
 	largest := int64(-1)
 	if l, ok := acks.LargestReceived(); ok {
 		largest = int64(l)
@@ -127,8 +119,8 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	hdrEnd := h.PNOffset + pnLen
 	header, ct := pkt[:hdrEnd], pkt[hdrEnd:h.PacketLen]
 	var payload []byte
-	if level < 2 {
-		payload, err = c.keys[level].read.Packet.Open(ct[:0], header, ct, pn)
+	if lvl != levelApp {
+		payload, err = c.keys[lvl].read.Packet.Open(ct[:0], header, ct, pn)
 	} else {
 		payload, _, err = c.openApp(p, ct[:0], header, ct, pn, pkt[0]&0x04 != 0, now)
 	}
@@ -146,7 +138,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	}
 	// Reserved bits are checked only after authentication (RFC 9000 §17.2).
 	reserved := byte(0x0c)
-	if level == 2 {
+	if lvl == levelApp {
 		reserved = 0x18
 	}
 	if pkt[0]&reserved != 0 {
@@ -156,15 +148,15 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if acks.IsDuplicate(pn) {
 		return true
 	}
-	if c.side == Client && level < 2 && !c.gotServer {
+	if c.side == Client && lvl != levelApp && !c.gotServer {
 		c.gotServer = true
 		c.paths[0].remote.setInitial(h.SCID)
 	}
-	if c.side == Server && level == 1 {
+	if c.side == Server && lvl == levelHandshake {
 		// A Handshake packet proves the client owns its address and lets
 		// the server drop Initial keys (RFC 9001 §4.9.1).
 		c.paths[0].validated = true
-		c.dropLevel(0, now)
+		c.dropLevel(levelInitial, now)
 	}
 	if len(payload) == 0 {
 		c.closeWithError(&wire.TransportError{Code: wire.ProtocolViolation, Reason: "packet without frames"}, now)
@@ -172,7 +164,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	}
 	ptype := h.Type
 	c.rxFrom = from
-	ackEliciting, err := c.handleFrames(now, level, ptype, p, h.DCID, payload)
+	ackEliciting, err := c.handleFrames(now, lvl, ptype, p, h.DCID, payload)
 	if err != nil {
 		c.closeWithError(err, now)
 		return true
@@ -184,7 +176,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if p.mp != nil {
 		p.mp.lastRecv = now
 	}
-	if level == 2 && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && !c.rxProbe && c.confirmed {
+	if lvl == levelApp && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && !c.rxProbe && c.confirmed {
 		// NAT rebinding or a moved client (RFC 9000 §9.3), on a single path
 		// or on one of several: either way the new address is unvalidated
 		// until it answers a challenge, and gets at most 3× what it sent.
@@ -218,7 +210,7 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 	c.token = append([]byte(nil), h.Token...)
 	c.retrySCID = append([]byte(nil), h.SCID...)
 	c.paths[0].remote.setInitial(h.SCID)
-	c.keys[0] = initialLevelKeys(Client, h.SCID)
+	c.keys[levelInitial] = initialLevelKeys(Client, h.SCID)
 	// Everything sent so far is void; resend the ClientHello. Packet numbers
 	// keep increasing across a Retry (RFC 9000 §17.2.5.3).
 	old := c.paths[0]
@@ -233,13 +225,13 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 		fresh.rec.SkipPacketNumber(recovery.Initial)
 	}
 	c.paths[0] = fresh
-	cs := &c.crypto[0].send
+	cs := &c.crypto[levelInitial].send
 	cs.sent, cs.lost, cs.acked = 0, nil, nil
 }
 
 // handleFrames processes a packet's frames and reports whether any of them
 // was ack-eliciting.
-func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, p *path, dcid []byte, payload []byte) (bool, error) {
+func (c *Conn) handleFrames(now time.Time, lvl level, ptype wire.PacketType, p *path, dcid []byte, payload []byte) (bool, error) {
 	ackEliciting := false
 	c.rxProbe = true
 	for len(payload) > 0 {
@@ -262,7 +254,7 @@ func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, p *
 			ackEliciting = true
 		}
 		c.rxProbe = c.rxProbe && f.Type.IsProbing()
-		if err := c.handleFrame(now, level, p, dcid, &f); err != nil {
+		if err := c.handleFrame(now, lvl, p, dcid, &f); err != nil {
 			var te *wire.TransportError
 			if errors.As(err, &te) && te.FrameType == 0 {
 				te.FrameType = f.Type
@@ -276,7 +268,7 @@ func (c *Conn) handleFrames(now time.Time, level int, ptype wire.PacketType, p *
 	return ackEliciting, nil
 }
 
-func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wire.Frame) error {
+func (c *Conn) handleFrame(now time.Time, lvl level, p *path, dcid []byte, f *wire.Frame) error {
 	switch f.Type {
 	case wire.FramePadding, wire.FramePing:
 	case wire.FrameAck, wire.FrameAckECN:
@@ -287,9 +279,9 @@ func (c *Conn) handleFrame(now time.Time, level int, p *path, dcid []byte, f *wi
 				return nil
 			}
 		}
-		return c.handleAck(now, level, ap, f)
+		return c.handleAck(now, lvl, ap, f)
 	case wire.FrameCrypto:
-		return c.handleCrypto(now, level, f)
+		return c.handleCrypto(now, lvl, f)
 	case wire.FrameNewToken:
 		if c.side == Server {
 			return protocolViolation("NEW_TOKEN sent by a client")
@@ -409,16 +401,15 @@ func streamErr(err error) error {
 	return &wire.TransportError{Code: wire.InternalError, Reason: err.Error()}
 }
 
-func (c *Conn) handleCrypto(now time.Time, level int, f *wire.Frame) error {
-	data, err := c.crypto[level].recv.push(f.Offset, f.Data)
+func (c *Conn) handleCrypto(now time.Time, lvl level, f *wire.Frame) error {
+	data, err := c.crypto[lvl].recv.push(f.Offset, f.Data)
 	if err != nil {
 		return &wire.TransportError{Code: wire.CryptoBufferExceeded, Reason: err.Error()}
 	}
 	if len(data) == 0 {
 		return nil
 	}
-	hl := [3]handshake.Level{handshake.LevelInitial, handshake.LevelHandshake, handshake.LevelApplication}[level]
-	if err := c.tls.HandleData(hl, data); err != nil {
+	if err := c.tls.HandleData(lvl.tls(), data); err != nil {
 		return err
 	}
 	return c.drainTLS(now)
@@ -459,7 +450,7 @@ func (c *Conn) retireLocalCID(now time.Time, pathID uint64, local *localCIDs, se
 	return nil
 }
 
-func (c *Conn) handleAck(now time.Time, level int, p *path, f *wire.Frame) error {
+func (c *Conn) handleAck(now time.Time, lvl level, p *path, f *wire.Frame) error {
 	c.wireRanges = f.AppendAckRanges(c.wireRanges[:0])
 	c.recRanges = c.recRanges[:0]
 	for _, r := range c.wireRanges {
@@ -470,7 +461,7 @@ func (c *Conn) handleAck(now time.Time, level int, p *path, f *wire.Frame) error
 		exp = c.peerParams.AckDelayExponent
 	}
 	delay := time.Duration(f.AckDelay<<exp) * time.Microsecond
-	if level < 2 {
+	if lvl != levelApp {
 		delay = 0 // ack delays of Initial and Handshake ACKs are ignored (RFC 9002 §5.3)
 	}
 	ack := recovery.AckFrame{Ranges: c.recRanges, AckDelay: delay}
@@ -478,14 +469,14 @@ func (c *Conn) handleAck(now time.Time, level int, p *path, f *wire.Frame) error
 		ack.HasECN = true
 		ack.ECN = recovery.ECNCounts{ECT0: f.ECT0, ECT1: f.ECT1, CE: f.ECNCE}
 	}
-	res, err := p.rec.OnAckReceived(spaceOf[level], ack, now)
+	res, err := p.rec.OnAckReceived(lvl.space(), ack, now)
 	if err != nil {
 		if c.mp != nil && errors.Is(err, recovery.ErrSpaceDiscarded) {
 			return nil // a PATH_ACK for a path we already discarded
 		}
 		return protocolViolation(err.Error())
 	}
-	if level == 2 {
+	if lvl == levelApp {
 		for i := range res.Acked {
 			c.onAppPacketAcked(p, &res.Acked[i])
 		}
@@ -521,7 +512,7 @@ func (c *Conn) handlePathAck(now time.Time, f *wire.Frame) error {
 	if p == nil {
 		return nil
 	}
-	return c.handleAck(now, 2, p, f)
+	return c.handleAck(now, levelApp, p, f)
 }
 
 // isStatelessReset checks a datagram against the tokens of every path.

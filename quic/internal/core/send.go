@@ -20,7 +20,7 @@ const (
 // planned is one packet of the datagram being assembled.
 type planned struct {
 	path         *path
-	level        int
+	level        level
 	pn           uint64
 	pnLen        int
 	payload      []byte
@@ -92,26 +92,26 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 	scratch := c.scratch[:0]
 	hasInitial, initialEliciting := false, false
 	c.padPath = false
-	for level := 0; level < 3; level++ {
-		if !c.canWrite(level) || (level < 2 && p.id != 0) {
+	for l := levelInitial; l < numLevels; l++ {
+		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
 			continue
 		}
-		overhead := c.headerLen(level, p) + maxPNLen + protection.TagLen
+		overhead := c.headerLen(l, p) + maxPNLen + protection.TagLen
 		avail := remaining - overhead
 		if avail < 8 {
 			break
 		}
 		start := len(scratch)
-		rec := c.newRecord(level)
+		rec := c.newRecord(l)
 		var eliciting bool
-		scratch, eliciting = c.fillFrames(now, level, p, data, scratch, avail, rec, p.pacedUntil.After(now))
+		scratch, eliciting = c.fillFrames(now, l, p, data, scratch, avail, rec, p.pacedUntil.After(now))
 		if len(scratch) == start {
 			c.freeRecord(rec)
 			continue
 		}
-		pn := p.rec.NextPacketNumber(spaceOf[level])
+		pn := p.rec.NextPacketNumber(l.space())
 		largestAcked := int64(-1)
-		if la, ok := p.rec.LargestAcked(spaceOf[level]); ok {
+		if la, ok := p.rec.LargestAcked(l.space()); ok {
 			largestAcked = int64(la)
 		}
 		pnLen := wire.PacketNumberLen(pn, largestAcked)
@@ -120,13 +120,13 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 		if short := 4 - pnLen - (len(scratch) - start); short > 0 {
 			scratch = appendPadding(scratch, short)
 		}
-		plan[nplan] = planned{path: p, level: level, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
+		plan[nplan] = planned{path: p, level: l, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
 		if verifyPayload != nil {
 			plan[nplan].planned = append([]byte(nil), scratch[start:]...)
 		}
 		nplan++
-		remaining -= c.headerLen(level, p) + pnLen + len(scratch) - start + protection.TagLen
-		if level == 0 {
+		remaining -= c.headerLen(l, p) + pnLen + len(scratch) - start + protection.TagLen
+		if l == levelInitial {
 			hasInitial = true
 			initialEliciting = initialEliciting || eliciting
 		}
@@ -141,7 +141,7 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 	if (c.side == Client && hasInitial) || initialEliciting {
 		if total := maxSize - remaining; total < minInitialDatagram {
 			last.payload = appendPadding(last.payload, minInitialDatagram-total)
-			last.ackEliciting = last.ackEliciting || last.level == 0
+			last.ackEliciting = last.ackEliciting || last.level == levelInitial
 		}
 	} else if c.padPath {
 		// Path validation needs datagrams of at least 1200 bytes (RFC 9000
@@ -157,16 +157,16 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 		out = c.sealPacket(out, pl)
 		size := len(out) - start
 		inFlight := pl.ackEliciting || (i == nplan-1 && len(out) >= minInitialDatagram)
-		p.rec.OnPacketSent(spaceOf[pl.level], recovery.SentPacket[*sentRecord]{
+		p.rec.OnPacketSent(pl.level.space(), recovery.SentPacket[*sentRecord]{
 			Number: pl.pn, TimeSent: now, Size: size,
 			AckEliciting: pl.ackEliciting, InFlight: inFlight, Payload: pl.rec,
 		})
 		c.stats.PacketsSent++
-		if pl.level == 1 && c.side == Client {
+		if pl.level == levelHandshake && c.side == Client {
 			// A client's first Handshake packet retires its Initial keys.
-			c.dropLevel(0, now)
+			c.dropLevel(levelInitial, now)
 		}
-		if pl.level == 2 {
+		if pl.level == levelApp {
 			c.app.sentInPhase++
 			if pl.ackEliciting && p.mp != nil {
 				p.mp.lastEliciting = now
@@ -187,21 +187,21 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 	return len(out), p.addr
 }
 
-func (c *Conn) canWrite(level int) bool {
-	if level < 2 {
-		return c.keys[level].canWrite
+func (c *Conn) canWrite(l level) bool {
+	if l != levelApp {
+		return c.keys[l].canWrite
 	}
 	return c.app.canWrite && c.tls.State().Complete
 }
 
 // headerLen is the header size before the packet number on path p.
-func (c *Conn) headerLen(level int, p *path) int {
+func (c *Conn) headerLen(l level, p *path) int {
 	dcid := len(p.remote.active())
-	if level == 2 {
+	if l == levelApp {
 		return 1 + dcid
 	}
 	n := 1 + 4 + 1 + dcid + 1 + LocalCIDLen + 2
-	if level == 0 {
+	if l == levelInitial {
 		n += wire.VarintLen(uint64(len(c.token))) + len(c.token)
 	}
 	return n
@@ -216,17 +216,17 @@ func appendPadding(b []byte, n int) []byte {
 
 // verifyPayload, when set by tests (EnablePayloadChecks), checks every
 // payload before sealing.
-var verifyPayload func(level int, payload []byte)
+var verifyPayload func(l level, payload []byte)
 
 // EnablePayloadChecks makes every packet's frames be re-parsed before
 // sealing, panicking on a malformed payload. Tests only: it costs a parse.
 func EnablePayloadChecks() {
-	verifyPayload = func(level int, p []byte) {
+	verifyPayload = func(l level, p []byte) {
 		for len(p) > 0 {
 			var f wire.Frame
 			n, err := f.Parse(p)
 			if err != nil {
-				panic(fmt.Sprintf("core: sealing a malformed level-%d payload: %v", level, err))
+				panic(fmt.Sprintf("core: sealing a malformed %v payload: %v", l, err))
 			}
 			p = p[n:]
 		}
@@ -237,18 +237,18 @@ func EnablePayloadChecks() {
 func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 	if verifyPayload != nil {
 		if !bytes.HasPrefix(pl.payload, pl.planned) {
-			panic(fmt.Sprintf("core: level-%d payload changed between planning and sealing", pl.level))
+			panic(fmt.Sprintf("core: %v payload changed between planning and sealing", pl.level))
 		}
 		verifyPayload(pl.level, pl.payload)
 	}
 	start := len(out)
 	p := pl.path
 	var err error
-	if pl.level == 2 {
+	if pl.level == levelApp {
 		out, err = wire.AppendShortHeader(out, p.remote.active(), pl.pn, pl.pnLen, c.app.phase, false)
 	} else {
 		h := wire.Header{
-			Type:    [2]wire.PacketType{wire.PacketInitial, wire.PacketHandshake}[pl.level],
+			Type:    pl.level.longType(),
 			Version: wire.Version1,
 			DCID:    p.remote.active(),
 			SCID:    p.local.active[0].id[:],
@@ -263,7 +263,7 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 	header := out[start:]
 	var keys *protection.PacketKeys
 	var hp *protection.HeaderKey
-	if pl.level == 2 {
+	if pl.level == levelApp {
 		keys, hp = c.app.write, c.app.writeHP
 		if pl.rec != nil {
 			pl.rec.keyGen = c.app.generation
@@ -280,8 +280,8 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 // fillFrames appends the frames of one packet at level to b, using at most
 // avail bytes, and reports whether any is ack-eliciting. ackOnly restricts
 // the packet to acknowledgements (pacing or congestion hold data back).
-func (c *Conn) fillFrames(now time.Time, level int, p *path, data bool, b []byte, avail int, rec *sentRecord, ackOnly bool) ([]byte, bool) {
-	space := spaceOf[level]
+func (c *Conn) fillFrames(now time.Time, l level, p *path, data bool, b []byte, avail int, rec *sentRecord, ackOnly bool) ([]byte, bool) {
+	space := l.space()
 	start := len(b)
 	left := func() int { return avail - (len(b) - start) }
 	eliciting := false
@@ -297,16 +297,16 @@ func (c *Conn) fillFrames(now time.Time, level int, p *path, data bool, b []byte
 	acks := p.rec.Acks(space)
 	probes := p.rec.ProbesPending(space)
 	canSend := !ackOnly && (p.rec.CanSend(space) || probes > 0)
-	wantData := canSend && c.hasDataToSend(level, p, data)
-	if level == 2 && c.mp != nil {
+	wantData := canSend && c.hasDataToSend(l, p, data)
+	if l == levelApp && c.mp != nil {
 		c.appendPathAcks(now, p, wantData, &b, left, rec)
 	} else if acks.HasRanges() && (acks.ShouldSendAck(now) || acks.Pending() && wantData) {
-		c.appendAck(level, acks, now, &b, left(), rec)
+		c.appendAck(l, acks, now, &b, left(), rec)
 	}
 	if !canSend {
 		return b, false
 	}
-	if level == 2 {
+	if l == levelApp {
 		if data && c.handshakeOut && add(&wire.Frame{Type: wire.FrameHandshakeDone}) {
 			c.handshakeOut, rec.handshakeDone, eliciting = false, true, true
 		}
@@ -325,8 +325,8 @@ func (c *Conn) fillFrames(now time.Time, level int, p *path, data bool, b []byte
 			eliciting = true
 		}
 	}
-	cs := &c.crypto[level].send
-	for (level < 2 || data) && cs.hasData() {
+	cs := &c.crypto[l].send
+	for (l != levelApp || data) && cs.hasData() {
 		off := cs.peekOffset()
 		max := wire.MaxCryptoDataLen(off, left())
 		if max <= 0 {
@@ -340,14 +340,14 @@ func (c *Conn) fillFrames(now time.Time, level int, p *path, data bool, b []byte
 		rec.crypto = append(rec.crypto, cryptoRange{off, uint64(len(data))})
 		eliciting = true
 	}
-	if level == 2 && data {
+	if l == levelApp && data {
 		eliciting = c.fillAppFrames(now, p, &b, left, rec) || eliciting
 	}
-	pathPing := level == 2 && p.mp != nil && p.mp.ping
-	if !eliciting && (probes > 0 || (level == 2 && data && c.sendPing) || pathPing) && add(&wire.Frame{Type: wire.FramePing}) {
+	pathPing := l == levelApp && p.mp != nil && p.mp.ping
+	if !eliciting && (probes > 0 || (l == levelApp && data && c.sendPing) || pathPing) && add(&wire.Frame{Type: wire.FramePing}) {
 		eliciting = true
 	}
-	if level == 2 && eliciting {
+	if l == levelApp && eliciting {
 		if data {
 			c.sendPing = false
 		}
@@ -359,12 +359,12 @@ func (c *Conn) fillFrames(now time.Time, level int, p *path, data bool, b []byte
 }
 
 // hasDataToSend reports whether path p has ack-eliciting frames to send at
-// level; data says p carries the connection's frames.
-func (c *Conn) hasDataToSend(level int, p *path, data bool) bool {
-	if (level < 2 || data) && c.crypto[level].send.hasData() {
+// level l; data says p carries the connection's frames.
+func (c *Conn) hasDataToSend(l level, p *path, data bool) bool {
+	if (l != levelApp || data) && c.crypto[l].send.hasData() {
 		return true
 	}
-	if level < 2 {
+	if l != levelApp {
 		return false
 	}
 	if len(p.responses) > 0 || (p.mp != nil && (p.mp.ping || p.mp.challengeOut)) || (p.mig != nil && p.mig.challengeOut) || c.observedPending(p) {
@@ -377,22 +377,22 @@ func (c *Conn) hasDataToSend(level int, p *path, data bool) bool {
 		len(c.retireCIDs) > 0 || len(c.dgramsOut) > 0 || c.streams.HasPending() || c.mpFramesPending()
 }
 
-func (c *Conn) appendAck(level int, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int, rec *sentRecord) {
-	if largest, ok := c.appendAckFrame(level, wire.FrameAck, 0, acks, now, b, avail); ok {
+func (c *Conn) appendAck(l level, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int, rec *sentRecord) {
+	if largest, ok := c.appendAckFrame(l, wire.FrameAck, 0, acks, now, b, avail); ok {
 		rec.ackLargest = int64(largest)
 	}
 }
 
 // appendAckFrame appends an ACK (typ FrameAck) or PATH_ACK (FramePathAck)
 // of acks, switching to the ECN variant when there are counts to report.
-func (c *Conn) appendAckFrame(level int, typ wire.FrameType, pathID uint64, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int) (uint64, bool) {
+func (c *Conn) appendAckFrame(l level, typ wire.FrameType, pathID uint64, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int) (uint64, bool) {
 	c.recRanges = acks.AppendRanges(c.recRanges[:0])
 	c.wireRanges = c.wireRanges[:0]
 	for _, r := range c.recRanges {
 		c.wireRanges = append(c.wireRanges, wire.AckRange{Smallest: r.Smallest, Largest: r.Largest})
 	}
 	f := wire.Frame{Type: typ, PathID: pathID, AckRanges: c.wireRanges}
-	if level == 2 {
+	if l == levelApp {
 		f.AckDelay = uint64(acks.AckDelay(now)/time.Microsecond) >> ackDelayExponent
 	}
 	if ecn := acks.ECNCounts(); ecn != (recovery.ECNCounts{}) {

@@ -35,7 +35,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 			consider(p.mig.timer())
 		}
 		// Wake when pacing releases data that a poll had to hold back.
-		if p.pacedUntil.After(c.lastPoll) && c.hasDataToSend(2, p, p == c.dataPath()) {
+		if p.pacedUntil.After(c.lastPoll) && c.hasDataToSend(levelApp, p, p == c.dataPath()) {
 			consider(p.pacedUntil)
 		}
 	}
@@ -124,10 +124,10 @@ func (c *Conn) recoveryTimeout(now time.Time, p *path) {
 // requeueCrypto resends all unacknowledged handshake data of a space as the
 // PTO probe, which recovers a lost flight in one round trip.
 func (c *Conn) requeueCrypto(p *path, s recovery.Space) {
-	level := int(s)
+	cs := &c.crypto[levelOfSpace(s)].send
 	p.rec.ForEachOutstanding(s, func(sp *recovery.SentPacket[*sentRecord]) bool {
 		for _, cr := range sp.Payload.crypto {
-			c.crypto[level].send.onLost(cr.off, cr.n)
+			cs.onLost(cr.off, cr.n)
 		}
 		return true
 	})
