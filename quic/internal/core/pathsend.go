@@ -45,7 +45,8 @@ func (c *Conn) pathWantsSend(p *path) bool {
 	if m.abandoned || !p.remote.usable() {
 		return false
 	}
-	return m.challengeOut || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
+	migrating := p.mig != nil && p.mig.challengeOut // the peer moved on this path: validate it here
+	return m.challengeOut || migrating || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
 }
 
 // fallbackPath carries connection frames when no path is validated: an
