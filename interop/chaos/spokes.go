@@ -102,11 +102,25 @@ func (s *Spoke) Send(interval time.Duration) {
 	}()
 }
 
-// StopSending stops the events and waits for the last one to be handed over.
+// StopSending stops the events and waits for the last one to be handed
+// over. A spoke that stopped reading (frozen or hung, its stdin pipe full)
+// gets its stdin closed after stopWait, so the writer cannot hang.
 func (s *Spoke) StopSending() {
 	close(s.stop)
-	s.sending.Wait()
+	done := make(chan struct{})
+	go func() {
+		s.sending.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stopWait):
+		s.Proc.Stdin.Close()
+		<-done
+	}
 }
+
+const stopWait = 5 * time.Second
 
 // Finish closes the spoke's stdin and waits until it exits, which it does
 // once every event is acknowledged (or given up) and it went quiet.

@@ -44,9 +44,10 @@ type Fleet struct {
 
 	failed      atomic.Int64 // events reported to the failure callback
 	disconnects atomic.Int64 // EventDisconnected, any spoke
+	retries     atomic.Int64 // first dials made again
 
 	mu       sync.Mutex
-	incident []string // the first disconnect reasons, for the log
+	incident []string // the first disconnects and dial retries, for the log
 }
 
 const maxIncidents = 10
@@ -122,6 +123,11 @@ func collect(errs <-chan error) []error {
 	return out
 }
 
+// connectAttempts bounds the first dial of a spoke. A hub that cannot
+// accept fast enough refuses handshaken connections ("accept queue full");
+// a real spoke would dial again too. Retries are counted and logged.
+const connectAttempts = 5
+
 // connect binds spoke i's endpoint and dials the hub.
 func (f *Fleet) connect(ctx context.Context, i int, target identity.EndpointAddr) (*member, error) {
 	ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: loopback})
@@ -129,7 +135,20 @@ func (f *Fleet) connect(ctx context.Context, i int, target identity.EndpointAddr
 		return nil, err
 	}
 	m := &member{ep: ep}
-	m.t, err = spoke.Dial(ctx, ep, target,
+	for attempt := 1; ; attempt++ {
+		err = f.dial(ctx, m, i, target)
+		if err == nil || attempt == connectAttempts || ctx.Err() != nil {
+			return m, err
+		}
+		f.noteRetry(i, err)
+		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+	}
+}
+
+// dial connects member m (spoke i) and sends its hello.
+func (f *Fleet) dial(ctx context.Context, m *member, i int, target identity.EndpointAddr) error {
+	var err error
+	m.t, err = spoke.Dial(ctx, m.ep, target,
 		spoke.WithOnFailed(func(wire.Envelope, error) { f.failed.Add(1) }),
 		spoke.WithStatus(func(ev spoke.StatusEvent) {
 			if ev.Kind == spoke.EventDisconnected {
@@ -138,25 +157,43 @@ func (f *Fleet) connect(ctx context.Context, i int, target identity.EndpointAddr
 			}
 		}))
 	if err != nil {
-		return m, err
+		return err
 	}
 	m.t.AddListener(EventType+wire.EchoSuffix, func(e wire.Envelope) {
 		f.Ledger.Echo(i, e.ID)
 		f.echoRTT.addSince(e.Payload)
 	})
 	m.t.AddListener(EventType, func(e wire.Envelope) { f.Ledger.Fanout(i, e.ID) })
-	return m, m.t.Dispatch(ctx, wire.Envelope{Type: helloType, ID: EventID(i, 0)})
+	if err := m.t.Dispatch(ctx, wire.Envelope{Type: helloType, ID: EventID(i, 0)}); err != nil {
+		m.t.Close()
+		m.t = nil
+		return err
+	}
+	return nil
 }
 
 func (f *Fleet) noteIncident(i int, ev spoke.StatusEvent) {
+	f.note(fmt.Sprintf("%s spoke %d disconnected: %v", ev.Time.Format(time.StampMilli), i, ev.Err))
+}
+
+func (f *Fleet) noteRetry(i int, err error) {
+	f.retries.Add(1)
+	f.note(fmt.Sprintf("%s spoke %d dials again: %v", time.Now().Format(time.StampMilli), i, err))
+}
+
+func (f *Fleet) note(s string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.incident) < maxIncidents {
-		f.incident = append(f.incident, fmt.Sprintf("%s spoke %d: %v", ev.Time.Format(time.StampMilli), i, ev.Err))
+		f.incident = append(f.incident, s)
 	}
 }
 
-// Incidents are the first disconnects, with time, spoke and reason.
+// ConnectRetries is how many first dials had to be made again.
+func (f *Fleet) ConnectRetries() int64 { return f.retries.Load() }
+
+// Incidents are the first disconnects and dial retries, with time, spoke
+// and reason.
 func (f *Fleet) Incidents() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -63,7 +63,7 @@ func TestSoakFanout(t *testing.T) {
 			f.Close()
 		}
 	}()
-	t.Logf("soak: connected spokes=%d hub_streams=%d connect_ms=%d", f.Spokes(), f.Connected(), time.Since(began).Milliseconds())
+	t.Logf("soak: connected spokes=%d hub_streams=%d connect_ms=%d connect_retries=%d", f.Spokes(), f.Connected(), time.Since(began).Milliseconds(), f.ConnectRetries())
 
 	drive(ctx, t, f, p.rate, p.warmup, 0)
 	settle(ctx, t, f)
