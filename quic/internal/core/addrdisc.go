@@ -149,12 +149,13 @@ func (c *Conn) onObservedLost(pathID uint64) {
 	}
 }
 
-// handleObservedAddress processes OBSERVED_ADDRESS received on path p.
-func (c *Conn) handleObservedAddress(p *path, f *wire.Frame) error {
+// handleObservedAddress processes OBSERVED_ADDRESS received on path p
+// from from.
+func (c *Conn) handleObservedAddress(p *path, from Addr, f *wire.Frame) error {
 	if !c.peerReports() {
 		return protocolViolation("OBSERVED_ADDRESS when not negotiated")
 	}
-	if c.rxFrom != p.addr {
+	if from != p.addr {
 		return nil // a report about another address than the path's: we do not migrate
 	}
 	q := c.addrDisc()

@@ -131,16 +131,14 @@ func TestAddressDiscoveryUnsolicitedReport(t *testing.T) {
 	l.runUntil(l.established, 5*time.Second)
 	f := &wire.Frame{Type: wire.FrameObservedAddressIPv4, Sequence: 7, Addr: l.sAddr.UDP}
 	// The server only sends; the client does not send.
-	l.server.rxFrom = l.server.paths[0].addr
-	err := l.server.handleObservedAddress(l.server.paths[0], f)
+	err := l.server.handleObservedAddress(l.server.paths[0], l.server.paths[0].addr, f)
 	var te *wire.TransportError
 	if !errors.As(err, &te) || te.Code != wire.ProtocolViolation {
 		t.Fatalf("unsolicited report: %v", err)
 	}
 	off := newLink(t, 305)
 	off.runUntil(off.established, 5*time.Second)
-	off.client.rxFrom = off.client.paths[0].addr
-	if err := off.client.handleObservedAddress(off.client.paths[0], f); !errors.As(err, &te) {
+	if err := off.client.handleObservedAddress(off.client.paths[0], off.client.paths[0].addr, f); !errors.As(err, &te) {
 		t.Fatalf("report without the extension: %v", err)
 	}
 }
@@ -152,11 +150,10 @@ func TestAddressDiscoverySequenceOrdering(t *testing.T) {
 		return len(observedEvents(l.clientEvents)) > 0
 	}, 5*time.Second)
 	c, p := l.client, l.client.paths[0]
-	c.rxFrom = p.addr
 	other := netip.MustParseAddrPort("198.51.100.7:4242")
 	report := func(seq uint64, ap netip.AddrPort) int {
 		t.Helper()
-		if err := c.handleObservedAddress(p, &wire.Frame{Type: wire.FrameObservedAddressIPv4, Sequence: seq, Addr: ap}); err != nil {
+		if err := c.handleObservedAddress(p, p.addr, &wire.Frame{Type: wire.FrameObservedAddressIPv4, Sequence: seq, Addr: ap}); err != nil {
 			t.Fatal(err)
 		}
 		n := 0
@@ -211,14 +208,14 @@ func TestNoIncomingStreams(t *testing.T) {
 	if _, err := l.client.OpenStream(true); !errors.Is(err, ErrStreamLimitReached) {
 		t.Fatalf("client opened a stream: %v", err)
 	}
-	err := l.server.handleFrame(l.now, 2, l.server.paths[0], nil, &wire.Frame{Type: wire.FrameStream, StreamID: 0, Data: []byte("x")})
+	err := l.server.handleFrame(l.now, appPacket(l.server.paths[0], nil, 0), &wire.Frame{Type: wire.FrameStream, StreamID: 0, Data: []byte("x")})
 	var te *wire.TransportError
 	if !errors.As(err, &te) || te.Code != wire.StreamLimitError {
 		t.Fatalf("peer stream accepted: %v", err)
 	}
 	// Our own streams are still ours to open (none here), and
 	// STREAMS_BLOCKED does not raise the limit.
-	if err := l.server.handleFrame(l.now, 2, l.server.paths[0], nil, &wire.Frame{Type: wire.FrameStreamsBlockedBidi, Limit: 0}); err != nil {
+	if err := l.server.handleFrame(l.now, appPacket(l.server.paths[0], nil, 0), &wire.Frame{Type: wire.FrameStreamsBlockedBidi, Limit: 0}); err != nil {
 		t.Fatal(err)
 	}
 }

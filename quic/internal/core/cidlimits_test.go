@@ -21,7 +21,7 @@ func retireOldest(t *testing.T, l *link, now time.Time) bool {
 	id := remote.ids[1]
 	remote.ids = append(remote.ids[:1], remote.ids[2:]...)
 	f := wire.Frame{Type: wire.FrameRetireConnectionID, Sequence: id.seq}
-	if err := s.handleFrame(now, 2, s.paths[0], remote.ids[0].id, &f); err != nil {
+	if err := s.handleFrame(now, appPacket(s.paths[0], remote.ids[0].id, 0), &f); err != nil {
 		t.Fatal(err)
 	}
 	return true
@@ -75,7 +75,7 @@ func TestRetireQueueBounded(t *testing.T) {
 	newCID := func(seq, prior uint64) error {
 		f := wire.Frame{Type: wire.FrameNewConnectionID, Sequence: seq, RetirePriorTo: prior, ConnID: []byte{byte(seq), byte(seq >> 8), byte(seq >> 16), 1, 2, 3, 4, 5}}
 		f.ResetToken[0], f.ResetToken[1], f.ResetToken[2] = byte(seq), byte(seq>>8), byte(seq>>16)
-		return c.handleFrame(l.now, 2, c.paths[0], nil, &f)
+		return c.handleFrame(l.now, appPacket(c.paths[0], nil, 0), &f)
 	}
 	if err := newCID(next, next); err != nil {
 		t.Fatal(err)

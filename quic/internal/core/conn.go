@@ -201,15 +201,10 @@ type Conn struct {
 	mp       *multipath
 	nat      *natTraversal
 	qad      *addrDiscovery
-	rxFrom   Addr // source of the datagram being processed
-	rxProbe  bool // the packet being processed has only probing frames
 	resetKey *ResetKey
 	// resetTokensChanged: the peer's CIDs (and so their reset tokens)
 	// changed since the driver last asked.
 	resetTokensChanged bool
-	rxLen              int  // size of the datagram being processed
-	rxCount            bool // its size was charged to a path
-	padPath            bool // the datagram being built validates a path: pad it
 
 	streams   *streams.Manager
 	dgramsIn  [][]byte

@@ -58,8 +58,9 @@ func sameHost(a, b Addr) bool {
 }
 
 // onPeerAddressChange handles an authenticated non-probing packet with the
-// largest packet number so far arriving from a new address.
-func (c *Conn) onPeerAddressChange(now time.Time, p *path, from Addr) {
+// largest packet number so far arriving in rx from a new address.
+func (c *Conn) onPeerAddressChange(now time.Time, p *path, rx *rxDatagram) {
+	from := rx.from
 	if m := p.mig; m != nil && from == m.prevAddr {
 		// Back at the validated address: the other one was a detour (or a
 		// forged copy that raced ahead); no need to validate again.
@@ -81,7 +82,7 @@ func (c *Conn) onPeerAddressChange(now time.Time, p *path, from Addr) {
 	}
 	p.addr = from
 	p.validated = false
-	p.bytesRecv, p.bytesSent = uint64(c.rxLen), 0
+	p.bytesRecv, p.bytesSent = uint64(rx.size), 0
 	p.pacedUntil = time.Time{}
 	io.ReadFull(c.rand, m.challenge[:])
 	m.challengeOut, m.challengeAt = true, time.Time{}
@@ -143,24 +144,24 @@ func (c *Conn) migrationTimeout(now time.Time, p *path) {
 }
 
 // appendMigrationChallenge adds p's owed PATH_CHALLENGE to a packet.
-func (c *Conn) appendMigrationChallenge(now time.Time, p *path, add func(*wire.Frame) bool) bool {
+func (c *Conn) appendMigrationChallenge(now time.Time, p *path, add func(*wire.Frame) bool, rec *sentRecord) bool {
 	m := p.mig
 	if m == nil || !m.challengeOut || !add(&wire.Frame{Type: wire.FramePathChallenge, PathData: m.challenge}) {
 		return false
 	}
 	m.challengeOut = false
 	m.challengeAt = now.Add(p.rec.ProbeTimeout())
-	c.padPath = true
+	rec.validatesPath = true
 	return true
 }
 
-// queueOffPathResponse remembers a PATH_CHALLENGE that arrived from an
-// address other than p's: the answer goes back there.
-func (c *Conn) queueOffPathResponse(p *path, from Addr, data [8]byte) {
+// queueOffPathResponse remembers a PATH_CHALLENGE that arrived in rx from
+// an address other than p's: the answer goes back there.
+func (c *Conn) queueOffPathResponse(p *path, rx *rxDatagram, data [8]byte) {
 	if len(p.offPath) >= maxOffPathResponses {
 		return
 	}
-	p.offPath = append(p.offPath, offPathResponse{to: from, data: data, recv: c.rxLen})
+	p.offPath = append(p.offPath, offPathResponse{to: rx.from, data: data, recv: rx.size})
 }
 
 // pollOffPath sends the next owed off-path PATH_RESPONSE, padded to 1200

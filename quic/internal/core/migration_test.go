@@ -133,9 +133,9 @@ func TestOffPathChallengeAnsweredThere(t *testing.T) {
 	l.settle(time.Second)
 	probe := UDPAddr(netip.MustParseAddrPort("10.0.0.1:7777"))
 	p := l.server.paths[0]
-	l.server.rxLen = 1200
-	l.server.rxFrom = probe
-	if err := l.server.handleFrame(l.now, 2, p, nil, &challengeFrame); err != nil {
+	pk := appPacket(p, nil, 1200)
+	pk.rx.from = probe
+	if err := l.server.handleFrame(l.now, pk, &challengeFrame); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 1500)

@@ -87,6 +87,9 @@ type sentRecord struct {
 	newCIDs       []pathSeq
 	retireCIDs    []pathSeq
 	handshakeDone bool
+	// validatesPath: it carries a PATH_CHALLENGE (or, under multipath, a
+	// PATH_RESPONSE), so its datagram is padded (RFC 9000 §8.2.1).
+	validatesPath bool
 	ackLargest    int64  // largest acknowledged of an ACK frame in it, or -1
 	keyGen        uint64 // 1-RTT key generation the packet was sealed with
 	mp            *recordMP
@@ -124,6 +127,7 @@ func (c *Conn) freeRecord(r *sentRecord) {
 	r.newCIDs = r.newCIDs[:0]
 	r.retireCIDs = r.retireCIDs[:0]
 	r.handshakeDone = false
+	r.validatesPath = false
 	r.observed = false
 	if r.mp != nil {
 		r.mp.reset()

@@ -127,7 +127,7 @@ func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left
 	if p.mp.challengeOut && add(&wire.Frame{Type: wire.FramePathChallenge, PathData: p.mp.challenge}) {
 		p.mp.challengeOut = false
 		p.mp.challengeAt = now.Add(p.rec.ProbeTimeout())
-		c.padPath = true
+		rec.validatesPath = true
 	}
 	kept := m.statusOut[:0]
 	for i, id := range m.statusOut {

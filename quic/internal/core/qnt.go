@@ -291,15 +291,16 @@ func (c *Conn) stopProbes(ap netip.AddrPort) {
 	}
 }
 
-// offPathChallenge answers a PATH_CHALLENGE that arrived on path p from an
-// address that is not p's: a NAT traversal probe.
-func (c *Conn) offPathChallenge(p *path, from Addr, data [8]byte) {
+// offPathChallenge answers a PATH_CHALLENGE that arrived on path p in rx,
+// from an address that is not p's: a NAT traversal probe.
+func (c *Conn) offPathChallenge(p *path, rx *rxDatagram, data [8]byte) {
+	from := rx.from
 	if len(c.nat.offPaths) >= 16 {
 		return
 	}
 	// The client adds its own challenge unless from is already a path.
 	challenge := c.side == Client && c.pathTo(from) == nil
-	c.nat.offPaths = append(c.nat.offPaths, offPath{path: p.id, to: from, response: data, challenge: challenge, recv: c.rxLen})
+	c.nat.offPaths = append(c.nat.offPaths, offPath{path: p.id, to: from, response: data, challenge: challenge, recv: rx.size})
 }
 
 // natPathResponse reports whether a PATH_RESPONSE from from answers one of

@@ -124,8 +124,9 @@ func TestNatOffPathResponseAmplification(t *testing.T) {
 		l.settle(time.Second)
 		probe := UDPAddr(netip.MustParseAddrPort("198.51.100.7:4242"))
 		p := l.server.paths[0]
-		l.server.rxLen, l.server.rxFrom = tc.recv, probe
-		if err := l.server.handleFrame(l.now, 2, p, nil, &challengeFrame); err != nil {
+		pk := appPacket(p, nil, tc.recv)
+		pk.rx.from = probe
+		if err := l.server.handleFrame(l.now, pk, &challengeFrame); err != nil {
 			t.Fatal(err)
 		}
 		buf := make([]byte, 1500)

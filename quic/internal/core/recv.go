@@ -13,6 +13,23 @@ import (
 // ECN is the ECN codepoint a datagram arrived with.
 type ECN = recovery.ECN
 
+// rxDatagram is the received datagram being processed.
+type rxDatagram struct {
+	from    Addr
+	ecn     ECN
+	size    int
+	charged bool // size counts toward a path's anti-amplification budget
+}
+
+// rxPacket is one authenticated packet of rx, as its frames see it.
+type rxPacket struct {
+	rx   *rxDatagram
+	lvl  level
+	typ  wire.PacketType
+	path *path
+	dcid []byte
+}
+
 // HandleDatagram processes one received datagram, which it may modify in
 // place (header protection is removed and payloads decrypted in the buffer).
 func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
@@ -25,7 +42,7 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 		// whichever address answered its first flight.
 		p.addr = from
 	}
-	c.rxLen, c.rxCount = len(data), false
+	rx := rxDatagram{from: from, ecn: ecn, size: len(data)}
 	if c.mp == nil && from == p.addr {
 		// Bytes from another address count for it only if we move there.
 		p.bytesRecv += uint64(len(data))
@@ -39,7 +56,7 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 			break
 		}
 		data = rest
-		if c.handlePacket(now, from, ecn, pkt, &h) {
+		if c.handlePacket(now, &rx, pkt, &h) {
 			processed = true
 		}
 		if c.state >= stateDraining {
@@ -57,7 +74,7 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 
 // handlePacket processes one packet of a datagram and reports whether it
 // was authenticated.
-func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wire.Header) bool {
+func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.Header) bool {
 	switch h.Type {
 	case wire.PacketVersionNegotiation:
 		c.handleVersionNegotiation(h)
@@ -86,7 +103,7 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 				}
 				// A packet on a path the client opened: the path exists
 				// once the packet proves authentic.
-				p = c.candidatePath(candidate, from, now)
+				p = c.candidatePath(candidate, rx.from, now)
 			}
 		}
 	}
@@ -130,11 +147,11 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 	if candidate != nil {
 		c.acceptPath(p, now)
 	}
-	if c.mp != nil && !c.rxCount && from == p.addr {
+	if c.mp != nil && !rx.charged && rx.from == p.addr {
 		// As on a single path: bytes from another address count for it
 		// only if we move there.
-		c.rxCount = true
-		p.bytesRecv += uint64(c.rxLen)
+		rx.charged = true
+		p.bytesRecv += uint64(rx.size)
 	}
 	// Reserved bits are checked only after authentication (RFC 9000 §17.2).
 	reserved := byte(0x0c)
@@ -162,25 +179,24 @@ func (c *Conn) handlePacket(now time.Time, from Addr, ecn ECN, pkt []byte, h *wi
 		c.closeWithError(&wire.TransportError{Code: wire.ProtocolViolation, Reason: "packet without frames"}, now)
 		return true
 	}
-	ptype := h.Type
-	c.rxFrom = from
-	ackEliciting, err := c.handleFrames(now, lvl, ptype, p, h.DCID, payload)
+	pk := rxPacket{rx: rx, lvl: lvl, typ: h.Type, path: p, dcid: h.DCID}
+	ackEliciting, probing, err := c.handleFrames(now, &pk, payload)
 	if err != nil {
 		c.closeWithError(err, now)
 		return true
 	}
-	acks.OnPacketReceived(pn, ackEliciting, ecn, now)
+	acks.OnPacketReceived(pn, ackEliciting, rx.ecn, now)
 	c.stats.PacketsReceived++
 	c.lastActivity = now
 	c.sentSinceRecv = false
 	if p.mp != nil {
 		p.mp.lastRecv = now
 	}
-	if lvl == levelApp && from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && !c.rxProbe && c.confirmed {
+	if lvl == levelApp && rx.from != p.addr && c.side == Server && pn+1 >= uint64(largest+1) && !probing && c.confirmed {
 		// NAT rebinding or a moved client (RFC 9000 §9.3), on a single path
 		// or on one of several: either way the new address is unvalidated
 		// until it answers a challenge, and gets at most 3× what it sent.
-		c.onPeerAddressChange(now, p, from)
+		c.onPeerAddressChange(now, p, rx)
 	}
 	return true
 }
@@ -230,45 +246,45 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 }
 
 // handleFrames processes a packet's frames and reports whether any of them
-// was ack-eliciting.
-func (c *Conn) handleFrames(now time.Time, lvl level, ptype wire.PacketType, p *path, dcid []byte, payload []byte) (bool, error) {
-	ackEliciting := false
-	c.rxProbe = true
+// was ack-eliciting and whether all were probing frames (RFC 9000 §9.1).
+func (c *Conn) handleFrames(now time.Time, pk *rxPacket, payload []byte) (ackEliciting, probing bool, err error) {
+	probing = true
 	for len(payload) > 0 {
 		var f wire.Frame
 		n, err := f.Parse(payload)
 		if err != nil {
 			var te *wire.TransportError
 			if errors.As(err, &te) {
-				return false, err
+				return false, false, err
 			}
-			return false, &wire.TransportError{Code: wire.FrameEncodingError, Reason: err.Error()}
+			return false, false, &wire.TransportError{Code: wire.FrameEncodingError, Reason: err.Error()}
 		}
 		payload = payload[n:]
-		if err := wire.CheckAllowed(f.Type, ptype); err != nil {
-			return false, err
+		if err := wire.CheckAllowed(f.Type, pk.typ); err != nil {
+			return false, false, err
 		}
 		switch f.Type {
 		case wire.FramePadding, wire.FrameAck, wire.FrameAckECN, wire.FrameConnectionClose, wire.FrameApplicationClose:
 		default:
 			ackEliciting = true
 		}
-		c.rxProbe = c.rxProbe && f.Type.IsProbing()
-		if err := c.handleFrame(now, lvl, p, dcid, &f); err != nil {
+		probing = probing && f.Type.IsProbing()
+		if err := c.handleFrame(now, pk, &f); err != nil {
 			var te *wire.TransportError
 			if errors.As(err, &te) && te.FrameType == 0 {
 				te.FrameType = f.Type
 			}
-			return false, err
+			return false, false, err
 		}
 		if c.state >= stateDraining {
 			break
 		}
 	}
-	return ackEliciting, nil
+	return ackEliciting, probing, nil
 }
 
-func (c *Conn) handleFrame(now time.Time, lvl level, p *path, dcid []byte, f *wire.Frame) error {
+func (c *Conn) handleFrame(now time.Time, pk *rxPacket, f *wire.Frame) error {
+	p, from := pk.path, pk.rx.from
 	switch f.Type {
 	case wire.FramePadding, wire.FramePing:
 	case wire.FrameAck, wire.FrameAckECN:
@@ -279,9 +295,9 @@ func (c *Conn) handleFrame(now time.Time, lvl level, p *path, dcid []byte, f *wi
 				return nil
 			}
 		}
-		return c.handleAck(now, lvl, ap, f)
+		return c.handleAck(now, pk.lvl, ap, f)
 	case wire.FrameCrypto:
-		return c.handleCrypto(now, lvl, f)
+		return c.handleCrypto(now, pk.lvl, f)
 	case wire.FrameNewToken:
 		if c.side == Server {
 			return protocolViolation("NEW_TOKEN sent by a client")
@@ -334,22 +350,22 @@ func (c *Conn) handleFrame(now time.Time, lvl level, p *path, dcid []byte, f *wi
 		}
 		return c.addRemoteCID(0, remote, f)
 	case wire.FrameRetireConnectionID:
-		return c.retireLocalCID(now, 0, c.localCIDsOf(0), f.Sequence, dcid)
+		return c.retireLocalCID(now, 0, c.localCIDsOf(0), f.Sequence, pk.dcid)
 	case wire.FramePathChallenge:
-		if c.nat != nil && c.confirmed && c.rxFrom != p.addr {
-			c.offPathChallenge(p, c.rxFrom, f.PathData)
-		} else if c.mp == nil && c.rxFrom != p.addr {
-			c.queueOffPathResponse(p, c.rxFrom, f.PathData)
+		if c.nat != nil && c.confirmed && from != p.addr {
+			c.offPathChallenge(p, pk.rx, f.PathData)
+		} else if c.mp == nil && from != p.addr {
+			c.queueOffPathResponse(p, pk.rx, f.PathData)
 		} else if len(p.responses) < 4 {
 			p.responses = append(p.responses, f.PathData)
 			c.oweObservedAddress(p)
 		}
 	case wire.FrameObservedAddressIPv4, wire.FrameObservedAddressIPv6:
-		return c.handleObservedAddress(p, f)
+		return c.handleObservedAddress(p, from, f)
 	case wire.FramePathResponse:
 		// Without multipath we never challenge (we do not migrate), so
 		// unsolicited responses are ignored.
-		if c.nat == nil || !c.natPathResponse(now, c.rxFrom, f.PathData) {
+		if c.nat == nil || !c.natPathResponse(now, from, f.PathData) {
 			c.onPathResponse(now, f.PathData)
 		}
 	case wire.FrameConnectionClose, wire.FrameApplicationClose:

@@ -90,8 +90,7 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 	nplan := 0
 	remaining := maxSize
 	scratch := c.scratch[:0]
-	hasInitial, initialEliciting := false, false
-	c.padPath = false
+	hasInitial, initialEliciting, validatesPath := false, false, false
 	for l := levelInitial; l < numLevels; l++ {
 		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
 			continue
@@ -130,6 +129,7 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 			hasInitial = true
 			initialEliciting = initialEliciting || eliciting
 		}
+		validatesPath = validatesPath || rec.validatesPath
 	}
 	c.scratch = scratch[:0]
 	if nplan == 0 {
@@ -143,7 +143,7 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 			last.payload = appendPadding(last.payload, minInitialDatagram-total)
 			last.ackEliciting = last.ackEliciting || last.level == levelInitial
 		}
-	} else if c.padPath {
+	} else if validatesPath {
 		// Path validation needs datagrams of at least 1200 bytes (RFC 9000
 		// §8.2.1), as far as the amplification limit allows.
 		if total := maxSize - remaining; total < min(minInitialDatagram, maxSize) {
@@ -313,13 +313,13 @@ func (c *Conn) fillFrames(now time.Time, l level, p *path, data bool, b []byte, 
 		if c.mp != nil {
 			eliciting = c.fillPathFrames(now, p, data, &b, left, rec) || eliciting
 		}
-		if c.appendMigrationChallenge(now, p, add) {
+		if c.appendMigrationChallenge(now, p, add, rec) {
 			eliciting = true
 		}
 		for len(p.responses) > 0 && add(&wire.Frame{Type: wire.FramePathResponse, PathData: p.responses[0]}) {
 			p.responses = p.responses[1:]
 			eliciting = true
-			c.padPath = c.mp != nil
+			rec.validatesPath = rec.validatesPath || c.mp != nil
 		}
 		if c.appendObservedAddress(p, add, rec) {
 			eliciting = true

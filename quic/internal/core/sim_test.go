@@ -284,3 +284,9 @@ func (l *link) drainEvents() {
 		l.serverEvents = append(l.serverEvents, e)
 	}
 }
+
+// appPacket is a 1-RTT packet with destination CID dcid on path p, in a
+// datagram of size bytes from p's address, for feeding handleFrame.
+func appPacket(p *path, dcid []byte, size int) *rxPacket {
+	return &rxPacket{rx: &rxDatagram{from: p.addr, size: size}, lvl: levelApp, typ: wire.Packet1RTT, path: p, dcid: dcid}
+}
