@@ -97,9 +97,8 @@ func asCloseError(err error, target **CloseError) bool {
 // has just accepted a client Initial: raw, from a spoofed source, as bit
 // flips of the client's real Initial, or as the frames of an authentic
 // Initial (its keys are public), or followed by a silent client. See
-// checkServerDatagram for the
-// invariants: the 3× amplification limit, and a clean close or a
-// connection that still completes and carries data.
+// checkServerDatagram for the invariants: the 3× amplification limit, and
+// a clean close or a connection that still completes and carries data.
 func FuzzServerDatagram(f *testing.F) {
 	for mode := byte(0); mode < numDgramModes; mode++ {
 		f.Add([]byte{0xc0, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0}, mode)

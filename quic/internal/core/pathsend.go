@@ -36,7 +36,33 @@ func (c *Conn) pollPaths(now time.Time, buf []byte) (int, Addr) {
 	if dp == nil {
 		return 0, Addr{}
 	}
-	return c.transmitOn(now, dp, true, buf)
+	if n, to := c.transmitOn(now, dp, true, buf); n > 0 {
+		return n, to
+	}
+	return c.pollDueAcks(now, dp, buf)
+}
+
+// pollDueAcks sends due PATH_ACKs on another validated path when the data
+// path could not carry them (say, it is migrating and at its
+// amplification limit): otherwise the ACK deadline stays in the past and
+// the driver spins on it.
+func (c *Conn) pollDueAcks(now time.Time, dp *path, buf []byte) (int, Addr) {
+	due := false
+	for _, p := range c.paths {
+		due = due || p.rec.Acks(recovery.AppData).ShouldSendAck(now)
+	}
+	if !due {
+		return 0, Addr{}
+	}
+	for _, p := range c.paths {
+		if p == dp || p.mp.abandoned || !p.mp.usable || !p.remote.usable() {
+			continue
+		}
+		if n, to := c.transmitOn(now, p, false, buf); n > 0 {
+			return n, to
+		}
+	}
+	return 0, Addr{}
 }
 
 // pathWantsSend reports whether p has frames that must go on p itself.
