@@ -1,0 +1,100 @@
+//go:build linux
+
+package roamlab_test
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/interop/natlab"
+	"github.com/alkdev/irohspoke/interop/natlab/roamlab"
+)
+
+// settleTime lets the stream run steadily between network changes.
+const settleTime = 500 * time.Millisecond
+
+// TestRoaming: a spoke ("irohspoke dial", multipath, its own network
+// monitor) streams events to a hub on the public segment over a direct
+// path while its network changes under it: it moves from NAT a
+// (masquerade) to NAT b (masquerade fully-random), NAT b's conntrack is
+// flushed (its mappings are gone; the spoke's next packet gets a new
+// public port), and it moves from NAT b onto a public address of its
+// own. Each move takes the old uplink away (down, address flushed) after
+// the new one is up. The connection must survive all three with every
+// event echoed exactly once; the recovery time is how long after the
+// change the first echo of an event sent after it arrived. Against the
+// Go hub, its log must show the data path moving to NAT b's and then to
+// the public address.
+func TestRoaming(t *testing.T) {
+	for _, hk := range hubKinds {
+		t.Run(hk.name, func(t *testing.T) {
+			lab := roamlab.New(t)
+			relayURL, _ := lab.Public(t, "relay").StartRelay(t)
+			h := hk.start(t, lab.Public(t, "hub"), relayURL)
+			a := lab.Router(t, "a", roamlab.RouterSpec{Kind: natlab.EndpointIndependent})
+			b := lab.Router(t, "b", roamlab.RouterSpec{Kind: natlab.RandomPort})
+			spoke := lab.Host(t, "spoke")
+			viaA, viaB, public := lab.Attach(t, spoke, a), lab.Attach(t, spoke, b), lab.AttachPublic(t, spoke)
+			if err := viaA.Up(); err != nil {
+				t.Fatal(err)
+			}
+			s := dial(t, spoke, "roam", "direct", "--hub", h.id, "--addr", h.addr.String(), "--relay", relayURL)
+			s.start()
+			moveTo := func(to, from *roamlab.Link) func() error {
+				return func() error {
+					if err := to.Up(); err != nil {
+						return err
+					}
+					return from.Down()
+				}
+			}
+			changes := []struct {
+				name string
+				do   func() error
+			}{
+				{"NAT a -> NAT b", moveTo(viaB, viaA)},
+				{"NAT b conntrack flushed", b.FlushConntrack},
+				{"NAT b -> public", moveTo(public, viaB)},
+			}
+			var report []string
+			for _, c := range changes {
+				time.Sleep(settleTime)
+				at := time.Now()
+				if err := c.do(); err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				d := s.recovered(at)
+				report = append(report, c.name+": "+d.Round(time.Millisecond).String())
+			}
+			time.Sleep(settleTime)
+			s.finish()
+			t.Logf("%s, %d events, recovered after %s", hk.name, s.events(), strings.Join(report, ", "))
+			if hk.name == "go-hub" {
+				requireSelected(t, h.log(), b.Addr(), public.Addr())
+			}
+		})
+	}
+}
+
+// requireSelected checks that the Go hub's log shows the spoke's data
+// path selected at each address in order (NAT b's public address, then
+// the spoke's own).
+func requireSelected(t *testing.T, log string, addrs ...netip.Addr) {
+	t.Helper()
+	next := 0
+	for _, l := range strings.Split(log, "\n") {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(l), &rec) != nil || rec.Msg != "endpoint: path selected" || next == len(addrs) {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(rec.Addr); err == nil && ap.Addr() == addrs[next] {
+			next++
+		}
+	}
+	if next < len(addrs) {
+		t.Fatalf("the hub never selected a path from %v:\n%s", addrs[next], log)
+	}
+}
