@@ -604,7 +604,9 @@ func (c *Conn) onRecordLostMP(r *recordMP) {
 		}
 	}
 	for _, a := range r.abandons {
-		if p := c.pathByID(a.path); p != nil && !p.mp.draining {
+		// Resend also for a path already discarded here: the peer may
+		// still use it, and ignores an abandon of a path it has dropped.
+		if p := c.pathByID(a.path); p == nil || !p.mp.draining {
 			c.mp.abandonsOut = append(c.mp.abandonsOut, a)
 		}
 	}
