@@ -51,7 +51,8 @@ punches a direct path when it can. Each part can be changed: --relay URL
 (repeatable) replaces the relays and is also where the hub is dialled,
 --addr dials the hub directly, --ticket gives both, --dns HOST[:PORT] and
 --dns-origin NAME change the lookup, --pkarr URL adds a pkarr relay,
---lookup=false, --publish=false and --qad=false turn parts off, and
+--lookup=false, --publish=false, --qad=false and --portmap=false turn
+parts off, and
 --preset minimal starts from nothing (no relay, lookup or publishing). A
 direct dial starts at once and a relay dial 250 ms later; the first
 handshake wins.

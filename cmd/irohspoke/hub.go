@@ -34,7 +34,8 @@ n0): it binds a UDP port on every interface, picks the nearest of n0's
 relays as its home relay, learns its public address there (QAD), and
 publishes the relay to n0's pkarr relay, so that "irohspoke dial --hub ID"
 finds it anywhere. --relay URL (repeatable) replaces the relays, --pkarr URL
-the pkarr relay, --publish=false and --qad=false turn parts off,
+the pkarr relay, --publish=false, --qad=false and --portmap=false turn
+parts off,
 --publish-addrs also publishes the direct addresses, and --preset minimal
 starts from nothing (reachable only at its printed addresses).
 

@@ -29,6 +29,7 @@ type netFlags struct {
 	publish      optBool
 	publishAddrs *bool
 	qad          optBool
+	portmap      optBool
 	qadPort      *uint
 	caFile       *string
 	tokenFile    *string
@@ -53,6 +54,7 @@ func addNetFlags(fs *flag.FlagSet) *netFlags {
 	fs.Var(&f.lookup, "lookup", "look peers up by EndpointId (`BOOL`, default: the preset's)")
 	fs.Var(&f.publish, "publish", "publish our home relay to the pkarr relay (`BOOL`, default: the preset's)")
 	fs.Var(&f.qad, "qad", "learn our public address by QUIC Address Discovery at the relays and offer it for hole punching (`BOOL`, default: the preset's)")
+	fs.Var(&f.portmap, "portmap", "ask the home gateway for a port mapping (PCP, NAT-PMP, UPnP) and offer it for hole punching (`BOOL`, default: the preset's)")
 	return f
 }
 
@@ -79,6 +81,9 @@ func (f *netFlags) resolve() (*netSetup, error) {
 	}
 	if f.qad.set {
 		p.QAD = f.qad.value
+	}
+	if f.portmap.set {
+		p.PortMapping = f.portmap.value
 	}
 	if len(f.relays) > 0 {
 		if p.Relays, err = relayNodes(f.relays, uint16(*f.qadPort)); err != nil {

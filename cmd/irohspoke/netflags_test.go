@@ -61,7 +61,7 @@ func resolveNet(t *testing.T, args ...string) *netSetup {
 func TestZeroConfigIsN0(t *testing.T) {
 	t.Setenv(endpoint.StagingEnv, "")
 	p := resolveNet(t).opts.Preset
-	if p.Name != "n0" || len(p.Relays) != 4 || !p.QAD || !p.Publish || p.PkarrURL != "https://dns.iroh.link/pkarr" || p.DNSOrigin != "dns.iroh.link." {
+	if p.Name != "n0" || len(p.Relays) != 4 || !p.QAD || !p.Publish || !p.PortMapping || p.PkarrURL != "https://dns.iroh.link/pkarr" || p.DNSOrigin != "dns.iroh.link." {
 		t.Fatalf("zero-config preset %+v", p)
 	}
 	if ns := resolveNet(t); ns.opts.Lookup != nil || ns.lookup != "DNS zone dns.iroh.link." || ns.opts.RelayTLS != nil || ns.opts.DisableMultipath {
@@ -73,15 +73,15 @@ func TestZeroConfigIsN0(t *testing.T) {
 	if p := ns.opts.Preset; !slices.Equal(p.Relays, want) || p.Publish || !p.QAD || p.DNSOrigin == "" {
 		t.Fatalf("--relay/--publish=false: %+v", p)
 	}
-	if p := resolveNet(t, "--qad=false", "--lookup=false").opts.Preset; p.QAD || p.DNSOrigin != "" || len(p.Relays) != 4 {
-		t.Fatalf("--qad=false --lookup=false: %+v", p)
+	if p := resolveNet(t, "--qad=false", "--lookup=false", "--portmap=false").opts.Preset; p.QAD || p.DNSOrigin != "" || p.PortMapping || len(p.Relays) != 4 {
+		t.Fatalf("--qad=false --lookup=false --portmap=false: %+v", p)
 	}
 	ns = resolveNet(t, "--pkarr", "http://127.0.0.1:1/pkarr", "--dns-origin", "zone.test")
 	if ns.opts.Preset.PkarrURL != "http://127.0.0.1:1/pkarr" || ns.opts.Lookup == nil || ns.lookup != "DNS zone zone.test and pkarr relay http://127.0.0.1:1/pkarr" {
 		t.Fatalf("--pkarr --dns-origin: %+v, lookup %q", ns.opts, ns.lookup)
 	}
 	p = resolveNet(t, "--preset", "minimal").opts.Preset
-	if len(p.Relays) != 0 || p.QAD || p.Publish || p.DNSOrigin != "" || !p.DualStack {
+	if len(p.Relays) != 0 || p.QAD || p.Publish || p.PortMapping || p.DNSOrigin != "" || !p.DualStack {
 		t.Fatalf("minimal: %+v", p)
 	}
 	if ns := resolveNet(t, "--preset", "minimal", "--dns", "localhost:5353"); ns.opts.Lookup == nil || ns.lookup != "DNS zone "+defaultDNSOrigin {
