@@ -30,6 +30,23 @@ func (r *routeAs) install(e *Endpoint) {
 	e.routeHook.Store(&f)
 }
 
+// dialDirectEcho dials srv's socket address from cli and echoes once on
+// a new stream.
+func dialDirectEcho(t *testing.T, cli, srv *Endpoint) (*quic.Conn, *quic.Stream) {
+	t.Helper()
+	ctx := testCtx(t, 20*time.Second)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Addrs: []netip.AddrPort{srv.LocalAddr()}}, testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, s, "before")
+	return c, s
+}
+
 func directPathIDs(ps []quic.PathInfo) []quic.PathID {
 	var ids []quic.PathID
 	for _, p := range ps {
@@ -53,16 +70,7 @@ func TestNetworkChangeMovesDirectPath(t *testing.T) {
 	lo := netip.MustParseAddr("127.0.0.1")
 	route.src.Store(&lo)
 	route.install(cli)
-	ctx := testCtx(t, 20*time.Second)
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Addrs: []netip.AddrPort{srv.LocalAddr()}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.OpenStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	echoOnce(t, s, "before")
+	c, s := dialDirectEcho(t, cli, srv)
 	first := directPathIDs(c.Paths())
 	if len(first) != 1 {
 		t.Fatalf("direct paths %v", first)
@@ -111,16 +119,7 @@ func TestNetworkChangeServerKeepsPaths(t *testing.T) {
 	route.install(srv)
 	serveEcho(srv)
 	cli := bind(t, Options{DisableNetworkMonitor: true})
-	ctx := testCtx(t, 20*time.Second)
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Addrs: []netip.AddrPort{srv.LocalAddr()}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.OpenStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	echoOnce(t, s, "before")
+	_, s := dialDirectEcho(t, cli, srv)
 	v := srv.candidateVersion()
 	srv.NetworkChanged(false)
 	if srv.candidateVersion() == v {
