@@ -15,7 +15,18 @@
 // RFC 5737 ranges included). No namespace has a link to the host's
 // network, so nothing sent to 5.5.6.0/24 leaves the lab.
 //
-// The tests also check that the demo ("irohspoke demo") sends nothing to
-// a gateway: it runs in a namespace whose default gateway only counts
-// what reaches it.
+// Tests (go test ./interop/natlab/roamlab/, about 25 s; root, nft,
+// miniupnpd and natlab's requirements):
+//
+//   - TestPortMapGoesDirect: a Go or real iroh hub behind a masquerade NAT
+//     that does not map; "irohspoke dial" behind a masquerade or a
+//     fully-random NAT running miniupnpd maps its port and goes from the
+//     relay to a direct path; the mapping is deleted when it closes.
+//   - TestPortMapHubSide: our hub behind a mapping router announces the
+//     mapped address; our spoke and a real iroh spoke go direct to it.
+//   - TestRoaming: a spoke streaming to a Go or real iroh hub moves from
+//     one NAT to another, has its NAT's conntrack flushed and moves onto
+//     a public address; every event arrives once, the connection stays.
+//   - TestDemoSendsNothingToTheGateway: "irohspoke demo" in a namespace
+//     whose default gateway counts what reaches it: nothing does.
 package roamlab

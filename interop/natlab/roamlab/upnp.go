@@ -115,5 +115,5 @@ func (r *Router) Leases() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return strings.Fields(string(b)), nil
+	return strings.FieldsFunc(string(b), func(r rune) bool { return r == '\n' }), nil
 }
