@@ -146,7 +146,7 @@ func (s *lookupServer) published(t testing.TB, ctx context.Context, e *Endpoint,
 	for {
 		if p := s.srv.Store().Get(e.ID()); p != nil {
 			info, err := p.EndpointInfo()
-			if err == nil && len(info.RelayURLs) == 1 && info.RelayURLs[0] == relay {
+			if err == nil && len(info.Relays) == 1 && info.Relays[0] == relay {
 				if len(info.Addrs) != 0 {
 					t.Fatalf("published addresses %v; iroh publishes the relay only", info.Addrs)
 				}

@@ -23,8 +23,8 @@ func (e *Endpoint) lookupTarget(ctx context.Context, t identity.EndpointAddr) (i
 	if err != nil {
 		return t, fmt.Errorf("endpoint: lookup %s: %w", t.ID.Short(), err)
 	}
-	e.log.Debug("endpoint: looked up", "peer", t.ID.Short(), "relays", info.RelayURLs, "addrs", info.Addrs)
-	t.Addrs, t.Relays = info.Addrs, info.RelayURLs
+	e.log.Debug("endpoint: looked up", "peer", t.ID.Short(), "relays", info.Relays, "addrs", info.Addrs)
+	t.Addrs, t.Relays = info.Addrs, info.Relays
 	return t, nil
 }
 
@@ -49,14 +49,14 @@ func (e *Endpoint) publish() {
 		p.UpdateAddrs(home, e.Candidates()) // the publisher's filter: iroh's relay-only by default
 		return
 	}
-	info := lookup.EndpointInfo{ID: e.id}
+	info := lookup.EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: e.id}}
 	if home != "" {
-		info.RelayURLs = []string{home}
+		info.Relays = []string{home}
 	}
 	if e.opts.PublishAddrs {
 		info.Addrs = e.Candidates()
 	}
-	if len(info.RelayURLs) == 0 && len(info.Addrs) == 0 {
+	if len(info.Relays) == 0 && len(info.Addrs) == 0 {
 		return
 	}
 	e.publisher.Update(info)

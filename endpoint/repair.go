@@ -90,7 +90,7 @@ func (m *pathManager) repairRelay() {
 		if err != nil {
 			m.e.log.Debug("endpoint: relay repair lookup", "peer", peer.Short(), "err", err)
 		}
-		urls = append(urls, info.RelayURLs...)
+		urls = append(urls, info.Relays...)
 	}
 	if home := m.e.HomeRelay(); home != "" {
 		urls = append(urls, home)

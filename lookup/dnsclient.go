@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alkdev/irohspoke/identity"
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/alkdev/irohspoke/identity"
 )
 
 // DNS lookup timing, as iroh 1.0.2 (iroh/src/address_lookup/dns.rs
@@ -86,12 +87,12 @@ func DNSName(id identity.EndpointID, origin string) string {
 // ErrRefused; each is reported once however many attempts saw it.
 func (r *DNSResolver) Resolve(ctx context.Context, id identity.EndpointID) (EndpointInfo, error) {
 	if err := CheckOrigin(r.Origin); err != nil {
-		return EndpointInfo{ID: id}, err
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}, err
 	}
 	q := dnsQuestion{id: id, origin: r.Origin, name: DNSName(id, r.Origin), timeout: r.timeout()}
 	servers, err := r.servers(ctx)
 	if err != nil {
-		return EndpointInfo{ID: id}, err
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}, err
 	}
 	attempt := func(ctx context.Context) (EndpointInfo, error) { return q.askAll(ctx, servers) }
 	if servers == nil {
@@ -118,7 +119,7 @@ func (r *DNSResolver) Resolve(ctx context.Context, id identity.EndpointID) (Endp
 	if errs == nil {
 		return info, nil
 	}
-	return EndpointInfo{ID: id}, summarizeAttempts(errs)
+	return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}, summarizeAttempts(errs)
 }
 
 func (r *DNSResolver) timeout() time.Duration {
@@ -216,7 +217,7 @@ func (q dnsQuestion) askAll(ctx context.Context, servers []netip.AddrPort) (Endp
 			launch()
 		}
 	}
-	return EndpointInfo{ID: q.id}, summarizeAttempts(errs)
+	return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, summarizeAttempts(errs)
 }
 
 // ask asks one server and turns its answer into info or an error that
@@ -225,19 +226,19 @@ func (q dnsQuestion) ask(ctx context.Context, server netip.AddrPort) (EndpointIn
 	ans, err := exchange(ctx, server, q.name)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-			return EndpointInfo{ID: q.id}, fmt.Errorf("%w from %s within %v for %s: %w", ErrNoAnswer, server, q.timeout, q.name, err)
+			return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, fmt.Errorf("%w from %s within %v for %s: %w", ErrNoAnswer, server, q.timeout, q.name, err)
 		}
-		return EndpointInfo{ID: q.id}, fmt.Errorf("lookup: DNS query to %s for %s: %w", server, q.name, err)
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, fmt.Errorf("lookup: DNS query to %s for %s: %w", server, q.name, err)
 	}
 	switch ans.rcode {
 	case dnsmessage.RCodeSuccess:
 	case dnsmessage.RCodeNameError:
-		return EndpointInfo{ID: q.id}, q.notFound(fmt.Sprintf("%s answered NXDOMAIN", server))
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, q.notFound(fmt.Sprintf("%s answered NXDOMAIN", server))
 	case dnsmessage.RCodeRefused:
-		return EndpointInfo{ID: q.id}, fmt.Errorf("%w: %s refused %s; it is neither authoritative for %s nor a resolver that serves us",
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, fmt.Errorf("%w: %s refused %s; it is neither authoritative for %s nor a resolver that serves us",
 			ErrRefused, server, q.name, q.origin)
 	default:
-		return EndpointInfo{ID: q.id}, fmt.Errorf("%w: %s answered %s for %s", ErrServerFailure, server, rcodeName(ans.rcode), q.name)
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, fmt.Errorf("%w: %s answered %s for %s", ErrServerFailure, server, rcodeName(ans.rcode), q.name)
 	}
 	return q.info(ans.records, server.String())
 }
@@ -249,12 +250,12 @@ func (q dnsQuestion) askGo(ctx context.Context) (EndpointInfo, error) {
 	recs, err := goLookupTXT(ctx, fqdn(q.name))
 	if err != nil {
 		if isNotFound(err) {
-			return EndpointInfo{ID: q.id}, q.notFound("the system resolver found no such name")
+			return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, q.notFound("the system resolver found no such name")
 		}
 		if ctx.Err() != nil {
-			return EndpointInfo{ID: q.id}, fmt.Errorf("%w from the system resolver within %v for %s: %w", ErrNoAnswer, q.timeout, q.name, err)
+			return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, fmt.Errorf("%w from the system resolver within %v for %s: %w", ErrNoAnswer, q.timeout, q.name, err)
 		}
-		return EndpointInfo{ID: q.id}, fmt.Errorf("lookup: system resolver, %s: %w", q.name, err)
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, fmt.Errorf("lookup: system resolver, %s: %w", q.name, err)
 	}
 	return q.info(recs, "the system resolver")
 }
@@ -262,14 +263,14 @@ func (q dnsQuestion) askGo(ctx context.Context) (EndpointInfo, error) {
 // info parses the TXT records; none at all is ErrNotFound.
 func (q dnsQuestion) info(records []string, from string) (EndpointInfo, error) {
 	if len(records) == 0 {
-		return EndpointInfo{ID: q.id}, q.notFound(from + " has no TXT records there")
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, q.notFound(from + " has no TXT records there")
 	}
 	size := 0
 	for _, r := range records {
 		size += len(r)
 	}
 	if size > maxTXTBytes {
-		return EndpointInfo{ID: q.id}, fmt.Errorf("%w: %s gave more than %d bytes of TXT records for %s; an iroh record fits in %d", ErrMessageTooLarge, from, maxTXTBytes, shorten(q.name), maxTXTBytes)
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: q.id}}, fmt.Errorf("%w: %s gave more than %d bytes of TXT records for %s; an iroh record fits in %d", ErrMessageTooLarge, from, maxTXTBytes, shorten(q.name), maxTXTBytes)
 	}
 	return ParseTXTAttrs(q.id, records), nil
 }

@@ -15,7 +15,7 @@ import (
 
 // bigInfo has too many addresses for a 512-byte UDP answer.
 func bigInfo() EndpointInfo {
-	info := EndpointInfo{RelayURLs: []string{vecRelay}}
+	info := EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{vecRelay}}}
 	for i := range 20 {
 		info.Addrs = append(info.Addrs, netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)}), 4433))
 	}
@@ -104,7 +104,7 @@ func TestServeDNSTCP(t *testing.T) {
 		}
 		strs = append(strs, string(bytes.Join(ss, nil)))
 	}
-	if got := ParseTXTAttrs(key.Public(), strs); len(got.Addrs) != len(info.Addrs) || got.RelayURLs[0] != vecRelay {
+	if got := ParseTXTAttrs(key.Public(), strs); len(got.Addrs) != len(info.Addrs) || got.Relays[0] != vecRelay {
 		t.Fatalf("TCP answer decodes to %+v", got)
 	}
 	if m := readFrame(t, c); m.ID != 8 || m.Rcode() != RcodeNXDomain {
@@ -187,7 +187,7 @@ func bigPacketServer(t testing.TB, limits ServerLimits) (*Server, identity.Endpo
 	t.Helper()
 	s := NewServer(ServerOptions{Origin: testOrigin, Limits: limits})
 	key := newKey(t)
-	info := EndpointInfo{RelayURLs: []string{vecRelay}}
+	info := EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{vecRelay}}}
 	for i := range 26 {
 		info.Addrs = append(info.Addrs, netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)}), 4433))
 	}

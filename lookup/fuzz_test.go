@@ -40,7 +40,7 @@ func FuzzParseMessage(f *testing.F) {
 
 func FuzzParseSignedPacket(f *testing.F) {
 	key := k1(f)
-	p, err := SignEndpointInfo(key, EndpointInfo{RelayURLs: []string{vecRelay}}, vecTimestamp, DefaultTTL)
+	p, err := SignEndpointInfo(key, EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{vecRelay}}}, vecTimestamp, DefaultTTL)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func FuzzParseTXTAttrs(f *testing.F) {
 			t.Fatalf("parsed info does not encode: %v", err)
 		}
 		back := ParseTXTAttrs(id, attrs)
-		if len(back.Addrs) != len(info.Addrs) || len(back.RelayURLs) != len(info.RelayURLs) {
+		if len(back.Addrs) != len(info.Addrs) || len(back.Relays) != len(info.Relays) {
 			t.Fatalf("round trip changed %+v into %+v", info, back)
 		}
 	})
@@ -84,7 +84,7 @@ func FuzzParseTXTAttrs(f *testing.F) {
 func FuzzHandleDNS(f *testing.F) {
 	s := NewServer(ServerOptions{Origin: testOrigin})
 	key := k1(f)
-	p, err := SignEndpointInfo(key, EndpointInfo{RelayURLs: []string{vecRelay}}, 1, DefaultTTL)
+	p, err := SignEndpointInfo(key, EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{vecRelay}}}, 1, DefaultTTL)
 	if err != nil {
 		f.Fatal(err)
 	}

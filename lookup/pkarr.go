@@ -200,7 +200,7 @@ func (p *SignedPacket) TXTRecords() ([]string, error) {
 func (p *SignedPacket) EndpointInfo() (EndpointInfo, error) {
 	recs, err := p.TXTRecords()
 	if err != nil {
-		return EndpointInfo{ID: p.ID}, err
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: p.ID}}, err
 	}
 	return ParseTXTAttrs(p.ID, recs), nil
 }

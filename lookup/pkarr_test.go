@@ -45,7 +45,7 @@ func TestPkarrVector(t *testing.T) {
 		t.Fatalf("z32 = %s", got)
 	}
 	wantDNS := mustHex(t, vecDNSHex)
-	dns, err := BuildDNS(EndpointInfo{ID: key.Public(), RelayURLs: []string{vecRelay}}, DefaultTTL)
+	dns, err := BuildDNS(EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: key.Public(), Relays: []string{vecRelay}}}, DefaultTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestPkarrVector(t *testing.T) {
 	if got := string(signable(vecTimestamp, dns)[:len("3:seqi1700000000000000e1:v124:")]); got != "3:seqi1700000000000000e1:v124:" {
 		t.Fatalf("signed prefix %q", got)
 	}
-	p, err := SignEndpointInfo(key, EndpointInfo{RelayURLs: []string{vecRelay}}, vecTimestamp, DefaultTTL)
+	p, err := SignEndpointInfo(key, EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{vecRelay}}}, vecTimestamp, DefaultTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,14 +80,14 @@ func TestPkarrVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Timestamp != vecTimestamp || len(info.RelayURLs) != 1 || info.RelayURLs[0] != vecRelay || info.ID != key.Public() {
+	if got.Timestamp != vecTimestamp || len(info.Relays) != 1 || info.Relays[0] != vecRelay || info.ID != key.Public() {
 		t.Fatalf("decoded %+v ts %d", info, got.Timestamp)
 	}
 }
 
 func TestPkarrRejects(t *testing.T) {
 	key := k1(t)
-	p, err := SignEndpointInfo(key, EndpointInfo{RelayURLs: []string{vecRelay}}, vecTimestamp, DefaultTTL)
+	p, err := SignEndpointInfo(key, EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{vecRelay}}}, vecTimestamp, DefaultTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,15 +157,11 @@ func TestNewerThanAndNow(t *testing.T) {
 
 func TestPacketRoundTripMany(t *testing.T) {
 	key := k1(t)
-	info := EndpointInfo{
-		RelayURLs: []string{"https://b.example", "http://a.example:8080"},
-		Addrs: []netip.AddrPort{
-			netip.MustParseAddrPort("[2001:db8::1]:443"),
-			netip.MustParseAddrPort("192.0.2.7:1234"),
-			netip.MustParseAddrPort("192.0.2.7:1234"),
-		},
-		UserData: "hello=world",
-	}
+	info := EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{"https://b.example", "http://a.example:8080"}, Addrs: []netip.AddrPort{
+		netip.MustParseAddrPort("[2001:db8::1]:443"),
+		netip.MustParseAddrPort("192.0.2.7:1234"),
+		netip.MustParseAddrPort("192.0.2.7:1234"),
+	}}, UserData: "hello=world"}
 	p, err := SignEndpointInfo(key, info, Now(), DefaultTTL)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +191,7 @@ func TestPacketRoundTripMany(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Rust's split rule keeps only the text between the first two '='.
-	if got.UserData != "hello" || len(got.Addrs) != 2 || len(got.RelayURLs) != 2 {
+	if got.UserData != "hello" || len(got.Addrs) != 2 || len(got.Relays) != 2 {
 		t.Fatalf("info %+v", got)
 	}
 }

@@ -55,10 +55,10 @@ type PkarrResolver struct {
 func (r *PkarrResolver) Resolve(ctx context.Context, id identity.EndpointID) (EndpointInfo, error) {
 	p, err := r.fetch(ctx, id)
 	if err != nil {
-		return EndpointInfo{ID: id}, err
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}, err
 	}
 	if err := r.checkFresh(p); err != nil {
-		return EndpointInfo{ID: id}, fmt.Errorf("%w (relay %s, endpoint %s)", err, r.BaseURL, id.ZBase32())
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}, fmt.Errorf("%w (relay %s, endpoint %s)", err, r.BaseURL, id.ZBase32())
 	}
 	r.seen.observe(id, p.Timestamp)
 	return p.EndpointInfo()

@@ -41,7 +41,7 @@ func TestPkarrResolverRefusesHostileAnswers(t *testing.T) {
 	now := time.Unix(1.7e9, 0)
 	r := &PkarrResolver{BaseURL: relay.srv.URL, Now: func() time.Time { return now }}
 	sign := func(k identity.SecretKey, at time.Time, relayURL string) []byte {
-		p, err := SignEndpointInfo(k, EndpointInfo{RelayURLs: []string{relayURL}}, uint64(at.UnixMicro()), DefaultTTL)
+		p, err := SignEndpointInfo(k, EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{relayURL}}}, uint64(at.UnixMicro()), DefaultTTL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestPkarrResolverRefusesHostileAnswers(t *testing.T) {
 		relay.serve(body)
 		return r.Resolve(ctxT(t), key.Public())
 	}
-	if info, err := resolve(sign(key, now, "https://new.example/")); err != nil || info.RelayURLs[0] != "https://new.example/" {
+	if info, err := resolve(sign(key, now, "https://new.example/")); err != nil || info.Relays[0] != "https://new.example/" {
 		t.Fatalf("fresh packet: %+v %v", info, err)
 	}
 	good := sign(key, now, "https://new.example/")
@@ -68,7 +68,7 @@ func TestPkarrResolverRefusesHostileAnswers(t *testing.T) {
 		{"a year ahead", sign(key, now.AddDate(1, 0, 0), "https://future.example/"), ErrFuturePacket},
 	} {
 		if info, err := resolve(c.body); !errors.Is(err, c.want) {
-			t.Errorf("%s: %+v, %v; want %v", c.name, info.RelayURLs, err, c.want)
+			t.Errorf("%s: %+v, %v; want %v", c.name, info.Relays, err, c.want)
 		}
 	}
 	// Small clock differences are fine, and newer packets move the mark.

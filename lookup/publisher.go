@@ -89,9 +89,9 @@ func (p *PkarrPublisher) UpdateAddrs(relayURL string, addrs []netip.AddrPort) {
 	if relayURL == "" && len(addrs) == 0 && p.UserData == "" {
 		return
 	}
-	info := EndpointInfo{ID: p.Key.Public(), UserData: p.UserData}
+	info := EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: p.Key.Public()}, UserData: p.UserData}
 	if relayURL != "" {
-		info.RelayURLs = []string{relayURL}
+		info.Relays = []string{relayURL}
 	}
 	if p.PublishAddrs {
 		info.Addrs = slices.Clone(addrs)

@@ -100,7 +100,7 @@ func TestPublisherAsIroh(t *testing.T) {
 		t.Fatal(e.err)
 	}
 	at, info := v.published(t)
-	if !at.Equal(start) || !slices.Equal(info.RelayURLs, []string{relayA}) || len(info.Addrs) != 0 {
+	if !at.Equal(start) || !slices.Equal(info.Relays, []string{relayA}) || len(info.Addrs) != 0 {
 		t.Fatalf("first packet at %v: %+v; want the relay only at %v", at, info, start)
 	}
 	v.wantArmed(t, DefaultRepublishInterval)
@@ -119,7 +119,7 @@ func TestPublisherAsIroh(t *testing.T) {
 	v.clk.Advance(time.Minute)
 	v.UpdateAddrs(relayB, addrs)
 	e := v.next(t)
-	if e.err != nil || !slices.Equal(e.info.RelayURLs, []string{relayB}) {
+	if e.err != nil || !slices.Equal(e.info.Relays, []string{relayB}) {
 		t.Fatalf("after the relay changed: %+v %v (an address change was published?)", e.info, e.err)
 	}
 	if at, _ := v.published(t); !at.Equal(start.Add(DefaultRepublishInterval + time.Minute)) {
@@ -169,7 +169,7 @@ func TestPublisherPublishAddrs(t *testing.T) {
 	a2 := []netip.AddrPort{netip.MustParseAddrPort("192.0.2.1:1"), netip.MustParseAddrPort("[2001:db8::1]:1")}
 	v.UpdateAddrs("", a1)
 	v.next(t)
-	if _, info := v.published(t); !slices.Equal(info.Addrs, a1) || len(info.RelayURLs) != 0 {
+	if _, info := v.published(t); !slices.Equal(info.Addrs, a1) || len(info.Relays) != 0 {
 		t.Fatalf("%+v", info)
 	}
 	v.UpdateAddrs("", []netip.AddrPort{a1[0], a1[0]}) // the same records
@@ -182,7 +182,7 @@ func TestPublisherPublishAddrs(t *testing.T) {
 	relayOnly := newVirtualPublisher(t)
 	relayOnly.UpdateAddrs("", a1)
 	relayOnly.next(t)
-	if _, info := relayOnly.published(t); len(info.Addrs)+len(info.RelayURLs) != 0 {
+	if _, info := relayOnly.published(t); len(info.Addrs)+len(info.Relays) != 0 {
 		t.Fatalf("relay-only publisher without a relay published %+v", info)
 	}
 }

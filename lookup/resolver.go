@@ -29,7 +29,7 @@ type Resolvers []Resolver
 // Resolve implements Resolver.
 func (rs Resolvers) Resolve(ctx context.Context, id identity.EndpointID) (EndpointInfo, error) {
 	if len(rs) == 0 {
-		return EndpointInfo{ID: id}, ErrNoResolver
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}, ErrNoResolver
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -46,9 +46,9 @@ func (rs Resolvers) Resolve(ctx context.Context, id identity.EndpointID) (Endpoi
 	}
 	errs = unique(errs)
 	if len(errs) == 1 {
-		return EndpointInfo{ID: id}, errs[0]
+		return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}, errs[0]
 	}
-	return EndpointInfo{ID: id}, &LookupError{Errs: errs}
+	return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}, &LookupError{Errs: errs}
 }
 
 // LookupError is the failure of several resolvers, each distinct failure

@@ -79,12 +79,7 @@ func newKey(t testing.TB) identity.SecretKey {
 }
 
 func testInfo(key identity.SecretKey) EndpointInfo {
-	return EndpointInfo{
-		ID:        key.Public(),
-		RelayURLs: []string{"http://127.0.0.1:3340/"},
-		Addrs:     []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:4000"), netip.MustParseAddrPort("[::1]:4000")},
-		UserData:  "hub",
-	}
+	return EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: key.Public(), Relays: []string{"http://127.0.0.1:3340/"}, Addrs: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:4000"), netip.MustParseAddrPort("[::1]:4000")}}, UserData: "hub"}
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -130,7 +125,7 @@ func TestNewerTimestampWins(t *testing.T) {
 	ts := startServer(t, ServerOptions{PutBurst: -1}, 0)
 	key := newKey(t)
 	put := func(ts64 uint64, relay string) {
-		p, err := SignEndpointInfo(key, EndpointInfo{RelayURLs: []string{relay}}, ts64, DefaultTTL)
+		p, err := SignEndpointInfo(key, EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{relay}}}, ts64, DefaultTTL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,10 +135,10 @@ func TestNewerTimestampWins(t *testing.T) {
 	}
 	resolve := func() string {
 		info, err := (&PkarrResolver{BaseURL: ts.pkarr}).Resolve(ctxT(t), key.Public())
-		if err != nil || len(info.RelayURLs) != 1 {
+		if err != nil || len(info.Relays) != 1 {
 			t.Fatalf("resolve: %+v %v", info, err)
 		}
-		return info.RelayURLs[0]
+		return info.Relays[0]
 	}
 	put(200, "http://new.example/")
 	put(100, "http://old.example/") // accepted (204) but ignored

@@ -21,13 +21,19 @@ const (
 	MaxUserDataLen = 245
 )
 
-// EndpointInfo is what an endpoint publishes about itself: its home relay
-// URLs, direct addresses and optional application data.
+// EndpointInfo is what an endpoint publishes about itself, and what a
+// lookup returns, as iroh's EndpointInfo: its address (the library's one
+// address type: ID, home relay URLs, direct addresses) plus optional
+// application data. Dial takes info.EndpointAddr as it is.
 type EndpointInfo struct {
-	ID        identity.EndpointID
-	RelayURLs []string
-	Addrs     []netip.AddrPort
-	UserData  string
+	identity.EndpointAddr
+	UserData string
+}
+
+// String shows the address and the user data; the embedded address's
+// String alone would be a ticket without it.
+func (i EndpointInfo) String() string {
+	return fmt.Sprintf("%s relays=%v addrs=%v user-data=%q", i.ID.Short(), i.Relays, i.Addrs, i.UserData)
 }
 
 // TXTAttrs returns the TXT record strings iroh would publish for i: relay
@@ -38,8 +44,8 @@ func (i EndpointInfo) TXTAttrs() ([]string, error) {
 	if len(i.UserData) > MaxUserDataLen {
 		return nil, fmt.Errorf("%w: %d bytes", ErrUserDataTooLong, len(i.UserData))
 	}
-	relays := make([]string, 0, len(i.RelayURLs))
-	for _, u := range i.RelayURLs {
+	relays := make([]string, 0, len(i.Relays))
+	for _, u := range i.Relays {
 		n, err := identity.NormalizeRelayURL(u)
 		if err != nil {
 			return nil, fmt.Errorf("lookup: relay URL %q: %w", u, err)
@@ -98,7 +104,7 @@ func compareSocketAddr(a, b netip.AddrPort) int {
 // ignores such records, so a newer publisher's extra keys do not make an
 // endpoint unreachable.
 func ParseTXTAttrs(id identity.EndpointID, records []string) EndpointInfo {
-	info := EndpointInfo{ID: id}
+	info := EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id}}
 	seenUserData := false
 	for _, rec := range records {
 		key, value, ok := splitAttr(rec)
@@ -107,8 +113,8 @@ func ParseTXTAttrs(id identity.EndpointID, records []string) EndpointInfo {
 		}
 		switch key {
 		case AttrRelay:
-			if u, err := identity.NormalizeRelayURL(value); err == nil && !slices.Contains(info.RelayURLs, u) {
-				info.RelayURLs = append(info.RelayURLs, u)
+			if u, err := identity.NormalizeRelayURL(value); err == nil && !slices.Contains(info.Relays, u) {
+				info.Relays = append(info.Relays, u)
 			}
 		case AttrAddr:
 			if ap, err := netip.ParseAddrPort(value); err == nil && ap.Addr().Zone() == "" {

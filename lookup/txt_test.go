@@ -30,17 +30,12 @@ func TestParseTXTAttrs(t *testing.T) {
 		"=empty key",                       //
 		"relay=https://x.example/?a=b&c=d", // cut at the second '='
 	})
-	want := EndpointInfo{
-		ID:        id,
-		RelayURLs: []string{"https://use1-1.relay.n0.iroh.link./", "https://example.com/", "https://x.example/?a"},
-		Addrs: []netip.AddrPort{
-			netip.MustParseAddrPort("1.2.3.4:5678"),
-			netip.MustParseAddrPort("[2001:db8::1]:443"),
-			netip.MustParseAddrPort("10.0.0.1:7"),
-			netip.MustParseAddrPort("5.6.7.8:9"),
-		},
-		UserData: "first",
-	}
+	want := EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: id, Relays: []string{"https://use1-1.relay.n0.iroh.link./", "https://example.com/", "https://x.example/?a"}, Addrs: []netip.AddrPort{
+		netip.MustParseAddrPort("1.2.3.4:5678"),
+		netip.MustParseAddrPort("[2001:db8::1]:443"),
+		netip.MustParseAddrPort("10.0.0.1:7"),
+		netip.MustParseAddrPort("5.6.7.8:9"),
+	}}, UserData: "first"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
@@ -65,17 +60,12 @@ func TestUserDataLimits(t *testing.T) {
 }
 
 func TestTXTAttrsOrderAndRoundTrip(t *testing.T) {
-	info := EndpointInfo{
-		ID:        k1(t).Public(),
-		RelayURLs: []string{"https://z.example", "https://a.example"},
-		Addrs: []netip.AddrPort{
-			netip.MustParseAddrPort("[::1]:1"),
-			netip.MustParseAddrPort("9.9.9.9:2"),
-			netip.MustParseAddrPort("9.9.9.9:1"),
-			netip.MustParseAddrPort("1.1.1.1:3"),
-		},
-		UserData: "ud",
-	}
+	info := EndpointInfo{EndpointAddr: identity.EndpointAddr{ID: k1(t).Public(), Relays: []string{"https://z.example", "https://a.example"}, Addrs: []netip.AddrPort{
+		netip.MustParseAddrPort("[::1]:1"),
+		netip.MustParseAddrPort("9.9.9.9:2"),
+		netip.MustParseAddrPort("9.9.9.9:1"),
+		netip.MustParseAddrPort("1.1.1.1:3"),
+	}}, UserData: "ud"}
 	attrs, err := info.TXTAttrs()
 	if err != nil {
 		t.Fatal(err)
@@ -89,10 +79,10 @@ func TestTXTAttrsOrderAndRoundTrip(t *testing.T) {
 		t.Fatalf("attrs %q", attrs)
 	}
 	back := ParseTXTAttrs(info.ID, attrs)
-	if len(back.RelayURLs) != 2 || len(back.Addrs) != 4 || back.UserData != "ud" {
+	if len(back.Relays) != 2 || len(back.Addrs) != 4 || back.UserData != "ud" {
 		t.Fatalf("round trip %+v", back)
 	}
-	if _, err := (EndpointInfo{RelayURLs: []string{"ftp://x"}}).TXTAttrs(); err == nil {
+	if _, err := (EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{"ftp://x"}}}).TXTAttrs(); err == nil {
 		t.Fatal("bad relay URL accepted")
 	}
 }

@@ -48,7 +48,7 @@ func TestDialByIDViaLookupServer(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		info, err := (&addrlookup.PkarrResolver{BaseURL: ls.Pkarr}).Resolve(context.Background(), id)
-		if err == nil && len(info.RelayURLs) == 1 && len(info.Addrs) > 0 {
+		if err == nil && len(info.Relays) == 1 && len(info.Addrs) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -113,7 +113,7 @@ func (d *DNSHost) Published(ctx context.Context, origin string, id identity.Endp
 func (d *DNSHost) WaitPublished(ctx context.Context, origin string, id identity.EndpointID) (lookup.EndpointInfo, error) {
 	for {
 		info, err := d.Published(ctx, origin, id)
-		if err == nil && len(info.RelayURLs) > 0 {
+		if err == nil && len(info.Relays) > 0 {
 			return info, nil
 		}
 		select {

@@ -192,7 +192,7 @@ func pkarrAnswer(flags []string, body func(*testing.T, identity.SecretKey) []byt
 // signed is a packet for key naming a relay nobody serves.
 func signed(t *testing.T, key identity.SecretKey, ts uint64) *lookup.SignedPacket {
 	t.Helper()
-	p, err := lookup.SignEndpointInfo(key, lookup.EndpointInfo{RelayURLs: []string{"https://" + unreachable + "/"}}, ts, lookup.DefaultTTL)
+	p, err := lookup.SignEndpointInfo(key, lookup.EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{"https://" + unreachable + "/"}}}, ts, lookup.DefaultTTL)
 	if err != nil {
 		t.Fatal(err)
 	}

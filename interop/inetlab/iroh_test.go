@@ -47,8 +47,8 @@ func TestIrohSpokeFindsGoHub(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, hub.Stderr())
 	}
-	if !sameRelay(info.RelayURLs[0], lab.PlainRelayURL()) {
-		t.Fatalf("published %v, want %s", info.RelayURLs, lab.PlainRelayURL())
+	if !sameRelay(info.Relays[0], lab.PlainRelayURL()) {
+		t.Fatalf("published %v, want %s", info.Relays, lab.PlainRelayURL())
 	}
 	res, err := interop.RunSpoke(ctx, interop.SpokeOptions{
 		ID: hub.EndpointID, Preset: "n0", Count: 3, Name: "irohbyid", Bind: "0.0.0.0:0",
@@ -87,7 +87,7 @@ func TestGoSpokeFindsIrohHub(t *testing.T) {
 	if hub.EndpointID != key.Public().String() || hub.RelayURL == "" {
 		t.Fatalf("iroh hub id %s relay %q, want id %s online at the plain relay", hub.EndpointID, hub.RelayURL, key.Public())
 	}
-	if err := lab.DNS.Publish(ctx, inetlab.ProdOrigin, key, lookup.EndpointInfo{RelayURLs: []string{hub.RelayURL}}); err != nil {
+	if err := lab.DNS.Publish(ctx, inetlab.ProdOrigin, key, lookup.EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{hub.RelayURL}}}); err != nil {
 		t.Fatal(err)
 	}
 	res := lab.RunDial(ctx, t, lab.Home("b").Host, nil, ids("goiroh", 0, 3), "--hub", hub.EndpointID, "--linger", "300ms")

@@ -103,7 +103,7 @@ func TestLabServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := lookup.EndpointInfo{RelayURLs: []string{lab.Relays()[0].URL()}}
+	info := lookup.EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{lab.Relays()[0].URL()}}}
 	if err := lab.DNS.Publish(ctx, inetlab.ProdOrigin, key, info); err != nil {
 		t.Fatal(err)
 	}

@@ -61,8 +61,8 @@ func TestNearestRelayAndFailover(t *testing.T) {
 		t.Fatalf("%v\nhub stderr:\n%s", err, hub.Stderr())
 	}
 	moved := time.Since(died)
-	if len(info.RelayURLs) != 1 || !sameRelay(info.RelayURLs[0], next.URL()) {
-		t.Fatalf("after the failure the hub published %v, want the next nearest %s", info.RelayURLs, next.URL())
+	if len(info.Relays) != 1 || !sameRelay(info.Relays[0], next.URL()) {
+		t.Fatalf("after the failure the hub published %v, want the next nearest %s", info.Relays, next.URL())
 	}
 	echoCtx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -87,7 +87,7 @@ func TestNearestRelayAndFailover(t *testing.T) {
 func waitRepublished(ctx context.Context, lab *inetlab.Lab, id identity.EndpointID, old string) (lookup.EndpointInfo, error) {
 	for {
 		info, err := lab.DNS.Published(ctx, inetlab.ProdOrigin, id)
-		if err == nil && len(info.RelayURLs) > 0 && !sameRelay(info.RelayURLs[0], old) {
+		if err == nil && len(info.Relays) > 0 && !sameRelay(info.Relays[0], old) {
 			return info, nil
 		}
 		select {

@@ -108,7 +108,7 @@ func TestDNSFrontAnswers(t *testing.T) {
 	if nx := ask(t, f, name, lookup.TypeTXT); nx.Rcode() != lookup.RcodeNXDomain {
 		t.Fatalf("unpublished id: %+v", nx)
 	}
-	p, err := lookup.SignEndpointInfo(key, lookup.EndpointInfo{RelayURLs: []string{RelayURL(ProdRelays[0])}}, lookup.Now(), 30)
+	p, err := lookup.SignEndpointInfo(key, lookup.EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{RelayURL(ProdRelays[0])}}}, lookup.Now(), 30)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestZeroFlagsBothBehindNATs(t *testing.T) {
 		t.Fatalf("%v\nhub stderr:\n%s", err, hub.Stderr())
 	}
 	published := hubSince(hub)
-	if len(info.RelayURLs) != 1 || !sameRelay(info.RelayURLs[0], hub.RelayURL) || len(info.Addrs) != 0 {
+	if len(info.Relays) != 1 || !sameRelay(info.Relays[0], hub.RelayURL) || len(info.Addrs) != 0 {
 		t.Fatalf("published %+v, want only the home relay %s (iroh publishes no addresses)", info, hub.RelayURL)
 	}
 

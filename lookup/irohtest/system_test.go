@@ -36,7 +36,7 @@ func TestSystemResolverInNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, err := r.Resolve(ctx, key.Public())
-	if err != nil || len(info.RelayURLs) != 1 || info.RelayURLs[0] != relayURL {
+	if err != nil || len(info.Relays) != 1 || info.Relays[0] != relayURL {
 		t.Fatalf("system resolver: %+v %v", info, err)
 	}
 	unknown, err := identity.GenerateSecretKey(nil)

@@ -30,7 +30,7 @@ func TestIrohSpokeLargeRecordSetOverTCP(t *testing.T) {
 
 	// The hub's real address plus TEST-NET-1 ones, which have no route in
 	// the namespace.
-	info := lookup.EndpointInfo{RelayURLs: []string{relayURL}, Addrs: []netip.AddrPort{hubEP.LocalAddr()}}
+	info := lookup.EndpointInfo{EndpointAddr: identity.EndpointAddr{Relays: []string{relayURL}, Addrs: []netip.AddrPort{hubEP.LocalAddr()}}}
 	for i := range 18 {
 		info.Addrs = append(info.Addrs, netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)}), 4433))
 	}
