@@ -32,7 +32,7 @@ unit:
 	CGO_ENABLED=0 $(GO) test -timeout 12m $(PKGS)
 
 # The race detector needs cgo (gcc); the product itself stays cgo-free.
-RACE_PKGS := ./quic/ ./endpoint/ ./spoke/... ./hub/ ./relay/ ./lookup/ ./wire/ ./cmd/irohspoke/
+RACE_PKGS := ./quic/ ./endpoint/ ./spoke/... ./hub/ ./relay/ ./lookup/ ./wire/ ./cmd/irohspoke/ ./nat/...
 race:
 	CGO_ENABLED=1 $(GO) test -race -short -timeout 10m $(RACE_PKGS)
 
