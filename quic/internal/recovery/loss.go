@@ -192,6 +192,9 @@ func (p *Path[T]) ptoTimeAndSpace(now time.Time) (time.Time, Space, bool) {
 			// Application data is not probed before the handshake is
 			// confirmed; its PTO also waits for the peer's ACK delay.
 			if !p.handshakeConfirmed {
+				if !found {
+					at, space, found = p.handshakeProbeFor(sp, duration)
+				}
 				break
 			}
 			d += p.backedOff(p.cfg.PeerMaxAckDelay)
@@ -202,6 +205,17 @@ func (p *Path[T]) ptoTimeAndSpace(now time.Time) (time.Time, Space, bool) {
 		}
 	}
 	return at, space, found
+}
+
+// handshakeProbeFor arms a Handshake-space PTO when only 1-RTT packets are
+// in flight before the handshake is confirmed. RFC 9002 §A.8 arms none
+// then; but if our Finished was lost and the 1-RTT data fills the window,
+// nothing would ever resend it: the connection stalls until it idles out.
+func (p *Path[T]) handshakeProbeFor(app *spaceState[T], duration time.Duration) (time.Time, Space, bool) {
+	if !p.handshakeKeys || p.spaces[Handshake].discarded {
+		return time.Time{}, 0, false
+	}
+	return app.lastAckElicitingSent.Add(duration), Handshake, true
 }
 
 // setLossDetectionTimer is RFC 9002 §A.8 SetLossDetectionTimer.
