@@ -74,7 +74,8 @@ func runDemo(ctx context.Context, events, size int, out, stderr io.Writer) error
 	fmt.Fprintf(out, "relay    %s\n", relayURL)
 
 	// The hub, online at the relay.
-	hubEP, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", RelayURL: relayURL, ALPNs: []string{hub.ALPN}, Logger: logger})
+	hubEP, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", RelayURL: relayURL, ALPNs: []string{hub.ALPN},
+		QUIC: hub.QUICConfig(nil), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("hub endpoint: %w", err)
 	}

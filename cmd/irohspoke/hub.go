@@ -19,7 +19,7 @@ import (
 var hubCommand = &command{
 	name:       "hub",
 	summary:    "run an alkpubsub hub (echo and fan-out)",
-	args:       "[--listen ADDR] [--key FILE] [flags]",
+	args:       "[--listen ADDR] [--key FILE] [--max-spokes N] [flags]",
 	jsonErrors: true,
 	help: `
 Runs an alkpubsub hub (ALPN alkpubsub/1). Each spoke, Go or iroh, opens one
@@ -44,6 +44,12 @@ Once serving it prints one JSON line on stdout:
   {"endpointId": "<hex>", "addrs": ["IP:PORT", ...], "relayUrl": null | "<url>",
    "ticket": "endpoint..."}
 
+Each spoke may open 2 bidirectional streams and no unidirectional one, and
+have at most 4 MiB in flight or unread; --max-spokes bounds the spokes
+(handshaking or connected) held at once, so what spokes can make the hub
+buffer has a total (default 1024 x 4 MiB). The handshake of a spoke over
+the limit gets no answer, so its dial times out.
+
 With relays it first waits up to 10 s to be online at its home relay. Logs
 go to stderr as JSON lines; a runtime failure ends with
 {"event":"error","kind":..,"error":..,"exit":1}. SIGTERM or SIGINT closes
@@ -54,6 +60,7 @@ EndpointId changes at every start.`,
 		listen := fs.String("listen", "", "listen on UDP `ADDR` (IP:PORT; default every interface, a random port)")
 		keyFile := fs.String("key", "", "secret key `FILE`")
 		secret := fs.String("secret-hex", "", "secret key as `HEX` (\"-\": read from stdin; on the command line it is visible in the process list)")
+		maxSpokes := fs.Int("max-spokes", hub.DefaultMaxSpokes, "hold at most `N` spoke connections (handshaking or connected) at once")
 		nf := addNetFlags(fs)
 		return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
@@ -64,11 +71,15 @@ EndpointId changes at every start.`,
 					return usageErrorf("--listen %q: want IP:PORT", *listen)
 				}
 			}
+			if *maxSpokes < 1 {
+				return usageErrorf("--max-spokes must be at least 1")
+			}
 			ns, err := nf.resolve()
 			if err != nil {
 				return err
 			}
 			defer ns.close()
+			ns.opts.QUIC.MaxIncomingConnections = *maxSpokes
 			var key identity.SecretKey
 			if *keyFile != "" || *secret != "" {
 				if key, err = loadKey(fs, *keyFile, *secret, stdin); err != nil {
@@ -91,6 +102,9 @@ const hubRelayWait = 10 * time.Second
 func runHub(ctx context.Context, opts endpoint.Options, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	opts.ALPNs, opts.Logger = []string{hub.ALPN}, logger
+	// The hub's stream, window and connection bounds; fields already set
+	// (--max-spokes, --keylog) are kept.
+	opts.QUIC = hub.QUICConfig(opts.QUIC)
 	if p := opts.Preset; p.Publish && p.PkarrURL != "" {
 		opts.Publisher = hubPublisher(p.PkarrURL, opts.SecretKey, logger)
 	}
