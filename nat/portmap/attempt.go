@@ -2,7 +2,6 @@ package portmap
 
 import (
 	"net/netip"
-	"sync"
 	"time"
 )
 
@@ -38,22 +37,44 @@ func (l *loop) attempt(prefer netip.AddrPort) {
 	if r.gateway != l.probes.gateway {
 		l.probes = probeState{gateway: r.gateway}
 	}
+	early, tried := None, None
 	if !l.anyAvailable() && l.clock.Now().Sub(l.probes.last) >= unavailabilityTrust {
-		l.probe(r)
-	}
-	for _, p := range l.choose() {
-		nl, err := l.clients[p].mapPort(l.ctx, request{route: r, lifetime: l.lifetimeFor(p), prefer: prefer})
-		if err == nil {
-			l.setLease(nl)
+		round := l.startProbe(r)
+		early = round.best()
+		ok := early != None && l.tryMap(early, r, prefer)
+		l.finishProbe(round)
+		if ok {
 			return
 		}
-		l.logf("portmap: %v mapping via gateway %v: %v", p, r.gateway, err)
-		l.probes.seen[p] = time.Time{}
+		if early != None {
+			l.probes.seen[early], tried = time.Time{}, early
+		}
+	}
+	for _, p := range l.choose() {
+		if p == tried {
+			continue
+		}
+		if l.tryMap(p, r, prefer) {
+			return
+		}
 		if l.ctx.Err() != nil {
 			break
 		}
 	}
 	l.m.updateStats(func(s *Stats) { s.Failures++ })
+}
+
+// tryMap asks p for a mapping and installs it; a refusal makes p
+// unavailable.
+func (l *loop) tryMap(p Protocol, r route, prefer netip.AddrPort) bool {
+	nl, err := l.clients[p].mapPort(l.ctx, request{route: r, lifetime: l.lifetimeFor(p), prefer: prefer})
+	if err == nil {
+		l.setLease(nl)
+		return true
+	}
+	l.logf("portmap: %v mapping via gateway %v: %v", p, r.gateway, err)
+	l.probes.seen[p] = time.Time{}
+	return false
 }
 
 func (l *loop) anyAvailable() bool {
@@ -107,29 +128,5 @@ func (l *loop) probeNow() ProbeResult {
 	return l.probe(r)
 }
 
-// probe asks every enabled protocol not trusted available, concurrently.
-func (l *loop) probe(r route) ProbeResult {
-	now := l.clock.Now()
-	var wg sync.WaitGroup
-	var answered [4]bool
-	for _, p := range preference {
-		if l.clients[p] == nil || l.probes.available(p, now) {
-			continue
-		}
-		wg.Go(func() { answered[p] = l.clients[p].probe(l.ctx, r) })
-	}
-	wg.Wait()
-	now = l.clock.Now()
-	for _, p := range preference {
-		if answered[p] {
-			l.probes.seen[p] = now
-		}
-	}
-	l.probes.last = now
-	l.m.updateStats(func(s *Stats) { s.Probes++ })
-	return ProbeResult{
-		PCP:    l.probes.available(PCP, now),
-		NATPMP: l.probes.available(NATPMP, now),
-		UPnP:   l.probes.available(UPnP, now),
-	}
-}
+// probe runs a whole probe round.
+func (l *loop) probe(r route) ProbeResult { return l.finishProbe(l.startProbe(r)) }

@@ -44,6 +44,10 @@
 //     fresher than 10 minutes), so the preference order PCP, NAT-PMP, UPnP
 //     takes effect; if the chosen protocol fails the next available one is
 //     tried in the same attempt.
+//   - That first attempt maps as soon as the most preferred protocol that
+//     answers is certain (it answered and every more preferred one said
+//     no), while slower probes still run: PCP's answer in milliseconds
+//     does not wait for UPnP's 1 s search. The order stays iroh's.
 //   - External addresses that cannot be reached from the internet (private,
 //     shared 100.64/10, loopback, link-local, multicast, unspecified) are
 //     refused, as are answers from any address but the gateway's port.

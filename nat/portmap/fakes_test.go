@@ -79,14 +79,25 @@ type fakeClient struct {
 	port      uint16
 	lifetime  time.Duration
 	probes    int
+	probeGate chan struct{} // when set, probe answers only once it is closed
 	maps      []request
 	released  []lease
 }
 
-func (f *fakeClient) probe(context.Context, route) bool {
+func (f *fakeClient) probe(ctx context.Context, _ route) bool {
+	f.mu.Lock()
+	f.probes++
+	gate := f.probeGate
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return false
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.probes++
 	return f.available
 }
 
@@ -197,4 +208,34 @@ func (w *world) event(t *testing.T) Event {
 		t.Fatal("no event")
 		return Event{}
 	}
+}
+
+// waitProbed waits until each protocol's probe was called.
+func (w *world) waitProbed(t *testing.T, protos ...Protocol) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, p := range protos {
+		for {
+			if probes, _, _ := w.clients[p].counts(); probes > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%v never probed", p)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// trusted reports whether p is trusted available: a Probe call leaves it
+// unprobed and reports it.
+func (w *world) trusted(t *testing.T, p Protocol) bool {
+	t.Helper()
+	before, _, _ := w.clients[p].counts()
+	r, err := w.m.Probe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _, _ := w.clients[p].counts()
+	return after == before && [4]bool{None: false, PCP: r.PCP, NATPMP: r.NATPMP, UPnP: r.UPnP}[p]
 }

@@ -32,6 +32,7 @@ func TestPreferenceOrder(t *testing.T) {
 			if e.Protocol != c.want || e.Version != 1 || e.External != netip.AddrPortFrom(netip.MustParseAddr("5.5.5.1"), 40000+uint16(c.want)) {
 				t.Fatalf("event %+v, want a %v mapping", e, c.want)
 			}
+			w.sync(t) // the rest of the probe round may end after the event
 			for _, p := range preference {
 				probes, _, _ := w.clients[p].counts()
 				if probes != 1 {
