@@ -23,7 +23,7 @@ func (c *Conn) pollPaths(now time.Time, buf []byte) (int, Addr) {
 	}
 	dp := c.dataPath()
 	for _, p := range c.paths {
-		if p == dp || !c.pathWantsSend(p) {
+		if p == dp || !c.pathWantsSend(now, p) {
 			continue
 		}
 		if n, to := c.transmitOn(now, p, false, buf); n > 0 {
@@ -66,13 +66,18 @@ func (c *Conn) pollDueAcks(now time.Time, dp *path, buf []byte) (int, Addr) {
 }
 
 // pathWantsSend reports whether p has frames that must go on p itself.
-func (c *Conn) pathWantsSend(p *path) bool {
+func (c *Conn) pathWantsSend(now time.Time, p *path) bool {
 	m := p.mp
 	if m.abandoned || !p.remote.usable() {
 		return false
 	}
 	migrating := p.mig != nil && p.mig.challengeOut // the peer moved on this path: validate it here
-	return m.challengeOut || migrating || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
+	// A validated path acknowledges its own packets: if the ACKs went on
+	// the data path and that one silently died, the peer would never
+	// learn what arrived here (nor that its PATH_ABANDON for the dead
+	// path was lost).
+	ownAck := m.usable && p.rec.Acks(recovery.AppData).ShouldSendAck(now)
+	return m.challengeOut || migrating || ownAck || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
 }
 
 // fallbackPath carries connection frames when no path is validated: an
