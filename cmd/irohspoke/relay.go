@@ -20,7 +20,7 @@ const relayShutdownTimeout = 5 * time.Second
 var relayCommand = &command{
 	name:    "relay",
 	summary: "run an iroh-compatible relay server",
-	args:    "--listen ADDR [--tls-cert F --tls-key F [--qad ADDR]] [--token-file F] [--rate BYTES/s [--burst BYTES]]",
+	args:    "--listen ADDR [--tls-cert F --tls-key F [--qad ADDR]] [--token-file F] [--rate BYTES/s [--burst BYTES]] [limits]",
 	help: `
 Runs an iroh 1.0 compatible relay on ADDR (HOST:PORT; port 0 picks one):
 WebSocket relaying on /relay, the latency probe /ping and the captive-portal
@@ -39,7 +39,13 @@ bytes read from each client per second; --burst is the bucket size
 
 --qad (needs --tls-cert/--tls-key) also serves QUIC Address Discovery on UDP
 ADDR (HOST:PORT, or HOST for port 7842) with the same certificate, and the
-ready line gains "qadAddr".`,
+ready line gains "qadAddr".
+
+Limits: a plain HTTP request (/ping, the upgrade) must arrive within
+--request-timeout, an idle keep-alive connection is closed after
+--idle-timeout, and an upgraded socket must log in within --login-timeout.
+Connections over --max-conns or --max-conns-per-ip are closed as they are
+accepted (counted as conns_refused).`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		listen := fs.String("listen", "", "listen on `ADDR` (HOST:PORT)")
 		certFile := fs.String("tls-cert", "", "TLS certificate chain `FILE` (PEM)")
@@ -50,6 +56,7 @@ ready line gains "qadAddr".`,
 		rate := fs.Int64("rate", 0, "per-client receive limit in `BYTES`/s (0: off)")
 		burst := fs.Int64("burst", 0, "rate-limit burst in `BYTES` (default rate/10)")
 		qad := fs.String("qad", "", "serve QUIC Address Discovery on UDP `ADDR` (needs TLS)")
+		limits := addRelayLimitFlags(fs)
 		return func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -77,6 +84,15 @@ ready line gains "qadAddr".`,
 			if *qad != "" && *certFile == "" {
 				return usageErrorf("--qad needs --tls-cert and --tls-key")
 			}
+			cfg := relay.ServerConfig{
+				Logger:    slog.New(slog.NewTextHandler(stderr, nil)),
+				RateLimit: *rate,
+				RateBurst: *burst,
+				QADAddr:   *qad,
+			}
+			if err := limits.apply(&cfg); err != nil {
+				return err
+			}
 			if *tokenFile != "" {
 				more, err := readTokenFile(*tokenFile)
 				if err != nil {
@@ -84,13 +100,7 @@ ready line gains "qadAddr".`,
 				}
 				tokens = append(tokens, more...)
 			}
-			cfg := relay.ServerConfig{
-				Logger:    slog.New(slog.NewTextHandler(stderr, nil)),
-				Tokens:    tokens,
-				RateLimit: *rate,
-				RateBurst: *burst,
-				QADAddr:   *qad,
-			}
+			cfg.Tokens = tokens
 			scheme := "http"
 			if *certFile != "" {
 				cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
