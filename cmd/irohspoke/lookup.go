@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"time"
 
 	"github.com/alkdev/irohspoke/identity"
 	addrlookup "github.com/alkdev/irohspoke/lookup"
@@ -31,6 +28,11 @@ Runs a self-hostable subset of iroh-dns-server: the pkarr relay HTTP API
 TCP, as iroh's resolver retries truncated answers over TCP) that
 answers TXT queries for _iroh.<z-base-32 id>.<origin> from the stored packets.
 Packets are kept in memory (newest timestamp wins, at most --max entries).
+It serves with the lookup package's limits: an HTTP request must arrive
+within 10 s (its head within 5 s, at most 16 KiB), keep-alive connections
+idle out after 30 s, and a client (IPv4 address or IPv6 /64) may hold 16
+HTTP connections (1024 in all) and 8 DNS-over-TCP ones (256 in all); UDP
+answers are rate limited per /24 (IPv6 /56) to 20 a second after a burst.
 
 Hubs publish with "irohspoke hub --pkarr http://ADDR/pkarr"; spokes look
 hubs up with "irohspoke dial --hub ID --pkarr http://ADDR/pkarr" or
@@ -55,17 +57,15 @@ Once serving it prints one JSON line on stdout:
 			if (*dnsAddr == "") != (*origin == "") {
 				return usageErrorf("--dns and --origin go together")
 			}
-			if *origin != "" {
-				if err := addrlookup.CheckOrigin(*origin); err != nil {
-					return usageErrorf("invalid --origin: %s", describe(err))
-				}
-			}
 			if *maxPackets < 1 {
 				return usageErrorf("--max must be at least 1")
 			}
 			opts := addrlookup.ServerOptions{Origin: *origin, MaxPackets: *maxPackets, Logger: slog.New(slog.NewJSONHandler(stderr, nil))}
 			if *noLimit {
 				opts.PutBurst = -1
+			}
+			if err := opts.Validate(); err != nil {
+				return usageErrorf("invalid --origin: %s", describe(err))
 			}
 			return runLookupServer(ctx, addrlookup.NewServer(opts), *httpAddr, *dnsAddr, *origin, stdout)
 		}
@@ -77,10 +77,11 @@ func runLookupServer(ctx context.Context, s *addrlookup.Server, httpAddr, dnsAdd
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	defer l.Close() // ServePkarr then closes every connection
 	errs := make(chan error, 2)
-	go func() { errs <- hs.Serve(l) }()
-	defer hs.Close()
+	// The lookup package's serving: HTTP timeouts, 16 KiB request heads and
+	// connection caps per client and in total.
+	go func() { errs <- s.ServePkarr(l) }()
 	ready := struct {
 		Pkarr  string  `json:"pkarr"`
 		DNS    *string `json:"dns"`
@@ -119,9 +120,6 @@ func runLookupServer(ctx context.Context, s *addrlookup.Server, httpAddr, dnsAdd
 	case <-ctx.Done():
 		return nil
 	case err := <-errs:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
 		return err
 	}
 }
