@@ -50,6 +50,7 @@ type Conn struct {
 	pathSig     chan struct{}    // a path event happened
 	addrSig     chan struct{}    // the peer reported our address (QAD)
 	pathWait    map[PathID]error // OpenPath calls in progress: nil until done
+	events      connEvents       // PathsChanged and AckedChanged waiters
 
 	ctx            context.Context
 	cancel         context.CancelCauseFunc

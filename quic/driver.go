@@ -74,6 +74,9 @@ func (c *Conn) step() stepResult {
 		c.core.HandleTimeout(now)
 	}
 	c.dispatchLocked(now)
+	if c.core.TakeAckProgress() {
+		c.notifyAckedLocked()
+	}
 	if c.core.TakeResetTokensChanged() {
 		c.syncResetTokensLocked()
 	}
@@ -231,6 +234,7 @@ func (c *Conn) onClosedLocked(err error) {
 	}
 	c.err = connError(err)
 	c.cancel(c.err)
+	c.closeEventsLocked()
 	close(c.closedCh)
 	if c.qlog != nil {
 		c.qlog.closed(time.Now(), c.err)

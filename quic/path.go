@@ -146,6 +146,7 @@ func (c *Conn) onPathEventLocked(ev core.Event) {
 		c.log.Debug("peer set path status", "path", ev.Path, "status", ev.Status)
 	}
 	signal(c.pathSig)
+	c.pathsChangedLocked()
 }
 
 // Paths describes the connection's paths (one without multipath).
