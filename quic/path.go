@@ -205,13 +205,13 @@ var (
 func (c *Conn) NatTraversal() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.core.NatTraversal()
+	return c.core.NatTraversal().Negotiated()
 }
 
 // AddNatAddress announces one of our candidate addresses (server side).
 func (c *Conn) AddNatAddress(ap netip.AddrPort) error {
 	c.mu.Lock()
-	err := c.core.AddNatAddress(ap)
+	err := c.core.NatTraversal().AddAddress(ap)
 	c.mu.Unlock()
 	c.wake()
 	return err
@@ -220,7 +220,7 @@ func (c *Conn) AddNatAddress(ap netip.AddrPort) error {
 // RemoveNatAddress withdraws an announced candidate (server side).
 func (c *Conn) RemoveNatAddress(ap netip.AddrPort) error {
 	c.mu.Lock()
-	err := c.core.RemoveNatAddress(ap)
+	err := c.core.NatTraversal().RemoveAddress(ap)
 	c.mu.Unlock()
 	c.wake()
 	return err
@@ -230,7 +230,7 @@ func (c *Conn) RemoveNatAddress(ap netip.AddrPort) error {
 func (c *Conn) NatRemoteAddresses() []netip.AddrPort {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.core.NatRemoteAddresses()
+	return c.core.NatTraversal().RemoteAddresses()
 }
 
 // StartNatTraversalRound starts a hole-punching round toward the server's
@@ -238,7 +238,7 @@ func (c *Conn) NatRemoteAddresses() []netip.AddrPort {
 // that get through appear in Paths as Backup paths.
 func (c *Conn) StartNatTraversalRound(local []netip.AddrPort) error {
 	c.mu.Lock()
-	err := c.core.StartNatTraversalRound(time.Now(), local)
+	err := c.core.NatTraversal().StartRound(time.Now(), local)
 	c.mu.Unlock()
 	c.wake()
 	return err

@@ -81,7 +81,7 @@ func (c *Conn) MaxDatagramSize() int {
 		return 0
 	}
 	// One 1-RTT packet: short header, packet number, AEAD tag, frame header.
-	p := c.primary()
+	p := c.paths.primary()
 	if !p.remote.usable() {
 		return 0
 	}

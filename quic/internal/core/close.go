@@ -64,7 +64,7 @@ func (c *Conn) startClosing(now time.Time, ce *CloseError) {
 	c.state = stateClosing
 	c.err = ce
 	c.closeFrame = closeFrameOf(ce, c.app.canWrite && c.tls.State().Complete)
-	c.closeDeadline = now.Add(3 * c.primary().rec.ProbeTimeout())
+	c.closeDeadline = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
 	c.emit(Event{Kind: EventClosed, Err: c.err})
 }
 
@@ -96,7 +96,7 @@ func (c *Conn) handlePeerClose(now time.Time, f *wire.Frame) {
 	c.state = stateDraining
 	if !wasClosing {
 		c.err = ce
-		c.closeDeadline = now.Add(3 * c.primary().rec.ProbeTimeout())
+		c.closeDeadline = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
 		c.emit(Event{Kind: EventClosed, Err: ce})
 	}
 }

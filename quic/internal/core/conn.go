@@ -197,7 +197,7 @@ type Conn struct {
 	gotRetry  bool
 	gotServer bool // client: processed a packet from the server
 
-	paths    []*path // sorted by path ID; paths[0] is path 0 until it is abandoned
+	paths    pathList
 	mp       *multipath
 	nat      *natTraversal
 	qad      *addrDiscovery
@@ -433,7 +433,7 @@ func (c *Conn) Err() error {
 }
 
 // RemoteAddr is the address of the path carrying application data.
-func (c *Conn) RemoteAddr() Addr { return c.primary().addr }
+func (c *Conn) RemoteAddr() Addr { return c.paths.primary().addr }
 
 // LocalCIDs returns every connection ID the peer may currently use for us.
 func (c *Conn) LocalCIDs() [][LocalCIDLen]byte {
@@ -451,7 +451,7 @@ func (c *Conn) LocalCIDs() [][LocalCIDLen]byte {
 // are those of the path carrying application data.
 func (c *Conn) Stats() Stats {
 	s := c.stats
-	p := c.primary()
+	p := c.paths.primary()
 	s.SmoothedRTT = p.rec.RTT().Smoothed()
 	s.MinRTT = p.rec.RTT().Min()
 	s.CongestionWindow = p.rec.Congestion().Window()

@@ -130,7 +130,7 @@ func (c *Conn) rotateKeys(now time.Time) error {
 	}
 	a.forceUpdate = false
 	// Keep the old read keys for three PTOs (RFC 9001 §6.5).
-	a.prevUntil = now.Add(3 * c.primary().rec.ProbeTimeout())
+	a.prevUntil = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
 	c.stats.KeyUpdates++
 	return nil
 }
@@ -142,7 +142,7 @@ func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
 	if !c.confirmed || !a.canWrite || !a.phaseAcked || (a.sentInPhase < c.cfg.KeyUpdateInterval && !a.forceUpdate) {
 		return
 	}
-	if c.mp != nil && now.Before(a.phaseAckedAt.Add(3*c.maxPTO())) {
+	if c.mp != nil && now.Before(a.phaseAckedAt.Add(3*c.paths.maxPTO())) {
 		// RFC 9001 §6.5: wait three PTOs after the previous update was
 		// acknowledged, so the peer has dropped its old keys. noq needs it
 		// under multipath: it picks old or new keys by comparing packet
@@ -161,13 +161,4 @@ func (c *Conn) dropPrevKeys(now time.Time) {
 		c.app.prev = nil
 		c.app.prevUntil = time.Time{}
 	}
-}
-
-// maxPTO is the largest probe timeout of any path.
-func (c *Conn) maxPTO() time.Duration {
-	var d time.Duration
-	for _, p := range c.paths {
-		d = max(d, p.rec.ProbeTimeout())
-	}
-	return d
 }

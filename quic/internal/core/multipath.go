@@ -236,90 +236,18 @@ func (c *Conn) issueMultipathCIDs() {
 	}
 }
 
-// pathByID returns the live path with id, or nil.
-func (c *Conn) pathByID(id uint64) *path {
-	for _, p := range c.paths {
-		if p.id == id {
-			return p
-		}
-	}
-	return nil
-}
-
 // pathForDCID finds the path a short-header packet belongs to; create is
 // the path ID whose CID it carries when no path exists for it yet.
 func (c *Conn) pathForDCID(dcid []byte) (p *path, create *pathCIDs) {
-	for _, p := range c.paths {
-		if p.local.contains(dcid) {
-			return p, nil
-		}
+	if p := c.paths.withLocalCID(dcid); p != nil {
+		return p, nil
 	}
 	for _, s := range c.mp.sets {
-		if !s.abandoned && s.local.contains(dcid) && c.pathByID(s.id) == nil {
+		if !s.abandoned && s.local.contains(dcid) && c.paths.byID(s.id) == nil {
 			return nil, s
 		}
 	}
 	return nil, nil
-}
-
-func (c *Conn) insertPath(p *path) {
-	i := len(c.paths)
-	for i > 0 && c.paths[i-1].id > p.id {
-		i--
-	}
-	c.paths = append(c.paths, nil)
-	copy(c.paths[i+1:], c.paths[i:])
-	c.paths[i] = p
-}
-
-func (c *Conn) removePath(p *path) {
-	for i, q := range c.paths {
-		if q == p {
-			c.paths = append(c.paths[:i], c.paths[i+1:]...)
-			return
-		}
-	}
-}
-
-// livePaths counts paths not abandoned.
-func (c *Conn) livePaths() int {
-	n := 0
-	for _, p := range c.paths {
-		if p.mp == nil || !p.mp.abandoned {
-			n++
-		}
-	}
-	return n
-}
-
-// dataPath is where application data goes: the first validated Available
-// path, else the first validated Backup path, else nil.
-func (c *Conn) dataPath() *path {
-	if c.mp == nil {
-		return c.paths[0]
-	}
-	var backup *path
-	for _, p := range c.paths {
-		m := p.mp
-		if !m.usable || m.abandoned || !p.remote.usable() {
-			continue
-		}
-		if m.status == PathAvailable {
-			return p
-		}
-		if backup == nil {
-			backup = p
-		}
-	}
-	return backup
-}
-
-// primary is the path whose estimates stand for the connection.
-func (c *Conn) primary() *path {
-	if p := c.dataPath(); p != nil {
-		return p
-	}
-	return c.paths[0]
 }
 
 // newChallenge arms a PATH_CHALLENGE on p.
@@ -370,7 +298,7 @@ func (c *Conn) openPath(now time.Time, addr Addr, status PathStatus) PathID {
 	p.local, p.remote = s.local, s.remote
 	p.rec.SetPeerMaxAckDelay(time.Duration(c.peerParams.MaxAckDelay) * time.Millisecond)
 	c.newChallenge(p, now)
-	c.insertPath(p)
+	c.paths.insert(p)
 	c.mp.statusOut = append(c.mp.statusOut, id)
 	c.mp.noViableAt = time.Time{}
 	return PathID(id)
@@ -389,7 +317,7 @@ func (c *Conn) candidatePath(s *pathCIDs, from Addr, now time.Time) *path {
 func (c *Conn) acceptPath(p *path, now time.Time) {
 	p.rec.SetPeerMaxAckDelay(time.Duration(c.peerParams.MaxAckDelay) * time.Millisecond)
 	c.newChallenge(p, now)
-	c.insertPath(p)
+	c.paths.insert(p)
 	c.mp.noViableAt = time.Time{}
 	c.mp.nextOpen = max(c.mp.nextOpen, p.id+1)
 	c.emit(Event{Kind: EventPathOpened, Path: PathID(p.id)})
@@ -400,11 +328,11 @@ func (c *Conn) ClosePath(now time.Time, id PathID, code uint64) error {
 	if c.mp == nil {
 		return ErrMultipathNotNegotiated
 	}
-	p := c.pathByID(uint64(id))
+	p := c.paths.byID(uint64(id))
 	if p == nil || p.mp.abandoned {
 		return ErrUnknownPath
 	}
-	if c.livePaths() == 1 {
+	if c.paths.live() == 1 {
 		return ErrLastPath
 	}
 	c.abandonPath(now, p, code, false)
@@ -416,7 +344,7 @@ func (c *Conn) SetPathStatus(id PathID, available bool) error {
 	if c.mp == nil {
 		return ErrMultipathNotNegotiated
 	}
-	p := c.pathByID(uint64(id))
+	p := c.paths.byID(uint64(id))
 	if p == nil || p.mp.abandoned {
 		return ErrUnknownPath
 	}
@@ -473,7 +401,7 @@ func (c *Conn) abandonPath(now time.Time, p *path, code uint64, remote bool) {
 	}
 	c.mp.abandonsOut = append(c.mp.abandonsOut, pathAbandon{path: p.id, code: code})
 	c.emit(Event{Kind: EventPathAbandoned, Path: PathID(p.id), Code: code, Remote: remote})
-	if c.livePaths() == 0 {
+	if c.paths.live() == 0 {
 		// Give the application 3 PTOs to open a replacement path.
 		rtt := recovery.NewRTT(pathNoViableRTT)
 		c.mp.noViableAt = now.Add(3 * (rtt.PTO() + time.Duration(c.peerParams.MaxAckDelay)*time.Millisecond))
@@ -488,7 +416,7 @@ func (c *Conn) discardPath(now time.Time, p *path) {
 	for _, sp := range p.rec.DiscardSpace(recovery.AppData, now) {
 		c.onRecordLost(sp.Payload)
 	}
-	c.removePath(p)
+	c.paths.remove(p)
 	c.retireSet(p.id)
 }
 
@@ -502,7 +430,7 @@ func (c *Conn) handlePathFrame(now time.Time, f *wire.Frame) error {
 	case wire.FramePathAck, wire.FramePathAckECN:
 		return c.handlePathAck(now, f)
 	case wire.FramePathAbandon:
-		p := c.pathByID(f.PathID)
+		p := c.paths.byID(f.PathID)
 		if p == nil {
 			return nil
 		}
@@ -514,7 +442,7 @@ func (c *Conn) handlePathFrame(now time.Time, f *wire.Frame) error {
 			c.raiseLocalMax(m.localMax + 1)
 		}
 	case wire.FramePathStatusAvailable, wire.FramePathStatusBackup:
-		p := c.pathByID(f.PathID)
+		p := c.paths.byID(f.PathID)
 		if p == nil || (p.mp.haveRemoteStatus && f.Sequence <= p.mp.remoteStatusSeq) {
 			return nil
 		}
@@ -588,7 +516,7 @@ func (c *Conn) onPathResponse(now time.Time, data [8]byte) {
 
 func (c *Conn) onRecordAckedMP(r *recordMP) {
 	for _, a := range r.acks {
-		if p := c.pathByID(a.path); p != nil {
+		if p := c.paths.byID(a.path); p != nil {
 			p.rec.Acks(recovery.AppData).OnAckAcked(a.seq)
 		}
 	}
@@ -599,21 +527,21 @@ func (c *Conn) onRecordLostMP(r *recordMP) {
 		return
 	}
 	for _, id := range r.status {
-		if p := c.pathByID(id); p != nil && !p.mp.abandoned {
+		if p := c.paths.byID(id); p != nil && !p.mp.abandoned {
 			c.queueStatus(id)
 		}
 	}
 	for _, a := range r.abandons {
 		// Resend also for a path already discarded here: the peer may
 		// still use it, and ignores an abandon of a path it has dropped.
-		if p := c.pathByID(a.path); p == nil || !p.mp.draining {
+		if p := c.paths.byID(a.path); p == nil || !p.mp.draining {
 			c.mp.abandonsOut = append(c.mp.abandonsOut, a)
 		}
 	}
 	if r.maxPath {
 		c.mp.maxPathIDOut = true
 	}
-	if r.nat != nil {
-		c.onNatRecordLost(r.nat)
+	if r.nat != nil && c.nat != nil {
+		c.nat.onLost(r.nat)
 	}
 }

@@ -213,7 +213,7 @@ func TestMultipathNoViablePath(t *testing.T) {
 	l.client.ClosePath(l.now, 0, ApplicationAbandonPath)
 	l.runUntil(func() bool { return len(l.server.paths) == 1 }, 10*time.Second)
 	// Abandon the last path (as a failed path would) and open nothing.
-	l.client.abandonPath(l.now, l.client.pathByID(uint64(id)), PathUnstableOrPoor, false)
+	l.client.abandonPath(l.now, l.client.paths.byID(uint64(id)), PathUnstableOrPoor, false)
 	start := l.now
 	l.runUntil(func() bool { return l.client.IsClosed() && l.server.IsClosed() }, 30*time.Second)
 	if !errors.Is(l.client.Err(), ErrNoViablePath) || !errors.Is(l.server.Err(), ErrNoViablePath) {
@@ -229,7 +229,7 @@ func TestMultipathReplaceLastPath(t *testing.T) {
 	l.runUntil(func() bool { s := l.client.mp.set(1); return s != nil && s.remote.usable() }, 5*time.Second)
 	// The last path fails; a replacement opened within the grace period
 	// keeps the connection.
-	l.client.abandonPath(l.now, l.client.pathByID(0), PathUnstableOrPoor, false)
+	l.client.abandonPath(l.now, l.client.paths.byID(0), PathUnstableOrPoor, false)
 	id, err := l.client.OpenPath(l.now, l.sAddr2)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func (c *Conn) pollPaths(now time.Time, buf []byte) (int, Addr) {
 			return n, p.addr
 		}
 	}
-	dp := c.dataPath()
+	dp := c.paths.data()
 	for _, p := range c.paths {
 		if p == dp || !c.pathWantsSend(now, p) {
 			continue
@@ -31,7 +31,7 @@ func (c *Conn) pollPaths(now time.Time, buf []byte) (int, Addr) {
 		}
 	}
 	if dp == nil {
-		dp = c.fallbackPath()
+		dp = c.paths.fallback()
 	}
 	if dp == nil {
 		return 0, Addr{}
@@ -78,35 +78,6 @@ func (c *Conn) pathWantsSend(now time.Time, p *path) bool {
 	// path was lost).
 	ownAck := m.usable && p.rec.Acks(recovery.AppData).ShouldSendAck(now)
 	return m.challengeOut || migrating || ownAck || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
-}
-
-// fallbackPath carries connection frames when no path is validated: an
-// open path, else an abandoned one that still owes its PATH_ABANDON.
-func (c *Conn) fallbackPath() *path {
-	var abandoned *path
-	for _, p := range c.paths {
-		if !p.remote.usable() {
-			continue
-		}
-		if !p.mp.abandoned {
-			return p
-		}
-		if abandoned == nil {
-			abandoned = p
-		}
-	}
-	return abandoned
-}
-
-// closePath is where CONNECTION_CLOSE goes.
-func (c *Conn) closePath() *path {
-	if c.mp == nil {
-		return c.paths[0]
-	}
-	if p := c.dataPath(); p != nil {
-		return p
-	}
-	return c.fallbackPath()
 }
 
 // appendPathAcks adds a PATH_ACK for every path whose acknowledgement is
@@ -162,7 +133,7 @@ func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left
 	}
 	kept := m.statusOut[:0]
 	for i, id := range m.statusOut {
-		q := c.pathByID(id)
+		q := c.paths.byID(id)
 		if q == nil || q.mp.abandoned {
 			continue
 		}
@@ -203,7 +174,7 @@ func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left
 		m.pathsBlockedOut = false
 	}
 	if c.nat != nil {
-		c.fillNatFrames(add, rec)
+		c.nat.appendFrames(add, rec)
 	}
 	for len(m.cidsBlockedOut) > 0 {
 		cb := m.cidsBlockedOut[0]
@@ -220,7 +191,7 @@ func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left
 func (c *Conn) onAbandonSent(now time.Time, id uint64) {
 	// Not yet: the packet carrying the frame may be on that very path.
 	c.mp.dropRemote = append(c.mp.dropRemote, id)
-	if p := c.pathByID(id); p != nil && p.mp.drainUntil.IsZero() {
+	if p := c.paths.byID(id); p != nil && p.mp.drainUntil.IsZero() {
 		p.mp.drainUntil = now.Add(3 * p.rec.ProbeTimeout())
 	}
 }
@@ -259,7 +230,7 @@ func (c *Conn) pathTimers(p *path, consider func(time.Time)) {
 		consider(m.challengeAt)
 	}
 	consider(m.validateBy)
-	if idle := c.pathIdle(p); idle > 0 && c.livePaths() > 1 {
+	if idle := c.pathIdle(p); idle > 0 && c.paths.live() > 1 {
 		consider(m.lastRecv.Add(idle))
 	}
 	if ka := c.cfg.keepAlive(); ka > 0 && !m.ping && !m.lastEliciting.IsZero() && p.remote.usable() {
@@ -288,7 +259,7 @@ func (c *Conn) handlePathTimers(now time.Time, p *path) {
 	}
 	if !m.validateBy.IsZero() && !now.Before(m.validateBy) {
 		m.validateBy, m.challengeAt, m.challengeOut = time.Time{}, time.Time{}, false
-		if !m.usable && c.livePaths() > 1 {
+		if !m.usable && c.paths.live() > 1 {
 			c.abandonPath(now, p, PathUnstableOrPoor, false)
 			return
 		}
@@ -296,7 +267,7 @@ func (c *Conn) handlePathTimers(now time.Time, p *path) {
 	if !m.challengeOut && !m.challengeAt.IsZero() && !now.Before(m.challengeAt) {
 		m.challengeOut = true // the challenge counts as lost: resend it
 	}
-	if idle := c.pathIdle(p); idle > 0 && c.livePaths() > 1 && !now.Before(m.lastRecv.Add(idle)) {
+	if idle := c.pathIdle(p); idle > 0 && c.paths.live() > 1 && !now.Before(m.lastRecv.Add(idle)) {
 		c.abandonPath(now, p, PathUnstableOrPoor, false)
 		return
 	}

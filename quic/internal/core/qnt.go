@@ -2,7 +2,6 @@ package core
 
 import (
 	"errors"
-	"io"
 	"net/netip"
 	"time"
 
@@ -15,6 +14,10 @@ import (
 // client starts rounds listing its own (REACH_OUT), and both send
 // PATH_CHALLENGE probes from their socket to the other's candidates. A
 // probe answered from the probed address opens a new path (client side).
+//
+// The state splits as in noq: natClient or natServer by our side, and a
+// natProber both use; this file is the connection's part (frames, paths,
+// sending).
 
 const (
 	// NatAddressLimit is how many remote candidates we accept (iroh: 32).
@@ -32,50 +35,13 @@ var (
 	ErrNatAddressLimit           = errors.New("quic: peer accepts no more candidate addresses")
 )
 
-type natAddr struct {
-	seq  uint64
-	addr netip.AddrPort
-}
-
-type natProbe struct {
-	addr     netip.AddrPort
-	token    [8]byte
-	attempts int
-	next     time.Time
-	done     bool
-}
-
-// offPath is a packet owed to an address that is not its path's: the
-// answer to a probe, with the client's own challenge bundled.
-type offPath struct {
-	path      uint64
-	to        Addr
-	response  [8]byte
-	challenge bool
-	recv      int // size of the datagram that carried the probe
-}
-
-// natTraversal is the QNT state, present once negotiated.
+// natTraversal is the QNT state, present once negotiated. Exactly one of
+// client and server is set, by our side of the connection.
 type natTraversal struct {
-	peerLimit int
-	// Server: the candidates we announce; client: those the server did.
-	addrs   []natAddr
-	nextSeq uint64
-	addOut  []uint64 // server: ADD_ADDRESS owed, by sequence number
-	delOut  []uint64 // server: REMOVE_ADDRESS owed
-	// Client: the current round and its REACH_OUTs owed.
-	round    uint64
-	reachOut []netip.AddrPort
-	probes   []natProbe
-	offPaths []offPath
-	// Server: highest round the client started, and its size so far.
-	remoteRound      uint64
-	remoteRoundAddrs int
-	// Server: when the current round's probes start, and when the last
-	// round that did start began (see natMinRoundGap).
-	roundAt, prevRoundAt time.Time
-	// probeBudget paces our probes, whoever asked for them.
-	probeBudget tokenBucket
+	peerLimit int // the peer's max_remote_nat_addresses
+	client    *natClient
+	server    *natServer
+	prober    natProber
 }
 
 // recordNAT is what a packet carried of the QNT frames.
@@ -85,144 +51,94 @@ type recordNAT struct {
 	round      uint64
 }
 
-func (c *Conn) startNatTraversal() {
-	if c.cfg.NatTraversal && c.peerParams.MaxRemoteNATAddresses != 0 && c.mp != nil {
-		c.nat = &natTraversal{
-			peerLimit:   int(c.peerParams.MaxRemoteNATAddresses),
-			probeBudget: tokenBucket{burst: natProbeBurst, every: natProbeEvery},
-		}
+func newNatTraversal(side Side, peerLimit int, prober natProber) *natTraversal {
+	n := &natTraversal{peerLimit: peerLimit, prober: prober}
+	if side == Client {
+		n.client = new(natClient)
+	} else {
+		n.server = new(natServer)
 	}
+	return n
 }
 
-// NatTraversal reports whether n0 NAT traversal was negotiated.
-func (c *Conn) NatTraversal() bool { return c.nat != nil }
+// clientSide is our client state, or why there is none.
+func (n *natTraversal) clientSide() (*natClient, error) {
+	switch {
+	case n == nil:
+		return nil, ErrNatTraversalNotNegotiated
+	case n.client == nil:
+		return nil, ErrNatWrongSide
+	}
+	return n.client, nil
+}
+
+// serverSide is our server state, or why there is none.
+func (n *natTraversal) serverSide() (*natServer, error) {
+	switch {
+	case n == nil:
+		return nil, ErrNatTraversalNotNegotiated
+	case n.server == nil:
+		return nil, ErrNatWrongSide
+	}
+	return n.server, nil
+}
+
+func (n *natTraversal) appendFrames(add func(*wire.Frame) bool, rec *sentRecord) {
+	if n.server != nil {
+		n.server.appendFrames(add, rec)
+		return
+	}
+	n.client.appendFrames(add, rec)
+}
+
+func (n *natTraversal) framesPending() bool {
+	if n.server != nil {
+		return n.server.framesPending()
+	}
+	return n.client.framesPending()
+}
+
+func (n *natTraversal) onLost(r *recordNAT) {
+	if n.server != nil {
+		n.server.onLost(r)
+		return
+	}
+	n.client.onLost(r)
+}
+
+func recNAT(rec *sentRecord) *recordNAT {
+	r := recMP(rec)
+	if r.nat == nil {
+		r.nat = new(recordNAT)
+	}
+	return r.nat
+}
 
 func canonical(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
-// AddNatAddress announces one of our candidate addresses to the client
-// (server side).
-func (c *Conn) AddNatAddress(ap netip.AddrPort) error {
-	if c.nat == nil {
-		return ErrNatTraversalNotNegotiated
+func (c *Conn) startNatTraversal() {
+	if c.cfg.NatTraversal && c.peerParams.MaxRemoteNATAddresses != 0 && c.mp != nil {
+		c.nat = newNatTraversal(c.side, int(c.peerParams.MaxRemoteNATAddresses), newNatProber(c.rand, c.cfg.InitialRTT))
 	}
-	if c.side != Server {
-		return ErrNatWrongSide
-	}
-	ap = canonical(ap)
-	for _, a := range c.nat.addrs {
-		if a.addr == ap {
-			return nil
-		}
-	}
-	if len(c.nat.addrs) >= c.nat.peerLimit {
-		return ErrNatAddressLimit
-	}
-	c.nat.addrs = append(c.nat.addrs, natAddr{seq: c.nat.nextSeq, addr: ap})
-	c.nat.addOut = append(c.nat.addOut, c.nat.nextSeq)
-	c.nat.nextSeq++
-	return nil
 }
 
-// RemoveNatAddress withdraws a candidate announced with AddNatAddress.
-func (c *Conn) RemoveNatAddress(ap netip.AddrPort) error {
-	if c.nat == nil {
-		return ErrNatTraversalNotNegotiated
+// startNatRound starts a client round: REACH_OUTs of local, and probes to
+// every server candidate we have no path to.
+func (c *Conn) startNatRound(now time.Time, local []netip.AddrPort) error {
+	s, err := c.nat.clientSide()
+	if err != nil {
+		return err
 	}
-	if c.side != Server {
-		return ErrNatWrongSide
-	}
-	ap = canonical(ap)
-	for i, a := range c.nat.addrs {
-		if a.addr == ap {
-			c.nat.addrs = append(c.nat.addrs[:i], c.nat.addrs[i+1:]...)
-			c.nat.addOut = dropSeq(c.nat.addOut, a.seq)
-			c.nat.delOut = append(c.nat.delOut, a.seq)
-			return nil
+	s.startRound(local, c.nat.peerLimit)
+	c.nat.prober.reset()
+	for _, a := range s.remote {
+		if c.paths.to(UDPAddr(a.addr)) == nil && c.natTargetAllowed(a.addr) {
+			c.nat.prober.add(now, a.addr)
 		}
 	}
 	return nil
-}
-
-func dropSeq(s []uint64, seq uint64) []uint64 {
-	for i, x := range s {
-		if x == seq {
-			return append(s[:i], s[i+1:]...)
-		}
-	}
-	return s
-}
-
-// NatRemoteAddresses returns the candidates the server announced (client).
-func (c *Conn) NatRemoteAddresses() []netip.AddrPort {
-	if c.nat == nil || c.side != Client {
-		return nil
-	}
-	out := make([]netip.AddrPort, len(c.nat.addrs))
-	for i, a := range c.nat.addrs {
-		out[i] = a.addr
-	}
-	return out
-}
-
-// StartNatTraversalRound starts a hole-punching round (client side): it
-// tells the server our candidate addresses (REACH_OUT, at most the
-// server's limit) and probes every candidate the server announced. A
-// probe answered from its address opens a Backup path there.
-func (c *Conn) StartNatTraversalRound(now time.Time, local []netip.AddrPort) error {
-	if c.nat == nil {
-		return ErrNatTraversalNotNegotiated
-	}
-	if c.side != Client {
-		return ErrNatWrongSide
-	}
-	n := c.nat
-	n.round++
-	n.reachOut = n.reachOut[:0]
-	for _, ap := range local {
-		if len(n.reachOut) == n.peerLimit {
-			break
-		}
-		n.reachOut = append(n.reachOut, canonical(ap))
-	}
-	n.probes = n.probes[:0]
-	for _, a := range n.addrs {
-		if c.pathTo(UDPAddr(a.addr)) == nil && c.natTargetAllowed(a.addr) {
-			c.addProbe(now, a.addr)
-		}
-	}
-	return nil
-}
-
-func (c *Conn) addProbe(now time.Time, ap netip.AddrPort) {
-	pr := natProbe{addr: ap, next: now}
-	io.ReadFull(c.rand, pr.token[:])
-	c.nat.probes = append(c.nat.probes, pr)
-}
-
-// pathTo returns the live path to addr, if any.
-func (c *Conn) pathTo(addr Addr) *path {
-	for _, p := range c.paths {
-		if p.addr == addr && (p.mp == nil || !p.mp.abandoned) {
-			return p
-		}
-	}
-	return nil
-}
-
-// natRetryDelay is the wait after probe attempt k (0-based): a tenth of
-// the initial RTT, doubling from the second retry, at most 2 s.
-func (c *Conn) natRetryDelay(k int) time.Duration {
-	rtt := c.cfg.InitialRTT
-	if rtt == 0 {
-		rtt = recovery.DefaultInitialRTT
-	}
-	base := rtt / 10
-	if k == 0 {
-		return base
-	}
-	return min(base<<min(k-1, natMaxBackoff), natMaxInterval)
 }
 
 // handleNatFrame processes ADD_ADDRESS, REMOVE_ADDRESS and REACH_OUT.
@@ -230,134 +146,92 @@ func (c *Conn) handleNatFrame(now time.Time, f *wire.Frame) error {
 	if c.nat == nil {
 		return protocolViolation("frame of an extension that was not negotiated")
 	}
-	n := c.nat
 	switch f.Type {
 	case wire.FrameAddAddressIPv4, wire.FrameAddAddressIPv6:
-		if c.side != Client {
+		s, err := c.nat.clientSide()
+		if err != nil {
 			return protocolViolation("ADD_ADDRESS not allowed for this endpoint's connection side")
 		}
-		ap := canonical(f.Addr)
-		for i := range n.addrs {
-			if n.addrs[i].seq == f.Sequence {
-				n.addrs[i].addr = ap // a reused sequence number replaces the address
-				c.emit(Event{Kind: EventNatAddresses})
-				return nil
-			}
-		}
-		if len(n.addrs) < NatAddressLimit {
-			n.addrs = append(n.addrs, natAddr{seq: f.Sequence, addr: ap})
+		if s.addRemote(f.Sequence, f.Addr) {
 			c.emit(Event{Kind: EventNatAddresses})
 		}
 	case wire.FrameRemoveAddress:
-		if c.side != Client {
+		s, err := c.nat.clientSide()
+		if err != nil {
 			return protocolViolation("REMOVE_ADDRESS not allowed for this endpoint's connection side")
 		}
-		for i, a := range n.addrs {
-			if a.seq == f.Sequence {
-				n.addrs = append(n.addrs[:i], n.addrs[i+1:]...)
-				c.stopProbes(a.addr)
-				c.emit(Event{Kind: EventNatAddresses})
-				break
-			}
+		if ap, ok := s.removeRemote(f.Sequence); ok {
+			c.nat.prober.stop(ap)
+			c.emit(Event{Kind: EventNatAddresses})
 		}
 	case wire.FrameReachOutIPv4, wire.FrameReachOutIPv6:
-		if c.side != Server {
+		s, err := c.nat.serverSide()
+		if err != nil {
 			return protocolViolation("REACH_OUT not allowed for this endpoint's connection side")
 		}
-		switch {
-		case f.Sequence < n.remoteRound:
-			return nil // an older round
-		case f.Sequence > n.remoteRound:
-			n.remoteRound, n.remoteRoundAddrs = f.Sequence, 0
-			n.probes = n.probes[:0]
-			n.startRemoteRound(now)
+		probe, fresh, err := s.reachOut(now, f.Sequence)
+		if fresh {
+			c.nat.prober.reset()
 		}
-		n.remoteRoundAddrs++
-		if n.remoteRoundAddrs > NatAddressLimit {
-			return protocolViolation("REACH_OUT beyond the address limit")
+		if err != nil || !probe {
+			return err
 		}
 		if ap := canonical(f.Addr); c.natTargetAllowed(ap) {
-			c.addProbe(n.roundAt, ap)
+			c.nat.prober.add(s.roundAt, ap)
 		}
 	}
 	return nil
 }
 
-func (c *Conn) stopProbes(ap netip.AddrPort) {
-	for i := range c.nat.probes {
-		if c.nat.probes[i].addr == ap {
-			c.nat.probes[i].done = true
-		}
-	}
-}
-
 // offPathChallenge answers a PATH_CHALLENGE that arrived on path p in rx,
 // from an address that is not p's: a NAT traversal probe.
 func (c *Conn) offPathChallenge(p *path, rx *rxDatagram, data [8]byte) {
-	from := rx.from
-	if len(c.nat.offPaths) >= 16 {
-		return
-	}
-	// The client adds its own challenge unless from is already a path.
-	challenge := c.side == Client && c.pathTo(from) == nil
-	c.nat.offPaths = append(c.nat.offPaths, offPath{path: p.id, to: from, response: data, challenge: challenge, recv: rx.size})
+	// The client adds its own challenge unless the address is already a path.
+	challenge := c.side == Client && c.paths.to(rx.from) == nil
+	c.nat.prober.queueAnswer(offPath{path: p.id, to: rx.from, response: data, challenge: challenge, recv: rx.size})
 }
 
 // natPathResponse reports whether a PATH_RESPONSE from from answers one of
 // our probes; the client then opens a Backup path there.
 func (c *Conn) natPathResponse(now time.Time, from Addr, data [8]byte) bool {
-	for i := range c.nat.probes {
-		pr := &c.nat.probes[i]
-		if pr.token != data || UDPAddr(pr.addr) != from {
-			continue
-		}
-		pr.done = true
-		if c.side == Client && c.pathTo(from) == nil {
-			c.openPath(now, from, PathBackup)
-		}
-		return true
+	if !c.nat.prober.answered(from, data) {
+		return false
 	}
-	return false
+	if c.side == Client && c.paths.to(from) == nil {
+		c.openPath(now, from, PathBackup)
+	}
+	return true
 }
 
 // pollNat sends the next due probe or off-path answer, if any.
 func (c *Conn) pollNat(now time.Time, buf []byte) (int, Addr) {
-	n := c.nat
-	for len(n.offPaths) > 0 {
-		op := n.offPaths[0]
-		n.offPaths = n.offPaths[1:]
-		p := c.pathByID(op.path)
+	pr := &c.nat.prober
+	for {
+		op, ok := pr.nextAnswer()
+		if !ok {
+			break
+		}
+		p := c.paths.byID(op.path)
 		if p == nil || !p.remote.usable() {
 			continue
 		}
 		frames := []wire.Frame{{Type: wire.FramePathResponse, PathData: op.response}}
 		if op.challenge {
-			var pr natProbe
-			io.ReadFull(c.rand, pr.token[:])
-			pr.addr, pr.attempts, pr.next = op.to.UDP, natProbeAttempts, now // answered or not, sent once
-			n.probes = append(n.probes, pr)
-			frames = append(frames, wire.Frame{Type: wire.FramePathChallenge, PathData: pr.token})
+			token := pr.sendOnce(now, op.to.UDP)
+			frames = append(frames, wire.Frame{Type: wire.FramePathChallenge, PathData: token})
 		}
 		return c.sendProbePacket(now, p, op.to, frames, offPathPadding(op.recv), buf), op.to
 	}
-	p := c.dataPath()
+	p := c.paths.data()
 	if p == nil || !c.confirmed {
 		return 0, Addr{}
 	}
-	for i := range n.probes {
-		pr := &n.probes[i]
-		if pr.done || pr.attempts >= natProbeAttempts || now.Before(pr.next) {
-			continue
-		}
-		if !n.probeBudget.take(now) {
-			break
-		}
-		pr.next = now.Add(c.natRetryDelay(pr.attempts))
-		pr.attempts++
-		to := UDPAddr(pr.addr)
-		return c.sendProbePacket(now, p, to, []wire.Frame{{Type: wire.FramePathChallenge, PathData: pr.token}}, 0, buf), to
+	ap, token, ok := pr.due(now)
+	if !ok {
+		return 0, Addr{}
 	}
-	return 0, Addr{}
+	to := UDPAddr(ap)
+	return c.sendProbePacket(now, p, to, []wire.Frame{{Type: wire.FramePathChallenge, PathData: token}}, 0, buf), to
 }
 
 // offPathPadding is the datagram size an answer to recv bytes from an
@@ -407,97 +281,10 @@ func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Fr
 	return len(out)
 }
 
-// natTimers reports the next probe due.
-func (c *Conn) natTimers(consider func(time.Time)) {
-	if c.dataPath() == nil {
-		return
+// natTimer is when the next probe is due.
+func (c *Conn) natTimer() time.Time {
+	if c.paths.data() == nil {
+		return time.Time{}
 	}
-	var next time.Time
-	for _, pr := range c.nat.probes {
-		if !pr.done && pr.attempts < natProbeAttempts && (next.IsZero() || pr.next.Before(next)) {
-			next = pr.next
-		}
-	}
-	if b := &c.nat.probeBudget; !next.IsZero() && b.empty() && b.nextToken().After(next) {
-		next = b.nextToken()
-	}
-	consider(next)
-}
-
-// fillNatFrames adds the owed ADD_ADDRESS, REMOVE_ADDRESS and REACH_OUT
-// frames on the data path.
-func (c *Conn) fillNatFrames(add func(*wire.Frame) bool, rec *sentRecord) {
-	n := c.nat
-	for len(n.addOut) > 0 {
-		seq := n.addOut[0]
-		a, ok := n.lookup(seq)
-		if ok {
-			t := wire.FrameAddAddressIPv4
-			if a.addr.Addr().Is6() {
-				t = wire.FrameAddAddressIPv6
-			}
-			if !add(&wire.Frame{Type: t, Sequence: seq, Addr: a.addr}) {
-				return
-			}
-			r := recNAT(rec)
-			r.adds = append(r.adds, seq)
-		}
-		n.addOut = n.addOut[1:]
-	}
-	for len(n.delOut) > 0 && add(&wire.Frame{Type: wire.FrameRemoveAddress, Sequence: n.delOut[0]}) {
-		r := recNAT(rec)
-		r.dels = append(r.dels, n.delOut[0])
-		n.delOut = n.delOut[1:]
-	}
-	for len(n.reachOut) > 0 {
-		ap := n.reachOut[0]
-		t := wire.FrameReachOutIPv4
-		if ap.Addr().Is6() {
-			t = wire.FrameReachOutIPv6
-		}
-		if !add(&wire.Frame{Type: t, Sequence: n.round, Addr: ap}) {
-			return
-		}
-		r := recNAT(rec)
-		r.reach, r.round = append(r.reach, ap), n.round
-		n.reachOut = n.reachOut[1:]
-	}
-}
-
-func (n *natTraversal) lookup(seq uint64) (natAddr, bool) {
-	for _, a := range n.addrs {
-		if a.seq == seq {
-			return a, true
-		}
-	}
-	return natAddr{}, false
-}
-
-func (n *natTraversal) framesPending() bool {
-	return len(n.addOut) > 0 || len(n.delOut) > 0 || len(n.reachOut) > 0
-}
-
-func recNAT(rec *sentRecord) *recordNAT {
-	r := recMP(rec)
-	if r.nat == nil {
-		r.nat = new(recordNAT)
-	}
-	return r.nat
-}
-
-// onNatRecordLost queues the lost QNT frames again while still current.
-func (c *Conn) onNatRecordLost(r *recordNAT) {
-	n := c.nat
-	if n == nil {
-		return
-	}
-	for _, seq := range r.adds {
-		if _, ok := n.lookup(seq); ok {
-			n.addOut = append(n.addOut, seq)
-		}
-	}
-	n.delOut = append(n.delOut, r.dels...)
-	if r.round == n.round {
-		n.reachOut = append(n.reachOut, r.reach...)
-	}
+	return c.nat.prober.timer()
 }

@@ -22,11 +22,11 @@ func newNatLink(t *testing.T, seed uint64, clientNAT, serverNAT bool) *link {
 func TestNatTraversalNegotiation(t *testing.T) {
 	for _, tc := range []struct{ c, s, want bool }{{true, true, true}, {true, false, false}, {false, true, false}} {
 		l := newNatLink(t, 200, tc.c, tc.s)
-		if l.client.NatTraversal() != tc.want || l.server.NatTraversal() != tc.want {
-			t.Fatalf("%v/%v: negotiated %v/%v", tc.c, tc.s, l.client.NatTraversal(), l.server.NatTraversal())
+		if l.client.NatTraversal().Negotiated() != tc.want || l.server.NatTraversal().Negotiated() != tc.want {
+			t.Fatalf("%v/%v: negotiated %v/%v", tc.c, tc.s, l.client.NatTraversal().Negotiated(), l.server.NatTraversal().Negotiated())
 		}
 		if !tc.want {
-			if err := l.server.AddNatAddress(l.sAddr2.UDP); !errors.Is(err, ErrNatTraversalNotNegotiated) {
+			if err := l.server.NatTraversal().AddAddress(l.sAddr2.UDP); !errors.Is(err, ErrNatTraversalNotNegotiated) {
 				t.Fatalf("AddNatAddress: %v", err)
 			}
 		}
@@ -34,7 +34,7 @@ func TestNatTraversalNegotiation(t *testing.T) {
 	// Without multipath there is no NAT traversal either.
 	l := newLinkWith(t, 201, func(c, s *Config) { c.NatTraversal, s.NatTraversal = true, true })
 	l.runUntil(l.established, 5*time.Second)
-	if l.client.NatTraversal() || l.server.NatTraversal() {
+	if l.client.NatTraversal().Negotiated() || l.server.NatTraversal().Negotiated() {
 		t.Fatal("NAT traversal without multipath")
 	}
 	if l.client.localParams.MaxRemoteNATAddresses != 0 {
@@ -51,20 +51,20 @@ func TestNatTraversalRound(t *testing.T) {
 	l := newNatLink(t, 202, true, true)
 	bogus := UDPAddr(netip.MustParseAddrPort("192.0.2.9:9"))
 	l.unreachable[bogus] = true
-	if err := l.server.AddNatAddress(l.sAddr2.UDP); err != nil {
+	if err := l.server.NatTraversal().AddAddress(l.sAddr2.UDP); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.server.AddNatAddress(bogus.UDP); err != nil {
+	if err := l.server.NatTraversal().AddAddress(bogus.UDP); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.client.AddNatAddress(l.cAddr2.UDP); !errors.Is(err, ErrNatWrongSide) {
+	if err := l.client.NatTraversal().AddAddress(l.cAddr2.UDP); !errors.Is(err, ErrNatWrongSide) {
 		t.Fatalf("client AddNatAddress: %v", err)
 	}
 	l.runUntil(func() bool {
 		s := l.client.mp.set(1)
-		return len(l.client.NatRemoteAddresses()) == 2 && s != nil && s.remote.usable()
+		return len(l.client.NatTraversal().RemoteAddresses()) == 2 && s != nil && s.remote.usable()
 	}, 5*time.Second)
-	if err := l.client.StartNatTraversalRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
+	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
 		t.Fatal(err)
 	}
 	l.runUntil(func() bool {
@@ -72,7 +72,7 @@ func TestNatTraversalRound(t *testing.T) {
 		_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
 		return ok
 	}, 10*time.Second)
-	p := l.client.pathByID(1)
+	p := l.client.paths.byID(1)
 	if p.addr != l.sAddr2 || p.mp.status != PathBackup {
 		t.Fatalf("hole-punched path to %v status %v", p.addr, p.mp.status)
 	}
@@ -80,7 +80,7 @@ func TestNatTraversalRound(t *testing.T) {
 		t.Fatalf("frames: %v", seen)
 	}
 	// The server's probe to the client's address was answered too.
-	if !l.server.nat.probes[0].done {
+	if !l.server.nat.prober.probes[0].done {
 		t.Fatal("the server's probe to the client's candidate did not succeed")
 	}
 	// Let the dead candidate's retries run out: ~4 s.
@@ -93,8 +93,8 @@ func TestNatTraversalRound(t *testing.T) {
 		t.Fatalf("paths %+v err %v", l.client.Paths(), l.client.Err())
 	}
 	// REMOVE_ADDRESS withdraws a candidate.
-	l.server.RemoveNatAddress(bogus.UDP)
-	l.runUntil(func() bool { return len(l.client.NatRemoteAddresses()) == 1 }, 5*time.Second)
+	l.server.NatTraversal().RemoveAddress(bogus.UDP)
+	l.runUntil(func() bool { return len(l.client.NatTraversal().RemoteAddresses()) == 1 }, 5*time.Second)
 	transfer(t, l, 64<<10, 10*time.Second)
 }
 

@@ -20,24 +20,6 @@ const (
 	natProbeEvery = 50 * time.Millisecond
 )
 
-// startRemoteRound schedules the probes of a round the client started.
-func (n *natTraversal) startRemoteRound(now time.Time) {
-	if !n.roundAt.IsZero() && !n.roundAt.After(now) {
-		n.prevRoundAt = n.roundAt // the current round did start
-	}
-	n.roundAt = now
-	if !n.prevRoundAt.IsZero() {
-		n.roundAt = maxTime(now, n.prevRoundAt.Add(natMinRoundGap))
-	}
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
 // natTargetAllowed reports whether we may probe ap. A peer must not turn
@@ -50,16 +32,7 @@ func (c *Conn) natTargetAllowed(ap netip.AddrPort) bool {
 	case ap.Port() == 0 || a.IsUnspecified() || a.IsMulticast() || a == limitedBroadcast:
 		return false
 	case a.IsLoopback():
-		return c.cfg.NatLoopbackTargets || c.peerOnLoopback()
+		return c.cfg.NatLoopbackTargets || c.paths.onLoopback()
 	}
 	return true
-}
-
-func (c *Conn) peerOnLoopback() bool {
-	for _, p := range c.paths {
-		if p.addr.UDP.Addr().Unmap().IsLoopback() {
-			return true
-		}
-	}
-	return false
 }

@@ -89,7 +89,7 @@ func TestNatTargetsFiltered(t *testing.T) {
 // and the newest waiting round replaces the one that had not started.
 func TestNatRoundGap(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	var n natTraversal
+	var n natServer
 	for _, step := range []struct{ at, want time.Duration }{
 		{0, 0},
 		{20 * time.Millisecond, natMinRoundGap},

@@ -59,8 +59,8 @@ func (in *interaction) do(op byte) {
 	case opRebind:
 		in.rebind(newClientAddr(in.next()))
 	case opNatRound:
-		l.server.AddNatAddress(l.sAddr2.UDP)
-		l.client.StartNatTraversalRound(l.now, []netip.AddrPort{l.cAddr2.UDP})
+		l.server.NatTraversal().AddAddress(l.sAddr2.UDP)
+		l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP})
 	default:
 		in.doLink(op)
 	}

@@ -291,7 +291,7 @@ func (c *Conn) handleFrame(now time.Time, pk *rxPacket, f *wire.Frame) error {
 		ap := c.paths[0]
 		if c.mp != nil {
 			// Under multipath a plain ACK acknowledges path 0.
-			if ap = c.pathByID(0); ap == nil {
+			if ap = c.paths.byID(0); ap == nil {
 				return nil
 			}
 		}
@@ -524,7 +524,7 @@ func (c *Conn) issueCIDs() {
 // handlePathAck handles PATH_ACK(_ECN) for the path it names.
 func (c *Conn) handlePathAck(now time.Time, f *wire.Frame) error {
 	c.stats.PathAcksReceived++
-	p := c.pathByID(f.PathID)
+	p := c.paths.byID(f.PathID)
 	if p == nil {
 		return nil
 	}

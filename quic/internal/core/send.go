@@ -43,7 +43,7 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 		}
 		c.closeRepeat = false
 		c.closeSentAt = now
-		p := c.closePath()
+		p := c.paths.closing()
 		if p == nil {
 			return 0, Addr{}
 		}

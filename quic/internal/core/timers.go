@@ -22,7 +22,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	}
 	// Under multipath, when every path is gone there is nowhere to send
 	// ACKs; only the NO_VIABLE_PATH grace timer matters then.
-	stranded := c.mp != nil && c.fallbackPath() == nil
+	stranded := c.mp != nil && c.paths.fallback() == nil
 	for _, p := range c.paths {
 		if t := p.rec.NextTimer(); !stranded || t.Kind != recovery.TimerAck {
 			consider(t.At)
@@ -35,7 +35,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 			consider(p.mig.timer())
 		}
 		// Wake when pacing releases data that a poll had to hold back.
-		if p.pacedUntil.After(c.lastPoll) && c.hasDataToSend(levelApp, p, p == c.dataPath()) {
+		if p.pacedUntil.After(c.lastPoll) && c.hasDataToSend(levelApp, p, p == c.paths.data()) {
 			consider(p.pacedUntil)
 		}
 	}
@@ -53,7 +53,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 		consider(c.mp.noViableAt)
 	}
 	if c.nat != nil {
-		c.natTimers(consider)
+		consider(c.natTimer())
 	}
 	return at, !at.IsZero()
 }
@@ -64,7 +64,7 @@ func (c *Conn) idleDeadline() time.Time {
 	}
 	// Never shorter than three PTOs, so a slow path is not mistaken for a
 	// dead one (RFC 9000 §10.1).
-	d := max(c.idleTimeout, 3*c.primary().rec.ProbeTimeout())
+	d := max(c.idleTimeout, 3*c.paths.primary().rec.ProbeTimeout())
 	return c.lastActivity.Add(d)
 }
 

@@ -283,7 +283,7 @@ func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
 			}
 			st := c.Stats()
 			t.Logf("iroh spoke: connect %.2f ms, %d echoes; multipath %v, NAT traversal %v; paths %+v; PATH_ACKs sent %d received %d; bytes v4 %d v6 %d",
-				*r.res.ConnectMs, r.res.Echoes, c.Multipath(), c.NatTraversal(), c.Paths(), st.PathAcksSent, st.PathAcksReceived, d.sent[false], d.sent[true])
+				*r.res.ConnectMs, r.res.Echoes, c.Multipath(), c.NatTraversal().Negotiated(), c.Paths(), st.PathAcksSent, st.PathAcksReceived, d.sent[false], d.sent[true])
 			for _, e := range log {
 				if e.Kind >= core.EventPathOpened {
 					t.Logf("event kind %d path %d status %v code %#x remote %v", e.Kind, e.Path, e.Status, e.Code, e.Remote)
@@ -317,11 +317,11 @@ func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
 			c.HandleTimeout(now)
 		}
 		drainEvents(c, &log)
-		if c.NatTraversal() && !announced {
+		if c.NatTraversal().Negotiated() && !announced {
 			// Announce both sockets, as iroh's server does.
 			announced = true
-			c.AddNatAddress(v4)
-			c.AddNatAddress(v6)
+			c.NatTraversal().AddAddress(v4)
+			c.NatTraversal().AddAddress(v6)
 		}
 		srv.serve(t, c)
 		for {

@@ -32,14 +32,14 @@ func TestCoreNatTraversalAgainstIroh(t *testing.T) {
 	d := newDualSock(t)
 	var log []core.Event
 	pumpDual(t, c, d, c.HandshakeComplete, 10*time.Second)
-	if !c.NatTraversal() {
+	if !c.NatTraversal().Negotiated() {
 		t.Fatal("NAT traversal not negotiated with iroh")
 	}
-	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return len(c.NatRemoteAddresses()) >= 2 }, 10*time.Second)
-	t.Logf("iroh announced %v", c.NatRemoteAddresses())
+	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return len(c.NatTraversal().RemoteAddresses()) >= 2 }, 10*time.Second)
+	t.Logf("iroh announced %v", c.NatTraversal().RemoteAddresses())
 	local := []netip.AddrPort{d.v4.LocalAddr().(*net.UDPAddr).AddrPort(), d.v6.LocalAddr().(*net.UDPAddr).AddrPort()}
 	start := time.Now()
-	if err := c.StartNatTraversalRound(start, local); err != nil {
+	if err := c.NatTraversal().StartRound(start, local); err != nil {
 		t.Fatal(err)
 	}
 	pumpDual(t, c, d, func() bool { drainEvents(c, &log); return findEvent(log, core.EventPathValidated, 1) }, 10*time.Second)

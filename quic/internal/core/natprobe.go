@@ -1,0 +1,149 @@
+package core
+
+import (
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+)
+
+// natProber sends the PATH_CHALLENGE probes of hole punching, for either
+// side, and queues the answers to the peer's probes. Its probes share one
+// token bucket, whoever asked for them.
+type natProber struct {
+	rand       io.Reader
+	initialRTT time.Duration // scales the retry delays
+	probes     []natProbe
+	answers    []offPath
+	budget     tokenBucket
+}
+
+type natProbe struct {
+	addr     netip.AddrPort
+	token    [8]byte
+	attempts int
+	next     time.Time
+	done     bool
+}
+
+// offPath is a packet owed to an address that is not its path's: the
+// answer to a probe, with the client's own challenge bundled.
+type offPath struct {
+	path      uint64
+	to        Addr
+	response  [8]byte
+	challenge bool
+	recv      int // size of the datagram that carried the probe
+}
+
+// maxNatAnswers caps the answers a peer can make us queue.
+const maxNatAnswers = 16
+
+func newNatProber(rand io.Reader, initialRTT time.Duration) natProber {
+	return natProber{rand: rand, initialRTT: initialRTT, budget: tokenBucket{burst: natProbeBurst, every: natProbeEvery}}
+}
+
+// add schedules probes to ap from at on.
+func (n *natProber) add(at time.Time, ap netip.AddrPort) {
+	pr := natProbe{addr: ap, next: at}
+	io.ReadFull(n.rand, pr.token[:])
+	n.probes = append(n.probes, pr)
+}
+
+// sendOnce registers a probe to ap that goes out now, answered or not,
+// and returns its token.
+func (n *natProber) sendOnce(now time.Time, ap netip.AddrPort) [8]byte {
+	pr := natProbe{addr: ap, attempts: natProbeAttempts, next: now}
+	io.ReadFull(n.rand, pr.token[:])
+	n.probes = append(n.probes, pr)
+	return pr.token
+}
+
+// reset forgets the probes of the previous round.
+func (n *natProber) reset() { n.probes = n.probes[:0] }
+
+// stop ends the probes to ap.
+func (n *natProber) stop(ap netip.AddrPort) {
+	for i := range n.probes {
+		if n.probes[i].addr == ap {
+			n.probes[i].done = true
+		}
+	}
+}
+
+// answered reports whether a PATH_RESPONSE from from with data answers
+// one of our probes, and marks it done.
+func (n *natProber) answered(from Addr, data [8]byte) bool {
+	for i := range n.probes {
+		pr := &n.probes[i]
+		if pr.token == data && UDPAddr(pr.addr) == from {
+			pr.done = true
+			return true
+		}
+	}
+	return false
+}
+
+// due returns the next probe to send at now, if the budget allows one,
+// and schedules its retry.
+func (n *natProber) due(now time.Time) (netip.AddrPort, [8]byte, bool) {
+	for i := range n.probes {
+		pr := &n.probes[i]
+		if pr.done || pr.attempts >= natProbeAttempts || now.Before(pr.next) {
+			continue
+		}
+		if !n.budget.take(now) {
+			break
+		}
+		pr.next = now.Add(n.retryDelay(pr.attempts))
+		pr.attempts++
+		return pr.addr, pr.token, true
+	}
+	return netip.AddrPort{}, [8]byte{}, false
+}
+
+// retryDelay is the wait after probe attempt k (0-based): a tenth of the
+// initial RTT, doubling from the second retry, at most 2 s.
+func (n *natProber) retryDelay(k int) time.Duration {
+	rtt := n.initialRTT
+	if rtt == 0 {
+		rtt = recovery.DefaultInitialRTT
+	}
+	base := rtt / 10
+	if k == 0 {
+		return base
+	}
+	return min(base<<min(k-1, natMaxBackoff), natMaxInterval)
+}
+
+// timer is when the next probe is due, budget permitting.
+func (n *natProber) timer() time.Time {
+	var next time.Time
+	for _, pr := range n.probes {
+		if !pr.done && pr.attempts < natProbeAttempts && (next.IsZero() || pr.next.Before(next)) {
+			next = pr.next
+		}
+	}
+	if b := &n.budget; !next.IsZero() && b.empty() && b.nextToken().After(next) {
+		next = b.nextToken()
+	}
+	return next
+}
+
+// queueAnswer owes op unless too many answers are queued.
+func (n *natProber) queueAnswer(op offPath) {
+	if len(n.answers) < maxNatAnswers {
+		n.answers = append(n.answers, op)
+	}
+}
+
+// nextAnswer takes the oldest owed answer.
+func (n *natProber) nextAnswer() (offPath, bool) {
+	if len(n.answers) == 0 {
+		return offPath{}, false
+	}
+	op := n.answers[0]
+	n.answers = n.answers[1:]
+	return op, true
+}
