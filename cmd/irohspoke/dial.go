@@ -52,10 +52,10 @@ punches a direct path when it can. Each part can be changed: --relay URL
 --addr dials the hub directly, --ticket gives both, --dns HOST[:PORT] and
 --dns-origin NAME change the lookup, --pkarr URL adds a pkarr relay,
 --lookup=false, --publish=false, --qad=false and --portmap=false turn
-parts off, and
---preset minimal starts from nothing (no relay, lookup or publishing). A
-direct dial starts at once and a relay dial 250 ms later; the first
-handshake wins.
+parts off, --qad turns QAD on (also at a plain-HTTP --relay's host, UDP
+--qad-port), and --preset minimal starts from nothing (no relay, lookup or
+publishing). A direct dial starts at once and a relay dial 250 ms later;
+the first handshake wins.
 
 A stdin line that is not an envelope, or is longer than a frame can be, is
 reported as "bad_input" and skipped. After stdin ends, dial waits until

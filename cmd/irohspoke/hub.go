@@ -35,9 +35,10 @@ relays as its home relay, learns its public address there (QAD), and
 publishes the relay to n0's pkarr relay, so that "irohspoke dial --hub ID"
 finds it anywhere. --relay URL (repeatable) replaces the relays, --pkarr URL
 the pkarr relay, --publish=false, --qad=false and --portmap=false turn
-parts off,
---publish-addrs also publishes the direct addresses, and --preset minimal
-starts from nothing (reachable only at its printed addresses).
+parts off, --qad turns QAD on (also at a plain-HTTP --relay's host, UDP
+--qad-port), --publish-addrs also publishes the direct addresses, and
+--preset minimal starts from nothing (reachable only at its printed
+addresses).
 
 Once serving it prints one JSON line on stdout:
 

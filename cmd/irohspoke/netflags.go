@@ -53,7 +53,7 @@ func addNetFlags(fs *flag.FlagSet) *netFlags {
 	fs.Var(&f.relays, "relay", "use the relay at `URL` instead of the preset's relays (repeatable; the nearest becomes home)")
 	fs.Var(&f.lookup, "lookup", "look peers up by EndpointId (`BOOL`, default: the preset's)")
 	fs.Var(&f.publish, "publish", "publish our home relay to the pkarr relay (`BOOL`, default: the preset's)")
-	fs.Var(&f.qad, "qad", "learn our public address by QUIC Address Discovery at the relays and offer it for hole punching (`BOOL`, default: the preset's)")
+	fs.Var(&f.qad, "qad", "learn our public address by QUIC Address Discovery at the home relay and offer it for hole punching (`BOOL`, default: the preset's; given, it also asks plain-HTTP --relay hosts)")
 	fs.Var(&f.portmap, "portmap", "ask the home gateway for a port mapping (PCP, NAT-PMP, UPnP) and offer it for hole punching (`BOOL`, default: the preset's)")
 	return f
 }
@@ -86,7 +86,7 @@ func (f *netFlags) resolve() (*netSetup, error) {
 		p.PortMapping = f.portmap.value
 	}
 	if len(f.relays) > 0 {
-		if p.Relays, err = relayNodes(f.relays, uint16(*f.qadPort)); err != nil {
+		if p.Relays, err = relayNodes(f.relays, uint16(*f.qadPort), f.qad.set && f.qad.value); err != nil {
 			return nil, err
 		}
 	}
@@ -194,9 +194,11 @@ func (f *netFlags) resolveFiles(s *netSetup) error {
 	return nil
 }
 
-// relayNodes turns --relay URLs into a relay map. Plain-HTTP relays get no
-// QAD: it needs the relay's TLS certificate.
-func relayNodes(urls []string, qadPort uint16) ([]endpoint.RelayNode, error) {
+// relayNodes turns --relay URLs into a relay map. Plain-HTTP relays get QAD
+// only when asked (qadPlain: --qad given): QAD's QUIC brings its own TLS,
+// so the relay's host may serve it (as iroh assumes of every relay), but
+// "irohspoke relay" over HTTP cannot, and probing it would only fail.
+func relayNodes(urls []string, qadPort uint16, qadPlain bool) ([]endpoint.RelayNode, error) {
 	var nodes []endpoint.RelayNode
 	for _, u := range urls {
 		norm, err := normalizeRelay(u)
@@ -204,7 +206,7 @@ func relayNodes(urls []string, qadPort uint16) ([]endpoint.RelayNode, error) {
 			return nil, err
 		}
 		n := endpoint.RelayNode{URL: norm}
-		if strings.HasPrefix(norm, "https://") || strings.HasPrefix(norm, "wss://") {
+		if qadPlain || strings.HasPrefix(norm, "https://") || strings.HasPrefix(norm, "wss://") {
 			n.QADPort = qadPort
 		}
 		nodes = append(nodes, n)

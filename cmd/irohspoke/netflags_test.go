@@ -73,6 +73,12 @@ func TestZeroConfigIsN0(t *testing.T) {
 	if p := ns.opts.Preset; !slices.Equal(p.Relays, want) || p.Publish || !p.QAD || p.DNSOrigin == "" {
 		t.Fatalf("--relay/--publish=false: %+v", p)
 	}
+	// An explicit --qad asks a plain-HTTP relay's host too (a QAD server
+	// may run next to it, as in the NAT lab).
+	ns = resolveNet(t, "--preset", "minimal", "--relay", "http://127.0.0.1:3340", "--qad")
+	if p := ns.opts.Preset; !p.QAD || !slices.Equal(p.Relays, []endpoint.RelayNode{{URL: "http://127.0.0.1:3340/", QADPort: 7842}}) {
+		t.Fatalf("--relay http://... --qad: %+v", p)
+	}
 	if p := resolveNet(t, "--qad=false", "--lookup=false", "--portmap=false").opts.Preset; p.QAD || p.DNSOrigin != "" || p.PortMapping || len(p.Relays) != 4 {
 		t.Fatalf("--qad=false --lookup=false --portmap=false: %+v", p)
 	}

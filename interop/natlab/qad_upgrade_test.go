@@ -191,7 +191,8 @@ func startLabQAD(t *testing.T, relay *natlab.Host, ca *qadtest.CA) {
 
 // TestQADGoSpokeToIrohHubBothBehindNATs: a real iroh hub behind
 // endpoint-independent NAT a, our spoke behind endpoint-independent NAT b
-// with --qad. iroh cannot do QAD against our relay (its relay config has
+// with --qad (given explicitly, it asks the plain-HTTP relay's host, where
+// startLabQAD serves QAD). iroh cannot do QAD against our relay (its relay config has
 // no QUIC port for a custom relay, and it trusts only its built-in roots),
 // so it announces only its private address. Our spoke knows its public
 // mapping and sends it in REACH_OUT, and iroh does probe it: router b
