@@ -20,8 +20,9 @@
 // quickly). The Journal checks spoke/doc.go's promise: every event is
 // echoed exactly once, except one a killed hub acknowledged but never
 // echoed (delivered, by QUIC acknowledgement); nothing is given up; copies
-// to the other spoke come in order, complete when no spoke lost its
-// connection. For every episode it measures the recovery time: from the
+// to the other spoke come in order, complete and unrepeated when no spoke
+// lost its connection (after a lost connection, unacknowledged events are
+// sent again and may reach the hub twice). For every episode it measures the recovery time: from the
 // fault's end to the next echo each spoke hit receives.
 //
 // TestChaos runs every fault once, briefly, against both hubs in parallel

@@ -47,7 +47,7 @@ type Fault struct {
 	// connection they had.
 	Connected []SpokeKind
 	// HubKilled: an event the killed hub acknowledged but never echoed
-	// counts as delivered, and other spokes may see a resent event twice.
+	// counts as delivered.
 	HubKilled bool
 }
 

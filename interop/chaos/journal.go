@@ -127,7 +127,8 @@ type Rules struct {
 	// before echoing it leaves such an event: delivered, never echoed.
 	LostBefore time.Time
 	// DupCopies allows other spokes to see an event twice: an event the
-	// killed hub had forwarded but not acknowledged is sent again.
+	// hub had forwarded but not acknowledged when the sender's connection
+	// died (or the hub was killed) is sent again, as spoke/doc.go says.
 	DupCopies bool
 	// AllCopies requires every copy since MarkSteady (no spoke lost its
 	// connection, so the hub had every spoke all along).

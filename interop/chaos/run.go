@@ -67,9 +67,10 @@ func Run(t *testing.T, hub HubKind, f Fault, p Plan) Result {
 		s.StopSending()
 	}
 	rules := func() Rules {
-		rl := Rules{AllCopies: r.Disconnects() == 0}
+		lost := r.Disconnects() > 0
+		rl := Rules{AllCopies: !lost, DupCopies: lost || f.HubKilled}
 		if f.HubKilled {
-			rl.LostBefore, rl.DupCopies = r.lastHubKill, true
+			rl.LostBefore = r.lastHubKill
 		}
 		return rl
 	}
