@@ -13,7 +13,7 @@ func (s *Stream) Announce() error {
 		c.mu.Unlock()
 		return err
 	}
-	err := c.core.AnnounceStream(s.id)
+	err := c.core.Streams().Announce(s.id)
 	if err != nil {
 		err = s.writeFailedLocked(err)
 	}

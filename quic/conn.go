@@ -161,7 +161,7 @@ func (c *Conn) open(ctx context.Context, bidi bool) (*Stream, error) {
 			c.mu.Unlock()
 			return nil, err
 		}
-		id, err := c.core.OpenStream(bidi)
+		id, err := c.core.Streams().Open(bidi)
 		if err == nil {
 			s := c.streamLocked(id)
 			c.mu.Unlock()
@@ -192,7 +192,7 @@ func (c *Conn) accept(ctx context.Context, bidi bool) (*Stream, error) {
 	d := dirIndex(bidi)
 	for {
 		c.mu.Lock()
-		id, ok := c.core.AcceptStream(bidi)
+		id, ok := c.core.Streams().Accept(bidi)
 		if ok {
 			s := c.streamLocked(id)
 			c.mu.Unlock()
@@ -219,7 +219,7 @@ func (c *Conn) SendDatagram(p []byte) error {
 	c.mu.Lock()
 	err := c.err
 	if err == nil {
-		err = c.core.SendDatagram(p)
+		err = c.core.Datagrams().Send(p)
 	}
 	c.mu.Unlock()
 	if err == nil {
@@ -232,7 +232,7 @@ func (c *Conn) SendDatagram(p []byte) error {
 func (c *Conn) ReceiveDatagram(ctx context.Context) ([]byte, error) {
 	for {
 		c.mu.Lock()
-		d, ok := c.core.RecvDatagram()
+		d, ok := c.core.Datagrams().Recv()
 		err := c.err
 		c.mu.Unlock()
 		if ok {
@@ -256,7 +256,7 @@ func (c *Conn) ReceiveDatagram(ctx context.Context) ([]byte, error) {
 func (c *Conn) MaxDatagramSize() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.core.MaxDatagramSize()
+	return c.core.Datagrams().MaxSize()
 }
 
 // RemoteID is the peer's EndpointId, proven by the handshake.

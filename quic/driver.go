@@ -74,7 +74,7 @@ func (c *Conn) step() stepResult {
 		c.core.HandleTimeout(now)
 	}
 	c.dispatchLocked(now)
-	if c.core.TakeAckProgress() {
+	if c.core.Streams().TakeAckProgress() {
 		c.notifyAckedLocked()
 	}
 	if c.core.TakeResetTokensChanged() {

@@ -56,7 +56,7 @@ func (s *Stream) AckedChanged() <-chan struct{} {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	info, ok := c.core.StreamInfo(s.id)
+	info, ok := c.core.Streams().Info(s.id)
 	if c.err != nil || !ok || !info.HasSend {
 		return closedChan
 	}
@@ -82,7 +82,7 @@ func (s *Stream) AckedChanged() <-chan struct{} {
 func (c *Conn) notifyAckedLocked() {
 	ev := &c.events
 	for id, ch := range ev.acked {
-		info, ok := c.core.StreamInfo(id)
+		info, ok := c.core.Streams().Info(id)
 		if ok && info.HasSend && info.Acked == ev.ackAt[id] {
 			continue
 		}

@@ -60,7 +60,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 			c.mu.Unlock()
 			return 0, err
 		}
-		n, err := c.core.Read(s.id, p)
+		n, err := c.core.Streams().Read(s.id, p)
 		blocked := errors.Is(err, core.ErrWouldBlock)
 		if err != nil && !blocked {
 			err = s.readFailedLocked(err)
@@ -131,7 +131,7 @@ func (s *Stream) Write(p []byte) (int, error) {
 			c.mu.Unlock()
 			return total, err
 		}
-		n, err := c.core.Write(s.id, p[total:])
+		n, err := c.core.Streams().Write(s.id, p[total:])
 		total += n
 		if err != nil && !errors.Is(err, core.ErrWouldBlock) {
 			err = s.writeFailedLocked(err)
@@ -179,7 +179,7 @@ func (s *Stream) writeFailedLocked(err error) error {
 func (s *Stream) Close() error {
 	c := s.c
 	c.mu.Lock()
-	err := c.core.CloseWrite(s.id)
+	err := c.core.Streams().CloseWrite(s.id)
 	if err != nil {
 		err = s.writeFailedLocked(err)
 	}
@@ -192,7 +192,7 @@ func (s *Stream) Close() error {
 func (s *Stream) CancelWrite(code uint64) {
 	c := s.c
 	c.mu.Lock()
-	if c.core.CancelWrite(s.id, code) == nil && s.writeErr == nil {
+	if c.core.Streams().CancelWrite(s.id, code) == nil && s.writeErr == nil {
 		s.writeErr = &StreamError{StreamID: int64(s.id), Code: code}
 	}
 	s.sendDone = true
@@ -207,7 +207,7 @@ func (s *Stream) CancelWrite(code uint64) {
 func (s *Stream) CancelRead(code uint64) {
 	c := s.c
 	c.mu.Lock()
-	if c.core.CancelRead(s.id, code) == nil && s.readErr == nil {
+	if c.core.Streams().CancelRead(s.id, code) == nil && s.readErr == nil {
 		s.readErr = &StreamError{StreamID: int64(s.id), Code: code}
 	}
 	s.recvDone = true

@@ -11,7 +11,7 @@ package quic
 func (s *Stream) AckedBytes() int64 {
 	c := s.c
 	c.mu.Lock()
-	info, ok := c.core.StreamInfo(s.id)
+	info, ok := c.core.Streams().Info(s.id)
 	c.mu.Unlock()
 	if !ok || !info.HasSend {
 		return -1

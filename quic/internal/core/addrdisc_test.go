@@ -205,7 +205,7 @@ func TestNoIncomingStreams(t *testing.T) {
 	if l.server.localParams.InitialMaxStreamsBidi != 0 || l.server.localParams.InitialMaxStreamsUni != 0 {
 		t.Fatal("stream limits advertised")
 	}
-	if _, err := l.client.OpenStream(true); !errors.Is(err, ErrStreamLimitReached) {
+	if _, err := l.client.Streams().Open(true); !errors.Is(err, ErrStreamLimitReached) {
 		t.Fatalf("client opened a stream: %v", err)
 	}
 	err := l.server.handleFrame(l.now, appPacket(l.server.paths[0], nil, 0), &wire.Frame{Type: wire.FrameStream, StreamID: 0, Data: []byte("x")})

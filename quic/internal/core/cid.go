@@ -271,3 +271,24 @@ func (r *remoteCIDs) isStatelessReset(datagram []byte) bool {
 	}
 	return false
 }
+
+// TakeResetTokensChanged reports, once, that the peer's reset tokens may
+// have changed since the last call, so the endpoint's index needs
+// AppendResetTokens again. A stateless reset carries no connection ID of
+// ours (RFC 9000 §10.3.1): the endpoint finds its connection by token.
+func (c *Conn) TakeResetTokensChanged() bool {
+	ch := c.resetTokensChanged
+	c.resetTokensChanged = false
+	return ch
+}
+
+// AppendResetTokens appends the reset token of every CID the peer gave us.
+func (c *Conn) AppendResetTokens(dst []ResetToken) []ResetToken {
+	if c.mp == nil {
+		return c.paths[0].remote.appendTokens(dst)
+	}
+	for _, s := range c.mp.sets {
+		dst = s.remote.appendTokens(dst)
+	}
+	return dst
+}

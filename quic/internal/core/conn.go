@@ -179,8 +179,7 @@ type Conn struct {
 	havePeerTP   bool
 	localParams  wire.TransportParameters
 	idleTimeout  time.Duration
-	maxDatagram  uint64 // peer's max_datagram_frame_size
-	handshakeOut bool   // server owes HANDSHAKE_DONE
+	handshakeOut bool // server owes HANDSHAKE_DONE
 
 	keys   [handshakeLevels]levelKeys // Initial and Handshake; 1-RTT keys are app
 	app    appKeys
@@ -206,9 +205,8 @@ type Conn struct {
 	// changed since the driver last asked.
 	resetTokensChanged bool
 
-	streams   *streams.Manager
-	dgramsIn  [][]byte
-	dgramsOut [][]byte
+	streams *streams.Manager
+	dgrams  datagramQueue
 
 	// Frames owed outside stream data.
 	sendPing        bool
@@ -569,7 +567,7 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 			c.idleTimeout = peer
 		}
 	}
-	c.maxDatagram = tp.MaxDatagramFrameSize
+	c.dgrams.peerMax = tp.MaxDatagramFrameSize
 	c.paths[0].rec.SetPeerMaxAckDelay(time.Duration(tp.MaxAckDelay) * time.Millisecond)
 	c.streams.SetPeerParams(streams.PeerParams{
 		InitialMaxData:                 tp.InitialMaxData,

@@ -31,7 +31,7 @@ func TestHandshake(t *testing.T) {
 // transfer sends size bytes client→server on one stream and checks them.
 func transfer(t *testing.T, l *link, size int, limit time.Duration) {
 	t.Helper()
-	id, err := l.client.OpenStream(true)
+	id, err := l.client.Streams().Open(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func transfer(t *testing.T, l *link, size int, limit time.Duration) {
 	accepted := false
 	l.runUntil(func() bool {
 		for written < len(src) {
-			n, err := l.client.Write(id, src[written:])
+			n, err := l.client.Streams().Write(id, src[written:])
 			written += n
 			if errors.Is(err, ErrWouldBlock) {
 				break
@@ -54,14 +54,14 @@ func transfer(t *testing.T, l *link, size int, limit time.Duration) {
 				t.Fatal(err)
 			}
 			if written == len(src) {
-				l.client.CloseWrite(id)
+				l.client.Streams().CloseWrite(id)
 			}
 		}
 		if !accepted {
-			sid, accepted = l.server.AcceptStream(true)
+			sid, accepted = l.server.Streams().Accept(true)
 		}
 		for accepted && !fin {
-			n, err := l.server.Read(sid, buf)
+			n, err := l.server.Streams().Read(sid, buf)
 			h.Write(buf[:n])
 			received += n
 			if err == io.EOF {
@@ -170,12 +170,12 @@ func TestIdleTimeoutAndKeepAlive(t *testing.T) {
 func TestDatagrams(t *testing.T) {
 	l := newLink(t, 7)
 	l.runUntil(l.established, 5*time.Second)
-	if err := l.client.SendDatagram([]byte("hello")); err != nil {
+	if err := l.client.Datagrams().Send([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	var got []byte
 	l.runUntil(func() bool {
-		d, ok := l.server.RecvDatagram()
+		d, ok := l.server.Datagrams().Recv()
 		got = d
 		return ok
 	}, time.Second)
@@ -272,11 +272,11 @@ func TestPingProbeCoalescedWith1RTT(t *testing.T) {
 	// no CRYPTO frame to resend and falls back to a PING.
 	cs := &c.crypto[1].send
 	cs.onAcked(0, uint64(len(cs.data)))
-	id, err := c.OpenStream(true)
+	id, err := c.Streams().Open(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Write(id, bytes.Repeat([]byte("x"), 500))
+	c.Streams().Write(id, bytes.Repeat([]byte("x"), 500))
 	at, _ := c.Timeout()
 	c.HandleTimeout(at.Add(time.Second))
 	if c.paths[0].rec.ProbesPending(levelHandshake.space()) == 0 {

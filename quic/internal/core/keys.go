@@ -162,3 +162,7 @@ func (c *Conn) dropPrevKeys(now time.Time) {
 		c.app.prevUntil = time.Time{}
 	}
 }
+
+// ForceKeyUpdate starts one 1-RTT key update as soon as it is allowed; the
+// configured interval applies again afterwards.
+func (c *Conn) ForceKeyUpdate() { c.app.forceUpdate = true }

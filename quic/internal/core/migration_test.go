@@ -161,7 +161,7 @@ func TestMultipathSpoofedSourceUnderLoad(t *testing.T) {
 	l.settle(time.Second)
 	victim := UDPAddr(netip.MustParseAddrPort("192.0.2.77:777"))
 	l.unreachable[victim] = true
-	id, err := l.server.OpenStream(false)
+	id, err := l.server.Streams().Open(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,17 +181,17 @@ func TestMultipathSpoofedSourceUnderLoad(t *testing.T) {
 	buf := make([]byte, 64<<10)
 	l.runUntil(func() bool {
 		for written < size {
-			n, err := l.server.Write(id, src[:min(len(src), size-written)])
+			n, err := l.server.Streams().Write(id, src[:min(len(src), size-written)])
 			written += n
 			if err != nil || n == 0 {
 				break
 			}
 		}
 		if !accepted {
-			sid, accepted = l.client.AcceptStream(false)
+			sid, accepted = l.client.Streams().Accept(false)
 		}
 		for accepted {
-			n, _ := l.client.Read(sid, buf)
+			n, _ := l.client.Streams().Read(sid, buf)
 			if n == 0 {
 				break
 			}

@@ -343,19 +343,6 @@ func (c *Conn) onAppPacketsLost(now time.Time, p *path, lost []recovery.SentPack
 	if p.mtu.blackHole(now) {
 		c.stats.BlackHoles++
 		p.rec.SetMaxDatagramSize(MinMTU)
-		c.dropOversizedDatagrams()
+		c.dgrams.dropLargerThan(c.maxDatagramPayload())
 	}
-}
-
-// dropOversizedDatagrams discards queued DATAGRAM frames that no longer
-// fit in a packet after the MTU shrank; they would block the queue.
-func (c *Conn) dropOversizedDatagrams() {
-	limit := c.MaxDatagramSize()
-	kept := c.dgramsOut[:0]
-	for _, d := range c.dgramsOut {
-		if len(d) <= limit {
-			kept = append(kept, d)
-		}
-	}
-	c.dgramsOut = kept
 }

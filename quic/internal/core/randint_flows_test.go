@@ -81,7 +81,7 @@ func (s *flowSet) write(sender *Conn, f *flow, n int) {
 	for i := range p {
 		p[i] = flowByte(f.fromClient, f.id, f.written+uint64(i))
 	}
-	m, err := sender.Write(f.id, p)
+	m, err := sender.Streams().Write(f.id, p)
 	f.written += uint64(m)
 	var stopped *streams.StoppedError
 	if errors.As(err, &stopped) {
@@ -94,7 +94,7 @@ func (s *flowSet) write(sender *Conn, f *flow, n int) {
 func (s *flowSet) accept(receiver *Conn, receiverIsClient bool) {
 	for _, bidi := range []bool{true, false} {
 		for {
-			id, ok := receiver.AcceptStream(bidi)
+			id, ok := receiver.Streams().Accept(bidi)
 			if !ok {
 				break
 			}
@@ -109,7 +109,7 @@ func (s *flowSet) accept(receiver *Conn, receiverIsClient bool) {
 // read drains what receiver has for f and checks it.
 func (s *flowSet) read(receiver *Conn, f *flow) {
 	for !f.eof && !f.resetSeen && !f.stopped {
-		n, err := receiver.Read(f.id, s.buf)
+		n, err := receiver.Streams().Read(f.id, s.buf)
 		for i, b := range s.buf[:n] {
 			if want := flowByte(f.fromClient, f.id, f.got+uint64(i)); b != want {
 				s.t.Fatalf("stream %d (from client %v): byte at %d is %#x, want %#x", f.id, f.fromClient, f.got+uint64(i), b, want)

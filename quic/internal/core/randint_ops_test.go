@@ -16,7 +16,7 @@ func (in *interaction) do(op byte) {
 	case opOpen:
 		b := in.next()
 		c := in.side(b)
-		if id, err := c.OpenStream(b&2 != 0); err == nil {
+		if id, err := c.Streams().Open(b&2 != 0); err == nil {
 			in.flows.add(c == l.client, id)
 		}
 	case opWrite:
@@ -24,20 +24,20 @@ func (in *interaction) do(op byte) {
 			in.flows.write(in.sender(f), f, int(in.next())*64+1)
 		}
 	case opFinish:
-		if f := in.flows.pick(in.next()); f != nil && !f.reset && in.sender(f).CloseWrite(f.id) == nil {
+		if f := in.flows.pick(in.next()); f != nil && !f.reset && in.sender(f).Streams().CloseWrite(f.id) == nil {
 			f.finished = true
 		}
 	case opReset:
-		if f := in.flows.pick(in.next()); f != nil && in.sender(f).CancelWrite(f.id, 3) == nil {
+		if f := in.flows.pick(in.next()); f != nil && in.sender(f).Streams().CancelWrite(f.id, 3) == nil {
 			f.reset = true
 		}
 	case opStop:
-		if f := in.flows.pick(in.next()); f != nil && !f.eof && !f.resetSeen && in.receiver(f).CancelRead(f.id, 4) == nil {
+		if f := in.flows.pick(in.next()); f != nil && !f.eof && !f.resetSeen && in.receiver(f).Streams().CancelRead(f.id, 4) == nil {
 			f.stopped = true
 		}
 	case opDatagram:
 		b := in.next()
-		in.side(b).SendDatagram(datagramBytes(int(b>>1) * 8))
+		in.side(b).Datagrams().Send(datagramBytes(int(b>>1) * 8))
 	case opKeyUpdate:
 		in.side(in.next()).ForceKeyUpdate()
 	case opOpenPath:

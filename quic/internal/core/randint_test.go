@@ -144,7 +144,7 @@ func (in *interaction) pump() {
 			}
 		}
 		for {
-			d, ok := c.RecvDatagram()
+			d, ok := c.Datagrams().Recv()
 			if !ok {
 				break
 			}

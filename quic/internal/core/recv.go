@@ -379,10 +379,7 @@ func (c *Conn) handleFrame(now time.Time, pk *rxPacket, f *wire.Frame) error {
 		if c.cfg.DisableDatagrams || uint64(len(f.Data)) > DefaultDatagramFrame {
 			return protocolViolation("unexpected DATAGRAM")
 		}
-		if len(c.dgramsIn) >= maxDatagramQueue {
-			c.dgramsIn = c.dgramsIn[1:] // drop the oldest, as noq does
-		}
-		c.dgramsIn = append(c.dgramsIn, append([]byte(nil), f.Data...))
+		c.dgrams.received(f.Data)
 		c.emit(Event{Kind: EventDatagram})
 	case wire.FramePathAck, wire.FramePathAckECN, wire.FramePathAbandon, wire.FramePathStatusBackup,
 		wire.FramePathStatusAvailable, wire.FramePathNewConnectionID, wire.FramePathRetireConnectionID,

@@ -374,7 +374,7 @@ func (c *Conn) hasDataToSend(l level, p *path, data bool) bool {
 		return false
 	}
 	return c.handshakeOut || c.sendPing || c.cidFramesPending() ||
-		len(c.retireCIDs) > 0 || len(c.dgramsOut) > 0 || c.streams.HasPending() || c.mpFramesPending()
+		len(c.retireCIDs) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mpFramesPending()
 }
 
 func (c *Conn) appendAck(l level, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int, rec *sentRecord) {
@@ -458,14 +458,14 @@ func (c *Conn) fillAppFrames(now time.Time, p *path, b *[]byte, left func() int,
 	if p.mp != nil && !p.mp.usable {
 		return eliciting // no application data on a path not yet validated
 	}
-	for len(c.dgramsOut) > 0 {
-		d := c.dgramsOut[0]
+	for len(c.dgrams.out) > 0 {
+		d := c.dgrams.out[0]
 		f := wire.Frame{Type: wire.FrameDatagram, Data: d}
 		if f.Len() > left() {
 			break
 		}
 		add(&f)
-		c.dgramsOut = c.dgramsOut[1:]
+		c.dgrams.out = c.dgrams.out[1:]
 	}
 	for left() > 8 {
 		sf, data, ok := c.streams.NextStreamFrame(left())

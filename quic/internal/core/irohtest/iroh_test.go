@@ -136,7 +136,7 @@ func TestCoreEchoAgainstIroh(t *testing.T) {
 	id, _ := hex.DecodeString(hub.EndpointID)
 	c, sock := dial(t, hub, id, "alkpubsub/1")
 	pump(t, c, sock, c.HandshakeComplete, 10*time.Second)
-	s, err := c.OpenStream(true)
+	s, err := c.Streams().Open(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,13 +144,13 @@ func TestCoreEchoAgainstIroh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Write(s, frame); err != nil {
+	if _, err := c.Streams().Write(s, frame); err != nil {
 		t.Fatal(err)
 	}
 	var got []byte
 	buf := make([]byte, 4096)
 	pump(t, c, sock, func() bool {
-		n, _ := c.Read(s, buf)
+		n, _ := c.Streams().Read(s, buf)
 		got = append(got, buf[:n]...)
 		return len(got) >= 4 && len(got) >= 4+int(got[0])<<24|int(got[1])<<16|int(got[2])<<8|int(got[3])
 	}, 10*time.Second)
@@ -196,7 +196,7 @@ func TestCoreBulkEchoAgainstIroh(t *testing.T) {
 	id, _ := hex.DecodeString(hub.EndpointID)
 	c, sock := dial(t, hub, id, "alkpubsub/1")
 	pump(t, c, sock, c.HandshakeComplete, 10*time.Second)
-	s, err := c.OpenStream(true)
+	s, err := c.Streams().Open(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestCorePMTUDAgainstIroh(t *testing.T) {
 	c, sock := dial(t, hub, id, "alkpubsub/1")
 	pump(t, c, sock, c.HandshakeComplete, 10*time.Second)
 	pump(t, c, sock, func() bool { return c.Stats().MaxDatagramSize == core.DefaultMTUUpperBound }, 10*time.Second)
-	s, err := c.OpenStream(true)
+	s, err := c.Streams().Open(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,14 +307,14 @@ func TestCorePMTUDAgainstIroh(t *testing.T) {
 // readable stream data to in, returning the new positions.
 func exchange(c *core.Conn, s streams.StreamID, out []byte, written int, in, buf []byte) (int, []byte) {
 	for written < len(out) {
-		n, err := c.Write(s, out[written:])
+		n, err := c.Streams().Write(s, out[written:])
 		written += n
 		if err != nil {
 			break
 		}
 	}
 	for {
-		n, err := c.Read(s, buf)
+		n, err := c.Streams().Read(s, buf)
 		in = append(in, buf[:n]...)
 		if n == 0 || err != nil {
 			return written, in

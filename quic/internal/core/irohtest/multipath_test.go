@@ -109,7 +109,7 @@ func (e *echoer) send(t *testing.T, n int) {
 
 func (e *echoer) poll(t *testing.T) bool {
 	for len(e.out) > 0 {
-		n, err := e.c.Write(e.s, e.out)
+		n, err := e.c.Streams().Write(e.s, e.out)
 		e.out = e.out[n:]
 		if err != nil {
 			break
@@ -117,7 +117,7 @@ func (e *echoer) poll(t *testing.T) bool {
 	}
 	buf := make([]byte, 64<<10)
 	for {
-		n, _ := e.c.Read(e.s, buf)
+		n, _ := e.c.Streams().Read(e.s, buf)
 		if n == 0 {
 			break
 		}
@@ -182,7 +182,7 @@ func TestCoreMultipathAgainstIroh(t *testing.T) {
 	if !c.Multipath() {
 		t.Fatal("multipath not negotiated with iroh")
 	}
-	s, err := c.OpenStream(true)
+	s, err := c.Streams().Open(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func (e *echoServer) serve(t *testing.T, c *core.Conn) {
 		e.in = map[streams.StreamID][]byte{}
 	}
 	for {
-		s, ok := c.AcceptStream(true)
+		s, ok := c.Streams().Accept(true)
 		if !ok {
 			break
 		}
@@ -355,7 +355,7 @@ func (e *echoServer) serve(t *testing.T, c *core.Conn) {
 	buf := make([]byte, 16<<10)
 	for _, s := range e.streams {
 		for {
-			n, _ := c.Read(s, buf)
+			n, _ := c.Streams().Read(s, buf)
 			if n == 0 {
 				break
 			}
@@ -375,7 +375,7 @@ func (e *echoServer) serve(t *testing.T, c *core.Conn) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.Write(s, out); err != nil {
+			if _, err := c.Streams().Write(s, out); err != nil {
 				t.Fatalf("write echo: %v", err)
 			}
 			in = in[4+l:]
@@ -402,7 +402,7 @@ func TestCoreMultipathBulkAgainstIroh(t *testing.T) {
 	d := newDualSock(t)
 	var log []core.Event
 	pumpDual(t, c, d, c.HandshakeComplete, 10*time.Second)
-	s, _ := c.OpenStream(true)
+	s, _ := c.Streams().Open(true)
 	e := &echoer{c: c, s: s, pad: 8000}
 	start := time.Now()
 	e.send(t, 200)
