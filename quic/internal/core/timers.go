@@ -24,9 +24,11 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	// ACKs; only the NO_VIABLE_PATH grace timer matters then.
 	stranded := c.mp != nil && c.paths.fallback() == nil
 	for _, p := range c.paths {
-		if t := p.rec.NextTimer(); !stranded || t.Kind != recovery.TimerAck {
-			consider(t.At)
+		t := p.rec.NextTimer()
+		if t.Kind == recovery.TimerAck && (stranded || !c.ackSendable(p)) {
+			t = p.rec.LossTimer()
 		}
+		consider(t.At)
 		if p.mp != nil {
 			c.pathTimers(p, consider)
 		}
