@@ -30,8 +30,8 @@ const PRESETS = { minimal: presetMinimal, n0: presetN0 };
 
 const DEFAULT_ALPN = 'alkpubsub/1';
 const FLAGS = ['id', 'addr', 'relay', 'ticket', 'count', 'size', 'expect-broadcasts', 'linger-ms', 'secret-hex',
-  'alpn', 'bind', 'name', 'timeout-ms', 'listen', 'print-sent', 'log-level', 'send-raw', 'oversize', 'preset'];
-const BOOLEANS = ['listen', 'print-sent', 'oversize'];
+  'alpn', 'bind', 'name', 'timeout-ms', 'listen', 'print-sent', 'log-level', 'send-raw', 'oversize', 'preset', 'watch-paths'];
+const BOOLEANS = ['listen', 'print-sent', 'oversize', 'watch-paths'];
 
 const log = makeLogger('spoke');
 const out = emitLine;
@@ -78,6 +78,8 @@ function parseOptions(argv) {
     // Announce a frame larger than 16 MiB; the hub must close the connection.
     oversize: Boolean(args.oversize),
     preset: strFlag(args, 'preset', 'minimal'),
+    // Print a JSON line on stderr whenever iroh selects another path.
+    watchPaths: Boolean(args['watch-paths']),
   };
   if (!Object.hasOwn(PRESETS, o.preset)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS)}`);
   if (o.ticket && (o.id || o.addrs.length > 0)) throw new UsageError('--ticket excludes --id/--addr');
@@ -115,6 +117,30 @@ async function remoteInfo(ep, id) {
 
 function pathsOf(conn) {
   return conn.paths().map((p) => ({ remoteAddr: p.remoteAddr, isRelay: p.isRelay, isSelected: p.isSelected }));
+}
+
+// watchSelectedPath prints {"event":"path_selected"} on stderr each time
+// the selected path changes, with ms since the connection was made. It
+// polls conn.paths() every 5 ms: the binding's watchPaths panics (no
+// Tokio reactor on the calling thread) in @number0/iroh 1.0.
+function watchSelectedPath(conn, since) {
+  let last = null;
+  const timer = setInterval(() => {
+    let paths;
+    try {
+      paths = conn.paths();
+    } catch {
+      clearInterval(timer);
+      return;
+    }
+    const sel = paths.find((p) => p.isSelected);
+    if (!sel || sel.remoteAddr === last) return;
+    last = sel.remoteAddr;
+    process.stderr.write(`${JSON.stringify({
+      event: 'path_selected', relay: sel.isRelay, remoteAddr: sel.remoteAddr, ms: +(performance.now() - since).toFixed(3),
+    })}\n`);
+  }, 5);
+  timer.unref();
 }
 
 function targetAddr(o) {
@@ -318,6 +344,7 @@ async function main() {
     conn = await withTimeout(ep.connect(addr, utf8(o.alpn)), o.timeoutMs, 'connect');
     result.connectMs = +(performance.now() - t0).toFixed(3);
     result.remoteId = conn.remoteId().toString();
+    if (o.watchPaths) watchSelectedPath(conn, performance.now());
     const alpn = Buffer.from(conn.alpn()).toString('utf8');
     if (result.remoteId !== addr.id().toString()) throw new Error(`remote id ${result.remoteId} is not the one dialed`);
     if (alpn !== o.alpn) throw new Error(`negotiated ALPN ${alpn}, want ${o.alpn}`);

@@ -34,13 +34,13 @@ type hub struct {
 // hubKinds start a hub of each kind on a host, online at relayURL.
 var hubKinds = []struct {
 	name  string
-	start func(t *testing.T, h *natlab.Host, relayURL string) hub
+	start func(t testing.TB, h *natlab.Host, relayURL string) hub
 }{
 	{"go-hub", startGoHub},
 	{"iroh-hub", startIrohHub},
 }
 
-func startGoHub(t *testing.T, h *natlab.Host, relayURL string) hub {
+func startGoHub(t testing.TB, h *natlab.Host, relayURL string) hub {
 	t.Helper()
 	g := h.StartGoHub(t, relayURL)
 	for _, a := range g.Addrs {
@@ -52,7 +52,7 @@ func startGoHub(t *testing.T, h *natlab.Host, relayURL string) hub {
 	return hub{}
 }
 
-func startIrohHub(t *testing.T, h *natlab.Host, relayURL string) hub {
+func startIrohHub(t testing.TB, h *natlab.Host, relayURL string) hub {
 	t.Helper()
 	ih := interop.StartHub(t, interop.HubOptions{Netns: h.Netns, Bind: "0.0.0.0:0", RelayURL: relayURL, OnlineTimeout: 10 * time.Second})
 	ap, ok := ih.AddrV4()
@@ -65,7 +65,7 @@ func startIrohHub(t *testing.T, h *natlab.Host, relayURL string) hub {
 // stream is an "irohspoke dial" sending numbered events at a steady pace
 // and recording when each echo comes back.
 type stream struct {
-	t    *testing.T
+	t    testing.TB
 	p    *natlab.Proc
 	name string
 
@@ -81,7 +81,7 @@ type stream struct {
 
 // dial starts "irohspoke dial args..." on h and waits for its connected
 // status line, on path ("direct", "relay") unless path is empty.
-func dial(t *testing.T, h *natlab.Host, name, path string, args ...string) *stream {
+func dial(t testing.TB, h *natlab.Host, name, path string, args ...string) *stream {
 	t.Helper()
 	s := &stream{t: t, name: name, got: map[int][]time.Time{}, stop: make(chan struct{}), received: make(chan struct{})}
 	s.p = h.Start(t, natlab.Irohspoke(t), append([]string{"dial", "--no-reconnect", "--linger", "300ms"}, args...)...)

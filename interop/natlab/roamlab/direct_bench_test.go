@@ -1,0 +1,131 @@
+//go:build linux
+
+package roamlab_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alkdev/irohspoke/interop"
+	"github.com/alkdev/irohspoke/interop/natlab"
+	"github.com/alkdev/irohspoke/interop/natlab/roamlab"
+)
+
+// directCell places the hub and the spoke: nil is the public segment.
+type directCell struct {
+	name       string
+	hub, spoke *roamlab.RouterSpec
+}
+
+var (
+	plainNAT  = &roamlab.RouterSpec{Kind: natlab.EndpointIndependent}
+	upnpNAT   = &roamlab.RouterSpec{Kind: natlab.EndpointIndependent, UPnP: true}
+	randomNAT = &roamlab.RouterSpec{Kind: natlab.RandomPort, UPnP: true}
+)
+
+var directCells = []directCell{
+	{name: "hub-public", spoke: plainNAT},
+	{name: "spoke-public", hub: plainNAT},
+	{name: "both-public"},
+	{name: "both-nat-upnp", hub: upnpNAT, spoke: upnpNAT},
+	{name: "spoke-random-nat-upnp", spoke: randomNAT},
+}
+
+// BenchmarkTimeToDirect: per cell, how long a connection made on the
+// relay takes to select a direct path, for our spoke to a real iroh hub
+// (a), a real iroh spoke to our hub (b) and iroh to iroh (c, the
+// reference), in one lab; ratio-a and ratio-b are ours over iroh's.
+// The relay is plain HTTP (iroh trusts only its built-in roots), so iroh
+// has no QAD here, and neither do we.
+func BenchmarkTimeToDirect(b *testing.B) {
+	for _, c := range directCells {
+		b.Run(c.name, func(b *testing.B) {
+			var sum [3]time.Duration
+			n := 0
+			for b.Loop() {
+				d := c.measure(b)
+				for i := range sum {
+					sum[i] += d[i]
+				}
+				n++
+			}
+			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(n) }
+			b.ReportMetric(ms(sum[0]), "ms-a-ours-to-iroh")
+			b.ReportMetric(ms(sum[1]), "ms-b-iroh-to-ours")
+			b.ReportMetric(ms(sum[2]), "ms-c-iroh-to-iroh")
+			b.ReportMetric(float64(sum[0])/float64(sum[2]), "ratio-a")
+			b.ReportMetric(float64(sum[1])/float64(sum[2]), "ratio-b")
+			b.Logf("time to direct %s: ours->iroh %v, iroh->ours %v, iroh->iroh %v",
+				c.name, sum[0]/time.Duration(n), sum[1]/time.Duration(n), sum[2]/time.Duration(n))
+		})
+	}
+}
+
+// measure builds the cell's lab and returns the three times to direct.
+func (c directCell) measure(b *testing.B) [3]time.Duration {
+	lab := roamlab.New(b)
+	relayURL, _ := lab.Public(b, "relay").StartRelay(b)
+	hubHost := c.place(b, lab, "hub", c.hub)
+	spokeHost := c.place(b, lab, "spoke", c.spoke)
+	goHub := startGoHub(b, hubHost, relayURL)
+	irohHub := startIrohHub(b, hubHost, relayURL)
+	return [3]time.Duration{
+		ourSpokeToDirect(b, spokeHost, irohHub.id, relayURL),
+		irohSpokeToDirect(b, spokeHost, goHub.id, relayURL),
+		irohSpokeToDirect(b, spokeHost, irohHub.id, relayURL),
+	}
+}
+
+// place puts a host on the public segment or behind a router of spec.
+func (c directCell) place(b *testing.B, lab *roamlab.Lab, name string, spec *roamlab.RouterSpec) *natlab.Host {
+	if spec == nil {
+		return lab.Public(b, name)
+	}
+	h := lab.Host(b, name)
+	if err := lab.Attach(b, h, lab.Router(b, name[:1], *spec)).Up(); err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+// ourSpokeToDirect: "irohspoke dial" connected on the relay, until its
+// path_changed direct line.
+func ourSpokeToDirect(b *testing.B, h *natlab.Host, hubID, relayURL string) time.Duration {
+	s := dial(b, h, "direct", "relay", "--hub", hubID, "--relay", relayURL)
+	connected := time.Now()
+	d := s.waitStatus("path_changed", "direct").Sub(connected)
+	s.finish()
+	return d
+}
+
+// irohSpokeToDirect: a real iroh spoke (interop/node/spoke.mjs
+// --watch-paths) dialing by id and relay, until it selects a non-relay
+// path; iroh's own clock, from the connection being made.
+func irohSpokeToDirect(b *testing.B, h *natlab.Host, hubID, relayURL string) time.Duration {
+	nodeDir, err := interop.NodeDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := h.Start(b, "node", filepath.Join(nodeDir, "spoke.mjs"), "--listen", "--watch-paths",
+		"--id", hubID, "--relay", relayURL, "--bind", "0.0.0.0:0")
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		for _, l := range strings.Split(p.Stderr(), "\n") {
+			var sel struct {
+				Event string
+				Relay bool
+				MS    float64
+			}
+			if json.Unmarshal([]byte(l), &sel) == nil && sel.Event == "path_selected" && !sel.Relay {
+				_ = p.Stop()
+				return time.Duration(sel.MS * float64(time.Millisecond))
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.Fatalf("iroh spoke never selected a direct path:\n%s", p.Stderr())
+	return 0
+}
