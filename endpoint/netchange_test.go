@@ -47,6 +47,18 @@ func dialDirectEcho(t *testing.T, cli, srv *Endpoint) (*quic.Conn, *quic.Stream)
 	return c, s
 }
 
+// waitCount waits until n reaches want.
+func waitCount(t *testing.T, what string, n *atomic.Uint64, want uint64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for n.Load() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: count %d, want %d", what, n.Load(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func directPathIDs(ps []quic.PathInfo) []quic.PathID {
 	var ids []quic.PathID
 	for _, p := range ps {
@@ -75,10 +87,11 @@ func TestNetworkChangeMovesDirectPath(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("direct paths %v", first)
 	}
-	time.Sleep(3 * pathPollInterval) // the manager notes the path's source
+	m := cli.conns.get(c)
+	waitCount(t, "the manager notes the path's source", &m.passes, 1)
 
 	cli.NetworkChanged(true) // same source: nothing to move
-	time.Sleep(5 * pathPollInterval)
+	waitCount(t, "the manager handles the change", &m.netPasses, 1)
 	if got := cli.Metrics().PathsMoved.Load(); got != 0 || !slices.Equal(directPathIDs(c.Paths()), first) {
 		t.Fatalf("moved %d paths without a new source; paths %+v", got, c.Paths())
 	}
@@ -87,7 +100,9 @@ func TestNetworkChangeMovesDirectPath(t *testing.T) {
 	noRoute := errors.New("network is unreachable")
 	route.err.Store(&noRoute)
 	cli.NetworkChanged(true)
-	time.Sleep(300 * time.Millisecond)
+	waitCount(t, "the manager handles the change", &m.netPasses, 2)
+	after := m.passes.Load()
+	waitCount(t, "a retry without a route", &m.passes, after+1)
 	if got := cli.Metrics().PathsMoved.Load(); got != 0 {
 		t.Fatalf("moved %d paths without a route", got)
 	}
@@ -125,7 +140,12 @@ func TestNetworkChangeServerKeepsPaths(t *testing.T) {
 	if srv.candidateVersion() == v {
 		t.Fatal("a network change left the candidate version")
 	}
-	time.Sleep(5 * pathPollInterval)
+	var ms []*pathManager
+	srv.conns.each(func(m *pathManager) { ms = append(ms, m) })
+	if len(ms) != 1 {
+		t.Fatalf("%d server path managers", len(ms))
+	}
+	waitCount(t, "the manager handles the change", &ms[0].netPasses, 1)
 	echoOnce(t, s, "after")
 	if got := srv.Metrics().PathsMoved.Load(); got != 0 {
 		t.Fatalf("server moved %d paths", got)

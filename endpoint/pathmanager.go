@@ -13,10 +13,12 @@ import (
 )
 
 const (
-	// pathPollInterval is how often the manager looks at a connection's
-	// paths. The quic package has no path event stream, and a poll is a
-	// lock and a small copy, so this is cheap.
-	pathPollInterval = 50 * time.Millisecond
+	// pathRecheck is the manager's safety wake-up. Path events, candidate
+	// changes and relay status changes wake it at once; what has no event
+	// is RTT drift, which can reorder paths of one kind (selectPath) and
+	// decides whether periodic punching is needed (hasGoodDirect), and the
+	// retry spacing of the punch, repair and move schedules.
+	pathRecheck = 1 * time.Second
 	// relayBackupTimeout bounds opening a relay path.
 	relayBackupTimeout = 10 * time.Second
 	// relayRepairInterval spaces attempts to replace relay paths whose
@@ -51,6 +53,10 @@ type pathManager struct {
 	move       pathMover   // client: direct paths to move after a network change
 
 	changed chan struct{} // signalled (cap 1) when the selected path changes
+	kick    chan struct{} // cap 1: candidates, the network or a relay changed
+	// passes and netPasses count finished loop passes, all and those that
+	// handled a network change, so tests can wait for them.
+	passes, netPasses atomic.Uint64
 }
 
 // managePaths starts the path manager of c if multipath was negotiated;
@@ -61,7 +67,7 @@ func (e *Endpoint) managePaths(c *quic.Conn, client bool, relays []string) *path
 	}
 	m := &pathManager{
 		e: e, c: c, client: client, start: time.Now(),
-		changed: make(chan struct{}, 1),
+		changed: make(chan struct{}, 1), kick: make(chan struct{}, 1),
 	}
 	for _, u := range relays {
 		if n, err := identity.NormalizeRelayURL(u); err == nil && !slices.Contains(m.relays, n) {
@@ -83,15 +89,17 @@ func (m *pathManager) run() {
 	if m.client && len(m.relays) > 0 && !m.c.RemoteAddr().IsRelay() {
 		go m.openRelayBackup()
 	}
-	tick := time.NewTicker(pathPollInterval)
-	defer tick.Stop()
+	timer := time.NewTimer(pathRecheck)
+	defer timer.Stop()
 	for {
 		now := time.Now()
+		pathEvent := m.c.PathsChanged() // before Paths, so no change is missed
 		paths := m.c.Paths()
 		if m.client && m.c.NatTraversal() {
 			m.maybePunch(now, paths)
 		}
-		if m.netChanged.Swap(false) {
+		netChange := m.netChanged.Swap(false)
+		if netChange {
 			m.onNetworkChange(now)
 		}
 		if m.client {
@@ -105,13 +113,47 @@ func (m *pathManager) run() {
 			}
 		}
 		m.apply(paths)
+		if netChange {
+			m.netPasses.Add(1)
+		}
+		m.passes.Add(1)
+		timer.Reset(m.nextWake(now))
 		select {
-		case <-tick.C:
+		case <-pathEvent:
+		case <-m.kick:
+		case <-timer.C:
 		case <-m.c.Done():
 			return
 		}
 	}
 }
+
+// nextWake is how long the loop may sleep without an event: until a
+// refused punch may be retried, the next move check, or pathRecheck.
+func (m *pathManager) nextWake(now time.Time) time.Duration {
+	at := now.Add(pathRecheck)
+	if f := m.punch.failedAt; !f.IsZero() {
+		if retry := f.Add(roundErrorRetry); retry.After(now) && retry.Before(at) {
+			at = retry
+		}
+	}
+	if mv := &m.move; mv.pending && mv.next.Before(at) {
+		at = mv.next
+	}
+	return max(at.Sub(now), time.Millisecond)
+}
+
+// wake makes the loop run now (coalesced).
+func (m *pathManager) wake() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// candidatesChanged wakes every path manager: our candidates (a QAD
+// address, a port mapping) or a relay's state changed.
+func (e *Endpoint) candidatesChanged() { e.conns.each((*pathManager).wake) }
 
 // announce brings the client's view of our candidates up to date
 // (server side): new ones are added, ones gone (an old public address)

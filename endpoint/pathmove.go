@@ -51,7 +51,10 @@ type pathMover struct {
 func (mv *pathMover) busy() bool { return mv.active.Load() > 0 }
 
 // networkChanged asks the manager's loop to react (NetworkChanged).
-func (m *pathManager) networkChanged() { m.netChanged.Store(true) }
+func (m *pathManager) networkChanged() {
+	m.netChanged.Store(true)
+	m.wake()
+}
 
 // onNetworkChange runs in the loop: a client checks its direct paths and
 // punches again at once; a server's announcements follow its candidates.

@@ -65,6 +65,7 @@ func (e *Endpoint) watchMapping() {
 				return
 			}
 			e.log.Info("endpoint: port mapping", "external", ev.External, "protocol", ev.Protocol.String())
+			e.candidatesChanged()
 			if !e.sock.closing.Load() {
 				e.publish()
 			}

@@ -23,10 +23,10 @@ func TestPunchScheduleRateLimit(t *testing.T) {
 	}
 	s.started(now, nil, local)
 
-	// A hostile hub: a new candidate on every poll for 10 s.
+	// A hostile hub: a new candidate every 50 ms for 10 s.
 	rounds := 0
 	for i := 1; i <= 200; i++ {
-		now = t0.Add(time.Duration(i) * pathPollInterval)
+		now = t0.Add(time.Duration(i) * 50 * time.Millisecond)
 		remote := []netip.AddrPort{addr(i)}
 		if s.due(now, remote, local, false) {
 			s.started(now, remote, local)

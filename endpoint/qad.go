@@ -139,7 +139,7 @@ func withObserved(addrs []netip.AddrPort, obs netip.AddrPort) []netip.AddrPort {
 }
 
 // setObserved records a reported public address in its family's slot;
-// path managers pick the change up on their next poll.
+// path managers are woken to pick the change up.
 func (e *Endpoint) setObserved(ap netip.AddrPort) {
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	if !ap.IsValid() {
@@ -160,6 +160,7 @@ func (e *Endpoint) setObserved(ap netip.AddrPort) {
 	q.mu.Unlock()
 	if changed {
 		e.log.Info("endpoint: public address", "addr", ap)
+		e.candidatesChanged()
 		e.publish()
 	}
 }
