@@ -80,12 +80,12 @@ func (c *Conn) setAddrDiscoveryParam(tp *wire.TransportParameters) {
 
 // weReport: we send, the peer wants reports.
 func (c *Conn) weReport() bool {
-	return c.havePeerTP && c.cfg.AddressDiscovery.sends() && roleFromWire(&c.peerParams).receives()
+	return c.params.havePeer && c.cfg.AddressDiscovery.sends() && roleFromWire(&c.params.peer).receives()
 }
 
 // peerReports: the peer sends, we want reports.
 func (c *Conn) peerReports() bool {
-	return c.havePeerTP && c.cfg.AddressDiscovery.receives() && roleFromWire(&c.peerParams).sends()
+	return c.params.havePeer && c.cfg.AddressDiscovery.receives() && roleFromWire(&c.params.peer).sends()
 }
 
 func (c *Conn) addrDisc() *addrDiscovery {

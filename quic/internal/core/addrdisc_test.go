@@ -29,13 +29,13 @@ func observedEvents(evs []Event) []Event {
 
 func TestAddressDiscoveryOffByDefault(t *testing.T) {
 	l := newLink(t, 300)
-	if l.client.localParams.HasAddressDiscovery {
+	if l.client.params.local.HasAddressDiscovery {
 		t.Fatal("client advertises address discovery without being asked to")
 	}
 	seen := frameLog(t)
 	l.runUntil(l.established, 5*time.Second)
 	transfer(t, l, 4<<10, 5*time.Second)
-	if l.server.localParams.HasAddressDiscovery || l.client.AddressDiscovery() {
+	if l.server.params.local.HasAddressDiscovery || l.client.AddressDiscovery() {
 		t.Fatal("address discovery negotiated by default")
 	}
 	if seen[wire.FrameObservedAddressIPv4]+seen[wire.FrameObservedAddressIPv6] != 0 {
@@ -202,7 +202,7 @@ func TestAddressDiscoveryNewPath(t *testing.T) {
 func TestNoIncomingStreams(t *testing.T) {
 	l := newLinkWith(t, 308, func(c, s *Config) { s.NoIncomingStreams = true })
 	l.runUntil(l.established, 5*time.Second)
-	if l.server.localParams.InitialMaxStreamsBidi != 0 || l.server.localParams.InitialMaxStreamsUni != 0 {
+	if l.server.params.local.InitialMaxStreamsBidi != 0 || l.server.params.local.InitialMaxStreamsUni != 0 {
 		t.Fatal("stream limits advertised")
 	}
 	if _, err := l.client.Streams().Open(true); !errors.Is(err, ErrStreamLimitReached) {

@@ -277,8 +277,8 @@ func (r *remoteCIDs) isStatelessReset(datagram []byte) bool {
 // AppendResetTokens again. A stateless reset carries no connection ID of
 // ours (RFC 9000 §10.3.1): the endpoint finds its connection by token.
 func (c *Conn) TakeResetTokensChanged() bool {
-	ch := c.resetTokensChanged
-	c.resetTokensChanged = false
+	ch := c.cids.tokensChanged
+	c.cids.tokensChanged = false
 	return ch
 }
 

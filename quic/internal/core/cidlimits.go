@@ -24,27 +24,39 @@ const (
 
 var errTooManyRetires = &wire.TransportError{Code: wire.ConnectionIDLimitError, Reason: "too many connection IDs to retire"}
 
+// cidState is the connection-wide connection ID bookkeeping; the CIDs
+// themselves belong to paths (path.local, path.remote).
+type cidState struct {
+	resetKey *ResetKey // derives the reset tokens of our CIDs
+	// tokensChanged: the peer's CIDs (and so their reset tokens) changed
+	// since the driver last asked.
+	tokensChanged bool
+	retireOut     []pathSeq            // RETIRE_CONNECTION_IDs owed
+	retiring      map[pathSeq]struct{} // retirements owed or unacknowledged
+	reissue       reissueBudget
+}
+
 // queueRetire owes the peer one RETIRE_CONNECTION_ID, unless it is owed
 // or unacknowledged already.
-func (c *Conn) queueRetire(ps pathSeq) error {
-	if _, dup := c.retiring[ps]; dup {
+func (s *cidState) queueRetire(ps pathSeq) error {
+	if _, dup := s.retiring[ps]; dup {
 		return nil
 	}
-	if len(c.retiring) >= maxRetiresUnacked {
+	if len(s.retiring) >= maxRetiresUnacked {
 		return errTooManyRetires
 	}
-	if c.retiring == nil {
-		c.retiring = make(map[pathSeq]struct{})
+	if s.retiring == nil {
+		s.retiring = make(map[pathSeq]struct{})
 	}
-	c.retiring[ps] = struct{}{}
-	c.retireCIDs = append(c.retireCIDs, ps)
+	s.retiring[ps] = struct{}{}
+	s.retireOut = append(s.retireOut, ps)
 	return nil
 }
 
 // onRetiresAcked forgets retirements the peer acknowledged.
-func (c *Conn) onRetiresAcked(acked []pathSeq) {
+func (s *cidState) onRetiresAcked(acked []pathSeq) {
 	for _, ps := range acked {
-		delete(c.retiring, ps)
+		delete(s.retiring, ps)
 	}
 }
 
@@ -61,23 +73,24 @@ func newReissueBudget() reissueBudget {
 // replaceRetired issues replacements for retired CIDs if the budget
 // allows, else remembers to do so when it does.
 func (c *Conn) replaceRetired(now time.Time) {
-	if c.reissue.take(now) {
-		c.reissue.owed = false
+	if c.cids.reissue.take(now) {
+		c.cids.reissue.owed = false
 		c.issueCIDs()
 		return
 	}
-	c.reissue.owed = true
+	c.cids.reissue.owed = true
 }
 
-// reissueTimer reports when owed replacements can go out.
-func (c *Conn) reissueTimer(consider func(time.Time)) {
-	if c.reissue.owed {
-		consider(c.reissue.nextToken())
+// timer is when owed replacements can go out.
+func (b *reissueBudget) timer() time.Time {
+	if b.owed {
+		return b.nextToken()
 	}
+	return time.Time{}
 }
 
 func (c *Conn) reissueTimeout(now time.Time) {
-	if c.reissue.owed && !now.Before(c.reissue.nextToken()) {
+	if c.cids.reissue.owed && !now.Before(c.cids.reissue.nextToken()) {
 		c.replaceRetired(now)
 	}
 }

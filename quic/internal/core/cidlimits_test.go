@@ -80,14 +80,14 @@ func TestRetireQueueBounded(t *testing.T) {
 	if err := newCID(next, next); err != nil {
 		t.Fatal(err)
 	}
-	queued := len(c.retireCIDs)
+	queued := len(c.cids.retireOut)
 	for range 1000 {
 		if err := newCID(next-1, 0); err != nil { // retired already
 			t.Fatal(err)
 		}
 	}
-	if len(c.retireCIDs) != queued {
-		t.Fatalf("repeats of a retired CID queued %d retirements, want %d", len(c.retireCIDs), queued)
+	if len(c.cids.retireOut) != queued {
+		t.Fatalf("repeats of a retired CID queued %d retirements, want %d", len(c.cids.retireOut), queued)
 	}
 	var err error
 	n := 0
@@ -95,12 +95,12 @@ func TestRetireQueueBounded(t *testing.T) {
 		err = newCID(seq, seq)
 		n++
 	}
-	t.Logf("closed after %d NEW_CONNECTION_IDs, %d retirements owed: %v", n, len(c.retireCIDs), err)
+	t.Logf("closed after %d NEW_CONNECTION_IDs, %d retirements owed: %v", n, len(c.cids.retireOut), err)
 	var te *wire.TransportError
 	if !errors.As(err, &te) || te.Code != wire.ConnectionIDLimitError {
-		t.Fatalf("err %v after %d frames (%d retirements owed)", err, n, len(c.retireCIDs))
+		t.Fatalf("err %v after %d frames (%d retirements owed)", err, n, len(c.cids.retireOut))
 	}
-	if len(c.retireCIDs) > maxRetiresUnacked {
-		t.Fatalf("%d retirements owed", len(c.retireCIDs))
+	if len(c.cids.retireOut) > maxRetiresUnacked {
+		t.Fatalf("%d retirements owed", len(c.cids.retireOut))
 	}
 }

@@ -63,8 +63,8 @@ func (c *Conn) startClosing(now time.Time, ce *CloseError) {
 	}
 	c.state = stateClosing
 	c.err = ce
-	c.closeFrame = closeFrameOf(ce, c.app.canWrite && c.tls.State().Complete)
-	c.closeDeadline = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
+	c.closing.frame = closeFrameOf(ce, c.app.canWrite && c.tls.State().Complete)
+	c.closing.deadline = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
 	c.emit(Event{Kind: EventClosed, Err: c.err})
 }
 
@@ -96,7 +96,7 @@ func (c *Conn) handlePeerClose(now time.Time, f *wire.Frame) {
 	c.state = stateDraining
 	if !wasClosing {
 		c.err = ce
-		c.closeDeadline = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
+		c.closing.deadline = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
 		c.emit(Event{Kind: EventClosed, Err: ce})
 	}
 }
@@ -125,7 +125,7 @@ func (c *Conn) buildClose(now time.Time, p *path, buf []byte) int {
 		if l != levelApp && c.confirmed {
 			continue
 		}
-		f := c.closeFrame
+		f := c.closing.frame
 		if l != levelApp && f.Type == wire.FrameApplicationClose {
 			f = closeFrameOf(&CloseError{Application: true}, false)
 		}

@@ -175,11 +175,9 @@ type Conn struct {
 
 	tls          *handshake.Conn
 	confirmed    bool // handshake confirmed (RFC 9001 §4.1.2)
-	peerParams   wire.TransportParameters
-	havePeerTP   bool
-	localParams  wire.TransportParameters
-	idleTimeout  time.Duration
 	handshakeOut bool // server owes HANDSHAKE_DONE
+	params       transportParams
+	initial      initialState
 
 	keys   [handshakeLevels]levelKeys // Initial and Handshake; 1-RTT keys are app
 	app    appKeys
@@ -188,47 +186,55 @@ type Conn struct {
 		recv cryptoRecv
 	}
 
-	// Connection IDs. origDCID is the client's first DCID, which seeds the
-	// Initial keys and is echoed by the server in its parameters.
+	paths pathList
+	mp    *multipath     // nil until multipath is negotiated
+	nat   *natTraversal  // nil until NAT traversal is negotiated
+	qad   *addrDiscovery // nil until an address report is owed or received
+	cids  cidState
+
+	streams     *streams.Manager
+	ackProgress bool // stream data was acknowledged since TakeAckProgress
+	dgrams      datagramQueue
+
+	live    liveness
+	closing closeState
+	events  []Event
+	stats   Stats
+	records recordPool
+	bufs    frameBufs
+}
+
+// transportParams are both sides' transport parameters.
+type transportParams struct {
+	local, peer wire.TransportParameters
+	havePeer    bool
+}
+
+// initialState is what the first flights settle: the connection IDs the
+// peers authenticate (RFC 9000 §7.3) and a Retry. origDCID is the client's
+// first DCID, which seeds the Initial keys and is echoed by the server in
+// its parameters.
+type initialState struct {
 	origDCID  []byte
 	retrySCID []byte
 	token     []byte // Retry token the client must echo
 	gotRetry  bool
 	gotServer bool // client: processed a packet from the server
+}
 
-	paths    pathList
-	mp       *multipath
-	nat      *natTraversal
-	qad      *addrDiscovery
-	resetKey *ResetKey
-	// resetTokensChanged: the peer's CIDs (and so their reset tokens)
-	// changed since the driver last asked.
-	resetTokensChanged bool
+// closeState is the connection close in progress (RFC 9000 §10.2).
+type closeState struct {
+	frame    *wire.Frame // our CONNECTION_CLOSE
+	sentAt   time.Time
+	deadline time.Time // the closing or draining period ends
+	repeat   bool      // a packet arrived while closing: send the frame again
+}
 
-	streams *streams.Manager
-	dgrams  datagramQueue
-
-	// Frames owed outside stream data.
-	sendPing        bool
-	retireCIDs      []pathSeq
-	retiring        map[pathSeq]struct{} // retirements queued or unacknowledged
-	reissue         reissueBudget
-	closeFrame      *wire.Frame
-	closeSentAt     time.Time
-	closeDeadline   time.Time
-	lastActivity    time.Time // last packet received or first ack-eliciting sent after it
-	lastSent        time.Time
-	sentSinceRecv   bool
-	events          []Event
-	stats           Stats
-	scratch         []byte
-	handshakeDoneAt time.Time
-	freeRecords     []*sentRecord
-	lastPoll        time.Time
-	ackProgress     bool // stream data was acknowledged since TakeAckProgress
-	closeRepeat     bool // a packet arrived while closing: send CONNECTION_CLOSE again
-	wireRanges      []wire.AckRange
-	recRanges       []recovery.AckRange
+// frameBufs are scratch buffers for building and parsing frames.
+type frameBufs struct {
+	payload    []byte
+	wireRanges []wire.AckRange
+	recRanges  []recovery.AckRange
 }
 
 // Stats are counters for diagnostics.
@@ -254,7 +260,8 @@ func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remot
 	if cfg == nil || cfg.TLS == nil {
 		return nil, errors.New("core: Config.TLS is required")
 	}
-	c := &Conn{side: side, cfg: *cfg, rand: cfg.Rand, reissue: newReissueBudget()}
+	c := &Conn{side: side, cfg: *cfg, rand: cfg.Rand}
+	c.cids.reissue = newReissueBudget()
 	if c.rand == nil {
 		c.rand = rand.Reader
 	}
@@ -278,11 +285,11 @@ func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remot
 	c.streams = streams.NewManager(ss, cfg.Streams)
 	c.paths = []*path{newPath(remote, side, cfg.InitialRTT)}
 	c.paths[0].mtu.enabled = !cfg.DisablePMTUD
-	c.resetKey = key
+	c.cids.resetKey = key
 	c.paths[0].local = newLocalCIDs(c.rand, key, localCID)
 	c.paths[0].remote = newRemoteCIDs(DefaultActiveCIDLimit, remoteCID)
-	c.lastActivity = now
-	c.idleTimeout = c.cfg.idleTimeout()
+	c.live.lastActivity = now
+	c.live.idleTimeout = c.cfg.idleTimeout()
 	return c, nil
 }
 
@@ -305,7 +312,7 @@ func NewClient(cfg *Config, now time.Time, remote Addr) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.origDCID = dcid
+	c.initial.origDCID = dcid
 	c.keys[levelInitial] = initialLevelKeys(Client, dcid)
 	if err := c.startTLS(); err != nil {
 		return nil, err
@@ -332,10 +339,10 @@ func newServer(cfg *Config, now time.Time, remote Addr, odcid, retrySCID, client
 	if err != nil {
 		return nil, err
 	}
-	c.origDCID = append([]byte(nil), odcid...)
+	c.initial.origDCID = append([]byte(nil), odcid...)
 	keyDCID := odcid
 	if retrySCID != nil {
-		c.retrySCID = append([]byte(nil), retrySCID...)
+		c.initial.retrySCID = append([]byte(nil), retrySCID...)
 		c.paths[0].validated = true
 		keyDCID = retrySCID
 	}
@@ -351,13 +358,13 @@ func (c *Conn) startTLS() error {
 	tp := wire.DefaultTransportParameters()
 	tp.InitialSourceConnectionID, tp.HasInitialSourceConnectionID = append([]byte(nil), c.paths[0].local.active[0].id[:]...), true
 	if c.side == Server {
-		tp.OriginalDestinationConnectionID, tp.HasOriginalDestinationConnectionID = c.origDCID, true
+		tp.OriginalDestinationConnectionID, tp.HasOriginalDestinationConnectionID = c.initial.origDCID, true
 		tp.StatelessResetToken, tp.HasStatelessResetToken = c.paths[0].local.active[0].token, true
-		if c.retrySCID != nil {
-			tp.RetrySourceConnectionID, tp.HasRetrySourceConnectionID = c.retrySCID, true
+		if c.initial.retrySCID != nil {
+			tp.RetrySourceConnectionID, tp.HasRetrySourceConnectionID = c.initial.retrySCID, true
 		}
 	}
-	tp.MaxIdleTimeout = uint64(c.idleTimeout / time.Millisecond)
+	tp.MaxIdleTimeout = uint64(c.live.idleTimeout / time.Millisecond)
 	tp.MaxUDPPayloadSize = c.cfg.MaxUDPPayload
 	tp.ActiveConnectionIDLimit = DefaultActiveCIDLimit
 	if !c.cfg.DisableDatagrams {
@@ -383,7 +390,7 @@ func (c *Conn) startTLS() error {
 		tp.InitialMaxStreamsUni = 0
 	}
 	c.setAddrDiscoveryParam(&tp)
-	c.localParams = tp
+	c.params.local = tp
 
 	tc := *c.cfg.TLS
 	tc.TransportParameters = tp.Marshal(nil)
@@ -500,7 +507,6 @@ func (c *Conn) drainTLS(now time.Time) error {
 
 func (c *Conn) onHandshakeComplete(now time.Time) {
 	c.state = stateEstablished
-	c.handshakeDoneAt = now
 	if c.side == Server {
 		// The server's handshake is confirmed once it completes (RFC 9001 §4.1.2).
 		c.handshakeOut = true
@@ -531,7 +537,7 @@ func (c *Conn) dropLevel(l level, now time.Time) {
 	c.keys[l] = levelKeys{discarded: true}
 	c.crypto[l].recv.buf.Release()
 	for _, sp := range c.paths[0].rec.DiscardSpace(l.space(), now) {
-		c.freeRecord(sp.Payload)
+		c.records.put(sp.Payload)
 	}
 }
 
@@ -549,22 +555,22 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 		return &wire.TransportError{Code: wire.TransportParameterError, Reason: "initial_source_connection_id mismatch"}
 	}
 	if c.side == Client {
-		if !tp.HasOriginalDestinationConnectionID || string(tp.OriginalDestinationConnectionID) != string(c.origDCID) {
+		if !tp.HasOriginalDestinationConnectionID || string(tp.OriginalDestinationConnectionID) != string(c.initial.origDCID) {
 			return &wire.TransportError{Code: wire.TransportParameterError, Reason: "original_destination_connection_id mismatch"}
 		}
-		if c.gotRetry != tp.HasRetrySourceConnectionID || (c.gotRetry && string(tp.RetrySourceConnectionID) != string(c.retrySCID)) {
+		if c.initial.gotRetry != tp.HasRetrySourceConnectionID || (c.initial.gotRetry && string(tp.RetrySourceConnectionID) != string(c.initial.retrySCID)) {
 			return &wire.TransportError{Code: wire.TransportParameterError, Reason: "retry_source_connection_id mismatch"}
 		}
 		if tp.HasStatelessResetToken {
 			c.paths[0].remote.setInitialToken(tp.StatelessResetToken)
-			c.resetTokensChanged = true
+			c.cids.tokensChanged = true
 		}
 	}
-	c.peerParams, c.havePeerTP = tp, true
+	c.params.peer, c.params.havePeer = tp, true
 	if tp.MaxIdleTimeout > 0 {
 		peer := time.Duration(tp.MaxIdleTimeout) * time.Millisecond
-		if c.idleTimeout == 0 || peer < c.idleTimeout {
-			c.idleTimeout = peer
+		if c.live.idleTimeout == 0 || peer < c.live.idleTimeout {
+			c.live.idleTimeout = peer
 		}
 	}
 	c.dgrams.peerMax = tp.MaxDatagramFrameSize

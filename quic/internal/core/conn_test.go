@@ -217,7 +217,7 @@ func TestRetry(t *testing.T) {
 		return NewServerRetry(l.srvCfg, l.now, l.cAddr, odcid, retrySCID, h.SCID, retrySCID)
 	}
 	l.runUntil(l.established, 5*time.Second)
-	if !l.client.gotRetry {
+	if !l.client.initial.gotRetry {
 		t.Fatal("client never saw the Retry")
 	}
 }
@@ -284,7 +284,7 @@ func TestPingProbeCoalescedWith1RTT(t *testing.T) {
 	}
 	// In steady state the scratch buffer is large, so coalesced payloads
 	// sit back to back in one array.
-	c.scratch = make([]byte, 0, 4096)
+	c.bufs.payload = make([]byte, 0, 4096)
 	n, _ := c.PollTransmit(at.Add(time.Second), l.buf) // panics on a malformed payload
 	if n == 0 {
 		t.Fatal("nothing sent")

@@ -244,7 +244,7 @@ func (b *blackHoleDetector) detected(current int) bool {
 // mtuEligible reports whether p may be probed: the handshake is confirmed,
 // the peer's limits are known and the path is validated and in use.
 func (c *Conn) mtuEligible(p *path) bool {
-	if !c.confirmed || !c.havePeerTP || !p.validated || p.mig != nil || !p.remote.usable() {
+	if !c.confirmed || !c.params.havePeer || !p.validated || p.mig != nil || !p.remote.usable() {
 		return false
 	}
 	return p.mp == nil || (p.mp.usable && !p.mp.abandoned)
@@ -257,7 +257,7 @@ func (c *Conn) mtuUpperBound() int {
 	if c.cfg.MTUUpperBound > 0 {
 		upper = c.cfg.MTUUpperBound
 	}
-	upper = int(min(uint64(upper), c.cfg.MaxUDPPayload, c.peerParams.MaxUDPPayloadSize))
+	upper = int(min(uint64(upper), c.cfg.MaxUDPPayload, c.params.peer.MaxUDPPayloadSize))
 	return max(upper, MinMTU)
 }
 
@@ -283,15 +283,15 @@ func (c *Conn) pollMTUProbe(now time.Time, p *path, buf []byte) int {
 	if room < 1 {
 		return 0
 	}
-	payload := append(c.scratch[:0], byte(wire.FramePing))
+	payload := append(c.bufs.payload[:0], byte(wire.FramePing))
 	payload = appendPadding(payload, room-1)
-	rec := c.newRecord(levelApp)
+	rec := c.records.get(levelApp)
 	pl := planned{path: p, level: levelApp, pn: pn, pnLen: pnLen, payload: payload, rec: rec, ackEliciting: true}
 	if verifyPayload != nil {
 		pl.planned = append([]byte(nil), payload...)
 	}
 	out := c.sealPacket(buf[:0], &pl)
-	c.scratch = payload[:0]
+	c.bufs.payload = payload[:0]
 	p.rec.OnPacketSent(recovery.AppData, recovery.SentPacket[*sentRecord]{
 		Number: pn, TimeSent: now, Size: len(out), AckEliciting: true, InFlight: true, MTUProbe: true, Payload: rec,
 	})
@@ -301,7 +301,7 @@ func (c *Conn) pollMTUProbe(now time.Time, p *path, buf []byte) int {
 	c.stats.BytesSent += uint64(len(out))
 	p.bytesSent += uint64(len(out))
 	c.app.sentInPhase++
-	c.lastSent = now
+	c.live.lastSent = now
 	if p.mp != nil {
 		p.mp.lastEliciting = now
 	}
@@ -313,7 +313,7 @@ func (c *Conn) pollMTUProbe(now time.Time, p *path, buf []byte) int {
 
 // mtuTimer reports when p's next search starts, if it waits.
 func (c *Conn) mtuTimer(p *path, consider func(time.Time)) {
-	if m := p.mtu; m.enabled && m.phase == mtuDone && m.next.After(c.lastPoll) && c.mtuEligible(p) {
+	if m := p.mtu; m.enabled && m.phase == mtuDone && m.next.After(c.live.lastPoll) && c.mtuEligible(p) {
 		consider(m.next)
 	}
 }

@@ -143,13 +143,13 @@ func (r *recordMP) reset() {
 // startMultipath switches to multipath rules once the handshake is
 // complete, if both sides advertised initial_max_path_id.
 func (c *Conn) startMultipath(now time.Time) {
-	if !c.cfg.Multipath || !c.peerParams.HasInitialMaxPathID || c.mp != nil {
+	if !c.cfg.Multipath || !c.params.peer.HasInitialMaxPathID || c.mp != nil {
 		return
 	}
 	p0 := c.paths[0]
 	c.mp = &multipath{
 		localMax:  InitialMaxPathID,
-		remoteMax: c.peerParams.InitialMaxPathID,
+		remoteMax: c.params.peer.InitialMaxPathID,
 		nextOpen:  1,
 		pathIdle:  c.cfg.PathIdleTimeout,
 	}
@@ -157,7 +157,7 @@ func (c *Conn) startMultipath(now time.Time) {
 		c.mp.pathIdle = DefaultPathIdleTimeout
 	}
 	c.mp.sets = []*pathCIDs{{id: 0, local: p0.local, remote: p0.remote}}
-	p0.mp = &pathMP{usable: true, lastRecv: now, lastEliciting: c.lastSent}
+	p0.mp = &pathMP{usable: true, lastRecv: now, lastEliciting: c.live.lastSent}
 }
 
 // Multipath reports whether multipath was negotiated.
@@ -180,7 +180,7 @@ func (c *Conn) ensureSet(id uint64) *pathCIDs {
 	if s := c.mp.set(id); s != nil {
 		return s
 	}
-	s := &pathCIDs{id: id, local: newPathLocalCIDs(c.rand, c.resetKey), remote: &remoteCIDs{limit: DefaultActiveCIDLimit}}
+	s := &pathCIDs{id: id, local: newPathLocalCIDs(c.rand, c.cids.resetKey), remote: &remoteCIDs{limit: DefaultActiveCIDLimit}}
 	i := len(c.mp.sets)
 	for i > 0 && c.mp.sets[i-1].id > id {
 		i--
@@ -204,7 +204,7 @@ func (c *Conn) retireSet(id uint64) {
 	s.abandoned = true
 	s.local.active, s.local.pending = nil, nil
 	s.remote.ids = nil
-	c.resetTokensChanged = true
+	c.cids.tokensChanged = true
 }
 
 // localCIDsOf returns our CIDs for a path ID, or nil.
@@ -223,7 +223,7 @@ func (c *Conn) localCIDsOf(id uint64) *localCIDs {
 
 // issueMultipathCIDs tops up every path ID up to the limit with CIDs.
 func (c *Conn) issueMultipathCIDs() {
-	n := int(min(c.peerParams.ActiveConnectionIDLimit, maxPathCIDs))
+	n := int(min(c.params.peer.ActiveConnectionIDLimit, maxPathCIDs))
 	for id := uint64(0); id <= c.mp.maxPathID(); id++ {
 		s := c.ensureSet(id)
 		if s.abandoned {
@@ -296,7 +296,7 @@ func (c *Conn) openPath(now time.Time, addr Addr, status PathStatus) PathID {
 		p.mp.status, p.mp.statusSeq = PathBackup, 1
 	}
 	p.local, p.remote = s.local, s.remote
-	p.rec.SetPeerMaxAckDelay(time.Duration(c.peerParams.MaxAckDelay) * time.Millisecond)
+	p.rec.SetPeerMaxAckDelay(time.Duration(c.params.peer.MaxAckDelay) * time.Millisecond)
 	c.newChallenge(p, now)
 	c.paths.insert(p)
 	c.mp.statusOut = append(c.mp.statusOut, id)
@@ -315,7 +315,7 @@ func (c *Conn) candidatePath(s *pathCIDs, from Addr, now time.Time) *path {
 
 // acceptPath adds a client-opened path and challenges it.
 func (c *Conn) acceptPath(p *path, now time.Time) {
-	p.rec.SetPeerMaxAckDelay(time.Duration(c.peerParams.MaxAckDelay) * time.Millisecond)
+	p.rec.SetPeerMaxAckDelay(time.Duration(c.params.peer.MaxAckDelay) * time.Millisecond)
 	c.newChallenge(p, now)
 	c.paths.insert(p)
 	c.mp.noViableAt = time.Time{}
@@ -404,7 +404,7 @@ func (c *Conn) abandonPath(now time.Time, p *path, code uint64, remote bool) {
 	if c.paths.live() == 0 {
 		// Give the application 3 PTOs to open a replacement path.
 		rtt := recovery.NewRTT(pathNoViableRTT)
-		c.mp.noViableAt = now.Add(3 * (rtt.PTO() + time.Duration(c.peerParams.MaxAckDelay)*time.Millisecond))
+		c.mp.noViableAt = now.Add(3 * (rtt.PTO() + time.Duration(c.params.peer.MaxAckDelay)*time.Millisecond))
 	}
 }
 

@@ -105,11 +105,14 @@ type pathSeq struct {
 
 type cryptoRange struct{ off, n uint64 }
 
-func (c *Conn) newRecord(l level) *sentRecord {
+// recordPool recycles sentRecords, which every packet needs.
+type recordPool struct{ free []*sentRecord }
+
+func (rp *recordPool) get(l level) *sentRecord {
 	var r *sentRecord
-	if n := len(c.freeRecords); n > 0 {
-		r = c.freeRecords[n-1]
-		c.freeRecords = c.freeRecords[:n-1]
+	if n := len(rp.free); n > 0 {
+		r = rp.free[n-1]
+		rp.free = rp.free[:n-1]
 	} else {
 		r = new(sentRecord)
 	}
@@ -118,7 +121,7 @@ func (c *Conn) newRecord(l level) *sentRecord {
 	return r
 }
 
-func (c *Conn) freeRecord(r *sentRecord) {
+func (rp *recordPool) put(r *sentRecord) {
 	if r == nil {
 		return
 	}
@@ -132,8 +135,8 @@ func (c *Conn) freeRecord(r *sentRecord) {
 	if r.mp != nil {
 		r.mp.reset()
 	}
-	if len(c.freeRecords) < 1024 {
-		c.freeRecords = append(c.freeRecords, r)
+	if len(rp.free) < 1024 {
+		rp.free = append(rp.free, r)
 	}
 }
 
@@ -151,14 +154,14 @@ func (c *Conn) onRecordAcked(r *sentRecord, now time.Time) {
 	if r.ackLargest >= 0 {
 		c.paths[0].rec.Acks(r.level.space()).OnAckAcked(uint64(r.ackLargest))
 	}
-	c.onRetiresAcked(r.retireCIDs)
+	c.cids.onRetiresAcked(r.retireCIDs)
 	if r.mp != nil {
 		c.onRecordAckedMP(r.mp)
 	}
 	if r.level == levelApp && r.keyGen == c.app.generation && !c.app.phaseAcked {
 		c.app.phaseAcked, c.app.phaseAckedAt = true, now
 	}
-	c.freeRecord(r)
+	c.records.put(r)
 }
 
 // onRecordLost queues again what a lost packet carried.
@@ -177,7 +180,7 @@ func (c *Conn) onRecordLost(r *sentRecord) {
 			}
 		}
 	}
-	c.retireCIDs = append(c.retireCIDs, r.retireCIDs...)
+	c.cids.retireOut = append(c.cids.retireOut, r.retireCIDs...)
 	if r.handshakeDone {
 		c.handshakeOut = true
 	}
@@ -187,5 +190,5 @@ func (c *Conn) onRecordLost(r *sentRecord) {
 	if r.mp != nil {
 		c.onRecordLostMP(r.mp)
 	}
-	c.freeRecord(r)
+	c.records.put(r)
 }

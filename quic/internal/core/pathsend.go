@@ -205,7 +205,7 @@ func (c *Conn) dropAbandonedRemotes() {
 	for _, id := range c.mp.dropRemote {
 		if s := c.mp.set(id); s != nil {
 			s.remote.ids = nil
-			c.resetTokensChanged = true
+			c.cids.tokensChanged = true
 		}
 	}
 	c.mp.dropRemote = c.mp.dropRemote[:0]

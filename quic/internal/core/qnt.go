@@ -119,8 +119,8 @@ func canonical(ap netip.AddrPort) netip.AddrPort {
 }
 
 func (c *Conn) startNatTraversal() {
-	if c.cfg.NatTraversal && c.peerParams.MaxRemoteNATAddresses != 0 && c.mp != nil {
-		c.nat = newNatTraversal(c.side, int(c.peerParams.MaxRemoteNATAddresses), newNatProber(c.rand, c.cfg.InitialRTT))
+	if c.cfg.NatTraversal && c.params.peer.MaxRemoteNATAddresses != 0 && c.mp != nil {
+		c.nat = newNatTraversal(c.side, int(c.params.peer.MaxRemoteNATAddresses), newNatProber(c.rand, c.cfg.InitialRTT))
 	}
 }
 
@@ -251,7 +251,7 @@ func offPathPadding(recv int) int {
 // larger. It is recorded without being in flight, so an unreachable
 // candidate costs p no congestion window.
 func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Frame, padTo int, buf []byte) int {
-	payload := c.scratch[:0]
+	payload := c.bufs.payload[:0]
 	for i := range frames {
 		payload, _ = frames[i].Append(payload)
 	}
@@ -267,13 +267,13 @@ func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Fr
 	if total := c.headerLen(levelApp, p) + pnLen + len(payload) + 16; total < padTo {
 		payload = appendPadding(payload, padTo-total)
 	}
-	rec := c.newRecord(levelApp)
+	rec := c.records.get(levelApp)
 	pl := planned{path: p, level: levelApp, pn: pn, pnLen: pnLen, payload: payload, rec: rec}
 	if verifyPayload != nil {
 		pl.planned = append([]byte(nil), payload...)
 	}
 	out := c.sealPacket(buf[:0], &pl)
-	c.scratch = payload[:0]
+	c.bufs.payload = payload[:0]
 	p.rec.OnPacketSent(recovery.AppData, recovery.SentPacket[*sentRecord]{Number: pn, TimeSent: now, Size: len(out), Payload: rec})
 	c.stats.PacketsSent++
 	c.stats.BytesSent += uint64(len(out))

@@ -37,7 +37,7 @@ func TestNatTraversalNegotiation(t *testing.T) {
 	if l.client.NatTraversal().Negotiated() || l.server.NatTraversal().Negotiated() {
 		t.Fatal("NAT traversal without multipath")
 	}
-	if l.client.localParams.MaxRemoteNATAddresses != 0 {
+	if l.client.params.local.MaxRemoteNATAddresses != 0 {
 		t.Fatal("advertised NAT traversal without multipath")
 	}
 }

@@ -37,7 +37,7 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 		return
 	}
 	p := c.paths[0]
-	if from != p.addr && c.side == Client && !c.gotServer {
+	if from != p.addr && c.side == Client && !c.initial.gotServer {
 		// Like noq with server_handshake_migration: the client talks to
 		// whichever address answered its first flight.
 		p.addr = from
@@ -68,7 +68,7 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 		return
 	}
 	if processed && c.state == stateClosing {
-		c.closeRepeat = true
+		c.closing.repeat = true
 	}
 }
 
@@ -165,8 +165,8 @@ func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.H
 	if acks.IsDuplicate(pn) {
 		return true
 	}
-	if c.side == Client && lvl != levelApp && !c.gotServer {
-		c.gotServer = true
+	if c.side == Client && lvl != levelApp && !c.initial.gotServer {
+		c.initial.gotServer = true
 		c.paths[0].remote.setInitial(h.SCID)
 	}
 	if c.side == Server && lvl == levelHandshake {
@@ -187,8 +187,7 @@ func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.H
 	}
 	acks.OnPacketReceived(pn, ackEliciting, rx.ecn, now)
 	c.stats.PacketsReceived++
-	c.lastActivity = now
-	c.sentSinceRecv = false
+	c.live.received(now)
 	if p.mp != nil {
 		p.mp.lastRecv = now
 	}
@@ -202,7 +201,7 @@ func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.H
 }
 
 func (c *Conn) handleVersionNegotiation(h *wire.Header) {
-	if c.side != Client || c.gotServer {
+	if c.side != Client || c.initial.gotServer {
 		return
 	}
 	for _, v := range h.Versions(nil) {
@@ -216,15 +215,15 @@ func (c *Conn) handleVersionNegotiation(h *wire.Header) {
 // handleRetry restarts the handshake toward the server's new connection ID
 // with the token it handed us (RFC 9000 §17.2.5).
 func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
-	if c.side != Client || c.gotServer || c.gotRetry || len(h.Token) == 0 {
+	if c.side != Client || c.initial.gotServer || c.initial.gotRetry || len(h.Token) == 0 {
 		return
 	}
-	if !protection.VerifyRetry(c.origDCID, pkt) {
+	if !protection.VerifyRetry(c.initial.origDCID, pkt) {
 		return
 	}
-	c.gotRetry = true
-	c.token = append([]byte(nil), h.Token...)
-	c.retrySCID = append([]byte(nil), h.SCID...)
+	c.initial.gotRetry = true
+	c.initial.token = append([]byte(nil), h.Token...)
+	c.initial.retrySCID = append([]byte(nil), h.SCID...)
 	c.paths[0].remote.setInitial(h.SCID)
 	c.keys[levelInitial] = initialLevelKeys(Client, h.SCID)
 	// Everything sent so far is void; resend the ClientHello. Packet numbers
@@ -232,7 +231,7 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 	old := c.paths[0]
 	next := old.rec.NextPacketNumber(recovery.Initial)
 	for _, sp := range old.rec.DiscardSpace(recovery.Initial, now) {
-		c.freeRecord(sp.Payload)
+		c.records.put(sp.Payload)
 	}
 	fresh := newPath(old.addr, Client, c.cfg.InitialRTT)
 	fresh.mtu = old.mtu
@@ -437,9 +436,9 @@ func (c *Conn) addRemoteCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) er
 		}
 		return &wire.TransportError{Code: code, Reason: err.Error()}
 	}
-	c.resetTokensChanged = true
+	c.cids.tokensChanged = true
 	for _, seq := range remote.toRetire {
-		if err := c.queueRetire(pathSeq{path: pathID, seq: seq}); err != nil {
+		if err := c.cids.queueRetire(pathSeq{path: pathID, seq: seq}); err != nil {
 			return err
 		}
 	}
@@ -464,20 +463,20 @@ func (c *Conn) retireLocalCID(now time.Time, pathID uint64, local *localCIDs, se
 }
 
 func (c *Conn) handleAck(now time.Time, lvl level, p *path, f *wire.Frame) error {
-	c.wireRanges = f.AppendAckRanges(c.wireRanges[:0])
-	c.recRanges = c.recRanges[:0]
-	for _, r := range c.wireRanges {
-		c.recRanges = append(c.recRanges, recovery.AckRange{Smallest: r.Smallest, Largest: r.Largest})
+	c.bufs.wireRanges = f.AppendAckRanges(c.bufs.wireRanges[:0])
+	c.bufs.recRanges = c.bufs.recRanges[:0]
+	for _, r := range c.bufs.wireRanges {
+		c.bufs.recRanges = append(c.bufs.recRanges, recovery.AckRange{Smallest: r.Smallest, Largest: r.Largest})
 	}
 	exp := uint64(3)
-	if c.havePeerTP {
-		exp = c.peerParams.AckDelayExponent
+	if c.params.havePeer {
+		exp = c.params.peer.AckDelayExponent
 	}
 	delay := time.Duration(f.AckDelay<<exp) * time.Microsecond
 	if lvl != levelApp {
 		delay = 0 // ack delays of Initial and Handshake ACKs are ignored (RFC 9002 §5.3)
 	}
-	ack := recovery.AckFrame{Ranges: c.recRanges, AckDelay: delay}
+	ack := recovery.AckFrame{Ranges: c.bufs.recRanges, AckDelay: delay}
 	if f.Type == wire.FrameAckECN {
 		ack.HasECN = true
 		ack.ECN = recovery.ECNCounts{ECT0: f.ECT0, ECT1: f.ECT1, CE: f.ECNCE}
@@ -511,7 +510,7 @@ func (c *Conn) issueCIDs() {
 		c.issueMultipathCIDs()
 		return
 	}
-	n := int(min(c.peerParams.ActiveConnectionIDLimit, 8))
+	n := int(min(c.params.peer.ActiveConnectionIDLimit, 8))
 	ids, _ := c.paths[0].local.issue(n)
 	for _, id := range ids {
 		c.emit(Event{Kind: EventNewCID, CID: id})

@@ -33,16 +33,16 @@ type planned struct {
 // and destination. n == 0 means there is nothing to send until the next
 // event or Timeout. buf should hold at least 1500 bytes.
 func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
-	c.lastPoll = now
+	c.live.lastPoll = now
 	switch c.state {
 	case stateDraining, stateClosed:
 		return 0, Addr{}
 	case stateClosing:
-		if !c.closeRepeat && !c.closeSentAt.IsZero() {
+		if !c.closing.repeat && !c.closing.sentAt.IsZero() {
 			return 0, Addr{}
 		}
-		c.closeRepeat = false
-		c.closeSentAt = now
+		c.closing.repeat = false
+		c.closing.sentAt = now
 		p := c.paths.closing()
 		if p == nil {
 			return 0, Addr{}
@@ -89,7 +89,7 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 	var plan [3]planned
 	nplan := 0
 	remaining := maxSize
-	scratch := c.scratch[:0]
+	scratch := c.bufs.payload[:0]
 	hasInitial, initialEliciting, validatesPath := false, false, false
 	for l := levelInitial; l < numLevels; l++ {
 		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
@@ -101,11 +101,11 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 			break
 		}
 		start := len(scratch)
-		rec := c.newRecord(l)
+		rec := c.records.get(l)
 		var eliciting bool
 		scratch, eliciting = c.fillFrames(now, l, p, data, scratch, avail, rec, p.pacedUntil.After(now))
 		if len(scratch) == start {
-			c.freeRecord(rec)
+			c.records.put(rec)
 			continue
 		}
 		pn := p.rec.NextPacketNumber(l.space())
@@ -131,7 +131,7 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 		}
 		validatesPath = validatesPath || rec.validatesPath
 	}
-	c.scratch = scratch[:0]
+	c.bufs.payload = scratch[:0]
 	if nplan == 0 {
 		return 0, Addr{}
 	}
@@ -172,14 +172,13 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 				p.mp.lastEliciting = now
 			}
 		}
-		if pl.ackEliciting && !c.sentSinceRecv {
-			c.sentSinceRecv = true
-			c.lastActivity = now
+		if pl.ackEliciting {
+			c.live.sentEliciting(now)
 		}
 	}
 	p.bytesSent += uint64(len(out))
 	c.stats.BytesSent += uint64(len(out))
-	c.lastSent = now
+	c.live.lastSent = now
 	if d := p.rec.PacingDelay(now, len(out)); d > 0 {
 		p.pacedUntil = now.Add(d)
 	}
@@ -202,7 +201,7 @@ func (c *Conn) headerLen(l level, p *path) int {
 	}
 	n := 1 + 4 + 1 + dcid + 1 + LocalCIDLen + 2
 	if l == levelInitial {
-		n += wire.VarintLen(uint64(len(c.token))) + len(c.token)
+		n += wire.VarintLen(uint64(len(c.initial.token))) + len(c.initial.token)
 	}
 	return n
 }
@@ -252,7 +251,7 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 			Version: wire.Version1,
 			DCID:    p.remote.active(),
 			SCID:    p.local.active[0].id[:],
-			Token:   c.token,
+			Token:   c.initial.token,
 		}
 		out, err = wire.AppendLongHeader(out, &h, pl.pn, pl.pnLen, pl.pnLen+len(pl.payload)+protection.TagLen)
 	}
@@ -344,12 +343,12 @@ func (c *Conn) fillFrames(now time.Time, l level, p *path, data bool, b []byte, 
 		eliciting = c.fillAppFrames(now, p, &b, left, rec) || eliciting
 	}
 	pathPing := l == levelApp && p.mp != nil && p.mp.ping
-	if !eliciting && (probes > 0 || (l == levelApp && data && c.sendPing) || pathPing) && add(&wire.Frame{Type: wire.FramePing}) {
+	if !eliciting && (probes > 0 || (l == levelApp && data && c.live.sendPing) || pathPing) && add(&wire.Frame{Type: wire.FramePing}) {
 		eliciting = true
 	}
 	if l == levelApp && eliciting {
 		if data {
-			c.sendPing = false
+			c.live.sendPing = false
 		}
 		if p.mp != nil {
 			p.mp.ping = false
@@ -373,8 +372,8 @@ func (c *Conn) hasDataToSend(l level, p *path, data bool) bool {
 	if !data {
 		return false
 	}
-	return c.handshakeOut || c.sendPing || c.cidFramesPending() ||
-		len(c.retireCIDs) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mpFramesPending()
+	return c.handshakeOut || c.live.sendPing || c.cidFramesPending() ||
+		len(c.cids.retireOut) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mpFramesPending()
 }
 
 func (c *Conn) appendAck(l level, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int, rec *sentRecord) {
@@ -386,12 +385,12 @@ func (c *Conn) appendAck(l level, acks *recovery.AckTracker, now time.Time, b *[
 // appendAckFrame appends an ACK (typ FrameAck) or PATH_ACK (FramePathAck)
 // of acks, switching to the ECN variant when there are counts to report.
 func (c *Conn) appendAckFrame(l level, typ wire.FrameType, pathID uint64, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int) (uint64, bool) {
-	c.recRanges = acks.AppendRanges(c.recRanges[:0])
-	c.wireRanges = c.wireRanges[:0]
-	for _, r := range c.recRanges {
-		c.wireRanges = append(c.wireRanges, wire.AckRange{Smallest: r.Smallest, Largest: r.Largest})
+	c.bufs.recRanges = acks.AppendRanges(c.bufs.recRanges[:0])
+	c.bufs.wireRanges = c.bufs.wireRanges[:0]
+	for _, r := range c.bufs.recRanges {
+		c.bufs.wireRanges = append(c.bufs.wireRanges, wire.AckRange{Smallest: r.Smallest, Largest: r.Largest})
 	}
-	f := wire.Frame{Type: typ, PathID: pathID, AckRanges: c.wireRanges}
+	f := wire.Frame{Type: typ, PathID: pathID, AckRanges: c.bufs.wireRanges}
 	if l == levelApp {
 		f.AckDelay = uint64(acks.AckDelay(now)/time.Microsecond) >> ackDelayExponent
 	}
@@ -431,8 +430,8 @@ func (c *Conn) fillAppFrames(now time.Time, p *path, b *[]byte, left func() int,
 			}
 		}
 	}
-	for len(c.retireCIDs) > 0 {
-		r := c.retireCIDs[0]
+	for len(c.cids.retireOut) > 0 {
+		r := c.cids.retireOut[0]
 		f := wire.Frame{Type: wire.FrameRetireConnectionID, Sequence: r.seq}
 		if c.mp != nil {
 			f.Type, f.PathID = wire.FramePathRetireConnectionID, r.path
@@ -441,7 +440,7 @@ func (c *Conn) fillAppFrames(now time.Time, p *path, b *[]byte, left func() int,
 			break
 		}
 		rec.retireCIDs = append(rec.retireCIDs, r)
-		c.retireCIDs = c.retireCIDs[1:]
+		c.cids.retireOut = c.cids.retireOut[1:]
 	}
 	for {
 		sf, ok := c.streams.NextControl(now, left())

@@ -18,7 +18,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	case stateClosed:
 		return time.Time{}, false
 	case stateClosing, stateDraining:
-		return c.closeDeadline, true
+		return c.closing.deadline, true
 	}
 	// Under multipath, when every path is gone there is nowhere to send
 	// ACKs; only the NO_VIABLE_PATH grace timer matters then.
@@ -37,20 +37,20 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 			consider(p.mig.timer())
 		}
 		// Wake when pacing releases data that a poll had to hold back.
-		if p.pacedUntil.After(c.lastPoll) && c.hasDataToSend(levelApp, p, p == c.paths.data()) {
+		if p.pacedUntil.After(c.live.lastPoll) && c.hasDataToSend(levelApp, p, p == c.paths.data()) {
 			consider(p.pacedUntil)
 		}
 	}
-	consider(c.idleDeadline())
+	consider(c.live.idleDeadline(c.paths.primary().rec.ProbeTimeout()))
 	if c.state == stateEstablished && c.mp == nil {
 		// Once the PING is owed, waking again would only spin while the
 		// congestion window holds it back.
-		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() && !c.sendPing {
-			consider(c.lastSent.Add(ka))
+		if ka := c.cfg.keepAlive(); ka > 0 && !c.live.lastSent.IsZero() && !c.live.sendPing {
+			consider(c.live.lastSent.Add(ka))
 		}
 	}
 	consider(c.app.prevUntil)
-	c.reissueTimer(consider)
+	consider(c.cids.reissue.timer())
 	if c.mp != nil {
 		consider(c.mp.noViableAt)
 	}
@@ -60,28 +60,18 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	return at, !at.IsZero()
 }
 
-func (c *Conn) idleDeadline() time.Time {
-	if c.idleTimeout == 0 {
-		return time.Time{}
-	}
-	// Never shorter than three PTOs, so a slow path is not mistaken for a
-	// dead one (RFC 9000 §10.1).
-	d := max(c.idleTimeout, 3*c.paths.primary().rec.ProbeTimeout())
-	return c.lastActivity.Add(d)
-}
-
 // HandleTimeout runs whatever deadlines have passed at now.
 func (c *Conn) HandleTimeout(now time.Time) {
 	switch c.state {
 	case stateClosed:
 		return
 	case stateClosing, stateDraining:
-		if !now.Before(c.closeDeadline) {
+		if !now.Before(c.closing.deadline) {
 			c.terminate(c.err)
 		}
 		return
 	}
-	if dl := c.idleDeadline(); !dl.IsZero() && !now.Before(dl) {
+	if dl := c.live.idleDeadline(c.paths.primary().rec.ProbeTimeout()); !dl.IsZero() && !now.Before(dl) {
 		c.terminate(ErrIdleTimeout)
 		return
 	}
@@ -98,8 +88,8 @@ func (c *Conn) HandleTimeout(now time.Time) {
 		c.migrationTimeout(now, p)
 	}
 	if c.state == stateEstablished && c.mp == nil {
-		if ka := c.cfg.keepAlive(); ka > 0 && !c.lastSent.IsZero() && !now.Before(c.lastSent.Add(ka)) {
-			c.sendPing = true
+		if ka := c.cfg.keepAlive(); ka > 0 && !c.live.lastSent.IsZero() && !now.Before(c.live.lastSent.Add(ka)) {
+			c.live.sendPing = true
 		}
 	}
 	c.dropPrevKeys(now)
@@ -136,4 +126,4 @@ func (c *Conn) requeueCrypto(p *path, s recovery.Space) {
 }
 
 // Ping makes the next packet ack-eliciting, to probe liveness.
-func (c *Conn) Ping() { c.sendPing = true }
+func (c *Conn) Ping() { c.live.sendPing = true }
