@@ -76,7 +76,8 @@ type fakeConn struct {
 	parsed  int64
 	pr      *io.PipeReader // spoke reads hub frames here
 	pw      *io.PipeWriter
-	out     chan []byte // frames for pump to write into pw
+	out     chan []byte   // frames for pump to write into pw
+	ackCh   chan struct{} // closed when acked grows or the conn dies
 }
 
 // pump writes hub frames to the spoke without holding the hub's lock.
@@ -99,6 +100,7 @@ func (c *fakeConn) killLocked(err error) {
 		return
 	}
 	c.dead, c.err = true, err
+	c.ackedChangedLocked()
 	close(c.done)
 	c.pw.CloseWithError(err)
 }
@@ -131,8 +133,11 @@ func (c *fakeConn) ackSomeLocked() {
 	if h.ackAll {
 		c.acked += unacked
 	} else {
-		c.acked += h.rng.Int64N(unacked + 1)
+		// At least one byte: each look makes progress, as acks arriving
+		// would, so a waiter woken by it always gets more.
+		c.acked += 1 + h.rng.Int64N(unacked)
 	}
+	c.ackedChangedLocked()
 	for {
 		rest := c.written[c.parsed:c.acked]
 		if len(rest) < 4 {
@@ -216,6 +221,28 @@ func (s *fakeStream) AckedBytes() int64 {
 	defer c.hub.mu.Unlock()
 	c.ackSomeLocked()
 	return c.acked
+}
+
+// AckedChanged signals acknowledgement progress, as quic.Stream's.
+func (s *fakeStream) AckedChanged() <-chan struct{} {
+	c := (*fakeConn)(s)
+	c.hub.mu.Lock()
+	defer c.hub.mu.Unlock()
+	if c.ackCh == nil {
+		c.ackCh = make(chan struct{})
+		if c.dead {
+			close(c.ackCh)
+		}
+	}
+	return c.ackCh
+}
+
+// ackedChangedLocked wakes AckedChanged waiters; h.mu is held.
+func (c *fakeConn) ackedChangedLocked() {
+	if c.ackCh != nil {
+		close(c.ackCh)
+		c.ackCh = nil
+	}
 }
 
 var errFakeDeath = errors.New("fake: connection died")

@@ -260,36 +260,61 @@ func (t *Target) reconnect(resend int) *session {
 	}
 }
 
-// ackLoop drops acknowledged frames and expires overdue ones. It polls
-// while events are queued and sleeps otherwise.
+// ackLoop drops acknowledged frames and expires overdue ones. It waits
+// for acknowledgement progress (AckNotifier), the next frame deadline or
+// new frames, and polls only streams that cannot signal progress.
 func (t *Target) ackLoop() {
-	ticker := time.NewTicker(t.opts.ackPoll)
-	defer ticker.Stop()
+	timer := time.NewTimer(t.opts.ackPoll)
+	defer timer.Stop()
+	var acks <-chan struct{}
+	woken := false // the last wake-up was an ack signal
 	for {
-		select {
-		case <-ticker.C:
-		case <-t.closed:
-			return
-		}
 		t.mu.Lock()
 		n := 0
-		if t.sess != nil {
-			n = t.q.acked(t.sess.stream.AckedBytes())
+		acks = nil
+		if s := t.sess; s != nil {
+			if an, ok := s.stream.(AckNotifier); ok {
+				acks = an.AckedChanged() // before AckedBytes: no change missed
+			}
+			n = t.q.acked(s.stream.AckedBytes())
 			t.stats.Delivered += uint64(n)
 		}
-		expired := t.q.expire(t.now())
+		now := t.now()
+		expired := t.q.expire(now)
 		if n > 0 || len(expired) > 0 {
 			t.signalLocked()
 		}
 		idle := t.q.len() == 0
+		next := t.q.nextDeadline()
 		t.mu.Unlock()
 		t.fail(expired, ErrDeadline)
+		if woken && n == 0 {
+			acks = nil // a signal without progress (a dead stream): poll once
+		}
+		woken = false
 		if idle {
 			select {
 			case <-t.ackKick:
+				continue
 			case <-t.closed:
 				return
 			}
+		}
+		wait := t.opts.ackPoll
+		if acks != nil {
+			wait = time.Hour // only frame deadlines remain to wait for
+		}
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(now), 0))
+		}
+		timer.Reset(wait)
+		select {
+		case <-acks:
+			woken = true
+		case <-t.ackKick:
+		case <-timer.C:
+		case <-t.closed:
+			return
 		}
 	}
 }

@@ -58,3 +58,11 @@ type Stream interface {
 	// returning the last value after the connection died.
 	AckedBytes() int64
 }
+
+// AckNotifier is implemented by Streams that signal acknowledgement
+// progress (quic.Stream does): the channel AckedChanged returns is closed
+// when AckedBytes may have grown or the connection died. Without it the
+// spoke polls AckedBytes.
+type AckNotifier interface {
+	AckedChanged() <-chan struct{}
+}
