@@ -10,13 +10,16 @@ import (
 // when candidates change and every upgradeInterval while no fast direct
 // path exists. A change that brings no new candidate (some went away)
 // waits until roundMinGap after the last round, as iroh. A change with
-// new candidates goes at once in iroh; we still keep roundMinGapNew
-// between rounds, so that a peer that keeps changing its candidates
-// cannot make us start a round (up to 32 × 9 probes) on every poll.
+// new candidates goes at once, as in iroh, but at most roundBurst rounds
+// start in any roundBurst × roundMinGapNew: the first candidates of a
+// connection (interfaces, then QAD, then a port mapping) each get their
+// round at once, while a peer that keeps changing its candidates cannot
+// make us start a round (up to 32 × 9 probes) on every poll.
 const (
 	upgradeInterval = 60 * time.Second
 	roundMinGap     = 5 * time.Second
 	roundMinGapNew  = 1 * time.Second
+	roundBurst      = 3
 	// roundErrorRetry spaces attempts that the connection refused (too
 	// few addresses, paths not ready), as iroh.
 	roundErrorRetry = 100 * time.Millisecond
@@ -29,6 +32,7 @@ type punchSchedule struct {
 	lastRound  time.Time
 	lastRemote []netip.AddrPort // sorted
 	lastLocal  []netip.AddrPort // sorted
+	recent     []time.Time      // starts of the last roundBurst rounds, oldest first
 	failedAt   time.Time        // last attempt the connection refused
 	force      bool             // a network change: the next round is due at once
 }
@@ -52,7 +56,7 @@ func (s *punchSchedule) due(now time.Time, remote, local []netip.AddrPort, goodD
 	case isSubset(remote, s.lastRemote) && isSubset(local, s.lastLocal):
 		return since >= roundMinGap
 	default:
-		return since >= roundMinGapNew
+		return len(s.recent) < roundBurst || now.Sub(s.recent[0]) >= roundBurst*roundMinGapNew
 	}
 }
 
@@ -60,6 +64,10 @@ func (s *punchSchedule) due(now time.Time, remote, local []netip.AddrPort, goodD
 func (s *punchSchedule) started(now time.Time, remote, local []netip.AddrPort) {
 	s.rounds++
 	s.lastRound, s.failedAt, s.force = now, time.Time{}, false
+	if len(s.recent) == roundBurst {
+		s.recent = s.recent[1:]
+	}
+	s.recent = append(s.recent, now)
 	s.lastRemote, s.lastLocal = sortedAddrs(remote), sortedAddrs(local)
 }
 
