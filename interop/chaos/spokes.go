@@ -68,16 +68,11 @@ func StartSpoke(t testing.TB, j *Journal, index int, kind SpokeKind, h *natlab.H
 // readFrames books every stdout line, stamped when it was read.
 func (s *Spoke) readFrames() {
 	defer close(s.read)
-	for {
-		line, err := s.Proc.Line(context.Background())
-		if err != nil {
-			return
-		}
-		at := time.Now()
+	s.Proc.EachLine(func(line string, at time.Time) {
 		if e, err := wire.ParseEnvelope([]byte(line)); err == nil {
 			s.journal.Received(s.Index, e, at)
 		}
-	}
+	})
 }
 
 // Send starts handing the spoke a new event every interval.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"syscall"
+	"time"
 )
 
 // Signal sends sig to the process unless it has exited: SIGSTOP freezes
@@ -25,5 +26,18 @@ func (p *Proc) Wait(ctx context.Context) (int, error) {
 		return p.code, nil
 	case <-ctx.Done():
 		return 0, fmt.Errorf("natlab: %s still running: %w", p.Name, ctx.Err())
+	}
+}
+
+// EachLine calls fn with every stdout line not read yet and the time it
+// was read, until stdout ends (the process exited). Timestamps are only
+// meaningful while nothing else reads the process's lines.
+func (p *Proc) EachLine(fn func(line string, at time.Time)) {
+	for {
+		l, err := p.Line(context.Background())
+		if err != nil {
+			return
+		}
+		fn(l, time.Now())
 	}
 }

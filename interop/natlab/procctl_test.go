@@ -4,6 +4,7 @@ package natlab_test
 
 import (
 	"context"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -77,5 +78,22 @@ func TestProcSignalKillWait(t *testing.T) {
 	exits := h.Start(t, "sh", "-c", "exit 3")
 	if code, err := exits.Wait(ctx); err != nil || code != 3 {
 		t.Fatalf("status %d, %v; want 3", code, err)
+	}
+}
+
+// TestProcEachLine: every line, in order, with times that do not go back.
+func TestProcEachLine(t *testing.T) {
+	lab := natlab.New(t, natlab.Spec{Public: []string{"p"}})
+	p := lab.MustHost(t, "p").Start(t, "sh", "-c", "echo one; sleep 0.05; echo two")
+	var lines []string
+	var last time.Time
+	p.EachLine(func(line string, at time.Time) {
+		if at.Before(last) {
+			t.Errorf("line %q read at %v, before the previous one", line, at)
+		}
+		lines, last = append(lines, line), at
+	})
+	if strings.Join(lines, ",") != "one,two" {
+		t.Fatalf("lines %q, want one, two", lines)
 	}
 }
