@@ -209,6 +209,9 @@ func (m *pathManager) openRelayBackup() {
 // must go to the new ones.
 func (m *pathManager) maybePunch(now time.Time, paths []quic.PathInfo) {
 	remote := m.c.NatRemoteAddresses()
+	if len(remote) == 0 {
+		return // nothing to punch to yet; their arrival is a path event
+	}
 	if v := m.e.candidateVersion(); v != m.localVer || !m.haveLocal {
 		m.localVer, m.local, m.haveLocal = v, m.e.Candidates(), true
 	}
