@@ -59,12 +59,15 @@ func roleFromWire(tp *wire.TransportParameters) AddressDiscoveryRole {
 	return AddressDiscoveryOff
 }
 
-// addrDiscovery is the per-connection QAD state. The sequence number is
-// per connection (as noq's), the reports we received are per path.
+// addrDiscovery is the per-connection QAD state, present once the
+// transport parameters agree on a direction. The sequence number is per
+// connection (as noq's), the reports we received are per path.
 type addrDiscovery struct {
-	nextSeq uint64
-	owed    map[uint64]bool // path ID → a report about that path is due
-	last    map[uint64]observedReport
+	reports  bool // we send, the peer wants reports
+	receives bool // the peer sends, we want reports
+	nextSeq  uint64
+	owed     map[uint64]bool // path ID → a report about that path is due
+	last     map[uint64]observedReport
 }
 
 type observedReport struct {
@@ -72,67 +75,71 @@ type observedReport struct {
 	addr netip.AddrPort
 }
 
-func (c *Conn) setAddrDiscoveryParam(tp *wire.TransportParameters) {
-	if r, ok := c.cfg.AddressDiscovery.wireRole(); ok {
+// newAddrDiscovery is the state for our role and the peer's; nil when
+// neither side reports to the other.
+func newAddrDiscovery(ours AddressDiscoveryRole, peer *wire.TransportParameters) *addrDiscovery {
+	theirs := roleFromWire(peer)
+	q := &addrDiscovery{reports: ours.sends() && theirs.receives(), receives: ours.receives() && theirs.sends()}
+	if !q.reports && !q.receives {
+		return nil
+	}
+	q.owed, q.last = map[uint64]bool{}, map[uint64]observedReport{}
+	return q
+}
+
+func setAddrDiscoveryParam(tp *wire.TransportParameters, ours AddressDiscoveryRole) {
+	if r, ok := ours.wireRole(); ok {
 		tp.AddressDiscovery, tp.HasAddressDiscovery = r, true
 	}
 }
 
-// weReport: we send, the peer wants reports.
-func (c *Conn) weReport() bool {
-	return c.params.havePeer && c.cfg.AddressDiscovery.sends() && roleFromWire(&c.params.peer).receives()
-}
-
-// peerReports: the peer sends, we want reports.
-func (c *Conn) peerReports() bool {
-	return c.params.havePeer && c.cfg.AddressDiscovery.receives() && roleFromWire(&c.params.peer).sends()
-}
-
-func (c *Conn) addrDisc() *addrDiscovery {
-	if c.qad == nil {
-		c.qad = &addrDiscovery{owed: map[uint64]bool{}, last: map[uint64]observedReport{}}
-	}
-	return c.qad
-}
-
-// startAddrDiscovery owes the first report about path 0 once the
-// handshake completes.
-func (c *Conn) startAddrDiscovery() {
-	if c.weReport() {
-		c.addrDisc().owed[c.paths[0].id] = true
-	}
-}
-
-// oweObservedAddress schedules a report about p: noq repeats it with every
+// owe schedules a report about p: noq repeats it with every
 // PATH_CHALLENGE and PATH_RESPONSE, so each validation refreshes it.
-func (c *Conn) oweObservedAddress(p *path) {
-	if c.weReport() && !p.addr.IsRelay() && p.addr.UDP.IsValid() {
-		c.addrDisc().owed[p.id] = true
+func (q *addrDiscovery) owe(p *path) {
+	if q != nil && q.reports && !p.addr.IsRelay() && p.addr.UDP.IsValid() {
+		q.owed[p.id] = true
 	}
 }
 
-// observedPending reports whether a report about p is due.
-func (c *Conn) observedPending(p *path) bool {
-	return c.qad != nil && c.qad.owed[p.id] && c.state == stateEstablished
-}
+// due reports whether a report about path id is owed.
+func (q *addrDiscovery) due(id uint64) bool { return q != nil && q.owed[id] }
 
-// appendObservedAddress adds the report owed about p, if it fits.
-func (c *Conn) appendObservedAddress(p *path, add func(*wire.Frame) bool, rec *sentRecord) bool {
-	if !c.observedPending(p) {
-		return false
-	}
+// appendReport adds the report owed about p, if it fits.
+func (q *addrDiscovery) appendReport(p *path, add func(*wire.Frame) bool, rec *sentRecord) bool {
 	ap := canonical(p.addr.UDP)
 	t := wire.FrameObservedAddressIPv4
 	if ap.Addr().Is6() {
 		t = wire.FrameObservedAddressIPv6
 	}
-	if !add(&wire.Frame{Type: t, Sequence: c.qad.nextSeq, Addr: ap}) {
+	if !add(&wire.Frame{Type: t, Sequence: q.nextSeq, Addr: ap}) {
 		return false
 	}
-	c.qad.nextSeq++
-	delete(c.qad.owed, p.id)
+	q.nextSeq++
+	delete(q.owed, p.id)
 	rec.observed, rec.observedPath = true, p.id
 	return true
+}
+
+// received records a report about path id and reports whether it
+// names a new address.
+func (q *addrDiscovery) received(id, seq uint64, ap netip.AddrPort) bool {
+	prev, ok := q.last[id]
+	if ok && seq <= prev.seq {
+		return false // stale or repeated
+	}
+	q.last[id] = observedReport{seq: seq, addr: ap}
+	return !ok || prev.addr != ap
+}
+
+// observedPending reports whether a report about p is due now.
+func (c *Conn) observedPending(p *path) bool {
+	return c.qad.due(p.id) && c.state == stateEstablished
+}
+
+// appendObservedAddress adds the report owed about p, if one is due and
+// fits.
+func (c *Conn) appendObservedAddress(p *path, add func(*wire.Frame) bool, rec *sentRecord) bool {
+	return c.observedPending(p) && c.qad.appendReport(p, add, rec)
 }
 
 // onObservedLost sends a lost report again (with a new sequence number and
@@ -141,41 +148,30 @@ func (c *Conn) onObservedLost(pathID uint64) {
 	if c.qad == nil {
 		return
 	}
-	for _, p := range c.paths {
-		if p.id == pathID && (p.mp == nil || !p.mp.abandoned) {
-			c.qad.owed[pathID] = true
-			return
-		}
+	if p := c.paths.byID(pathID); p != nil && (p.mp == nil || !p.mp.abandoned) {
+		c.qad.owed[pathID] = true
 	}
 }
 
 // handleObservedAddress processes OBSERVED_ADDRESS received on path p
 // from from.
 func (c *Conn) handleObservedAddress(p *path, from Addr, f *wire.Frame) error {
-	if !c.peerReports() {
+	if c.qad == nil || !c.qad.receives {
 		return protocolViolation("OBSERVED_ADDRESS when not negotiated")
 	}
 	if from != p.addr {
 		return nil // a report about another address than the path's: we do not migrate
 	}
-	q := c.addrDisc()
 	ap := canonical(f.Addr)
-	prev, ok := q.last[p.id]
-	switch {
-	case ok && f.Sequence <= prev.seq:
-		return nil // stale or repeated
-	case ok && prev.addr == ap:
-		q.last[p.id] = observedReport{seq: f.Sequence, addr: ap}
-		return nil
+	if c.qad.received(p.id, f.Sequence, ap) {
+		c.emit(Event{Kind: EventObservedAddress, Path: PathID(p.id), Addr: ap})
 	}
-	q.last[p.id] = observedReport{seq: f.Sequence, addr: ap}
-	c.emit(Event{Kind: EventObservedAddress, Path: PathID(p.id), Addr: ap})
 	return nil
 }
 
 // AddressDiscovery reports whether the peer reports our address to us
 // (we asked to receive and it agreed to send).
-func (c *Conn) AddressDiscovery() bool { return c.peerReports() }
+func (c *Conn) AddressDiscovery() bool { return c.qad != nil && c.qad.receives }
 
 // ObservedAddress returns the latest address the peer reported for path
 // id (0 without multipath).
@@ -191,16 +187,16 @@ func (c *Conn) ObservedAddress(id PathID) (netip.AddrPort, bool) {
 // limit of 0 any stream of that type the peer opens is beyond it (RFC 9000
 // §4.6).
 func (c *Conn) checkIncomingStream(id uint64) error {
-	if id&1 != uint64(c.side) && c.refusesIncoming(id&2 != 0) {
+	if id&1 != uint64(c.side) && c.cfg.refusesIncoming(id&2 != 0) {
 		return &wire.TransportError{Code: wire.StreamLimitError, Reason: "stream of a type this connection allows none of"}
 	}
 	return nil
 }
 
 // refusesIncoming reports whether the peer may open no stream of a type.
-func (c *Conn) refusesIncoming(uni bool) bool {
+func (c *Config) refusesIncoming(uni bool) bool {
 	if uni {
-		return c.cfg.NoIncomingStreams || c.cfg.NoIncomingUniStreams
+		return c.NoIncomingStreams || c.NoIncomingUniStreams
 	}
-	return c.cfg.NoIncomingStreams || c.cfg.NoIncomingBidiStreams
+	return c.NoIncomingStreams || c.NoIncomingBidiStreams
 }

@@ -383,13 +383,13 @@ func (c *Conn) startTLS() error {
 	tp.InitialMaxStreamDataUni = fc.InitialMaxStreamDataUni
 	tp.InitialMaxStreamsBidi = fc.InitialMaxStreamsBidi
 	tp.InitialMaxStreamsUni = fc.InitialMaxStreamsUni
-	if c.refusesIncoming(false) {
+	if c.cfg.refusesIncoming(false) {
 		tp.InitialMaxStreamsBidi = 0
 	}
-	if c.refusesIncoming(true) {
+	if c.cfg.refusesIncoming(true) {
 		tp.InitialMaxStreamsUni = 0
 	}
-	c.setAddrDiscoveryParam(&tp)
+	setAddrDiscoveryParam(&tp, c.cfg.AddressDiscovery)
 	c.params.local = tp
 
 	tc := *c.cfg.TLS
@@ -514,7 +514,9 @@ func (c *Conn) onHandshakeComplete(now time.Time) {
 	}
 	c.startMultipath(now)
 	c.startNatTraversal()
-	c.startAddrDiscovery()
+	if c.qad != nil && c.qad.reports {
+		c.qad.owed[c.paths[0].id] = true // the first report, about path 0
+	}
 	c.issueCIDs()
 	c.emit(Event{Kind: EventHandshakeComplete})
 }
@@ -567,6 +569,7 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 		}
 	}
 	c.params.peer, c.params.havePeer = tp, true
+	c.qad = newAddrDiscovery(c.cfg.AddressDiscovery, &tp)
 	if tp.MaxIdleTimeout > 0 {
 		peer := time.Duration(tp.MaxIdleTimeout) * time.Millisecond
 		if c.live.idleTimeout == 0 || peer < c.live.idleTimeout {

@@ -156,10 +156,12 @@ func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
 	c.stats.KeyUpdatesInitiated++
 }
 
-func (c *Conn) dropPrevKeys(now time.Time) {
-	if c.app.prev != nil && !c.app.prevUntil.IsZero() && !now.Before(c.app.prevUntil) {
-		c.app.prev = nil
-		c.app.prevUntil = time.Time{}
+// dropPrev forgets the previous phase's read keys once their three PTOs
+// are over.
+func (a *appKeys) dropPrev(now time.Time) {
+	if a.prev != nil && !a.prevUntil.IsZero() && !now.Before(a.prevUntil) {
+		a.prev = nil
+		a.prevUntil = time.Time{}
 	}
 }
 

@@ -64,7 +64,8 @@ func (c *Conn) onPeerAddressChange(now time.Time, p *path, rx *rxDatagram) {
 	if m := p.mig; m != nil && from == m.prevAddr {
 		// Back at the validated address: the other one was a detour (or a
 		// forged copy that raced ahead); no need to validate again.
-		c.revertMigration(p)
+		p.revertMigration()
+		c.stats.MigrationsReverted++
 		return
 	}
 	oldPTO := p.rec.ProbeTimeout()
@@ -101,7 +102,7 @@ func (c *Conn) onPeerAddressChange(now time.Time, p *path, rx *rxDatagram) {
 }
 
 // revertMigration returns p to its last validated address.
-func (c *Conn) revertMigration(p *path) {
+func (p *path) revertMigration() {
 	m := p.mig
 	p.mig = nil
 	p.addr = m.prevAddr
@@ -112,7 +113,6 @@ func (c *Conn) revertMigration(p *path) {
 		*p.mtu = m.prevMTU
 		p.rec.SetMaxDatagramSize(p.mtu.current)
 	}
-	c.stats.MigrationsReverted++
 }
 
 // onMigrationResponse completes validation when data answers our
@@ -128,23 +128,24 @@ func (c *Conn) onMigrationResponse(data [8]byte) {
 }
 
 // migrationTimeout resends a lost challenge and reverts a migration that
-// was not validated in time.
-func (c *Conn) migrationTimeout(now time.Time, p *path) {
+// was not validated in time; it reports whether it reverted.
+func (p *path) migrationTimeout(now time.Time) bool {
 	m := p.mig
 	if m == nil {
-		return
+		return false
 	}
 	if !now.Before(m.validateBy) {
-		c.revertMigration(p)
-		return
+		p.revertMigration()
+		return true
 	}
 	if !m.challengeOut && !m.challengeAt.IsZero() && !now.Before(m.challengeAt) {
 		m.challengeOut = true
 	}
+	return false
 }
 
 // appendMigrationChallenge adds p's owed PATH_CHALLENGE to a packet.
-func (c *Conn) appendMigrationChallenge(now time.Time, p *path, add func(*wire.Frame) bool, rec *sentRecord) bool {
+func (p *path) appendMigrationChallenge(now time.Time, add func(*wire.Frame) bool, rec *sentRecord) bool {
 	m := p.mig
 	if m == nil || !m.challengeOut || !add(&wire.Frame{Type: wire.FramePathChallenge, PathData: m.challenge}) {
 		return false
@@ -157,7 +158,7 @@ func (c *Conn) appendMigrationChallenge(now time.Time, p *path, add func(*wire.F
 
 // queueOffPathResponse remembers a PATH_CHALLENGE that arrived in rx from
 // an address other than p's: the answer goes back there.
-func (c *Conn) queueOffPathResponse(p *path, rx *rxDatagram, data [8]byte) {
+func (p *path) queueOffPathResponse(rx *rxDatagram, data [8]byte) {
 	if len(p.offPath) >= maxOffPathResponses {
 		return
 	}

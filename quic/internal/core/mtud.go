@@ -319,7 +319,7 @@ func (c *Conn) mtuTimer(p *path, consider func(time.Time)) {
 }
 
 // onAppPacketAcked feeds an acknowledged 1-RTT packet of p to PMTUD.
-func (c *Conn) onAppPacketAcked(p *path, sp *recovery.SentPacket[*sentRecord]) {
+func (p *path) onAppPacketAcked(sp *recovery.SentPacket[*sentRecord]) {
 	if mtu, ok := p.mtu.onAcked(sp.Number, sp.Size); ok {
 		p.rec.SetMaxDatagramSize(mtu)
 	}

@@ -175,36 +175,36 @@ func (m *multipath) set(id uint64) *pathCIDs {
 	return nil
 }
 
-// ensureSet returns the CID sets of id, creating them.
-func (c *Conn) ensureSet(id uint64) *pathCIDs {
-	if s := c.mp.set(id); s != nil {
+// ensureSet returns the CID sets of id, creating them; new local CIDs
+// come from rand with tokens from key.
+func (m *multipath) ensureSet(id uint64, rand io.Reader, key *ResetKey) *pathCIDs {
+	if s := m.set(id); s != nil {
 		return s
 	}
-	s := &pathCIDs{id: id, local: newPathLocalCIDs(c.rand, c.cids.resetKey), remote: &remoteCIDs{limit: DefaultActiveCIDLimit}}
-	i := len(c.mp.sets)
-	for i > 0 && c.mp.sets[i-1].id > id {
+	s := &pathCIDs{id: id, local: newPathLocalCIDs(rand, key), remote: &remoteCIDs{limit: DefaultActiveCIDLimit}}
+	i := len(m.sets)
+	for i > 0 && m.sets[i-1].id > id {
 		i--
 	}
-	c.mp.sets = append(c.mp.sets, nil)
-	copy(c.mp.sets[i+1:], c.mp.sets[i:])
-	c.mp.sets[i] = s
+	m.sets = append(m.sets, nil)
+	copy(m.sets[i+1:], m.sets[i:])
+	m.sets[i] = s
 	return s
 }
 
-// retireSet retires every CID of a drained path. The entry stays, marked
-// abandoned, so a late frame cannot bring the path ID back.
-func (c *Conn) retireSet(id uint64) {
-	s := c.mp.set(id)
+// retireSet retires every CID of a drained path and returns ours. The
+// entry stays, marked abandoned, so a late frame cannot bring the path ID
+// back. ok is false when the path ID had no sets.
+func (m *multipath) retireSet(id uint64) (retired [][LocalCIDLen]byte, ok bool) {
+	s := m.set(id)
 	if s == nil {
-		return
+		return nil, false
 	}
-	for _, cid := range s.local.ids() {
-		c.emit(Event{Kind: EventRetiredCID, CID: cid})
-	}
+	retired = s.local.ids()
 	s.abandoned = true
 	s.local.active, s.local.pending = nil, nil
 	s.remote.ids = nil
-	c.cids.tokensChanged = true
+	return retired, true
 }
 
 // localCIDsOf returns our CIDs for a path ID, or nil.
@@ -225,7 +225,7 @@ func (c *Conn) localCIDsOf(id uint64) *localCIDs {
 func (c *Conn) issueMultipathCIDs() {
 	n := int(min(c.params.peer.ActiveConnectionIDLimit, maxPathCIDs))
 	for id := uint64(0); id <= c.mp.maxPathID(); id++ {
-		s := c.ensureSet(id)
+		s := c.mp.ensureSet(id, c.rand, c.cids.resetKey)
 		if s.abandoned {
 			continue
 		}
@@ -357,17 +357,18 @@ func (c *Conn) SetPathStatus(id PathID, available bool) error {
 	}
 	p.mp.status = st
 	p.mp.statusSeq++
-	c.queueStatus(p.id)
+	c.mp.queueStatus(p.id)
 	return nil
 }
 
-func (c *Conn) queueStatus(id uint64) {
-	for _, q := range c.mp.statusOut {
+// queueStatus owes the PATH_STATUS of path id.
+func (m *multipath) queueStatus(id uint64) {
+	for _, q := range m.statusOut {
 		if q == id {
 			return
 		}
 	}
-	c.mp.statusOut = append(c.mp.statusOut, id)
+	m.statusOut = append(m.statusOut, id)
 }
 
 // Paths describes every path the connection has.
@@ -417,7 +418,12 @@ func (c *Conn) discardPath(now time.Time, p *path) {
 		c.onRecordLost(sp.Payload)
 	}
 	c.paths.remove(p)
-	c.retireSet(p.id)
+	if retired, ok := c.mp.retireSet(p.id); ok {
+		for _, cid := range retired {
+			c.emit(Event{Kind: EventRetiredCID, CID: cid})
+		}
+		c.cids.tokensChanged = true
+	}
 }
 
 // handlePathFrame processes the multipath frames.
@@ -439,7 +445,9 @@ func (c *Conn) handlePathFrame(now time.Time, f *wire.Frame) error {
 			p.mp.draining = true
 			p.mp.drainUntil = now.Add(3 * p.rec.ProbeTimeout())
 			// Keep as many concurrent paths available as before (noq).
-			c.raiseLocalMax(m.localMax + 1)
+			if m.raiseLocalMax(m.localMax + 1) {
+				c.issueMultipathCIDs()
+			}
 		}
 	case wire.FramePathStatusAvailable, wire.FramePathStatusBackup:
 		p := c.paths.byID(f.PathID)
@@ -456,7 +464,7 @@ func (c *Conn) handlePathFrame(now time.Time, f *wire.Frame) error {
 		if f.PathID > m.localMax {
 			return protocolViolation("PATH_NEW_CONNECTION_ID above our maximum path ID")
 		}
-		s := c.ensureSet(f.PathID)
+		s := c.mp.ensureSet(f.PathID, c.rand, c.cids.resetKey)
 		if s.abandoned {
 			return nil
 		}
@@ -485,13 +493,15 @@ func (c *Conn) handlePathFrame(now time.Time, f *wire.Frame) error {
 	return nil
 }
 
-func (c *Conn) raiseLocalMax(v uint64) {
-	if v <= c.mp.localMax || v > wire.MaxPathID {
-		return
+// raiseLocalMax allows the peer path IDs up to v and reports whether that
+// is more than before (then CIDs for the new IDs are owed).
+func (m *multipath) raiseLocalMax(v uint64) bool {
+	if v <= m.localMax || v > wire.MaxPathID {
+		return false
 	}
-	c.mp.localMax = v
-	c.mp.maxPathIDOut = true
-	c.issueMultipathCIDs()
+	m.localMax = v
+	m.maxPathIDOut = true
+	return true
 }
 
 // onPathResponse validates the path whose challenge data matches.
@@ -528,7 +538,7 @@ func (c *Conn) onRecordLostMP(r *recordMP) {
 	}
 	for _, id := range r.status {
 		if p := c.paths.byID(id); p != nil && !p.mp.abandoned {
-			c.queueStatus(id)
+			c.mp.queueStatus(id)
 		}
 	}
 	for _, a := range r.abandons {

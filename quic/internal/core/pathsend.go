@@ -124,7 +124,7 @@ func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left
 	}
 	m := c.mp
 	if p.mp.challengeOut {
-		c.oweObservedAddress(p) // noq reports with every challenge
+		c.qad.owe(p) // noq reports with every challenge
 	}
 	if p.mp.challengeOut && add(&wire.Frame{Type: wire.FramePathChallenge, PathData: p.mp.challenge}) {
 		p.mp.challengeOut = false
@@ -211,10 +211,11 @@ func (c *Conn) dropAbandonedRemotes() {
 	c.mp.dropRemote = c.mp.dropRemote[:0]
 }
 
-func (c *Conn) mpFramesPending() bool {
-	m := c.mp
+// framesPending reports whether connection-level multipath frames are
+// owed.
+func (m *multipath) framesPending() bool {
 	return m != nil && (len(m.statusOut) > 0 || len(m.abandonsOut) > 0 || m.maxPathIDOut ||
-		m.pathsBlockedOut || len(m.cidsBlockedOut) > 0 || (c.nat != nil && c.nat.framesPending()))
+		m.pathsBlockedOut || len(m.cidsBlockedOut) > 0)
 }
 
 // pathTimers reports p's multipath deadlines.
@@ -230,7 +231,7 @@ func (c *Conn) pathTimers(p *path, consider func(time.Time)) {
 		consider(m.challengeAt)
 	}
 	consider(m.validateBy)
-	if idle := c.pathIdle(p); idle > 0 && c.paths.live() > 1 {
+	if idle := c.mp.idleFor(p); idle > 0 && c.paths.live() > 1 {
 		consider(m.lastRecv.Add(idle))
 	}
 	if ka := c.cfg.keepAlive(); ka > 0 && !m.ping && !m.lastEliciting.IsZero() && p.remote.usable() {
@@ -238,13 +239,13 @@ func (c *Conn) pathTimers(p *path, consider func(time.Time)) {
 	}
 }
 
-// pathIdle is how long p may stay silent; relay paths get twice as long,
+// idleFor is how long p may stay silent; relay paths get twice as long,
 // as iroh gives them (30 s against 15 s).
-func (c *Conn) pathIdle(p *path) time.Duration {
+func (m *multipath) idleFor(p *path) time.Duration {
 	if p.addr.IsRelay() {
-		return 2 * c.mp.pathIdle
+		return 2 * m.pathIdle
 	}
-	return c.mp.pathIdle
+	return m.pathIdle
 }
 
 // handlePathTimers runs p's expired multipath deadlines.
@@ -267,17 +268,11 @@ func (c *Conn) handlePathTimers(now time.Time, p *path) {
 	if !m.challengeOut && !m.challengeAt.IsZero() && !now.Before(m.challengeAt) {
 		m.challengeOut = true // the challenge counts as lost: resend it
 	}
-	if idle := c.pathIdle(p); idle > 0 && c.paths.live() > 1 && !now.Before(m.lastRecv.Add(idle)) {
+	if idle := c.mp.idleFor(p); idle > 0 && c.paths.live() > 1 && !now.Before(m.lastRecv.Add(idle)) {
 		c.abandonPath(now, p, PathUnstableOrPoor, false)
 		return
 	}
 	if ka := c.cfg.keepAlive(); ka > 0 && !m.lastEliciting.IsZero() && !now.Before(m.lastEliciting.Add(ka)) {
 		m.ping = true
 	}
-}
-
-// closeNoViablePath ends a connection whose last path was abandoned and
-// not replaced in time. Nothing can carry a CONNECTION_CLOSE.
-func (c *Conn) closeNoViablePath(now time.Time) {
-	c.terminate(ErrNoViablePath)
 }

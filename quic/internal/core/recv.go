@@ -329,12 +329,12 @@ func (c *Conn) handleFrame(now time.Time, pk *rxPacket, f *wire.Frame) error {
 		}
 		return streamErr(c.streams.HandleStreamDataBlocked(streams.StreamID(f.StreamID), f.Limit))
 	case wire.FrameStreamsBlockedBidi:
-		if c.refusesIncoming(false) {
+		if c.cfg.refusesIncoming(false) {
 			return nil // the limit stays 0: no MAX_STREAMS answer
 		}
 		return streamErr(c.streams.HandleStreamsBlocked(streams.Bidi, f.Limit))
 	case wire.FrameStreamsBlockedUni:
-		if c.refusesIncoming(true) {
+		if c.cfg.refusesIncoming(true) {
 			return nil
 		}
 		return streamErr(c.streams.HandleStreamsBlocked(streams.Uni, f.Limit))
@@ -354,10 +354,10 @@ func (c *Conn) handleFrame(now time.Time, pk *rxPacket, f *wire.Frame) error {
 		if c.nat != nil && c.confirmed && from != p.addr {
 			c.offPathChallenge(p, pk.rx, f.PathData)
 		} else if c.mp == nil && from != p.addr {
-			c.queueOffPathResponse(p, pk.rx, f.PathData)
+			p.queueOffPathResponse(pk.rx, f.PathData)
 		} else if len(p.responses) < 4 {
 			p.responses = append(p.responses, f.PathData)
-			c.oweObservedAddress(p)
+			c.qad.owe(p)
 		}
 	case wire.FrameObservedAddressIPv4, wire.FrameObservedAddressIPv6:
 		return c.handleObservedAddress(p, from, f)
@@ -490,7 +490,7 @@ func (c *Conn) handleAck(now time.Time, lvl level, p *path, f *wire.Frame) error
 	}
 	if lvl == levelApp {
 		for i := range res.Acked {
-			c.onAppPacketAcked(p, &res.Acked[i])
+			p.onAppPacketAcked(&res.Acked[i])
 		}
 		c.onAppPacketsLost(now, p, res.Lost)
 	}

@@ -312,7 +312,7 @@ func (c *Conn) fillFrames(now time.Time, l level, p *path, data bool, b []byte, 
 		if c.mp != nil {
 			eliciting = c.fillPathFrames(now, p, data, &b, left, rec) || eliciting
 		}
-		if c.appendMigrationChallenge(now, p, add, rec) {
+		if p.appendMigrationChallenge(now, add, rec) {
 			eliciting = true
 		}
 		for len(p.responses) > 0 && add(&wire.Frame{Type: wire.FramePathResponse, PathData: p.responses[0]}) {
@@ -373,7 +373,7 @@ func (c *Conn) hasDataToSend(l level, p *path, data bool) bool {
 		return false
 	}
 	return c.handshakeOut || c.live.sendPing || c.cidFramesPending() ||
-		len(c.cids.retireOut) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mpFramesPending()
+		len(c.cids.retireOut) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mp.framesPending() || (c.nat != nil && c.nat.framesPending())
 }
 
 func (c *Conn) appendAck(l level, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int, rec *sentRecord) {

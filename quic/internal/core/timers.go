@@ -76,8 +76,9 @@ func (c *Conn) HandleTimeout(now time.Time) {
 		return
 	}
 	if c.mp != nil && !c.mp.noViableAt.IsZero() && !now.Before(c.mp.noViableAt) {
-		// Every path is gone and none replaced it: a silent close.
-		c.closeNoViablePath(now)
+		// Every path is gone and none replaced it: a silent close, as
+		// nothing can carry a CONNECTION_CLOSE.
+		c.terminate(ErrNoViablePath)
 		return
 	}
 	for _, p := range append([]*path(nil), c.paths...) {
@@ -85,14 +86,16 @@ func (c *Conn) HandleTimeout(now time.Time) {
 		if p.mp != nil {
 			c.handlePathTimers(now, p)
 		}
-		c.migrationTimeout(now, p)
+		if p.migrationTimeout(now) {
+			c.stats.MigrationsReverted++
+		}
 	}
 	if c.state == stateEstablished && c.mp == nil {
 		if ka := c.cfg.keepAlive(); ka > 0 && !c.live.lastSent.IsZero() && !now.Before(c.live.lastSent.Add(ka)) {
 			c.live.sendPing = true
 		}
 	}
-	c.dropPrevKeys(now)
+	c.app.dropPrev(now)
 	c.reissueTimeout(now)
 }
 
