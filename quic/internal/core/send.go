@@ -303,6 +303,12 @@ func (c *Conn) fillFrames(now time.Time, l level, p *path, data bool, b []byte, 
 		c.appendAck(l, acks, now, &b, left(), rec)
 	}
 	if !canSend {
+		// A migration's PATH_CHALLENGE does not wait for the window: the
+		// packets filling it went to the old, maybe dead, address, and the
+		// validation deadline passes before a backed-off PTO frees it.
+		if !ackOnly && l == levelApp && p.appendMigrationChallenge(now, add, rec) {
+			return b, true
+		}
 		return b, false
 	}
 	if l == levelApp {
