@@ -54,11 +54,18 @@ type Controller interface {
 	OnPacketSent(now time.Time, bytes int)
 	// OnAck grows the window for one newly acknowledged in-flight packet.
 	OnAck(a Ack)
-	// OnCongestionEvent reacts to loss or an ECN-CE mark. sentTime is the
-	// send time of the newest packet that was lost or CE-marked; events for
-	// packets sent before the current recovery period began are ignored, so
-	// the window shrinks at most once per round trip.
+	// OnCongestionEvent reacts to an ECN-CE mark, an unambiguous sign of
+	// congestion. sentTime is the send time of the newest packet that was
+	// CE-marked; events for packets sent before the current recovery
+	// period began are ignored, so the window shrinks at most once per
+	// round trip.
 	OnCongestionEvent(now, sentTime time.Time)
+	// OnPacketsLost is OnCongestionEvent for a loss, where sentTime is the
+	// send time of the newest packet lost. A controller may reduce less
+	// when the loss does not look like congestion (see backlog.go).
+	OnPacketsLost(now, sentTime time.Time)
+	// OnRTTSample feeds each RTT sample of the path.
+	OnRTTSample(s RTTSample)
 	// OnPersistentCongestion collapses the window to the minimum
 	// (RFC 9002 §7.6.2).
 	OnPersistentCongestion(now time.Time)

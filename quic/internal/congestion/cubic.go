@@ -32,6 +32,8 @@ type Cubic struct {
 	wEst         float64 // Reno-friendly estimate, segments
 	cwndPrior    float64 // window before the last reduction, segments
 	alpha        float64 // current α for wEst
+
+	backlog backlogEstimate // queueing seen in RTT samples
 }
 
 var _ Controller = (*Cubic)(nil)
@@ -117,8 +119,21 @@ func (c *Cubic) startEpoch(now time.Time, cwnd float64) {
 	}
 }
 
-// OnCongestionEvent implements Controller.
-func (c *Cubic) OnCongestionEvent(now, sentTime time.Time) {
+// OnCongestionEvent implements Controller: a CE mark gets β_cubic.
+func (c *Cubic) OnCongestionEvent(now, sentTime time.Time) { c.reduce(now, sentTime, cubicBeta) }
+
+// OnPacketsLost implements Controller: β_cubic, or randomLossBeta when
+// the path shows no queue.
+func (c *Cubic) OnPacketsLost(now, sentTime time.Time) {
+	c.reduce(now, sentTime, c.backlog.lossBeta(c.window/float64(c.maxDatagramSize)))
+}
+
+// OnRTTSample implements Controller.
+func (c *Cubic) OnRTTSample(s RTTSample) { c.backlog.onSample(s) }
+
+// reduce starts a recovery period with multiplicative decrease beta,
+// unless sentTime falls in the current one.
+func (c *Cubic) reduce(now, sentTime time.Time, beta float64) {
 	if c.recovery.contains(sentTime) {
 		return
 	}
@@ -133,7 +148,7 @@ func (c *Cubic) OnCongestionEvent(now, sentTime time.Time) {
 	} else {
 		c.wMax = cwnd
 	}
-	c.ssthresh = max(int(c.window*cubicBeta), MinimumWindow(c.maxDatagramSize))
+	c.ssthresh = max(int(c.window*beta), MinimumWindow(c.maxDatagramSize))
 	c.window = float64(c.ssthresh)
 	c.epochStarted = false
 }

@@ -63,6 +63,12 @@ func (r *NewReno) OnCongestionEvent(now, sentTime time.Time) {
 	r.ackedInAvoidance = 0
 }
 
+// OnPacketsLost implements Controller: NewReno halves for every loss.
+func (r *NewReno) OnPacketsLost(now, sentTime time.Time) { r.OnCongestionEvent(now, sentTime) }
+
+// OnRTTSample implements Controller; NewReno uses no RTT.
+func (r *NewReno) OnRTTSample(RTTSample) {}
+
 // OnPersistentCongestion implements Controller.
 func (r *NewReno) OnPersistentCongestion(time.Time) {
 	r.window = MinimumWindow(r.maxDatagramSize)

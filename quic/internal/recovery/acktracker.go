@@ -39,6 +39,7 @@ type AckTracker struct {
 
 	hasAckEliciting     bool
 	largestAckEliciting uint64
+	lastElicitingAt     time.Time // arrival of the newest ack-eliciting packet
 
 	// State since the last ACK frame was sent.
 	elicitingSinceAck int
@@ -122,8 +123,15 @@ func (t *AckTracker) OnPacketReceived(pn uint64, ackEliciting bool, ecn ECN, now
 	if t.elicitingSinceAck == 0 {
 		t.firstElicitingAt = now
 	}
+	// After a quiet spell the sender is probing (a PTO) or starting
+	// again: acknowledge at once, so each of its probes draws an ACK of
+	// its own and one lost ACK does not cost it another, doubled, PTO.
+	// Holding the ACK back would save nothing when no second packet
+	// follows within max_ack_delay.
+	quiet := !t.lastElicitingAt.IsZero() && now.Sub(t.lastElicitingAt) > t.maxAckDelay
+	t.lastElicitingAt = now
 	t.elicitingSinceAck++
-	if t.alwaysImmediate || outOfOrder || t.elicitingSinceAck >= t.threshold {
+	if t.alwaysImmediate || outOfOrder || quiet || t.elicitingSinceAck >= t.threshold {
 		t.immediate = true
 	}
 	return true

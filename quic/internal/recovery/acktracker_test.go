@@ -223,3 +223,30 @@ func TestNextTimerIncludesAckDeadline(t *testing.T) {
 		t.Fatalf("timer %+v", tm)
 	}
 }
+
+// TestImmediateAckAfterQuiet: the first ack-eliciting packet after more
+// than max_ack_delay of silence (a PTO probe, or a sender starting again)
+// is acknowledged at once, so each of two probes draws its own ACK; back
+// to back packets keep the every-other-packet rule.
+func TestImmediateAckAfterQuiet(t *testing.T) {
+	tr := NewAckTracker(25*ms, 0, 0, false)
+	tr.OnPacketReceived(0, true, ECNNotECT, t0)
+	tr.OnPacketReceived(1, true, ECNNotECT, t0.Add(ms))
+	tr.OnAckSent()
+	probe := t0.Add(300 * ms)
+	tr.OnPacketReceived(2, true, ECNNotECT, probe)
+	if !tr.ShouldSendAck(probe) {
+		t.Fatal("a packet after 300 ms of silence waits for max_ack_delay")
+	}
+	tr.OnAckSent()
+	tr.OnPacketReceived(3, true, ECNNotECT, probe)
+	if tr.ShouldSendAck(probe) || !tr.Deadline().Equal(probe.Add(25*ms)) {
+		t.Fatalf("the second of two back-to-back probes: due %v deadline %v", tr.ShouldSendAck(probe), tr.Deadline())
+	}
+	// Exactly max_ack_delay apart is not quiet.
+	tr.OnAckSent()
+	tr.OnPacketReceived(4, true, ECNNotECT, probe.Add(25*ms))
+	if tr.ShouldSendAck(probe.Add(25 * ms)) {
+		t.Fatal("25 ms gap counted as quiet")
+	}
+}

@@ -125,7 +125,7 @@ func (p *Path[T]) detectLost(sp *spaceState[T], now time.Time) (congestionEvent,
 	if len(p.lost) == first || !anyInFlightLost {
 		return false, false
 	}
-	p.cc.OnCongestionEvent(now, newestLostSent)
+	p.cc.OnPacketsLost(now, newestLostSent)
 	if persistent {
 		p.cc.OnPersistentCongestion(now)
 	}

@@ -337,6 +337,7 @@ func (p *Path[T]) OnAckReceived(s Space, ack AckFrame, now time.Time) (AckResult
 			delay = 0 // Initial ACKs are never delayed on purpose
 		}
 		p.rtt.Update(now, now.Sub(newest.TimeSent), delay, p.cfg.PeerMaxAckDelay, p.handshakeConfirmed)
+		p.cc.OnRTTSample(congestion.RTTSample{Now: now, Latest: p.rtt.Adjusted(), Min: p.rtt.Min(), Smoothed: p.rtt.Smoothed()})
 		res.RTTUpdated = true
 	}
 

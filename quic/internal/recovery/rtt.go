@@ -28,6 +28,7 @@ const (
 // RTT estimates a path's round-trip time (RFC 9002 §5).
 type RTT struct {
 	latest    time.Duration
+	adjusted  time.Duration // latest net of the peer's ACK delay, as folded in
 	min       time.Duration
 	smoothed  time.Duration
 	variance  time.Duration
@@ -58,7 +59,7 @@ func (r *RTT) Update(now time.Time, latest, ackDelay, maxAckDelay time.Duration,
 		// the estimator needs something positive to divide by.
 		latest = time.Nanosecond
 	}
-	r.latest = latest
+	r.latest, r.adjusted = latest, latest
 	if !r.hasSample {
 		r.hasSample = true
 		r.firstSample = now
@@ -78,6 +79,7 @@ func (r *RTT) Update(now time.Time, latest, ackDelay, maxAckDelay time.Duration,
 	if latest >= r.min+ackDelay {
 		adjusted = latest - ackDelay
 	}
+	r.adjusted = adjusted
 	diff := r.smoothed - adjusted
 	if diff < 0 {
 		diff = -diff
@@ -97,6 +99,9 @@ func (r *RTT) ResetInitial(initial time.Duration) {
 
 // Latest is the most recent sample (the initial RTT before any).
 func (r *RTT) Latest() time.Duration { return r.latest }
+
+// Adjusted is the latest sample net of the ACK delay it was taken with.
+func (r *RTT) Adjusted() time.Duration { return r.adjusted }
 
 // Min is the minimum sample, zero before the first one.
 func (r *RTT) Min() time.Duration { return r.min }
