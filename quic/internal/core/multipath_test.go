@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
@@ -299,5 +300,39 @@ func TestMultipathValidationFailure(t *testing.T) {
 	}, time.Minute)
 	if _, ok := hasEvent(l.clientEvents, EventPathValidated, id); ok {
 		t.Fatal("a path that never answered was validated")
+	}
+}
+
+// TestMultipathResetForAbandonedPathIgnored: after a client abandons a
+// path, the server may forget that path's CIDs and answer a late packet
+// on it with a stateless reset. That reset must not end the connection
+// (it did in the NAT lab's roaming test); one for a live path does.
+func TestMultipathResetForAbandonedPathIgnored(t *testing.T) {
+	l := newMPLink(t, 131, true, true)
+	id := openSecondPath(t, l)
+	reset := func(set uint64) []byte {
+		s := l.client.mp.set(set)
+		for _, c := range s.remote.ids {
+			if c.hasToken {
+				return append(bytes.Repeat([]byte{0x40}, 24), c.token[:]...)
+			}
+		}
+		t.Fatalf("path %d has no remote CID with a token", set)
+		return nil
+	}
+	late := reset(uint64(id))
+	// The reset comes before our CIDs of the path are retired here (as
+	// when the server abandoned the path first and forgot it).
+	if err := l.client.ClosePath(l.now, id, 0); err != nil {
+		t.Fatal(err)
+	}
+	l.client.HandleDatagram(l.now, l.sAddr2, 0, late)
+	if err := l.client.Err(); err != nil {
+		t.Fatalf("a reset for the abandoned path closed the connection: %v", err)
+	}
+	transfer(t, l, 32<<10, 10*time.Second)
+	l.client.HandleDatagram(l.now, l.sAddr, 0, reset(0))
+	if !errors.Is(l.client.Err(), ErrStatelessReset) {
+		t.Fatalf("a reset for the live path: %v", l.client.Err())
 	}
 }

@@ -533,7 +533,10 @@ func (c *Conn) isStatelessReset(d []byte) bool {
 		return c.paths[0].remote.isStatelessReset(d)
 	}
 	for _, s := range c.mp.sets {
-		if s.remote.isStatelessReset(d) {
+		// An abandoned path's CIDs are on their way out: the peer may
+		// have forgotten them already and answer a late packet on that
+		// path with a reset, which says nothing about the connection.
+		if !s.abandoned && s.remote.isStatelessReset(d) {
 			return true
 		}
 	}
