@@ -5,6 +5,7 @@ package roamlab_test
 import (
 	"encoding/json"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,21 +81,20 @@ func TestRoaming(t *testing.T) {
 }
 
 // requireSelected checks that the Go hub's log shows the spoke's data
-// path selected at each address in order (NAT b's public address, then
-// the spoke's own).
+// path selected at one of addrs at least once (NAT b's public address or
+// the spoke's own): the hub really moved off NAT a. A later move can be
+// a validated migration of that same path, which selects no new path and
+// logs nothing, so not every address must appear.
 func requireSelected(t *testing.T, log string, addrs ...netip.Addr) {
 	t.Helper()
-	next := 0
 	for _, l := range strings.Split(log, "\n") {
 		var rec struct{ Msg, Addr string }
-		if json.Unmarshal([]byte(l), &rec) != nil || rec.Msg != "endpoint: path selected" || next == len(addrs) {
+		if json.Unmarshal([]byte(l), &rec) != nil || rec.Msg != "endpoint: path selected" {
 			continue
 		}
-		if ap, err := netip.ParseAddrPort(rec.Addr); err == nil && ap.Addr() == addrs[next] {
-			next++
+		if ap, err := netip.ParseAddrPort(rec.Addr); err == nil && slices.Contains(addrs, ap.Addr()) {
+			return
 		}
 	}
-	if next < len(addrs) {
-		t.Fatalf("the hub never selected a path from %v:\n%s", addrs[next], log)
-	}
+	t.Fatalf("the hub never selected a path from %v:\n%s", addrs, log)
 }
