@@ -99,11 +99,15 @@ func TestMultipathUpgradeGoToGo(t *testing.T) {
 	echoOnce(t, s, string(make([]byte, 300_000)))
 	dSent := cli.Metrics().SendRelay.Load() - relaySent
 	dRecv := cli.Metrics().RecvDataRelay.Load() - relayRecv
-	if dSent > 2 || dRecv > 2 {
-		t.Fatalf("relay still carries data: %d sent, %d received during a 300 kB echo", dSent, dRecv)
+	dUDP := cli.Metrics().SendIPv4.Load() - udpSent
+	if dUDP < 100 {
+		t.Fatalf("UDP sends %d during a 300 kB echo", dUDP)
 	}
-	if cli.Metrics().SendIPv4.Load()-udpSent < 100 {
-		t.Fatalf("UDP sends %d during a 300 kB echo", cli.Metrics().SendIPv4.Load()-udpSent)
+	// The Backup relay path still carries its own keep-alives and their
+	// acknowledgements (a few packets on a loaded machine); data on it
+	// would be about as many packets as on the direct path.
+	if limit := max(2, dUDP/20); dSent > limit || dRecv > limit {
+		t.Fatalf("relay still carries data: %d sent, %d received during a 300 kB echo (%d UDP sends)", dSent, dRecv, dUDP)
 	}
 }
 
