@@ -113,7 +113,7 @@ func (e *Endpoint) DialAddressDiscovery(ctx context.Context, to netip.AddrPort, 
 		return netip.AddrPort{}, nil, err
 	}
 	c := newConn(e, cc)
-	if err := e.register(c, nil); err != nil {
+	if err := e.register(c); err != nil {
 		return netip.AddrPort{}, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.handshakeTimeout())

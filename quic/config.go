@@ -105,6 +105,15 @@ type Config struct {
 	DisablePMTUD bool
 }
 
+// admission is what the endpoint's admission gate gets of the config.
+func (c *Config) admission() admission.Config {
+	return admission.Config{
+		MaxPending:          c.MaxPendingHandshakes,
+		MaxPendingPerSource: c.MaxPendingHandshakesPerSource,
+		RetryAbove:          c.RetryAbove,
+	}
+}
+
 func (c *Config) handshakeTimeout() time.Duration {
 	if c.HandshakeTimeout <= 0 {
 		return DefaultHandshakeTimeout

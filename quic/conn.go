@@ -18,22 +18,14 @@ type Conn struct {
 	log *slog.Logger
 
 	// mu guards the core and everything derived from its events.
-	mu        sync.Mutex
-	core      *core.Conn
-	streams   map[streams.StreamID]*Stream
-	err       error // why the connection closed; nil while open
-	remoteID  identity.EndpointID
-	alpn      string
-	routeKeys []string // endpoint routes to remove when the driver stops
-	// resetTokens are the peer's tokens in the endpoint's index.
-	resetTokens []core.ResetToken
-	// admitted: a server handshake that counts against the endpoint's
-	// admission gate until it ends (guarded by the endpoint's mu).
-	admitted     bool
-	admittedFrom Addr
-	incoming     bool // counts against Config.MaxIncomingConnections
-	abandoned    bool // stop as soon as the CONNECTION_CLOSE is out
-	handshaken   bool
+	mu         sync.Mutex
+	core       *core.Conn
+	streams    map[streams.StreamID]*Stream
+	err        error // why the connection closed; nil while open
+	remoteID   identity.EndpointID
+	alpn       string
+	abandoned  bool // stop as soon as the CONNECTION_CLOSE is out
+	handshaken bool
 
 	// Incoming datagrams, handed over by the endpoint's reader.
 	inMu    sync.Mutex

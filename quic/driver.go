@@ -185,11 +185,13 @@ func (c *Conn) dispatchLocked(now time.Time) {
 		case core.EventDatagram:
 			signal(c.dgramSig)
 		case core.EventNewCID:
-			c.ep.addRoute(c, ev.CID[:])
-			c.routeKeys = append(c.routeKeys, string(ev.CID[:]))
+			c.ep.mu.Lock()
+			c.ep.ep.CIDIssued(c, ev.CID[:])
+			c.ep.mu.Unlock()
 		case core.EventRetiredCID:
-			c.ep.removeRoute(c, ev.CID[:])
-			c.dropRouteKey(string(ev.CID[:]))
+			c.ep.mu.Lock()
+			c.ep.ep.CIDRetired(c, ev.CID[:])
+			c.ep.mu.Unlock()
 		case core.EventClosed:
 			c.onClosedLocked(ev.Err)
 		case core.EventPathOpened, core.EventPathValidated, core.EventPathAbandoned, core.EventPathStatus, core.EventNatAddresses:
@@ -200,15 +202,13 @@ func (c *Conn) dispatchLocked(now time.Time) {
 	}
 }
 
-// dropRouteKey forgets a retired CID, so routeKeys holds only live ones
-// however many the peer retires.
-func (c *Conn) dropRouteKey(k string) {
-	for i, rk := range c.routeKeys {
-		if rk == k {
-			c.routeKeys = append(c.routeKeys[:i], c.routeKeys[i+1:]...)
-			return
-		}
-	}
+// syncResetTokensLocked gives the endpoint the peer's reset tokens after
+// the core reported a change. c.mu is held.
+func (c *Conn) syncResetTokensLocked() {
+	tokens := c.core.AppendResetTokens(nil)
+	c.ep.mu.Lock()
+	c.ep.ep.SetResetTokens(c, tokens)
+	c.ep.mu.Unlock()
 }
 
 func (c *Conn) onHandshakeLocked(now time.Time) {
@@ -217,10 +217,10 @@ func (c *Conn) onHandshakeLocked(now time.Time) {
 	if c.handshakeTimer != nil {
 		c.handshakeTimer.Stop()
 	}
-	c.ep.handshakeEnded(c)
+	queued := c.ep.handshakeDone(c)
 	close(c.handshakeCh)
 	c.log.Debug("handshake complete", "peer", c.remoteID.Short(), "alpn", c.alpn, "side", c.core.Side())
-	if c.core.Side() == core.Server && !c.ep.enqueueAccepted(c) {
+	if !queued {
 		c.core.Close(now, 0, "accept queue full")
 	}
 }
@@ -283,13 +283,11 @@ func (c *Conn) finish() {
 	if c.err == nil {
 		c.onClosedLocked(ErrClosed)
 	}
-	keys, tokens := c.routeKeys, c.resetTokens
-	c.routeKeys, c.resetTokens = nil, nil
 	c.mu.Unlock()
 	if c.handshakeTimer != nil {
 		c.handshakeTimer.Stop()
 	}
-	c.ep.unregister(c, keys, tokens)
+	c.ep.unregister(c)
 	for _, d := range c.takeInput() {
 		c.ep.putBuf(d.buf)
 	}

@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
-	"github.com/alkdev/irohspoke/quic/internal/admission"
 	"github.com/alkdev/irohspoke/quic/internal/core"
+	"github.com/alkdev/irohspoke/quic/internal/endpointcore"
 	"github.com/alkdev/irohspoke/quic/internal/handshake"
-	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
 // ErrNotListening: Accept on an endpoint configured without ALPNs.
@@ -22,10 +21,13 @@ var ErrNotListening = errors.New("quic: endpoint accepts no connections (Config.
 
 const (
 	recvBufSize    = 2048 // larger than any datagram we advertise (1472)
+	respBufSize    = 512  // a Retry, Version Negotiation or stateless reset
 	acceptQueueLen = 64
 )
 
-// Endpoint owns a Transport and the connections that run over it.
+// Endpoint owns a Transport and the connections that run over it. The
+// routing, admission and accept decisions are its sans-IO core's
+// (internal/endpointcore); the Endpoint moves datagrams and time.
 type Endpoint struct {
 	tr       Transport
 	cfg      Config
@@ -36,20 +38,13 @@ type Endpoint struct {
 	keyLogC  io.Closer
 	log      *slog.Logger
 
-	mu       sync.Mutex
-	gate     *admission.Gate  // which Initials may start a connection
-	incoming int              // server connections held
-	routes   map[string]*Conn // our CIDs and client-chosen Initial DCIDs
-	// resetIdx maps the peers' stateless reset tokens to connections.
-	resetIdx map[core.ResetToken]*Conn
-	conns    map[*Conn]struct{}
-	closed   bool
+	mu sync.Mutex // guards ep
+	ep *endpointcore.Endpoint[*Conn]
 
-	acceptQ    chan *Conn
+	acceptSig  chan struct{} // cap 1: a connection may wait in ep's accept queue
 	closing    chan struct{} // closed by Close: drivers flush and exit
 	readerDone chan struct{}
 	drivers    sync.WaitGroup
-	limiter    rateLimiter
 	bufs       sync.Pool // *[]byte of recvBufSize
 }
 
@@ -58,13 +53,9 @@ type Endpoint struct {
 func NewEndpoint(tr Transport, cfg *Config) (*Endpoint, error) {
 	e := &Endpoint{
 		tr:         tr,
-		routes:     make(map[string]*Conn),
-		resetIdx:   make(map[core.ResetToken]*Conn),
-		conns:      make(map[*Conn]struct{}),
-		acceptQ:    make(chan *Conn, acceptQueueLen),
+		acceptSig:  make(chan struct{}, 1),
 		closing:    make(chan struct{}),
 		readerDone: make(chan struct{}),
-		limiter:    rateLimiter{limit: resetsPerSecond},
 	}
 	if cfg != nil {
 		e.cfg = *cfg
@@ -82,10 +73,19 @@ func NewEndpoint(tr Transport, cfg *Config) (*Endpoint, error) {
 		return nil, err
 	}
 	var err error
-	if e.gate, err = admission.New(e.cfg.admission(), rand.Reader); err != nil {
+	if e.keyLog, e.keyLogC, err = openKeyLog(&e.cfg); err != nil {
 		return nil, err
 	}
-	if e.keyLog, e.keyLogC, err = openKeyLog(&e.cfg); err != nil {
+	ecfg := endpointcore.Config{
+		MaxIncoming: e.cfg.MaxIncomingConnections,
+		Admission:   e.cfg.admission(),
+		ResetKey:    &e.resetKey,
+		AcceptQueue: acceptQueueLen,
+	}
+	if len(e.cfg.ALPNs) > 0 {
+		ecfg.Server = e.serverCoreConfig(&handshake.Config{ALPN: e.cfg.ALPNs})
+	}
+	if e.ep, err = endpointcore.New[*Conn](ecfg); err != nil {
 		return nil, err
 	}
 	e.log = e.cfg.Logger
@@ -118,7 +118,7 @@ func (e *Endpoint) Dial(ctx context.Context, to Addr, peer identity.EndpointID, 
 		return nil, err
 	}
 	c := newConn(e, cc)
-	if err := e.register(c, nil); err != nil {
+	if err := e.register(c); err != nil {
 		return nil, err
 	}
 	timer := time.NewTimer(e.cfg.handshakeTimeout())
@@ -148,13 +148,21 @@ func (e *Endpoint) Accept(ctx context.Context) (*Conn, error) {
 	if len(e.cfg.ALPNs) == 0 {
 		return nil, ErrNotListening
 	}
-	select {
-	case c := <-e.acceptQ:
-		return c, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-e.closing:
-		return nil, ErrClosed
+	for {
+		e.mu.Lock()
+		c, ok := e.ep.Accepted()
+		e.mu.Unlock()
+		if ok {
+			signal(e.acceptSig) // more may be waiting
+			return c, nil
+		}
+		select {
+		case <-e.acceptSig:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-e.closing:
+			return nil, ErrClosed
+		}
 	}
 }
 
@@ -162,15 +170,11 @@ func (e *Endpoint) Accept(ctx context.Context) (*Conn, error) {
 // CONNECTION_CLOSE packets, stops all goroutines and closes the transport.
 func (e *Endpoint) Close() error {
 	e.mu.Lock()
-	if e.closed {
+	if e.ep.Closed() {
 		e.mu.Unlock()
 		return nil
 	}
-	e.closed = true
-	conns := make([]*Conn, 0, len(e.conns))
-	for c := range e.conns {
-		conns = append(conns, c)
-	}
+	conns := e.ep.Close()
 	e.mu.Unlock()
 	for _, c := range conns {
 		c.closeCore(0, "")
@@ -185,53 +189,23 @@ func (e *Endpoint) Close() error {
 	return err
 }
 
-// register makes c reachable by its CIDs (and extra route keys) and starts
+// register makes the client connection c reachable by its CIDs and starts
 // its driver.
-func (e *Endpoint) register(c *Conn, extra []byte) error {
+func (e *Endpoint) register(c *Conn) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
+	if err := e.ep.Connect(c, c.core); err != nil {
 		return ErrClosed
 	}
-	for _, id := range c.core.LocalCIDs() {
-		e.routes[string(id[:])] = c
-		c.routeKeys = append(c.routeKeys, string(id[:]))
-	}
-	if extra != nil {
-		e.routes[string(extra)] = c
-		c.routeKeys = append(c.routeKeys, string(extra))
-	}
-	e.conns[c] = struct{}{}
 	e.drivers.Add(1)
 	go c.run()
 	return nil
 }
 
-func (e *Endpoint) addRoute(c *Conn, cid []byte) {
+// unregister forgets c once its driver stops.
+func (e *Endpoint) unregister(c *Conn) {
 	e.mu.Lock()
-	e.routes[string(cid)] = c
-	e.mu.Unlock()
-}
-
-func (e *Endpoint) removeRoute(c *Conn, cid []byte) {
-	e.mu.Lock()
-	if e.routes[string(cid)] == c {
-		delete(e.routes, string(cid))
-	}
-	e.mu.Unlock()
-}
-
-// unregister forgets every route to c once its driver stops.
-func (e *Endpoint) unregister(c *Conn, keys []string, tokens []core.ResetToken) {
-	e.mu.Lock()
-	e.leftLocked(c)
-	e.dropResetTokensLocked(c, tokens)
-	for _, k := range keys {
-		if e.routes[k] == c {
-			delete(e.routes, k)
-		}
-	}
-	delete(e.conns, c)
+	e.ep.Remove(c)
 	e.mu.Unlock()
 	e.drivers.Done()
 }
@@ -242,6 +216,7 @@ func (e *Endpoint) putBuf(b *[]byte) { e.bufs.Put(b) }
 // readLoop is the endpoint's only reader of the transport.
 func (e *Endpoint) readLoop() {
 	defer close(e.readerDone)
+	var resp [respBufSize]byte
 	for {
 		bp := e.getBuf()
 		n, from, err := e.tr.ReadFrom(*bp)
@@ -258,116 +233,53 @@ func (e *Endpoint) readLoop() {
 			e.log.Debug("transport read failed", "err", err)
 			continue
 		}
-		if !e.route(bp, n, from) {
+		if !e.route(bp, n, from, resp[:0]) {
 			e.putBuf(bp)
 		}
 	}
 }
 
-// route hands a datagram to its connection and reports whether the
-// connection took the buffer.
-func (e *Endpoint) route(bp *[]byte, n int, from Addr) bool {
-	b := (*bp)[:n]
-	class, h := classify(b)
-	switch class {
-	case classDrop:
-		return false
-	case classVersionNeg:
-		e.sendVersionNegotiation(&h, from)
-		return false
-	}
+// route carries out the core's verdict on a datagram and reports whether
+// a connection took the buffer.
+func (e *Endpoint) route(bp *[]byte, n int, from Addr, resp []byte) bool {
 	e.mu.Lock()
-	c := e.routes[string(h.DCID)]
-	var retry []byte
-	if c == nil && class == classInitial && !e.closed && len(e.cfg.ALPNs) > 0 && acceptableInitial(n, &h) {
-		c, retry = e.admitLocked(from, &h)
+	r := e.ep.Handle(time.Now(), from, (*bp)[:n], resp)
+	if r.Action == endpointcore.NewConn {
+		r.Conn = e.startServerConn(r.Incoming)
 	}
 	e.mu.Unlock()
-	if retry != nil {
-		_ = e.tr.WriteTo(retry, from)
-	}
-	if c != nil {
-		c.deliver(bp, n, from)
+	switch r.Action {
+	case endpointcore.Deliver, endpointcore.NewConn:
+		r.Conn.deliver(bp, n, from)
 		return true
+	case endpointcore.Respond:
+		_ = e.tr.WriteTo(r.Response, from)
 	}
-	if class == classShort {
-		// A stateless reset carries no CID of ours; the token at its end
-		// tells which connection it ends (RFC 9000 §10.3.1).
-		if c := e.resetTarget(b); c != nil {
-			c.deliver(bp, n, from)
-			return true
-		}
-		e.sendStatelessReset(n, h.DCID, from)
+	if r.Err != nil {
+		e.log.Debug("server connection refused", "err", r.Err)
 	}
 	return false
 }
 
-// newServerConn starts a server connection for a fresh Initial; odcid is
-// set when the Initial answers our Retry. e.mu is held.
-func (e *Endpoint) newServerConn(from Addr, h *wire.Header, odcid []byte) *Conn {
-	local := make([]byte, core.LocalCIDLen)
-	if _, err := rand.Read(local); err != nil {
-		return nil
-	}
-	tls := &handshake.Config{ALPN: e.cfg.ALPNs}
-	var cc *core.Conn
-	var err error
-	if odcid != nil {
-		cc, err = core.NewServerRetry(e.serverCoreConfig(tls), time.Now(), from, odcid, h.DCID, h.SCID, local)
-	} else {
-		cc, err = core.NewServer(e.serverCoreConfig(tls), time.Now(), from, h.DCID, h.SCID, local)
-	}
-	if err != nil {
-		e.log.Debug("server connection refused", "err", err)
-		return nil
-	}
-	c := newConn(e, cc)
-	first := string(h.DCID) // the client's Initials carry it until it learns ours
-	e.routes[first] = c
-	e.routes[string(local)] = c
-	c.routeKeys = append(c.routeKeys, first, string(local))
-	e.conns[c] = struct{}{}
+// startServerConn wraps and starts a connection the core accepted. e.mu
+// is held.
+func (e *Endpoint) startServerConn(in *endpointcore.Incoming) *Conn {
+	c := newConn(e, in.Core)
+	e.ep.Adopt(in, c)
 	e.drivers.Add(1)
 	c.handshakeTimer = time.AfterFunc(e.cfg.handshakeTimeout(), func() { c.abandonIfPending(ErrHandshakeTimeout) })
 	go c.run()
 	return c
 }
 
-// enqueueAccepted offers a server connection to Accept; a full queue
-// refuses it.
-func (e *Endpoint) enqueueAccepted(c *Conn) bool {
-	select {
-	case e.acceptQ <- c:
-		return true
-	default:
-		return false
-	}
-}
-
-func (e *Endpoint) sendStatelessReset(triggerLen int, dcid []byte, to Addr) {
-	// A closing endpoint sends none: its CONNECTION_CLOSE packets are on
-	// their way (perhaps over a slower relay path), and a reset racing
-	// them would hide the application's close code from the peer.
+// handshakeDone tells the core c's handshake completed; false means a
+// server connection found the accept queue full.
+func (e *Endpoint) handshakeDone(c *Conn) bool {
 	e.mu.Lock()
-	closed := e.closed
+	queued := e.ep.HandshakeDone(c)
 	e.mu.Unlock()
-	if closed || len(dcid) != core.LocalCIDLen || !e.limiter.allow(time.Now()) {
-		return
+	if queued && c.core.Side() == core.Server {
+		signal(e.acceptSig)
 	}
-	var buf [maxResetSize]byte
-	pkt, ok := appendStatelessReset(buf[:0], triggerLen, e.resetKey.Token(dcid), rand.Reader)
-	if ok {
-		_ = e.tr.WriteTo(pkt, to)
-	}
-}
-
-func (e *Endpoint) sendVersionNegotiation(h *wire.Header, to Addr) {
-	if !e.limiter.allow(time.Now()) {
-		return
-	}
-	var unused [1]byte
-	_, _ = rand.Read(unused[:])
-	if pkt, ok := appendVersionNegotiation(nil, h, unused[0]); ok {
-		_ = e.tr.WriteTo(pkt, to)
-	}
+	return queued
 }

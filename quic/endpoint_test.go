@@ -18,11 +18,7 @@ import (
 func TestStatelessResetEndsConnection(t *testing.T) {
 	c, s, _, sep := pair(t, nil, nil)
 	sep.mu.Lock()
-	for k, v := range sep.routes {
-		if v == s {
-			delete(sep.routes, k)
-		}
-	}
+	sep.ep.Remove(s)
 	sep.mu.Unlock()
 	st, err := c.OpenStream(testCtx(t))
 	if err != nil {

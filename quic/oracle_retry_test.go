@@ -155,7 +155,7 @@ func TestRetryOurClient(t *testing.T) {
 		t.Fatalf("%d Retry packets, want 1", n)
 	}
 	sep.mu.Lock()
-	pending := sep.gate.Pending()
+	pending := sep.ep.Pending()
 	sep.mu.Unlock()
 	if pending != 0 {
 		t.Fatalf("%d handshakes still pending after it completed", pending)

@@ -198,9 +198,9 @@ func TestRouteKeysFollowRetiredCIDs(t *testing.T) {
 	ctx := testCtx(t)
 	client, server := dialAccept(t, cep, sep, addrs[0])
 	keys := func() int {
-		server.mu.Lock()
-		defer server.mu.Unlock()
-		return len(server.routeKeys)
+		sep.mu.Lock()
+		defer sep.mu.Unlock()
+		return sep.ep.Routes(server)
 	}
 	first := keys()
 	var old PathID
@@ -216,7 +216,7 @@ func TestRouteKeysFollowRetiredCIDs(t *testing.T) {
 		old = id
 	}
 	sep.mu.Lock()
-	routes := len(sep.routes)
+	_, routes, _ := sep.ep.Len()
 	sep.mu.Unlock()
 	t.Logf("route keys: %d after the handshake, %d after 12 paths; endpoint routes %d", first, keys(), routes)
 	if n := keys(); n > 2*first {

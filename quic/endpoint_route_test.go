@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/core"
+	"github.com/alkdev/irohspoke/quic/internal/endpointcore"
 	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
@@ -32,6 +33,9 @@ func readReply(t *testing.T, c *net.UDPConn, wait time.Duration) []byte {
 	}
 	return buf[:n]
 }
+
+// minResetSize is RFC 9000 §10.3's: 5 unpredictable bytes and the token.
+const minResetSize = 21
 
 func TestStatelessResetForUnknownCID(t *testing.T) {
 	e := newTestEndpoint(t, nil)
@@ -85,54 +89,41 @@ func TestVersionNegotiation(t *testing.T) {
 	}
 }
 
-func TestRateLimiter(t *testing.T) {
-	r := rateLimiter{limit: 3}
-	now := time.Now()
-	for i := 0; i < 3; i++ {
-		if !r.allow(now) {
-			t.Fatal("denied within the limit")
+// TestResetIndex: every token the peer gave a connection routes a
+// reset-shaped datagram to it, and the index empties when it closes.
+func TestResetIndex(t *testing.T) {
+	c, s, cep, sep := pair(t, nil, nil)
+	waitFor(t, func() bool { return len(tokensOf(s)) > 0 && len(tokensOf(c)) > 0 })
+	for _, side := range []struct {
+		conn *Conn
+		ep   *Endpoint
+	}{{c, cep}, {s, sep}} {
+		for _, tok := range tokensOf(side.conn) {
+			// Short header, a DCID of nobody's, the token at the end.
+			d := append(append([]byte{0x40}, make([]byte, 29)...), tok[:]...)
+			side.ep.mu.Lock()
+			r := side.ep.ep.Handle(time.Now(), addrOf(t, side.ep.LocalAddr()), d, nil)
+			side.ep.mu.Unlock()
+			if r.Action != endpointcore.Deliver || r.Conn != side.conn {
+				t.Fatalf("token %x: %v to %p, want delivery to %p", tok, r.Action, r.Conn, side.conn)
+			}
 		}
 	}
-	if r.allow(now) {
-		t.Fatal("allowed beyond the limit")
-	}
-	if !r.allow(now.Add(time.Second)) {
-		t.Fatal("no new allowance after a second")
+	c.Close(0, "")
+	<-s.doneCh
+	<-c.doneCh
+	for _, e := range []*Endpoint{cep, sep} {
+		e.mu.Lock()
+		_, _, n := e.ep.Len()
+		e.mu.Unlock()
+		if n != 0 {
+			t.Fatalf("%d tokens left in the index of a closed endpoint", n)
+		}
 	}
 }
 
-// FuzzRoute checks the demultiplexer on arbitrary datagrams: it never
-// panics, resets are shorter than their triggers, and Version Negotiation
-// replies parse back.
-func FuzzRoute(f *testing.F) {
-	f.Add([]byte{0x40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9})
-	f.Add(append([]byte{0xc0, 0x1a, 0x2a, 0x3a, 0x4a, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0}, make([]byte, 1200)...))
-	f.Add(append([]byte{0xc0, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0x44, 0xd0}, make([]byte, 1200)...))
-	f.Add([]byte{0xe0, 0, 0, 0, 1, 0, 0, 0x41})
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		class, h := classify(b)
-		switch class {
-		case classShort:
-			if len(h.DCID) != core.LocalCIDLen {
-				t.Fatalf("short header DCID %d bytes", len(h.DCID))
-			}
-			var key core.ResetKey
-			pkt, ok := appendStatelessReset(nil, len(b), key.Token(h.DCID), bytes.NewReader(make([]byte, 64)))
-			if ok && (len(pkt) >= len(b) || len(pkt) < minResetSize || pkt[0]&0xc0 != 0x40) {
-				t.Fatalf("reset of %d bytes for a %d-byte trigger", len(pkt), len(b))
-			}
-		case classInitial:
-			_ = acceptableInitial(len(b), &h)
-		case classVersionNeg:
-			pkt, ok := appendVersionNegotiation(nil, &h, 0x3f)
-			if !ok {
-				return
-			}
-			vh, err := wire.ParseHeader(pkt, core.LocalCIDLen)
-			if err != nil || vh.Type != wire.PacketVersionNegotiation || len(pkt) > len(b) {
-				t.Fatalf("bad VN %x: %v", pkt, err)
-			}
-		}
-	})
+func tokensOf(c *Conn) []core.ResetToken {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.core.AppendResetTokens(nil)
 }

@@ -1,17 +1,16 @@
-package quic
+package endpointcore
 
 import (
 	"errors"
 	"io"
-	"sync"
-	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/core"
+	"github.com/alkdev/irohspoke/quic/internal/protection"
 	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
-// packetClass is what the endpoint's demultiplexer makes of a datagram
-// before it knows which connection, if any, owns it.
+// packetClass is what the endpoint makes of a datagram before it knows
+// which connection, if any, owns it.
 type packetClass uint8
 
 const (
@@ -23,11 +22,10 @@ const (
 )
 
 const (
-	minInitialSize  = 1200 // RFC 9000 §14.1: smaller client Initials are dropped
-	minClientDCID   = 8    // RFC 9000 §7.2: a client's first DCID is ≥ 8 bytes
-	minResetSize    = 21   // RFC 9000 §10.3: 5 unpredictable bytes + 16-byte token
-	maxResetSize    = 1 + core.LocalCIDLen + 24 + 16
-	resetsPerSecond = 64
+	minInitialSize = 1200 // RFC 9000 §14.1: smaller client Initials are dropped
+	minClientDCID  = 8    // RFC 9000 §7.2: a client's first DCID is ≥ 8 bytes
+	minResetSize   = 21   // RFC 9000 §10.3: 5 unpredictable bytes + 16-byte token
+	maxResetSize   = 1 + core.LocalCIDLen + 24 + 16
 )
 
 // classify looks at the first packet header of a datagram.
@@ -87,24 +85,14 @@ func appendVersionNegotiation(dst []byte, h *wire.Header, unused byte) ([]byte, 
 	return out, err == nil
 }
 
-// rateLimiter allows a burst of n events per second; it keeps stateless
-// resets and Version Negotiation from becoming a traffic source.
-type rateLimiter struct {
-	mu     sync.Mutex
-	window time.Time
-	count  int
-	limit  int
-}
-
-func (r *rateLimiter) allow(now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now.Sub(r.window) >= time.Second {
-		r.window, r.count = now, 0
+// appendRetry builds a Retry (RFC 9000 §17.2.5) answering an Initial with
+// header h: scid is the new CID the client is to use, token proves its
+// address on return.
+func appendRetry(dst []byte, h *wire.Header, scid, token []byte) ([]byte, bool) {
+	pkt, err := wire.AppendRetry(dst, wire.Version1, h.SCID, scid, token)
+	if err != nil {
+		return dst, false
 	}
-	if r.count >= r.limit {
-		return false
-	}
-	r.count++
-	return true
+	tag := protection.RetryIntegrityTag(h.DCID, pkt[len(dst):])
+	return append(pkt, tag[:]...), true
 }

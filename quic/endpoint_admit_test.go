@@ -68,7 +68,8 @@ func (f *initialFlooder) send(t testing.TB, to Addr, n int) {
 func serverConns(e *Endpoint) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.conns)
+	n, _, _ := e.ep.Len()
+	return n
 }
 
 // waitConns waits until the endpoint's connection count stops changing.
