@@ -310,6 +310,7 @@ func newServer(cfg *Config, now time.Time, remote Addr, odcid, retrySCID, client
 // startTLS builds our transport parameters and starts the handshake engine.
 func (c *Conn) startTLS() error {
 	tp := wire.DefaultTransportParameters()
+	tp.MaxAckDelay = uint64(recovery.LocalMaxAckDelay / time.Millisecond) // what our ACK trackers keep to
 	tp.InitialSourceConnectionID, tp.HasInitialSourceConnectionID = append([]byte(nil), c.paths[0].local.active[0].id[:]...), true
 	if c.side == Server {
 		tp.OriginalDestinationConnectionID, tp.HasOriginalDestinationConnectionID = c.initial.origDCID, true

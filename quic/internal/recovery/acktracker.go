@@ -47,7 +47,10 @@ type AckTracker struct {
 	immediate         bool
 
 	maxAckDelay time.Duration
-	threshold   int
+	// delay is how long an ACK may actually wait (SetRTT): max_ack_delay,
+	// or less on a short path.
+	delay     time.Duration
+	threshold int
 	// alwaysImmediate is set for Initial and Handshake, whose ACKs must not
 	// be delayed.
 	alwaysImmediate bool
@@ -66,7 +69,7 @@ func NewAckTracker(maxAckDelay time.Duration, threshold, maxRanges int, immediat
 
 func (t *AckTracker) init(maxAckDelay time.Duration, threshold, maxRanges int, immediate bool) {
 	if maxAckDelay <= 0 {
-		maxAckDelay = DefaultMaxAckDelay
+		maxAckDelay = LocalMaxAckDelay
 	}
 	if threshold <= 0 {
 		threshold = DefaultAckElicitingThreshold
@@ -76,6 +79,7 @@ func (t *AckTracker) init(maxAckDelay time.Duration, threshold, maxRanges int, i
 	}
 	*t = AckTracker{
 		maxAckDelay:     maxAckDelay,
+		delay:           maxAckDelay,
 		threshold:       threshold,
 		alwaysImmediate: immediate,
 		ranges:          rangeSet{limit: maxRanges},
@@ -128,7 +132,7 @@ func (t *AckTracker) OnPacketReceived(pn uint64, ackEliciting bool, ecn ECN, now
 	// its own and one lost ACK does not cost it another, doubled, PTO.
 	// Holding the ACK back would save nothing when no second packet
 	// follows within max_ack_delay.
-	quiet := !t.lastElicitingAt.IsZero() && now.Sub(t.lastElicitingAt) > t.maxAckDelay
+	quiet := !t.lastElicitingAt.IsZero() && now.Sub(t.lastElicitingAt) > t.delay
 	t.lastElicitingAt = now
 	t.elicitingSinceAck++
 	if t.alwaysImmediate || outOfOrder || quiet || t.elicitingSinceAck >= t.threshold {
@@ -155,6 +159,15 @@ func (t *AckTracker) reordered(pn uint64) bool {
 	i := t.ranges.firstEndingAtOrAfter(lo)
 	covered := i < len(t.ranges.r) && t.ranges.r[i].Smallest <= lo && t.ranges.r[i].Largest >= pn-1
 	return !covered
+}
+
+// SetRTT shortens the ACK delay to a quarter of the smoothed RTT when
+// that is below max_ack_delay (never below kGranularity): on a LAN path
+// a 25 ms delay is hundreds of round trips in which the sender cannot
+// learn of a loss, and sending sooner is always allowed (RFC 9000
+// §13.2.1 only bounds the delay).
+func (t *AckTracker) SetRTT(smoothed time.Duration) {
+	t.delay = min(t.maxAckDelay, max(smoothed/4, Granularity))
 }
 
 // RequestImmediateAck makes the next ACK due now (IMMEDIATE_ACK frame, or
@@ -186,7 +199,7 @@ func (t *AckTracker) Deadline() time.Time {
 		}
 		return t.firstElicitingAt
 	default:
-		return t.firstElicitingAt.Add(t.maxAckDelay)
+		return t.firstElicitingAt.Add(t.delay)
 	}
 }
 

@@ -211,7 +211,7 @@ func TestNextTimerIncludesAckDeadline(t *testing.T) {
 	p := confirmedPath(t, 0)
 	p.Acks(AppData).OnPacketReceived(0, true, ECNNotECT, t0)
 	tm := p.NextTimer()
-	if tm.Kind != TimerAck || tm.Space != AppData || !tm.At.Equal(t0.Add(DefaultMaxAckDelay)) {
+	if tm.Kind != TimerAck || tm.Space != AppData || !tm.At.Equal(t0.Add(LocalMaxAckDelay)) {
 		t.Fatalf("timer %+v", tm)
 	}
 	send(t, p, AppData, 0, t0)
@@ -248,5 +248,22 @@ func TestImmediateAckAfterQuiet(t *testing.T) {
 	tr.OnPacketReceived(4, true, ECNNotECT, probe.Add(25*ms))
 	if tr.ShouldSendAck(probe.Add(25 * ms)) {
 		t.Fatal("25 ms gap counted as quiet")
+	}
+}
+
+// TestAckDelayFollowsShortRTT: on a path with a short RTT the ACK waits a
+// quarter of it (at least kGranularity), not max_ack_delay.
+func TestAckDelayFollowsShortRTT(t *testing.T) {
+	for _, tc := range []struct{ srtt, want time.Duration }{
+		{100 * time.Microsecond, Granularity},
+		{8 * ms, 2 * ms},
+		{50 * ms, LocalMaxAckDelay},
+	} {
+		tr := NewAckTracker(0, 0, 0, false)
+		tr.SetRTT(tc.srtt)
+		tr.OnPacketReceived(0, true, ECNNotECT, t0)
+		if got := tr.Deadline().Sub(t0); got != tc.want {
+			t.Errorf("srtt %v: ACK after %v, want %v", tc.srtt, got, tc.want)
+		}
 	}
 }

@@ -105,6 +105,9 @@ func (p *Path[T]) detectLost(sp *spaceState[T], now time.Time) (congestionEvent,
 		}
 		sp.sent.settle(e, stateLost)
 		p.lost = append(p.lost, e.pkt)
+		if e.pkt.AckEliciting {
+			sp.unrepaired = now
+		}
 		if !e.pkt.InFlight || e.pkt.MTUProbe {
 			continue
 		}
@@ -208,11 +211,15 @@ func (p *Path[T]) ptoTimeAndSpace(now time.Time) (time.Time, Space, bool) {
 }
 
 // handshakeProbeFor arms a Handshake-space PTO when only 1-RTT packets are
-// in flight before the handshake is confirmed. RFC 9002 §A.8 arms none
-// then; but if our Finished was lost and the 1-RTT data fills the window,
-// nothing would ever resend it: the connection stalls until it idles out.
+// in flight before the handshake is confirmed and a lost Handshake packet
+// was not yet repaired. RFC 9002 §A.8 arms none then; but if our Finished
+// was lost and the 1-RTT data fills the window, nothing would ever resend
+// it: the connection stalls until it idles out. Without such a loss the
+// peer may well have dropped its Handshake keys already, and probing
+// there would only back off; its HANDSHAKE_DONE is what we wait for.
 func (p *Path[T]) handshakeProbeFor(app *spaceState[T], duration time.Duration) (time.Time, Space, bool) {
-	if !p.handshakeKeys || p.spaces[Handshake].discarded {
+	hs := &p.spaces[Handshake]
+	if !p.handshakeKeys || hs.discarded || hs.unrepaired.IsZero() {
 		return time.Time{}, 0, false
 	}
 	return app.lastAckElicitingSent.Add(duration), Handshake, true

@@ -55,7 +55,8 @@ type Config struct {
 	// PeerMaxAckDelay is the peer's max_ack_delay transport parameter
 	// (DefaultMaxAckDelay until known; see SetPeerMaxAckDelay).
 	PeerMaxAckDelay time.Duration
-	// MaxAckDelay is our own max_ack_delay, used when generating ACKs.
+	// MaxAckDelay is our own max_ack_delay, used when generating ACKs
+	// (LocalMaxAckDelay).
 	MaxAckDelay time.Duration
 	// AckElicitingThreshold forces an ACK after this many ack-eliciting
 	// packets (DefaultAckElicitingThreshold).
@@ -102,6 +103,10 @@ type spaceState[T any] struct {
 
 	ecnSeen ECNCounts
 	probes  int // PTO probes still owed in this space
+
+	// unrepaired is when an ack-eliciting packet was last declared lost,
+	// until a packet sent after that is acknowledged (handshakeProbeFor).
+	unrepaired time.Time
 }
 
 // Path is the loss-recovery, ACK and congestion state of one network path.
@@ -322,6 +327,9 @@ func (p *Path[T]) OnAckReceived(s Space, ack AckFrame, now time.Time) (AckResult
 			sp.sent.settle(e, stateAcked)
 			p.acked = append(p.acked, e.pkt)
 			ackEliciting = ackEliciting || e.pkt.AckEliciting
+			if e.pkt.AckEliciting && e.pkt.TimeSent.After(sp.unrepaired) {
+				sp.unrepaired = time.Time{}
+			}
 		}
 	}
 	res := AckResult[T]{}
@@ -338,6 +346,9 @@ func (p *Path[T]) OnAckReceived(s Space, ack AckFrame, now time.Time) (AckResult
 		}
 		p.rtt.Update(now, now.Sub(newest.TimeSent), delay, p.cfg.PeerMaxAckDelay, p.handshakeConfirmed)
 		p.cc.OnRTTSample(congestion.RTTSample{Now: now, Latest: p.rtt.Adjusted(), Min: p.rtt.Min(), Smoothed: p.rtt.Smoothed()})
+		for s := range numSpaces {
+			p.spaces[s].acks.SetRTT(p.rtt.Smoothed())
+		}
 		res.RTTUpdated = true
 	}
 

@@ -21,6 +21,13 @@ const (
 	// DefaultMaxAckDelay is max_ack_delay when the transport parameter is
 	// absent (iroh does not send it).
 	DefaultMaxAckDelay = 25 * time.Millisecond
+	// LocalMaxAckDelay is the max_ack_delay we advertise and keep to. The
+	// peer adds it to every PTO, so on a LAN path, where the RTT is well
+	// under a millisecond, 25 ms would make each tail loss cost hundreds
+	// of round trips. ACKs otherwise go every second packet, so a short
+	// delay only adds ACKs for sparse traffic, which gets one per packet
+	// anyway.
+	LocalMaxAckDelay = 5 * time.Millisecond
 	// Granularity is kGranularity, the assumed timer resolution.
 	Granularity = time.Millisecond
 )
