@@ -45,3 +45,19 @@ func TestHandshakeProbeWhileOnlyAppDataInFlight(t *testing.T) {
 		t.Fatalf("timer after confirmation %+v", tm)
 	}
 }
+
+// TestNoHandshakeProbeWithoutHandshakeLoss: our Handshake packets were all
+// acknowledged, only 1-RTT data is in flight before confirmation. The peer
+// may have dropped its Handshake keys already; probing there would only
+// back off. No PTO until HANDSHAKE_DONE confirms the handshake (RFC 9002).
+func TestNoHandshakeProbeWithoutHandshakeLoss(t *testing.T) {
+	p := NewPath[int](Config{})
+	p.DiscardSpace(Initial, t0)
+	p.SetHandshakeKeys(t0)
+	send(t, p, Handshake, 0, t0)
+	send(t, p, AppData, 0, t0)
+	ack(t, p, Handshake, t0.Add(50*ms), AckRange{0, 0})
+	if tm := p.LossTimer(); tm.Kind != TimerNone {
+		t.Fatalf("timer %+v, want none", tm)
+	}
+}
