@@ -71,10 +71,6 @@ type Config struct {
 	// KeyUpdateInterval is how many packets we send per 1-RTT key phase
 	// before updating keys; zero uses the core's default (2^22).
 	KeyUpdateInterval uint64
-	// X509 presents self-signed Ed25519 certificates instead of raw public
-	// keys. iroh never does this; it exists to test against quic-go and
-	// crypto/tls.
-	X509 bool
 	// KeyLogWriter receives TLS secrets in NSS key log format; it turns
 	// key logging on by itself.
 	KeyLogWriter io.Writer
@@ -121,18 +117,11 @@ func (c *Config) handshakeTimeout() time.Duration {
 	return c.HandshakeTimeout
 }
 
-func (c *Config) mode() handshake.Mode {
-	if c.X509 {
-		return handshake.ModeX509
-	}
-	return handshake.ModeRawPublicKey
-}
-
 // coreConfig builds the per-connection core configuration around tls.
 func (e *Endpoint) coreConfig(tls *handshake.Config) *core.Config {
 	c := &e.cfg
 	tls.PrivateKey = e.key.PrivateKey()
-	tls.Mode = c.mode()
+	tls.Mode = e.tlsMode
 	tls.KeyLogWriter = e.keyLog
 	return &core.Config{
 		TLS:                   tls,

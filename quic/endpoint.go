@@ -37,6 +37,9 @@ type Endpoint struct {
 	keyLog   io.Writer
 	keyLogC  io.Closer
 	log      *slog.Logger
+	// tlsMode is how we present our identity: raw public keys as iroh;
+	// tests against quic-go and crypto/tls use self-signed X.509.
+	tlsMode handshake.Mode
 
 	mu sync.Mutex // guards ep
 	ep *endpointcore.Endpoint[*Conn]
@@ -51,8 +54,13 @@ type Endpoint struct {
 // NewEndpoint starts an endpoint on tr. It takes ownership of tr: Close
 // closes it.
 func NewEndpoint(tr Transport, cfg *Config) (*Endpoint, error) {
+	return newEndpoint(tr, cfg, handshake.ModeRawPublicKey)
+}
+
+func newEndpoint(tr Transport, cfg *Config, mode handshake.Mode) (*Endpoint, error) {
 	e := &Endpoint{
 		tr:         tr,
+		tlsMode:    mode,
 		acceptSig:  make(chan struct{}, 1),
 		closing:    make(chan struct{}),
 		readerDone: make(chan struct{}),

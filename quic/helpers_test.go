@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
 )
 
 const testALPN = "irohspoke/test"
@@ -28,11 +29,18 @@ func testKey(t testing.TB, seed byte) identity.SecretKey {
 
 func newTestEndpoint(t testing.TB, cfg *Config) *Endpoint {
 	t.Helper()
+	return newTestEndpointMode(t, cfg, handshake.ModeRawPublicKey)
+}
+
+// newTestEndpointMode is newTestEndpoint presenting our identity in mode:
+// the quic-go oracle tests need X.509 certificates.
+func newTestEndpointMode(t testing.TB, cfg *Config, mode handshake.Mode) *Endpoint {
+	t.Helper()
 	tr, err := ListenUDP("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := NewEndpoint(tr, cfg)
+	e, err := newEndpoint(tr, cfg, mode)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
 )
 
 // TestOracleRetry: quic-go's server validates every client address with a
@@ -40,7 +42,7 @@ func TestOracleRetry(t *testing.T) {
 		io.Copy(s, s)
 		s.Close()
 	}()
-	ep := newTestEndpoint(t, &Config{SecretKey: ourKey, X509: true})
+	ep := newTestEndpointMode(t, &Config{SecretKey: ourKey}, handshake.ModeX509)
 	c, err := ep.Dial(ctx, addrOf(t, ln.Addr()), goKey.Public(), testALPN)
 	if err != nil {
 		t.Fatalf("dial through Retry: %v", err)
@@ -92,7 +94,7 @@ func (r *retryCounter) WriteTo(p []byte, to Addr) error {
 
 // retryingServer is a server endpoint of ours that answers every first
 // Initial with a Retry.
-func retryingServer(t *testing.T, cfg Config) (*Endpoint, *retryCounter) {
+func retryingServer(t *testing.T, cfg Config, mode handshake.Mode) (*Endpoint, *retryCounter) {
 	t.Helper()
 	tr, err := ListenUDP("127.0.0.1:0")
 	if err != nil {
@@ -100,7 +102,7 @@ func retryingServer(t *testing.T, cfg Config) (*Endpoint, *retryCounter) {
 	}
 	rc := &retryCounter{Transport: tr}
 	cfg.ALPNs, cfg.RetryAbove = []string{testALPN}, -1
-	ep, err := NewEndpoint(rc, &cfg)
+	ep, err := newEndpoint(rc, &cfg, mode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func retryingServer(t *testing.T, cfg Config) (*Endpoint, *retryCounter) {
 // address with a Retry first; the connection then works.
 func TestOracleRetryOurServer(t *testing.T) {
 	goKey, ourKey := testKey(t, 32), testKey(t, 33)
-	ep, rc := retryingServer(t, Config{SecretKey: ourKey, X509: true})
+	ep, rc := retryingServer(t, Config{SecretKey: ourKey}, handshake.ModeX509)
 	ctx := testCtx(t)
 	g, err := quicgo.DialAddr(ctx, ep.LocalAddr().String(), goTLSConfig(t, goKey.PrivateKey(), ourKey.Public().PublicKey()), goQUICConfig())
 	if err != nil {
@@ -143,7 +145,7 @@ func TestOracleRetryOurServer(t *testing.T) {
 
 // TestRetryOurClient: our own client follows our server's Retry.
 func TestRetryOurClient(t *testing.T) {
-	sep, rc := retryingServer(t, Config{})
+	sep, rc := retryingServer(t, Config{}, handshake.ModeRawPublicKey)
 	c, s := dialAccept(t, newTestEndpoint(t, nil), sep, addrOf(t, sep.LocalAddr()))
 	echoStream(t, s)
 	st, err := c.OpenStream(testCtx(t))

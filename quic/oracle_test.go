@@ -18,6 +18,8 @@ import (
 	"time"
 
 	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/alkdev/irohspoke/quic/internal/handshake"
 )
 
 // These tests check our stack against quic-go (with Go's crypto/tls), in
@@ -94,7 +96,7 @@ func oracleOurClient(t testing.TB) oraclePair {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	ep := newTestEndpoint(t, &Config{SecretKey: ourKey, X509: true})
+	ep := newTestEndpointMode(t, &Config{SecretKey: ourKey}, handshake.ModeX509)
 	ctx := testCtx(t)
 	accepted := make(chan *quicgo.Conn, 1)
 	go func() {
@@ -120,7 +122,7 @@ func oracleOurServer(t testing.TB) oraclePair {
 	t.Helper()
 	goKey := testKey(t, 22)
 	ourKey := testKey(t, 23)
-	ep := newTestEndpoint(t, &Config{SecretKey: ourKey, X509: true, ALPNs: []string{testALPN}})
+	ep := newTestEndpointMode(t, &Config{SecretKey: ourKey, ALPNs: []string{testALPN}}, handshake.ModeX509)
 	ctx := testCtx(t)
 	g, err := quicgo.DialAddr(ctx, ep.LocalAddr().String(), goTLSConfig(t, goKey.PrivateKey(), ourKey.Public().PublicKey()), goQUICConfig())
 	if err != nil {

@@ -32,13 +32,12 @@ func TestAddressDiscoveryOffByDefault(t *testing.T) {
 	if l.client.params.local.HasAddressDiscovery {
 		t.Fatal("client advertises address discovery without being asked to")
 	}
-	seen := frameLog(t)
 	l.runUntil(l.established, 5*time.Second)
 	transfer(t, l, 4<<10, 5*time.Second)
 	if l.server.params.local.HasAddressDiscovery || l.client.AddressDiscovery() {
 		t.Fatal("address discovery negotiated by default")
 	}
-	if seen[wire.FrameObservedAddressIPv4]+seen[wire.FrameObservedAddressIPv6] != 0 {
+	if l.frames[wire.FrameObservedAddressIPv4]+l.frames[wire.FrameObservedAddressIPv6] != 0 {
 		t.Fatal("OBSERVED_ADDRESS sent without negotiation")
 	}
 }
@@ -57,7 +56,6 @@ func TestAddressDiscoveryRoles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newQADLink(t, 301, tc.client, tc.server, false)
-			seen := frameLog(t)
 			l.runUntil(l.established, 5*time.Second)
 			transfer(t, l, 4<<10, 5*time.Second)
 			l.drainEvents()
@@ -74,7 +72,7 @@ func TestAddressDiscoveryRoles(t *testing.T) {
 			if got, ok := l.client.ObservedAddress(0); ok != tc.clientLearns || (ok && got != l.cAddr.UDP) {
 				t.Fatalf("ObservedAddress = %v, %v", got, ok)
 			}
-			n := seen[wire.FrameObservedAddressIPv4]
+			n := l.frames[wire.FrameObservedAddressIPv4]
 			if want := tc.clientLearns || tc.srvLearns; (n > 0) != want {
 				t.Fatalf("%d OBSERVED_ADDRESS frames sent", n)
 			}
@@ -97,7 +95,6 @@ func TestAddressDiscoveryMappedAddressReportedAsIPv4(t *testing.T) {
 
 func TestAddressDiscoveryLostReportIsResent(t *testing.T) {
 	l := newQADLink(t, 303, AddressDiscoveryReceive, AddressDiscoverySend, false)
-	seen := frameLog(t)
 	dropped := 0
 	// Lose the server's first flights after its handshake: they carry
 	// HANDSHAKE_DONE and the first report.
@@ -115,7 +112,7 @@ func TestAddressDiscoveryLostReportIsResent(t *testing.T) {
 	if dropped != 3 {
 		t.Fatalf("dropped %d datagrams", dropped)
 	}
-	if n := seen[wire.FrameObservedAddressIPv4]; n < 2 {
+	if n := l.frames[wire.FrameObservedAddressIPv4]; n < 2 {
 		t.Fatalf("%d OBSERVED_ADDRESS frames sent; the lost one was not resent", n)
 	}
 	if got := observedEvents(l.clientEvents)[0].Addr; got != l.cAddr.UDP {

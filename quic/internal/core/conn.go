@@ -87,6 +87,10 @@ type Config struct {
 	// MTUUpperBound is the largest UDP payload PMTUD probes for; zero
 	// means DefaultMTUUpperBound (1452, iroh's).
 	MTUUpperBound int
+	// CheckPayloads re-parses every packet's frames before sealing and
+	// panics on a malformed payload. Tests set it; it costs a parse per
+	// packet.
+	CheckPayloads bool
 }
 
 func (c *Config) idleTimeout() time.Duration {
@@ -156,6 +160,9 @@ type Conn struct {
 	stats   Stats
 	records recordPool
 	bufs    frameBufs
+	// checkPayload vets each payload before it is sealed
+	// (Config.CheckPayloads); nil in production.
+	checkPayload func(l level, payload []byte)
 }
 
 // transportParams are both sides' transport parameters.
@@ -216,6 +223,9 @@ func newConn(side Side, cfg *Config, now time.Time, remote Addr, localCID, remot
 	}
 	c := &Conn{side: side, cfg: *cfg, rand: cfg.Rand}
 	c.cids.reissue = newReissueBudget()
+	if cfg.CheckPayloads {
+		c.checkPayload = checkFrames
+	}
 	if c.rand == nil {
 		c.rand = rand.Reader
 	}

@@ -290,3 +290,19 @@ func TestPingProbeCoalescedWith1RTT(t *testing.T) {
 		t.Fatal("nothing sent")
 	}
 }
+
+// TestCheckPayloads: with Config.CheckPayloads (every link sets it) a
+// malformed payload panics instead of being sealed; without, it is sealed.
+func TestCheckPayloads(t *testing.T) {
+	l := newLink(t, 12)
+	garbage := []byte{0x1f, 0xff, 0xff, 0xff}
+	if n := len(sealUnchecked(l.client, &planned{path: l.client.paths[0], level: levelInitial, pnLen: 4, payload: garbage})); n == 0 {
+		t.Fatal("nothing sealed without the check")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a malformed payload was sealed")
+		}
+	}()
+	l.client.sealPacket(nil, &planned{path: l.client.paths[0], level: levelInitial, pnLen: 4, payload: garbage})
+}

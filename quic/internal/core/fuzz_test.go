@@ -50,10 +50,7 @@ func FuzzPeerFrames(f *testing.F) {
 		if len(p) < 4 {
 			p = append(p, 0, 0, 0)
 		}
-		check := verifyPayload
-		verifyPayload = nil // the payload is malformed on purpose
-		pkt := from.sealPacket(nil, &planned{path: from.paths[0], level: levelApp, pn: pn, pnLen: 4, payload: p})
-		verifyPayload = check
+		pkt := sealUnchecked(from, &planned{path: from.paths[0], level: levelApp, pn: pn, pnLen: 4, payload: p})
 		to.HandleDatagram(l.now, l.sAddr, 0, pkt)
 		// Whatever happened, the connection keeps working or closes cleanly.
 		for i := 0; i < 50 && l.step(); i++ {
@@ -183,10 +180,7 @@ func FuzzPeerFramesMultipath(f *testing.F) {
 		if len(pl) < 4 {
 			pl = append(pl, 0, 0, 0)
 		}
-		check := verifyPayload
-		verifyPayload = nil
-		pkt := from.sealPacket(nil, &planned{path: p, level: levelApp, pn: pn, pnLen: 4, payload: pl})
-		verifyPayload = check
+		pkt := sealUnchecked(from, &planned{path: p, level: levelApp, pn: pn, pnLen: 4, payload: pl})
 		to.HandleDatagram(l.now, l.sAddr, 0, pkt)
 		for i := 0; i < 100 && l.step(); i++ {
 		}
@@ -217,10 +211,7 @@ func TestServerRefusesScatteredCryptoInitial(t *testing.T) {
 	}
 	pn := l.client.paths[0].rec.NextPacketNumber(levelInitial.space())
 	l.client.paths[0].rec.SkipPacketNumber(levelInitial.space())
-	check := verifyPayload
-	verifyPayload = nil
-	pkt := l.client.sealPacket(nil, &planned{path: l.client.paths[0], level: levelInitial, pn: pn, pnLen: 4, payload: payload})
-	verifyPayload = check
+	pkt := sealUnchecked(l.client, &planned{path: l.client.paths[0], level: levelInitial, pn: pn, pnLen: 4, payload: payload})
 	l.server.HandleDatagram(l.now, l.cAddr, 0, pkt)
 	var ce *CloseError
 	if err := l.server.Err(); !asCloseError(err, &ce) || ce.Remote || ce.Code != uint64(wire.CryptoBufferExceeded) {

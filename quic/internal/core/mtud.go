@@ -287,7 +287,7 @@ func (c *Conn) pollMTUProbe(now time.Time, p *path, buf []byte) int {
 	payload = appendPadding(payload, room-1)
 	rec := c.records.get(levelApp)
 	pl := planned{path: p, level: levelApp, pn: pn, pnLen: pnLen, payload: payload, rec: rec, ackEliciting: true}
-	if verifyPayload != nil {
+	if c.checkPayload != nil {
 		pl.planned = append([]byte(nil), payload...)
 	}
 	out := c.sealPacket(buf[:0], &pl)

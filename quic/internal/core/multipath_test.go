@@ -18,27 +18,6 @@ func newMPLink(t *testing.T, seed uint64, clientMP, serverMP bool) *link {
 	return l
 }
 
-// frameLog records the frame types of every 1-RTT payload sealed while a
-// test runs, via the payload check hook.
-func frameLog(t *testing.T) map[wire.FrameType]int {
-	seen := map[wire.FrameType]int{}
-	prev := verifyPayload
-	verifyPayload = func(l level, p []byte) {
-		prev(l, p)
-		for len(p) > 0 && l == levelApp {
-			var f wire.Frame
-			n, err := f.Parse(p)
-			if err != nil {
-				return
-			}
-			seen[f.Type]++
-			p = p[n:]
-		}
-	}
-	t.Cleanup(func() { verifyPayload = prev })
-	return seen
-}
-
 func hasEvent(evs []Event, kind EventKind, id PathID) (Event, bool) {
 	for _, e := range evs {
 		if e.Kind == kind && e.Path == id {
@@ -80,18 +59,17 @@ func TestMultipathNegotiation(t *testing.T) {
 	for _, tc := range []struct {
 		client, server, want bool
 	}{{true, true, true}, {true, false, false}, {false, true, false}, {false, false, false}} {
-		seen := frameLog(t)
 		l := newMPLink(t, 100, tc.client, tc.server)
 		transfer(t, l, 64<<10, 10*time.Second)
 		if l.client.Multipath() != tc.want || l.server.Multipath() != tc.want {
 			t.Fatalf("client %v server %v: negotiated %v/%v", tc.client, tc.server, l.client.Multipath(), l.server.Multipath())
 		}
-		ack, pathAck := seen[wire.FrameAck]+seen[wire.FrameAckECN], seen[wire.FramePathAck]+seen[wire.FramePathAckECN]
-		if tc.want && (ack != 0 || pathAck == 0 || seen[wire.FrameNewConnectionID] != 0 || seen[wire.FramePathNewConnectionID] == 0) {
-			t.Fatalf("multipath: 1-RTT ACK %d PATH_ACK %d NEW_CID %d PATH_NEW_CID %d", ack, pathAck, seen[wire.FrameNewConnectionID], seen[wire.FramePathNewConnectionID])
+		ack, pathAck := l.frames[wire.FrameAck]+l.frames[wire.FrameAckECN], l.frames[wire.FramePathAck]+l.frames[wire.FramePathAckECN]
+		if tc.want && (ack != 0 || pathAck == 0 || l.frames[wire.FrameNewConnectionID] != 0 || l.frames[wire.FramePathNewConnectionID] == 0) {
+			t.Fatalf("multipath: 1-RTT ACK %d PATH_ACK %d NEW_CID %d PATH_NEW_CID %d", ack, pathAck, l.frames[wire.FrameNewConnectionID], l.frames[wire.FramePathNewConnectionID])
 		}
-		if !tc.want && (pathAck != 0 || ack == 0 || seen[wire.FramePathNewConnectionID] != 0) {
-			t.Fatalf("single path: ACK %d PATH_ACK %d PATH_NEW_CID %d", ack, pathAck, seen[wire.FramePathNewConnectionID])
+		if !tc.want && (pathAck != 0 || ack == 0 || l.frames[wire.FramePathNewConnectionID] != 0) {
+			t.Fatalf("single path: ACK %d PATH_ACK %d PATH_NEW_CID %d", ack, pathAck, l.frames[wire.FramePathNewConnectionID])
 		}
 		if !tc.want {
 			if _, err := l.client.OpenPath(l.now, l.sAddr2); !errors.Is(err, ErrMultipathNotNegotiated) {
@@ -194,7 +172,6 @@ func TestMultipathPathCIDsBlocked(t *testing.T) {
 }
 
 func TestMultipathPathLimit(t *testing.T) {
-	seen := frameLog(t)
 	l := newMPLink(t, 105, true, true)
 	l.runUntil(func() bool { s := l.client.mp.set(InitialMaxPathID); return s != nil && s.remote.usable() }, 5*time.Second)
 	for i := 1; i <= InitialMaxPathID; i++ {
@@ -205,7 +182,7 @@ func TestMultipathPathLimit(t *testing.T) {
 	if _, err := l.client.OpenPath(l.now, l.sAddr2); !errors.Is(err, ErrPathLimit) {
 		t.Fatalf("ninth path: %v", err)
 	}
-	l.runUntil(func() bool { return seen[wire.FramePathsBlocked] > 0 }, 5*time.Second)
+	l.runUntil(func() bool { return l.frames[wire.FramePathsBlocked] > 0 }, 5*time.Second)
 }
 
 func TestMultipathNoViablePath(t *testing.T) {

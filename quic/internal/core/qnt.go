@@ -269,7 +269,7 @@ func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Fr
 	}
 	rec := c.records.get(levelApp)
 	pl := planned{path: p, level: levelApp, pn: pn, pnLen: pnLen, payload: payload, rec: rec}
-	if verifyPayload != nil {
+	if c.checkPayload != nil {
 		pl.planned = append([]byte(nil), payload...)
 	}
 	out := c.sealPacket(buf[:0], &pl)

@@ -47,7 +47,6 @@ func TestNatTraversalNegotiation(t *testing.T) {
 // address; both sides probe, the reachable pair opens a Backup path and
 // the dead candidate gets exactly nine probes.
 func TestNatTraversalRound(t *testing.T) {
-	seen := frameLog(t)
 	l := newNatLink(t, 202, true, true)
 	bogus := UDPAddr(netip.MustParseAddrPort("192.0.2.9:9"))
 	l.unreachable[bogus] = true
@@ -76,8 +75,8 @@ func TestNatTraversalRound(t *testing.T) {
 	if p.addr != l.sAddr2 || p.mp.status != PathBackup {
 		t.Fatalf("hole-punched path to %v status %v", p.addr, p.mp.status)
 	}
-	if seen[wire.FrameReachOutIPv6] != 1 || seen[wire.FrameAddAddressIPv4]+seen[wire.FrameAddAddressIPv6] != 2 {
-		t.Fatalf("frames: %v", seen)
+	if l.frames[wire.FrameReachOutIPv6] != 1 || l.frames[wire.FrameAddAddressIPv4]+l.frames[wire.FrameAddAddressIPv6] != 2 {
+		t.Fatalf("frames: %v", l.frames)
 	}
 	// The server's probe to the client's address was answered too.
 	if !l.server.nat.prober.probes[0].done {

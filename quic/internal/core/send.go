@@ -26,7 +26,7 @@ type planned struct {
 	payload      []byte
 	rec          *sentRecord
 	ackEliciting bool
-	planned      []byte // copy of payload when planned, for EnablePayloadChecks
+	planned      []byte // copy of payload when planned, for Config.CheckPayloads
 }
 
 // PollTransmit assembles the next datagram into buf and returns its length
@@ -120,7 +120,7 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 			scratch = appendPadding(scratch, short)
 		}
 		plan[nplan] = planned{path: p, level: l, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
-		if verifyPayload != nil {
+		if c.checkPayload != nil {
 			plan[nplan].planned = append([]byte(nil), scratch[start:]...)
 		}
 		nplan++
@@ -213,32 +213,26 @@ func appendPadding(b []byte, n int) []byte {
 	return b
 }
 
-// verifyPayload, when set by tests (EnablePayloadChecks), checks every
-// payload before sealing.
-var verifyPayload func(l level, payload []byte)
-
-// EnablePayloadChecks makes every packet's frames be re-parsed before
-// sealing, panicking on a malformed payload. Tests only: it costs a parse.
-func EnablePayloadChecks() {
-	verifyPayload = func(l level, p []byte) {
-		for len(p) > 0 {
-			var f wire.Frame
-			n, err := f.Parse(p)
-			if err != nil {
-				panic(fmt.Sprintf("core: sealing a malformed %v payload: %v", l, err))
-			}
-			p = p[n:]
+// checkFrames is the payload check of Config.CheckPayloads: every frame
+// must parse back.
+func checkFrames(l level, p []byte) {
+	for len(p) > 0 {
+		var f wire.Frame
+		n, err := f.Parse(p)
+		if err != nil {
+			panic(fmt.Sprintf("core: sealing a malformed %v payload: %v", l, err))
 		}
+		p = p[n:]
 	}
 }
 
 // sealPacket writes header and protected payload of pl to out.
 func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
-	if verifyPayload != nil {
+	if c.checkPayload != nil {
 		if !bytes.HasPrefix(pl.payload, pl.planned) {
 			panic(fmt.Sprintf("core: %v payload changed between planning and sealing", pl.level))
 		}
-		verifyPayload(pl.level, pl.payload)
+		c.checkPayload(pl.level, pl.payload)
 	}
 	start := len(out)
 	p := pl.path

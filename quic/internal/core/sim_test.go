@@ -49,6 +49,9 @@ type link struct {
 	mtu int
 	// newServer overrides how the server is created from the first Initial.
 	newServer func(h wire.Header) (*Conn, error)
+	// frames counts the frame types of every 1-RTT payload either side
+	// sealed.
+	frames map[wire.FrameType]int
 }
 
 type flight struct {
@@ -85,8 +88,6 @@ func testKeys(seed byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(s)
 }
 
-func init() { EnablePayloadChecks() }
-
 func newLink(t testing.TB, seed uint64) *link { return newLinkWith(t, seed, nil) }
 
 // newLinkWith lets setup adjust both configurations before the client
@@ -107,8 +108,8 @@ func newLinkWith(t testing.TB, seed uint64, setup func(client, server *Config)) 
 		unreachable: map[Addr]bool{},
 		buf:         make([]byte, 1500),
 	}
-	ccfg := &Config{TLS: &handshake.Config{PrivateKey: ck, ALPN: []string{"test"}, PeerKey: sk.Public().(ed25519.PublicKey), Rand: rngReader{rng}}, Rand: rngReader{rng}}
-	l.srvCfg = &Config{TLS: &handshake.Config{PrivateKey: sk, ALPN: []string{"test"}, Rand: rngReader{rng}}, Rand: rngReader{rng}}
+	ccfg := &Config{TLS: &handshake.Config{PrivateKey: ck, ALPN: []string{"test"}, PeerKey: sk.Public().(ed25519.PublicKey), Rand: rngReader{rng}}, Rand: rngReader{rng}, CheckPayloads: true}
+	l.srvCfg = &Config{TLS: &handshake.Config{PrivateKey: sk, ALPN: []string{"test"}, Rand: rngReader{rng}}, Rand: rngReader{rng}, CheckPayloads: true}
 	if setup != nil {
 		setup(ccfg, l.srvCfg)
 	}
@@ -117,6 +118,7 @@ func newLinkWith(t testing.TB, seed uint64, setup func(client, server *Config)) 
 		t.Fatal(err)
 	}
 	l.client = c
+	l.recordFrames(c)
 	return l
 }
 
@@ -194,6 +196,7 @@ func (l *link) deliver(f flight) {
 			l.t.Fatal(err)
 		}
 		l.server = s
+		l.recordFrames(s)
 	}
 	l.server.HandleDatagram(l.now, f.from, 0, f.data)
 }
@@ -289,4 +292,35 @@ func (l *link) drainEvents() {
 // datagram of size bytes from p's address, for feeding handleFrame.
 func appPacket(p *path, dcid []byte, size int) *rxPacket {
 	return &rxPacket{rx: &rxDatagram{from: p.addr, size: size}, lvl: levelApp, typ: wire.Packet1RTT, path: p, dcid: dcid}
+}
+
+// recordFrames makes c count the frame types of its 1-RTT payloads in
+// l.frames, besides checking them.
+func (l *link) recordFrames(c *Conn) {
+	if l.frames == nil {
+		l.frames = map[wire.FrameType]int{}
+	}
+	check := c.checkPayload
+	c.checkPayload = func(lv level, p []byte) {
+		if check != nil {
+			check(lv, p)
+		}
+		for len(p) > 0 && lv == levelApp {
+			var f wire.Frame
+			n, err := f.Parse(p)
+			if err != nil {
+				return
+			}
+			l.frames[f.Type]++
+			p = p[n:]
+		}
+	}
+}
+
+// sealUnchecked seals a payload that is malformed on purpose.
+func sealUnchecked(c *Conn, pl *planned) []byte {
+	check := c.checkPayload
+	c.checkPayload = nil
+	defer func() { c.checkPayload = check }()
+	return c.sealPacket(nil, pl)
 }

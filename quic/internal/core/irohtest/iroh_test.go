@@ -22,7 +22,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	core.EnablePayloadChecks()
 	os.Exit(interop.InNetns(m))
 }
 
@@ -122,7 +121,7 @@ func dial(t *testing.T, hub *interop.Hub, peer []byte, alpn string) (*core.Conn,
 	}
 	t.Cleanup(func() { sock.Close() })
 	sk, _ := identity.GenerateSecretKey(nil)
-	c, err := core.NewClient(&core.Config{TLS: &handshake.Config{
+	c, err := core.NewClient(&core.Config{CheckPayloads: true, TLS: &handshake.Config{
 		PrivateKey: sk.PrivateKey(), ALPN: []string{alpn}, PeerKey: ed25519.PublicKey(peer),
 	}}, time.Now(), core.UDPAddr(addr))
 	if err != nil {

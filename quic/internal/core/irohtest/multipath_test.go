@@ -169,7 +169,7 @@ func TestCoreMultipathAgainstIroh(t *testing.T) {
 	}
 	id, _ := hex.DecodeString(hub.EndpointID)
 	sk, _ := identity.GenerateSecretKey(nil)
-	c, err := core.NewClient(&core.Config{Multipath: true, TLS: &handshake.Config{
+	c, err := core.NewClient(&core.Config{CheckPayloads: true, Multipath: true, TLS: &handshake.Config{
 		PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}, PeerKey: ed25519.PublicKey(id),
 	}}, time.Now(), core.UDPAddr(v4))
 	if err != nil {
@@ -249,7 +249,7 @@ func TestCoreMultipathServerWithIrohSpoke(t *testing.T) {
 	d := newDualSock(t)
 	sk, _ := identity.GenerateSecretKey(nil)
 	pub := sk.Public()
-	cfg := &core.Config{Multipath: true, NatTraversal: true, TLS: &handshake.Config{PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}}}
+	cfg := &core.Config{CheckPayloads: true, Multipath: true, NatTraversal: true, TLS: &handshake.Config{PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}}}
 	v4 := d.v4.LocalAddr().(*net.UDPAddr).AddrPort()
 	v6 := d.v6.LocalAddr().(*net.UDPAddr).AddrPort()
 
@@ -393,7 +393,7 @@ func TestCoreMultipathBulkAgainstIroh(t *testing.T) {
 	v6, _ := hub.AddrV6()
 	id, _ := hex.DecodeString(hub.EndpointID)
 	sk, _ := identity.GenerateSecretKey(nil)
-	c, err := core.NewClient(&core.Config{Multipath: true, KeyUpdateInterval: 500, TLS: &handshake.Config{
+	c, err := core.NewClient(&core.Config{CheckPayloads: true, Multipath: true, KeyUpdateInterval: 500, TLS: &handshake.Config{
 		PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}, PeerKey: ed25519.PublicKey(id),
 	}}, time.Now(), core.UDPAddr(v4))
 	if err != nil {

@@ -23,7 +23,7 @@ func TestCoreNatTraversalAgainstIroh(t *testing.T) {
 	v4, _ := hub.AddrV4()
 	id, _ := hex.DecodeString(hub.EndpointID)
 	sk, _ := identity.GenerateSecretKey(nil)
-	c, err := core.NewClient(&core.Config{Multipath: true, NatTraversal: true, TLS: &handshake.Config{
+	c, err := core.NewClient(&core.Config{CheckPayloads: true, Multipath: true, NatTraversal: true, TLS: &handshake.Config{
 		PrivateKey: sk.PrivateKey(), ALPN: []string{"alkpubsub/1"}, PeerKey: ed25519.PublicKey(id),
 	}}, time.Now(), core.UDPAddr(v4))
 	if err != nil {
