@@ -18,9 +18,10 @@ type natServer struct {
 	// remoteRoundAddrs its size so far.
 	remoteRound      uint64
 	remoteRoundAddrs int
-	// roundAt is when the current round's probes start, prevRoundAt when
-	// the last round that did start began (see natMinRoundGap).
-	roundAt, prevRoundAt time.Time
+	// roundAt is when the current round's probes start; started holds
+	// the start times of the last natRoundBurst rounds, oldest first.
+	roundAt time.Time
+	started []time.Time
 }
 
 // addLocal announces ap, within the client's limit.
@@ -90,15 +91,22 @@ func (s *natServer) reachOut(now time.Time, round uint64) (probe, fresh bool, er
 	return true, fresh, nil
 }
 
-// startRemoteRound schedules the probes of a round the client started.
+// startRemoteRound schedules the probes of a round the client started:
+// at once while fewer than natRoundBurst rounds began in the last
+// natRoundBurst × natMinRoundGap, else when the oldest of them leaves
+// that window. A round still waiting for its turn is replaced by the
+// newest one, at the same time.
 func (s *natServer) startRemoteRound(now time.Time) {
-	if !s.roundAt.IsZero() && !s.roundAt.After(now) {
-		s.prevRoundAt = s.roundAt // the current round did start
+	if s.roundAt.After(now) {
+		return
 	}
-	s.roundAt = now
-	if !s.prevRoundAt.IsZero() {
-		s.roundAt = maxTime(now, s.prevRoundAt.Add(natMinRoundGap))
+	at := now
+	if len(s.started) == natRoundBurst {
+		at = maxTime(now, s.started[0].Add(natRoundBurst*natMinRoundGap))
+		s.started = s.started[1:]
 	}
+	s.started = append(s.started, at)
+	s.roundAt = at
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -9,9 +9,11 @@ import (
 // peer names: a client starting rounds in a loop made a server send
 // thousands of datagrams a second to third parties.
 const (
-	// natMinRoundGap: a round the client starts sooner after the last one
-	// waits for its probes (the newest waiting round wins). iroh starts
-	// one every 5 s, or when its candidates change.
+	// Rounds the client starts: natRoundBurst at once (iroh starts one
+	// as each new candidate appears), then on average one per
+	// natMinRoundGap; a round past that waits for its probes (the newest
+	// waiting round wins).
+	natRoundBurst  = 3
 	natMinRoundGap = time.Second
 	// Probes of all rounds share a bucket: natProbeBurst at once (a round
 	// of a few candidates and its quick retries), then one per

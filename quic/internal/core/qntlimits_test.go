@@ -21,8 +21,9 @@ func reachOut(t *testing.T, l *link, round uint64, ap netip.AddrPort) error {
 // TestNatRoundFloodBounded is the review's probe in the core: a client
 // starts a new hole-punching round every 20 ms for 5 s, each naming 32
 // addresses of third parties. Every round re-armed 32 probes: 242 rounds
-// sent 7,936 datagrams to arbitrary addresses. Rounds are now at least
-// natMinRoundGap apart and probes share a token bucket.
+// sent 7,936 datagrams to arbitrary addresses. Rounds are now
+// limited to natRoundBurst per natRoundBurst × natMinRoundGap, and
+// probes share a token bucket.
 func TestNatRoundFloodBounded(t *testing.T) {
 	l := newNatLink(t, 205, true, true)
 	l.settle(time.Second)
@@ -85,16 +86,19 @@ func TestNatTargetsFiltered(t *testing.T) {
 	}
 }
 
-// TestNatRoundGap: rounds started in quick succession wait for the gap,
-// and the newest waiting round replaces the one that had not started.
+// TestNatRoundGap: natRoundBurst rounds start at once; one more waits
+// until the oldest leaves the window, and the newest waiting round
+// replaces the one that had not started.
 func TestNatRoundGap(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	var n natServer
 	for _, step := range []struct{ at, want time.Duration }{
 		{0, 0},
-		{20 * time.Millisecond, natMinRoundGap},
-		{40 * time.Millisecond, natMinRoundGap},
-		{natMinRoundGap + 500*time.Millisecond, 2 * natMinRoundGap},
+		{20 * time.Millisecond, 20 * time.Millisecond},
+		{40 * time.Millisecond, 40 * time.Millisecond},
+		{60 * time.Millisecond, natRoundBurst * natMinRoundGap},
+		{80 * time.Millisecond, natRoundBurst * natMinRoundGap},
+		{3500 * time.Millisecond, 3500 * time.Millisecond},
 		{10 * natMinRoundGap, 10 * natMinRoundGap},
 	} {
 		n.startRemoteRound(t0.Add(step.at))
