@@ -63,24 +63,27 @@ func newNatTraversal(side Side, peerLimit int, prober natProber) *natTraversal {
 
 // clientSide is our client state, or why there is none.
 func (n *natTraversal) clientSide() (*natClient, error) {
-	switch {
-	case n == nil:
-		return nil, ErrNatTraversalNotNegotiated
-	case n.client == nil:
-		return nil, ErrNatWrongSide
+	if n == nil || n.client == nil {
+		return nil, n.missing()
 	}
 	return n.client, nil
 }
 
 // serverSide is our server state, or why there is none.
 func (n *natTraversal) serverSide() (*natServer, error) {
-	switch {
-	case n == nil:
-		return nil, ErrNatTraversalNotNegotiated
-	case n.server == nil:
-		return nil, ErrNatWrongSide
+	if n == nil || n.server == nil {
+		return nil, n.missing()
 	}
 	return n.server, nil
+}
+
+// missing says why a side's state is absent: no NAT traversal at all, or
+// we are the other side.
+func (n *natTraversal) missing() error {
+	if n == nil {
+		return ErrNatTraversalNotNegotiated
+	}
+	return ErrNatWrongSide
 }
 
 func (n *natTraversal) appendFrames(add func(*wire.Frame) bool, rec *sentRecord) {

@@ -88,13 +88,13 @@ func BenchmarkStatelessResetCheck(b *testing.B) {
 		var tokens []core.ResetToken
 		for range 4 {
 			var t core.ResetToken
-			rngReader{n.rng}.Read(t[:])
+			n.rng.Read(t[:])
 			tokens = append(tokens, t)
 		}
 		e.SetResetTokens(c, tokens)
 	}
 	d := make([]byte, 60)
-	rngReader{n.rng}.Read(d)
+	n.rng.Read(d)
 	d[0] = 0x40
 	e.Close() // no answers: measure the look-ups
 	b.ReportAllocs()

@@ -1,7 +1,7 @@
 package endpointcore
 
 import (
-	"container/heap"
+	"bytes"
 	"crypto/ed25519"
 	"math/rand/v2"
 	"net/netip"
@@ -13,16 +13,16 @@ import (
 )
 
 // simNet is a simulated network between endpoints, in virtual time: every
-// datagram arrives after delay, nothing is lost unless drop says so.
+// datagram arrives after the same delay, so the queue is in arrival
+// order; nothing is lost unless drop says so.
 type simNet struct {
 	t     testing.TB
 	now   time.Time
 	delay time.Duration
-	rng   *rand.Rand
+	rng   *rand.ChaCha8 // all randomness, so runs repeat exactly
 	hosts map[core.Addr]*host
-	order []*host // hosts in the order added, so runs repeat exactly
-	queue packets
-	seq   int
+	order []*host // hosts in the order added
+	queue []packet
 	// drop, when set, loses the datagrams it returns true for.
 	drop func(from, to core.Addr, d []byte) bool
 }
@@ -44,48 +44,14 @@ type packet struct {
 	at       time.Time
 	from, to core.Addr
 	data     []byte
-	seq      int
 }
 
-type packets []packet
-
-func (q packets) Len() int { return len(q) }
-func (q packets) Less(i, j int) bool {
-	if q[i].at.Equal(q[j].at) {
-		return q[i].seq < q[j].seq
-	}
-	return q[i].at.Before(q[j].at)
-}
-func (q packets) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *packets) Push(x any)   { *q = append(*q, x.(packet)) }
-func (q *packets) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
-}
-
-type rngReader struct{ r *rand.Rand }
-
-func (r rngReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(r.r.Uint32())
-	}
-	return len(p), nil
-}
-
-func newSimNet(t testing.TB, seed uint64) *simNet {
+func newSimNet(t testing.TB, seed byte) *simNet {
 	return &simNet{t: t, now: time.Unix(1_700_000_000, 0), delay: 5 * time.Millisecond,
-		rng: rand.New(rand.NewPCG(seed, seed^0x5bd1e995)), hosts: map[core.Addr]*host{}}
+		rng: rand.NewChaCha8([32]byte{seed}), hosts: map[core.Addr]*host{}}
 }
 
-func key(seed byte) ed25519.PrivateKey {
-	s := make([]byte, 32)
-	for i := range s {
-		s[i] = seed
-	}
-	return ed25519.NewKeyFromSeed(s)
-}
+func key(seed byte) ed25519.PrivateKey { return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, 32)) }
 
 var serverKey = key(2)
 
@@ -94,15 +60,15 @@ func udp(s string) core.Addr { return core.UDPAddr(netip.MustParseAddrPort(s)) }
 // addHost starts an endpoint at addr; server makes it accept connections.
 func (n *simNet) addHost(addr core.Addr, server bool, cfg Config) *host {
 	n.t.Helper()
-	cfg.Rand = rngReader{n.rng}
+	cfg.Rand = n.rng
 	if cfg.ResetKey == nil {
 		cfg.ResetKey = new(core.ResetKey)
 		cfg.Rand.Read(cfg.ResetKey[:])
 	}
 	if server {
 		cfg.Server = &core.Config{
-			TLS:      &handshake.Config{PrivateKey: serverKey, ALPN: []string{"test"}, Rand: rngReader{n.rng}},
-			Rand:     rngReader{n.rng},
+			TLS:      &handshake.Config{PrivateKey: serverKey, ALPN: []string{"test"}, Rand: n.rng},
+			Rand:     n.rng,
 			ResetKey: cfg.ResetKey,
 		}
 	}
@@ -121,8 +87,8 @@ func (n *simNet) addHost(addr core.Addr, server bool, cfg Config) *host {
 func (h *host) dial(to core.Addr) *core.Conn {
 	h.n.t.Helper()
 	cfg := &core.Config{
-		TLS:      &handshake.Config{PrivateKey: key(1), ALPN: []string{"test"}, PeerKey: serverKey.Public().(ed25519.PublicKey), Rand: rngReader{h.n.rng}},
-		Rand:     rngReader{h.n.rng},
+		TLS:      &handshake.Config{PrivateKey: key(1), ALPN: []string{"test"}, PeerKey: serverKey.Public().(ed25519.PublicKey), Rand: h.n.rng},
+		Rand:     h.n.rng,
 		ResetKey: h.ep.cfg.ResetKey,
 	}
 	c, err := core.NewClient(cfg, h.n.now, to)
@@ -141,8 +107,7 @@ func (n *simNet) send(from, to core.Addr, d []byte) {
 	if n.drop != nil && n.drop(from, to, d) {
 		return
 	}
-	n.seq++
-	heap.Push(&n.queue, packet{at: n.now.Add(n.delay), from: from, to: to, data: append([]byte(nil), d...), seq: n.seq})
+	n.queue = append(n.queue, packet{at: n.now.Add(n.delay), from: from, to: to, data: append([]byte(nil), d...)})
 }
 
 // receive is the driver's read loop for one datagram.
@@ -233,7 +198,8 @@ func (n *simNet) step() bool {
 		n.now = next
 	}
 	for len(n.queue) > 0 && !n.queue[0].at.After(n.now) {
-		p := heap.Pop(&n.queue).(packet)
+		p := n.queue[0]
+		n.queue = n.queue[1:]
 		if h := n.hosts[p.to]; h != nil {
 			h.receive(p.from, p.data)
 		}
