@@ -5,28 +5,34 @@
 //
 // # Driver design
 //
-// The protocol lives in a sans-IO core (quic/internal/core) that knows
-// neither sockets, clocks nor goroutines. This package drives it:
+// The protocol lives in two sans-IO cores that know neither sockets,
+// clocks nor goroutines: the connection (quic/internal/core) and the
+// endpoint (quic/internal/endpointcore). This package drives them:
 //
-//   - One reader goroutine per Endpoint reads the Transport and routes each
-//     datagram by the destination connection ID of its first packet. The
-//     routing table holds every CID we issued (the first one plus each
-//     EventNewCID, minus EventRetiredCID) and, for server connections, the
-//     Initial DCID the client chose; a connection's entries go when it
-//     stops. An unroutable short-header datagram is first looked up in an
-//     index of every connection's peer reset tokens (a stateless reset
-//     carries no CID of ours); otherwise it gets a rate-limited stateless
-//     reset, always shorter than the trigger and at least 21 bytes (RFC
-//     9000 §10.3), so two endpoints cannot ping-pong resets. An Initial of
-//     at least 1200 bytes with a DCID of at least 8 bytes may start a
-//     server connection when Config.ALPNs is set, and is dropped
-//     otherwise. Long headers with an unknown version get Version
+//   - One reader goroutine per Endpoint reads the Transport and hands each
+//     datagram, with the time, to the endpoint core under the Endpoint's
+//     mutex, then does what it says: deliver to a connection, start a
+//     server connection, or send back a Retry, Version Negotiation or
+//     stateless reset. The endpoint core routes by the destination
+//     connection ID of the first packet: every CID we issued (the first
+//     one plus each EventNewCID, minus EventRetiredCID) and, for server
+//     connections, the Initial DCID the client chose; a connection's
+//     entries go when it stops. An unroutable short-header datagram is
+//     first looked up in an index of every connection's peer reset tokens
+//     (a stateless reset carries no CID of ours); otherwise it gets a
+//     rate-limited stateless reset, always shorter than the trigger and at
+//     least 21 bytes (RFC 9000 §10.3), so two endpoints cannot ping-pong
+//     resets. An Initial of at least 1200 bytes with a DCID of at least 8
+//     bytes may start a server connection when Config.ALPNs is set, and is
+//     dropped otherwise. Long headers with an unknown version get Version
 //     Negotiation.
-//   - Which Initials start a connection is decided by an admission gate
-//     (quic/internal/admission): it bounds the handshakes in progress,
-//     overall and per source IP, and past a threshold answers with a Retry
-//     whose token proves the client's address on its return (see
-//     Config.MaxPendingHandshakes, RetryAbove, MaxIncomingConnections).
+//   - Which Initials start a connection is decided by the endpoint core's
+//     admission gate (quic/internal/admission): it bounds the handshakes
+//     in progress, overall and per source IP, and past a threshold answers
+//     with a Retry whose token proves the client's address on its return
+//     (see Config.MaxPendingHandshakes, RetryAbove,
+//     MaxIncomingConnections). Handshaken server connections wait in its
+//     accept queue for Accept.
 //   - One driver goroutine per connection owns the core under the
 //     connection's mutex. It wakes on received datagrams (queued by the
 //     reader without taking that mutex), on application calls and on a
