@@ -3,11 +3,15 @@
 // deadline and events. It has no goroutines, clocks or sockets, so every
 // behaviour can be driven in virtual time.
 //
-// Per-path state (address, CIDs, recovery, congestion, the application-data
-// packet-number space) lives in *path. Without Config.Multipath a
-// connection has exactly one path and behaves as plain RFC 9000; with it
-// (and a peer that agrees) multipath.go, pathsend.go and qnt.go add
-// paths, PATH_ACKs and n0 NAT traversal.
+// Conn holds what is connection-wide and owns the state of each concern:
+// per-path state (address, CIDs, recovery, congestion, the
+// application-data packet-number space) lives in *path, in a pathList.
+// Without Config.Multipath a connection has exactly one path and behaves
+// as plain RFC 9000; with it (and a peer that agrees) multipath (with
+// multipath.go, pathsend.go) adds paths and PATH_ACKs, and natTraversal
+// (natclient.go, natserver.go, natprobe.go, glued in qnt.go) n0 NAT
+// traversal. Streams and datagrams are reached through Conn.Streams and
+// Conn.Datagrams.
 package core
 
 import (
