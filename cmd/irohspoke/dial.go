@@ -84,6 +84,7 @@ Exit status:
 		secret := fs.String("secret-hex", "", "our secret key as `HEX`, or - for the first stdin line (a key on the command line is visible in the process list)")
 		alpn := fs.String("alpn", spoke.ALPN, "application protocol")
 		linger := fs.Duration("linger", 2*time.Second, "after stdin ends, wait `DUR` with nothing received")
+		waitEcho := fs.Bool("wait-echo", false, "after stdin ends, exit as soon as every event sent came back (an echoing hub), or after --linger with nothing received")
 		timeout := fs.Duration("timeout", 10*time.Second, "give up connecting after `DUR`")
 		noReconnect := fs.Bool("no-reconnect", false, "do not dial again after the connection is lost")
 		nf := addNetFlags(fs)
@@ -114,7 +115,7 @@ Exit status:
 			} else if key, err = identity.GenerateSecretKey(rand.Reader); err != nil {
 				return err
 			}
-			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger,
+			d := &dialer{stdin: stdin, stdout: stdout, stderr: stderr, linger: *linger, echoes: newEchoWait(*waitEcho),
 				explain: &explainer{hub: hub.ID, alpn: *alpn, lookup: ns.lookup, timeout: *timeout}}
 			ns.opts.SecretKey = key
 			ns.opts.QUIC.HandshakeTimeout = *timeout
@@ -192,6 +193,7 @@ type dialer struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	linger         time.Duration
+	echoes         *echoWait // nil without --wait-echo
 	explain        *explainer
 
 	mu       sync.Mutex // serialises stdout and stderr lines
@@ -306,7 +308,9 @@ func (d *dialer) send(ctx context.Context, t *spoke.Target) error {
 			d.badInput(n, err)
 			continue
 		}
+		d.echoes.expect(e.ID) // before Dispatch: on loopback the echo can beat its return
 		if err := t.Dispatch(ctx, e); err != nil {
+			d.echoes.forget(e.ID)
 			if errors.Is(err, spoke.ErrClosed) || ctx.Err() != nil {
 				return err
 			}
@@ -337,6 +341,8 @@ func (d *dialer) waitQuiet(ctx context.Context) {
 		select {
 		case <-d.received:
 			timer.Reset(d.linger)
+		case <-d.echoes.done():
+			return
 		case <-timer.C:
 			return
 		case <-ctx.Done():
@@ -353,6 +359,7 @@ func (d *dialer) print(e wire.Envelope) {
 		d.stdout.Write(append(frame[4:], '\n'))
 		d.mu.Unlock()
 	}
+	d.echoes.got(e.ID)
 	select {
 	case d.received <- struct{}{}:
 	default:

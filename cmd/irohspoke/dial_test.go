@@ -182,3 +182,26 @@ func TestDialHubBadFlags(t *testing.T) {
 		t.Errorf("dial --help: %d %q", r.code, r.stdout)
 	}
 }
+
+// TestDialWaitEcho: with --wait-echo a one-shot dial exits on the last
+// echo of what it sent, not after --linger (here far longer than the test
+// may take); fan-out of other events does not count.
+func TestDialWaitEcho(t *testing.T) {
+	h := startCLIHub(t, "--listen", "127.0.0.1:0")
+	stdin := `{"type":"a","id":"1"}
+{"type":"b","id":"2"}
+{"type":"a","id":"1"}
+`
+	done := make(chan result, 1)
+	go func() {
+		done <- cli(t, stdin, "dial", "--preset", "minimal", "--hub", h.EndpointID, "--addr", h.Addrs[0], "--wait-echo", "--linger", "10m")
+	}()
+	select {
+	case r := <-done:
+		if r.code != exitOK || strings.Count(r.stdout, ".echo") != 3 {
+			t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("dial --wait-echo waited for --linger after every echo came back")
+	}
+}

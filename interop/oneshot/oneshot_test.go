@@ -45,7 +45,7 @@ func BenchmarkOneShot(b *testing.B) {
 		n := 0
 		for b.Loop() {
 			r := runOnce(b, envelope+"\n", []string{"GODEBUG=inittrace=1"}, irohspoke, "dial", "--preset", "minimal",
-				"--hub", ready.EndpointID, "--addr", ready.Addrs[0], "--no-reconnect", "--linger", "0s")
+				"--hub", ready.EndpointID, "--addr", ready.Addrs[0], "--no-reconnect", "--wait-echo", "--linger", "2s")
 			sum.add(dialPhases(b, r))
 			n++
 		}
