@@ -77,9 +77,7 @@ func newEndpoint(tr Transport, cfg *Config, mode handshake.Mode) (*Endpoint, err
 		e.key = k
 	}
 	e.id = e.key.Public()
-	if _, err := io.ReadFull(rand.Reader, e.resetKey[:]); err != nil {
-		return nil, err
-	}
+	e.resetKey = resetKeyFor(e.key)
 	var err error
 	if e.keyLog, e.keyLogC, err = openKeyLog(&e.cfg); err != nil {
 		return nil, err
