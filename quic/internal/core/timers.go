@@ -100,8 +100,10 @@ func (c *Conn) HandleTimeout(now time.Time) {
 }
 
 func (c *Conn) recoveryTimeout(now time.Time, p *path) {
-	t := p.rec.NextTimer()
-	if (t.Kind != recovery.TimerLoss && t.Kind != recovery.TimerPTO) || now.Before(t.At) {
+	// The loss timer itself: an earlier ACK deadline that no path can
+	// serve (ackSendable) must not hide it.
+	t := p.rec.LossTimer()
+	if t.Kind == recovery.TimerNone || now.Before(t.At) {
 		return
 	}
 	res := p.rec.OnTimeout(now)

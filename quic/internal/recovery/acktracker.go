@@ -40,6 +40,9 @@ type AckTracker struct {
 	hasAckEliciting     bool
 	largestAckEliciting uint64
 	lastElicitingAt     time.Time // arrival of the newest ack-eliciting packet
+	// twice: the ACK now owed answers a packet after a quiet spell and
+	// goes out in two datagrams (OnPacketReceived).
+	twice bool
 
 	// State since the last ACK frame was sent.
 	elicitingSinceAck int
@@ -129,11 +132,13 @@ func (t *AckTracker) OnPacketReceived(pn uint64, ackEliciting bool, ecn ECN, now
 	}
 	// After a quiet spell the sender is probing (a PTO) or starting
 	// again: acknowledge at once, so each of its probes draws an ACK of
-	// its own and one lost ACK does not cost it another, doubled, PTO.
-	// Holding the ACK back would save nothing when no second packet
-	// follows within max_ack_delay.
+	// its own, and send that ACK twice: on a lossy path every lost answer
+	// to a probe costs the sender another, doubled, PTO (at 30 % loss the
+	// chance of a second PTO after a first halves). Holding the ACK back
+	// would save nothing when no second packet follows within the delay.
 	quiet := !t.lastElicitingAt.IsZero() && now.Sub(t.lastElicitingAt) > t.delay
 	t.lastElicitingAt = now
+	t.twice = t.twice || quiet
 	t.elicitingSinceAck++
 	if t.alwaysImmediate || outOfOrder || quiet || t.elicitingSinceAck >= t.threshold {
 		t.immediate = true
@@ -239,7 +244,7 @@ func (t *AckTracker) ECNCounts() ECNCounts { return t.ecn }
 func (t *AckTracker) OnAckSent() uint64 {
 	t.elicitingSinceAck = 0
 	t.firstElicitingAt = time.Time{}
-	t.immediate = false
+	t.immediate, t.twice = t.twice, false // a second copy is due at once
 	return t.largestReceived
 }
 

@@ -226,8 +226,8 @@ func TestNextTimerIncludesAckDeadline(t *testing.T) {
 
 // TestImmediateAckAfterQuiet: the first ack-eliciting packet after more
 // than max_ack_delay of silence (a PTO probe, or a sender starting again)
-// is acknowledged at once, so each of two probes draws its own ACK; back
-// to back packets keep the every-other-packet rule.
+// is acknowledged at once and twice, so each of two probes draws its own
+// ACK; back to back packets keep the every-other-packet rule.
 func TestImmediateAckAfterQuiet(t *testing.T) {
 	tr := NewAckTracker(25*ms, 0, 0, false)
 	tr.OnPacketReceived(0, true, ECNNotECT, t0)
@@ -239,6 +239,14 @@ func TestImmediateAckAfterQuiet(t *testing.T) {
 		t.Fatal("a packet after 300 ms of silence waits for max_ack_delay")
 	}
 	tr.OnAckSent()
+	// That ACK goes out twice, then the tracker is quiet again.
+	if !tr.ShouldSendAck(probe) {
+		t.Fatal("no second copy of the ACK after a quiet spell")
+	}
+	tr.OnAckSent()
+	if tr.Pending() {
+		t.Fatal("a third copy is owed")
+	}
 	tr.OnPacketReceived(3, true, ECNNotECT, probe)
 	if tr.ShouldSendAck(probe) || !tr.Deadline().Equal(probe.Add(25*ms)) {
 		t.Fatalf("the second of two back-to-back probes: due %v deadline %v", tr.ShouldSendAck(probe), tr.Deadline())
@@ -248,6 +256,10 @@ func TestImmediateAckAfterQuiet(t *testing.T) {
 	tr.OnPacketReceived(4, true, ECNNotECT, probe.Add(25*ms))
 	if tr.ShouldSendAck(probe.Add(25 * ms)) {
 		t.Fatal("25 ms gap counted as quiet")
+	}
+	tr.OnAckSent()
+	if tr.Pending() {
+		t.Fatal("an ACK without a quiet spell is owed twice")
 	}
 }
 
