@@ -20,6 +20,13 @@ func TestStatelessResetEndsConnection(t *testing.T) {
 	sep.mu.Lock()
 	sep.ep.Remove(s)
 	sep.mu.Unlock()
+	requireResetOnNextPacket(t, c)
+}
+
+// requireResetOnNextPacket sends on c and requires the answer to be a
+// stateless reset that ends it.
+func requireResetOnNextPacket(t *testing.T, c *Conn) {
+	t.Helper()
 	st, err := c.OpenStream(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
