@@ -71,6 +71,12 @@ func newNetnsPair(tb testing.TB) *netnsPair {
 	p.ip("-n", nc, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", ns)
 	for _, h := range []*natlab.Host{p.client, p.server} {
 		p.ip("-n", h.Netns, "addr", "add", h.Addr().String()+"/24", "dev", "veth0")
+		// A UDP GSO batch crosses a veth as one buffer, which the input
+		// hook keeps or drops whole: both stacks send GSO batches, and
+		// their PTO probes (two back to back) would share one fate.
+		// Segmenting before the veth makes the loss per datagram, as on
+		// a real link.
+		p.ip("-n", h.Netns, "link", "set", "veth0", "gso_max_segs", "1")
 		p.ip("-n", h.Netns, "link", "set", "veth0", "up")
 		p.ip("-n", h.Netns, "link", "set", "lo", "up")
 	}
@@ -129,10 +135,16 @@ func (p *netnsPair) goPair() (server, client net.PacketConn) { return p.sockets(
 // namespaces dropping 5, 10 and 30 % of the datagrams each side receives,
 // with our client and server and with quic-go's, interleaved. It reports
 // the transfer's goodput (xfer-MB/s: first write to last byte read);
-// ns/op adds the handshake and setup. Needs root, ip and nft:
+// ns/op adds the handshake and setup; failed counts transfers that gave
+// up. A lab run, not part of make benchcheck (quic-go alone needs ~40 s
+// per transfer at 30 %): it runs with IROHSPOKE_LOSSLAB=1, as root with
+// ip and nft:
 //
-//	go test -run '^$' -bench LossNetns -benchtime 5x ./quic/
+//	IROHSPOKE_LOSSLAB=1 go test -run '^$' -bench LossNetns -benchtime 5x ./quic/
 func BenchmarkLossNetns(b *testing.B) {
+	if os.Getenv("IROHSPOKE_LOSSLAB") != "1" {
+		b.Skip("a lab run: set IROHSPOKE_LOSSLAB=1")
+	}
 	pair := newNetnsPair(b)
 	const size = 4 << 20
 	for _, loss := range []int{5, 10, 30} {
@@ -141,14 +153,22 @@ func BenchmarkLossNetns(b *testing.B) {
 				pair.setLoss(loss)
 				b.SetBytes(size)
 				var total time.Duration
+				done, failed := 0, 0
 				for i := 0; i < b.N; i++ {
 					d, err := st.transfer(b, lossRun{size: size, loss: float64(loss) / 100}, pair)
 					if err != nil {
-						b.Fatal(err)
+						// quic-go gives up now and then at 30 %: count it.
+						b.Logf("%s at %d %%: %v", st.name, loss, err)
+						failed++
+						continue
 					}
 					total += d
+					done++
 				}
-				b.ReportMetric(float64(size)*float64(b.N)/total.Seconds()/1e6, "xfer-MB/s")
+				if done > 0 {
+					b.ReportMetric(float64(size)*float64(done)/total.Seconds()/1e6, "xfer-MB/s")
+				}
+				b.ReportMetric(float64(failed), "failed")
 			})
 		}
 	}
