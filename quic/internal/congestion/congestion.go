@@ -66,6 +66,10 @@ type Controller interface {
 	OnPacketsLost(now, sentTime time.Time)
 	// OnRTTSample feeds each RTT sample of the path.
 	OnRTTSample(s RTTSample)
+	// OnSpuriousCongestion undoes the last reduction: every loss behind
+	// it was acknowledged after all (reordering, not congestion;
+	// RFC 9438 §4.9). Nothing happens after persistent congestion.
+	OnSpuriousCongestion()
 	// OnPersistentCongestion collapses the window to the minimum
 	// (RFC 9002 §7.6.2).
 	OnPersistentCongestion(now time.Time)

@@ -271,3 +271,37 @@ func TestCubicRenoFriendlyRegion(t *testing.T) {
 		t.Fatalf("window %.2f not above W_cubic %.2f", got[20], cw)
 	}
 }
+
+func TestSpuriousCongestionUndoes(t *testing.T) {
+	for name, mk := range controllers() {
+		t.Run(name, func(t *testing.T) {
+			c := mk()
+			c.OnCongestionEvent(t0.Add(time.Second), t0) // leave slow start
+			now := t0.Add(2 * time.Second)
+			for i := 0; i < 20; i++ {
+				c.OnAck(Ack{Now: now, SentTime: now, Bytes: 1200, SmoothedRTT: 50 * time.Millisecond})
+			}
+			before, ssthresh := c.Window(), c.SlowStartThreshold()
+			c.OnPacketsLost(now, now)
+			if c.Window() >= before {
+				t.Fatalf("no reduction: %d", c.Window())
+			}
+			c.OnSpuriousCongestion()
+			if c.Window() != before || c.SlowStartThreshold() != ssthresh || c.InRecovery(now) {
+				t.Fatalf("after undo: window %d ssthresh %d (want %d, %d), in recovery %v", c.Window(), c.SlowStartThreshold(), before, ssthresh, c.InRecovery(now))
+			}
+			// Once only, and never after persistent congestion.
+			c.OnSpuriousCongestion()
+			if c.Window() != before {
+				t.Fatalf("second undo changed the window to %d", c.Window())
+			}
+			later := now.Add(time.Second)
+			c.OnPacketsLost(later, later)
+			c.OnPersistentCongestion(later)
+			c.OnSpuriousCongestion()
+			if c.Window() != MinimumWindow(1200) {
+				t.Fatalf("undo after persistent congestion: window %d", c.Window())
+			}
+		})
+	}
+}

@@ -19,9 +19,20 @@ const (
 // the small per-ACK increments of the cubic curve are not truncated away.
 type Cubic struct {
 	maxDatagramSize int
-	window          float64 // cwnd, bytes
-	ssthresh        int
-	recovery        recoveryPeriod
+	cubicState
+	// prior is the state before the last reduction, put back if every
+	// loss behind it proves spurious (RFC 9438 §4.9); canUndo says it is.
+	prior   cubicState
+	canUndo bool
+
+	backlog backlogEstimate // queueing seen in RTT samples
+}
+
+// cubicState is what a congestion event changes.
+type cubicState struct {
+	window   float64 // cwnd, bytes
+	ssthresh int
+	recovery recoveryPeriod
 
 	// Congestion avoidance epoch; started lazily by the first ACK that
 	// arrives in congestion avoidance after slow start or recovery.
@@ -32,8 +43,6 @@ type Cubic struct {
 	wEst         float64 // Reno-friendly estimate, segments
 	cwndPrior    float64 // window before the last reduction, segments
 	alpha        float64 // current α for wEst
-
-	backlog backlogEstimate // queueing seen in RTT samples
 }
 
 var _ Controller = (*Cubic)(nil)
@@ -45,8 +54,10 @@ func NewCubic(maxDatagramSize int) *Cubic {
 	}
 	return &Cubic{
 		maxDatagramSize: maxDatagramSize,
-		window:          float64(InitialWindow(maxDatagramSize)),
-		ssthresh:        math.MaxInt,
+		cubicState: cubicState{
+			window:   float64(InitialWindow(maxDatagramSize)),
+			ssthresh: math.MaxInt,
+		},
 	}
 }
 
@@ -137,6 +148,7 @@ func (c *Cubic) reduce(now, sentTime time.Time, beta float64) {
 	if c.recovery.contains(sentTime) {
 		return
 	}
+	c.prior, c.canUndo = c.cubicState, true
 	c.recovery.enter(now)
 	mss := float64(c.maxDatagramSize)
 	cwnd := c.window / mss
@@ -153,8 +165,16 @@ func (c *Cubic) reduce(now, sentTime time.Time, beta float64) {
 	c.epochStarted = false
 }
 
+// OnSpuriousCongestion implements Controller.
+func (c *Cubic) OnSpuriousCongestion() {
+	if c.canUndo {
+		c.cubicState, c.canUndo = c.prior, false
+	}
+}
+
 // OnPersistentCongestion implements Controller.
 func (c *Cubic) OnPersistentCongestion(time.Time) {
+	c.canUndo = false
 	c.window = float64(MinimumWindow(c.maxDatagramSize))
 	c.epochStarted = false
 	c.recovery.reset()
@@ -168,9 +188,11 @@ func (c *Cubic) SetMaxDatagramSize(size int) {
 	// wMax, wEst and cwndPrior are in segments; rescale so the curve keeps
 	// its byte-valued shape.
 	scale := float64(c.maxDatagramSize) / float64(size)
-	c.wMax *= scale
-	c.wEst *= scale
-	c.cwndPrior *= scale
+	for _, st := range []*cubicState{&c.cubicState, &c.prior} {
+		st.wMax *= scale
+		st.wEst *= scale
+		st.cwndPrior *= scale
+	}
 	c.maxDatagramSize = size
 	c.window = max(c.window, float64(MinimumWindow(size)))
 }

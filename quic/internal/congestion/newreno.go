@@ -9,8 +9,15 @@ import (
 // datagram of growth per window acknowledged, halving on congestion.
 type NewReno struct {
 	maxDatagramSize int
-	window          int
-	ssthresh        int
+	renoState
+	prior   renoState // before the last reduction (OnSpuriousCongestion)
+	canUndo bool
+}
+
+// renoState is what a congestion event changes.
+type renoState struct {
+	window   int
+	ssthresh int
 	// ackedInAvoidance accumulates acknowledged bytes during congestion
 	// avoidance until a full window has been acknowledged.
 	ackedInAvoidance int
@@ -26,8 +33,10 @@ func NewNewReno(maxDatagramSize int) *NewReno {
 	}
 	return &NewReno{
 		maxDatagramSize: maxDatagramSize,
-		window:          InitialWindow(maxDatagramSize),
-		ssthresh:        math.MaxInt,
+		renoState: renoState{
+			window:   InitialWindow(maxDatagramSize),
+			ssthresh: math.MaxInt,
+		},
 	}
 }
 
@@ -57,6 +66,7 @@ func (r *NewReno) OnCongestionEvent(now, sentTime time.Time) {
 	if r.recovery.contains(sentTime) {
 		return
 	}
+	r.prior, r.canUndo = r.renoState, true
 	r.recovery.enter(now)
 	r.ssthresh = max(r.window/2, MinimumWindow(r.maxDatagramSize))
 	r.window = r.ssthresh
@@ -69,8 +79,16 @@ func (r *NewReno) OnPacketsLost(now, sentTime time.Time) { r.OnCongestionEvent(n
 // OnRTTSample implements Controller; NewReno uses no RTT.
 func (r *NewReno) OnRTTSample(RTTSample) {}
 
+// OnSpuriousCongestion implements Controller.
+func (r *NewReno) OnSpuriousCongestion() {
+	if r.canUndo {
+		r.renoState, r.canUndo = r.prior, false
+	}
+}
+
 // OnPersistentCongestion implements Controller.
 func (r *NewReno) OnPersistentCongestion(time.Time) {
+	r.canUndo = false
 	r.window = MinimumWindow(r.maxDatagramSize)
 	r.ackedInAvoidance = 0
 	r.recovery.reset()

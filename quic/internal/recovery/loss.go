@@ -65,10 +65,12 @@ func (p *Path[T]) NextTimer() Timer {
 }
 
 // detectLost declares lost every outstanding packet at or below the largest
-// acknowledged that is 3 packets or 9/8 RTT older than it (RFC 9002 §6.1),
+// acknowledged that is 3 packets (or the reordering the path has shown)
+// or 9/8 RTT older than it (RFC 9002 §6.1),
 // and arms sp.lossTime for the rest. It informs the controller and reports
 // whether a congestion event and persistent congestion occurred.
-func (p *Path[T]) detectLost(sp *spaceState[T], now time.Time) (congestionEvent, persistent bool) {
+func (p *Path[T]) detectLost(s Space, now time.Time) (congestionEvent, persistent bool) {
+	sp := &p.spaces[s]
 	sp.lossTime = time.Time{}
 	if !sp.hasLargestAcked {
 		return false, false
@@ -97,7 +99,7 @@ func (p *Path[T]) detectLost(sp *spaceState[T], now time.Time) (congestionEvent,
 		case stateLost:
 			continue
 		}
-		if e.pkt.TimeSent.After(lostBefore) && sp.largestAcked < e.pkt.Number+packetThreshold {
+		if e.pkt.TimeSent.After(lostBefore) && sp.largestAcked < e.pkt.Number+sp.reorderThreshold() {
 			// Later packets are newer in both number and time: none of
 			// them is lost either.
 			sp.lossTime = e.pkt.TimeSent.Add(lossDelay)
@@ -128,11 +130,27 @@ func (p *Path[T]) detectLost(sp *spaceState[T], now time.Time) (congestionEvent,
 	if len(p.lost) == first || !anyInFlightLost {
 		return false, false
 	}
+	p.declareLost(s, p.lost[first:], newestLostSent, now)
 	p.cc.OnPacketsLost(now, newestLostSent)
 	if persistent {
+		p.spur.undoable = false
 		p.cc.OnPersistentCongestion(now)
 	}
 	return true, persistent
+}
+
+// declareLost remembers newly lost in-flight packets, so a late ACK can
+// prove them spurious; a loss outside the recovery period starts a new
+// reduction.
+func (p *Path[T]) declareLost(s Space, lost []SentPacket[T], newestLostSent, now time.Time) {
+	if !p.cc.InRecovery(newestLostSent) {
+		p.spur.newEvent()
+	}
+	for _, l := range lost {
+		if l.InFlight && !l.MTUProbe {
+			p.spur.declare(s, l.Number, p.spaces[s].largestAcked, now)
+		}
+	}
 }
 
 // persistentCongestionDuration is (smoothed + max(4·rttvar, granularity) +
@@ -266,7 +284,7 @@ func (p *Path[T]) OnTimeout(now time.Time) TimeoutResult[T] {
 	}
 	if at, s := p.earliestLossTime(); !at.IsZero() {
 		sp := &p.spaces[s]
-		ev, pc := p.detectLost(sp, now)
+		ev, pc := p.detectLost(s, now)
 		sp.sent.trim()
 		p.setLossDetectionTimer(now)
 		return TimeoutResult[T]{Kind: TimerLoss, Space: s, Lost: p.lost, CongestionEvent: ev, PersistentCongestion: pc}

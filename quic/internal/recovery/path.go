@@ -107,6 +107,7 @@ type spaceState[T any] struct {
 	// unrepaired is when an ack-eliciting packet was last declared lost,
 	// until a packet sent after that is acknowledged (handshakeProbeFor).
 	unrepaired time.Time
+	reorder    uint64 // packet threshold learnt from spurious losses
 }
 
 // Path is the loss-recovery, ACK and congestion state of one network path.
@@ -127,6 +128,7 @@ type Path[T any] struct {
 	appLimited           bool
 
 	timer Timer // the loss detection timer
+	spur  spuriousLosses
 
 	// Result buffers reused by every call; results alias them.
 	acked, lost []SentPacket[T]
@@ -311,6 +313,12 @@ func (p *Path[T]) OnAckReceived(s Space, ack AckFrame, now time.Time) (AckResult
 	if s == Handshake {
 		p.handshakeAcked = true
 	}
+	if refuted, gap, undo := p.spur.onAck(s, ack.Ranges, now, spuriousWindow*p.rtt.Smoothed()+p.cfg.PeerMaxAckDelay); refuted > 0 {
+		sp.onRefuted(gap)
+		if undo {
+			p.cc.OnSpuriousCongestion()
+		}
+	}
 
 	// Walk ranges smallest first so results come out ascending.
 	ackEliciting := false
@@ -356,7 +364,7 @@ func (p *Path[T]) OnAckReceived(s Space, ack AckFrame, now time.Time) (AckResult
 		res.CongestionEvent = true
 	}
 
-	lossEvent, persistent := p.detectLost(sp, now)
+	lossEvent, persistent := p.detectLost(s, now)
 	res.CongestionEvent = res.CongestionEvent || lossEvent
 	res.PersistentCongestion = persistent
 
