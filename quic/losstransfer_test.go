@@ -140,21 +140,11 @@ func oursTransfer(t testing.TB, r lossRun, n lossNet) (time.Duration, error) {
 		return 0, err
 	}
 	defer c.Close(0, "")
-	stop := make(chan struct{})
-	defer close(stop)
-	traceSender(t, r, stop, func() string {
+	stats := func() string {
 		st := c.Stats()
 		return fmt.Sprintf("cwnd %6d rtt %v lost %d sent %d mtu %d", st.CongestionWindow, st.RTT, st.PacketsLost, st.PacketsSent, st.CurrentMTU)
-	})
-	start := time.Now()
-	s, err := c.OpenStream(ctx)
-	if err != nil {
-		return 0, err
 	}
-	if err := send(s, r.size); err != nil {
-		return 0, err
-	}
-	return waitDone(start, done, errs)
+	return timedSend(t, r, stats, func() (io.WriteCloser, error) { return c.OpenStream(ctx) }, done, errs)
 }
 
 func quicGoTransfer(t testing.TB, r lossRun, n lossNet) (time.Duration, error) {
@@ -199,14 +189,21 @@ func quicGoTransfer(t testing.TB, r lossRun, n lossNet) (time.Duration, error) {
 		return 0, err
 	}
 	defer c.CloseWithError(0, "")
-	stop := make(chan struct{})
-	defer close(stop)
-	traceSender(t, r, stop, func() string {
+	stats := func() string {
 		st := c.ConnectionStats()
 		return fmt.Sprintf("cwnd %6d rtt %v lost %d sent %d", st.CongestionWindow, st.SmoothedRTT, st.PacketsLost, st.PacketsSent)
-	})
+	}
+	return timedSend(t, r, stats, func() (io.WriteCloser, error) { return c.OpenStreamSync(ctx) }, done, errs)
+}
+
+// timedSend opens the client's stream, sends r.size bytes and waits for
+// the server to have read them, tracing the sender if r asks for it.
+func timedSend(t testing.TB, r lossRun, stats func() string, open func() (io.WriteCloser, error), done <-chan time.Time, errs <-chan error) (time.Duration, error) {
+	stop := make(chan struct{})
+	defer close(stop)
+	traceSender(t, r, stop, stats)
 	start := time.Now()
-	s, err := c.OpenStreamSync(ctx)
+	s, err := open()
 	if err != nil {
 		return 0, err
 	}
