@@ -1,6 +1,10 @@
 package endpointcore
 
-import "github.com/alkdev/irohspoke/quic/internal/core"
+import (
+	"slices"
+
+	"github.com/alkdev/irohspoke/quic/internal/core"
+)
 
 // Connect registers c, the driver's wrapper of the client connection cc,
 // under cc's connection IDs.
@@ -27,22 +31,30 @@ func (e *Endpoint[C]) CIDIssued(c C, cid []byte) {
 	ent.routes = append(ent.routes, string(cid))
 }
 
-// CIDRetired stops routing cid (core.EventRetiredCID) to c. Retired keys
-// are forgotten, so an entry holds only live ones however many the peer
-// retires.
+// maxRetiredRoutes is how many retired CIDs per connection stay routed.
+const maxRetiredRoutes = 32
+
+// CIDRetired stops routing cid (core.EventRetiredCID) to c once
+// maxRetiredRoutes newer retirements followed it, so an entry holds its
+// live keys plus a few however many the peer retires.
 func (e *Endpoint[C]) CIDRetired(c C, cid []byte) {
 	ent := e.conns[c]
 	if ent == nil {
 		return
 	}
 	k := string(cid)
-	if e.routes[k] == c {
-		delete(e.routes, k)
-	}
 	for i, rk := range ent.routes {
 		if rk == k {
 			ent.routes = append(ent.routes[:i], ent.routes[i+1:]...)
 			break
+		}
+	}
+	ent.retired = append(ent.retired, k)
+	if len(ent.retired) > maxRetiredRoutes {
+		old := ent.retired[0]
+		ent.retired = append(ent.retired[:0], ent.retired[1:]...)
+		if e.routes[old] == c && !slices.Contains(ent.routes, old) {
+			delete(e.routes, old)
 		}
 	}
 }
@@ -113,7 +125,7 @@ func (e *Endpoint[C]) Remove(c C) {
 		e.incoming--
 	}
 	e.dropTokens(c, ent)
-	for _, k := range ent.routes {
+	for _, k := range append(ent.routes, ent.retired...) {
 		if e.routes[k] == c {
 			delete(e.routes, k)
 		}

@@ -71,6 +71,11 @@ type Endpoint[C comparable] struct {
 // connEntry is what the endpoint knows of one connection.
 type connEntry struct {
 	routes []string
+	// retired are the newest CIDs the peer retired, still routed to the
+	// connection (which drops what it cannot use) so that a packet
+	// reordered behind the retirement draws no stateless reset, which
+	// the peer would take for the end of the connection.
+	retired []string
 	tokens []core.ResetToken
 	server bool
 	// admitted: a handshake the gate counts until it ends.
