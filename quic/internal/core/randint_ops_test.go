@@ -132,7 +132,14 @@ func (in *interaction) finish() {
 		return
 	}
 	if c, s := openPathIDs(l.client), openPathIDs(l.server); !slices.Equal(c, s) {
-		in.t.Fatalf("open paths differ after a quiet %v: client %v server %v", quietPeriod, l.client.Paths(), l.server.Paths())
+		// Both sides may be left with paths the other gave up (the client
+		// closed its only validated path while its NAT rebound): then
+		// nothing can be said any more, and both ends idle out. A live
+		// connection must agree.
+		l.advance(DefaultIdleTimeout)
+		if !in.l.client.IsClosed() || !in.l.server.IsClosed() {
+			in.t.Fatalf("open paths differ after a quiet %v: client %v server %v", quietPeriod, c, s)
+		}
 	}
 }
 
