@@ -205,8 +205,9 @@ func (o *jsonLines) frame(e wire.Envelope) {
 
 // waitQuiet returns once linger passed with no frame received.
 func (o *jsonLines) waitQuiet(ctx context.Context, linger time.Duration) {
+	start := time.Now().UnixNano() // quiet counts from now if nothing came yet
 	for {
-		quiet := time.Since(time.Unix(0, o.lastFrame.Load()))
+		quiet := time.Since(time.Unix(0, max(start, o.lastFrame.Load())))
 		if quiet >= linger {
 			return
 		}
