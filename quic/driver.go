@@ -287,12 +287,12 @@ func (c *Conn) finish() {
 	if c.handshakeTimer != nil {
 		c.handshakeTimer.Stop()
 	}
+	if c.qlog != nil {
+		c.qlog.close() // before unregister: Endpoint.Close waits for it
+	}
 	c.ep.unregister(c)
 	for _, d := range c.takeInput() {
 		c.ep.putBuf(d.buf)
-	}
-	if c.qlog != nil {
-		c.qlog.close()
 	}
 	close(c.doneCh)
 }
