@@ -41,6 +41,11 @@ func testRelayMap(t *testing.T, delays ...time.Duration) ([]*testRelay, []*delay
 // new relay on the same QUIC connection, and every event is echoed with
 // no reconnect and nothing resent.
 func TestHomeRelayNearestAndFailover(t *testing.T) {
+	if testing.Short() {
+		// Latency and path-share assertions do not hold under the race
+		// detector's slowdown; make unit runs this test in full.
+		t.Skip("timing-sensitive: runs without -short (make unit)")
+	}
 	relays, proxies := testRelayMap(t, 30*time.Millisecond, 5*time.Millisecond, 60*time.Millisecond)
 	mid, near, far := proxies[0], proxies[1], proxies[2]
 	url := func(p *delayProxy) string { return p.URL + "/" }

@@ -27,6 +27,11 @@ func waitPath(t *testing.T, c *quic.Conn, d time.Duration, what string, cond fun
 // moves its data to the direct path (the relay path stays as a Backup
 // and carries no more data), and reports the change.
 func TestMultipathUpgradeGoToGo(t *testing.T) {
+	if testing.Short() {
+		// Latency and path-share assertions do not hold under the race
+		// detector's slowdown; make unit runs this test in full.
+		t.Skip("timing-sensitive: runs without -short (make unit)")
+	}
 	r := startRelay(t)
 	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 20*time.Second)
