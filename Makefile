@@ -27,6 +27,7 @@ vet:
 	$(GO) vet $(PKGS)
 	GOOS=linux GOARCH=arm GOARM=7 CGO_ENABLED=0 $(GO) vet $(PKGS)
 	@$(GO) mod tidy -diff || { echo "make: go.mod/go.sum are not tidy: run 'go mod tidy'" >&2; exit 1; }
+	@f=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$f" ]; then echo "make: not gofmt'ed: $$f" >&2; exit 1; fi
 
 unit:
 	CGO_ENABLED=0 $(GO) test -timeout 12m $(PKGS)

@@ -76,8 +76,8 @@ type connEntry struct {
 	// reordered behind the retirement draws no stateless reset, which
 	// the peer would take for the end of the connection.
 	retired []string
-	tokens []core.ResetToken
-	server bool
+	tokens  []core.ResetToken
+	server  bool
 	// admitted: a handshake the gate counts until it ends.
 	admitted     bool
 	admittedFrom core.Addr
