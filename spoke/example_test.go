@@ -50,7 +50,7 @@ func Example_listenOnly() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	addr, h, stop := exampleHub(ctx)
+	addr, connected, stop := exampleHub(ctx)
 	defer stop()
 
 	dial := func() *spoke.Target {
@@ -76,9 +76,8 @@ func Example_listenOnly() {
 
 	sender := dial()
 	defer sender.Close()
-	for len(h.Spokes()) < 2 { // both streams have reached the hub
-		time.Sleep(time.Millisecond)
-	}
+	<-connected // both streams have reached the hub
+	<-connected
 	if err := sender.Dispatch(ctx, wire.Envelope{Type: "news", ID: "7", Payload: []byte(`"fresh"`)}); err != nil {
 		panic(err)
 	}
@@ -88,14 +87,21 @@ func Example_listenOnly() {
 }
 
 // exampleHub runs a hub on loopback, as a real iroh hub would run
-// elsewhere, and returns its address.
-func exampleHub(ctx context.Context) (identity.EndpointAddr, *hub.Hub, func()) {
+// elsewhere, and returns its address and a channel that receives each
+// spoke whose stream reached it.
+func exampleHub(ctx context.Context) (identity.EndpointAddr, <-chan *hub.Spoke, func()) {
 	ep, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", ALPNs: []string{hub.ALPN}})
 	if err != nil {
 		panic(err)
 	}
-	h := hub.New(hub.Options{})
+	connected := make(chan *hub.Spoke, 8)
+	h := hub.New(hub.Options{OnConnect: func(s *hub.Spoke) {
+		select {
+		case connected <- s:
+		default: // nobody is counting
+		}
+	}})
 	go h.Serve(ctx, ep)
 	stop := func() { h.Close(); ep.Close() }
-	return identity.EndpointAddr{ID: ep.ID(), Addrs: ep.Addrs()}, h, stop
+	return identity.EndpointAddr{ID: ep.ID(), Addrs: ep.Addrs()}, connected, stop
 }

@@ -68,7 +68,7 @@ func TestExactlyOnceUnderRandomDeaths(t *testing.T) {
 				if rng.IntN(25) == 0 {
 					h.current().kill(errFakeDeath)
 				}
-				if rng.IntN(10) == 0 {
+				if rng.IntN(10) == 0 { // jitter, not a wait: deaths land at varied points of the send/ack pipeline
 					time.Sleep(time.Duration(rng.IntN(300)) * time.Microsecond)
 				}
 			}
@@ -166,6 +166,30 @@ func expectEvent(t *testing.T, ch <-chan wire.Envelope, typ, id string) {
 	}
 }
 
+// awaitStatus returns a channel that receives the target's next status
+// event of the given kind; call it before causing the event.
+func awaitStatus(tg *Target, kind EventKind) <-chan StatusEvent {
+	ch := make(chan StatusEvent, 1)
+	var once sync.Once
+	tg.AddStatusListener(func(ev StatusEvent) {
+		if ev.Kind == kind {
+			once.Do(func() { ch <- ev })
+		}
+	})
+	return ch
+}
+
+func waitEvent(t *testing.T, ch <-chan StatusEvent, kind EventKind) StatusEvent {
+	t.Helper()
+	select {
+	case ev := <-ch:
+		return ev
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no %s event", kind)
+		return StatusEvent{}
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -249,15 +273,13 @@ func TestNoReconnectFailsQueued(t *testing.T) {
 	h.mu.Lock()
 	h.dialErr = errors.New("never again")
 	h.mu.Unlock()
+	closed := awaitStatus(tg, EventClosed)
 	c := h.current()
 	c.hub.mu.Lock()
 	c.killLocked(errFakeDeath)
 	c.hub.mu.Unlock()
 	_ = tg.Dispatch(context.Background(), env("late")) // may be closed already
-	deadline := time.Now().Add(5 * time.Second)
-	for tg.Status().State != StateClosed && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	waitEvent(t, closed, EventClosed)
 	if st := tg.Status().State; st != StateClosed {
 		t.Fatalf("state %s", st)
 	}
@@ -287,10 +309,9 @@ func TestSendTimeoutDuringOutage(t *testing.T) {
 	h.mu.Lock()
 	h.dialErr = errors.New("hub down")
 	h.mu.Unlock()
+	down := awaitStatus(tg, EventDisconnected)
 	h.current().kill(errFakeDeath)
-	for tg.Status().State == StateConnected {
-		time.Sleep(time.Millisecond)
-	}
+	waitEvent(t, down, EventDisconnected)
 	must(t, tg.Dispatch(context.Background(), env("lost")))
 	select {
 	case err := <-failed:

@@ -3,6 +3,7 @@ package interoptest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -72,21 +73,18 @@ func TestIrohSpokeGoHub(t *testing.T) {
 	if err != nil || res.Echoes != 4 || len(res.Errors) != 1 {
 		t.Fatalf("iroh spoke against Go hub: %+v, %v", res, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for fan := 0; fan < 4; {
-		fan = 0
-		c.mu.Lock()
+	fromNode := func() int {
+		fan := 0
 		for k, v := range c.counts {
 			if strings.HasPrefix(k, "envelope/") || (!strings.Contains(k, ".echo") && strings.Contains(k, "node")) {
 				fan += v
 			}
 		}
-		c.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatalf("Go spoke got %d fan-out frames from the iroh spoke: %v", fan, c.counts)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return fan
 	}
+	c.waitUntil(t, 5*time.Second, func() bool { return fromNode() >= 4 }, func() string {
+		return fmt.Sprintf("Go spoke got %d fan-out frames from the iroh spoke: %v", fromNode(), c.counts)
+	})
 	dispatchRange(t, tg, "to-node", 0, 1)
 	frames, err := l.Frames(ctx, 5) // the four from the other iroh spoke, then ours
 	if err != nil {
@@ -164,7 +162,7 @@ func testRestart(t *testing.T, kill bool) {
 	if err := tg.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // let any duplicate arrive
+	c.fence(t, tg, 5*time.Second)
 	for _, k := range all {
 		if n := c.count(k); n != 1 {
 			t.Errorf("%s echoed %d times", k, n)

@@ -81,47 +81,59 @@ func startGoHub(t testing.TB) identity.EndpointAddr {
 
 // collector records received envelopes by type and id.
 type collector struct {
-	mu     sync.Mutex
-	counts map[string]int
-	ch     chan wire.Envelope
+	mu      sync.Mutex
+	counts  map[string]int
+	changed chan struct{} // closed and replaced on every arrival
 }
 
 func collect(tg *spoke.Target) *collector {
-	c := &collector{counts: map[string]int{}, ch: make(chan wire.Envelope, 4096)}
+	c := &collector{counts: map[string]int{}, changed: make(chan struct{})}
 	tg.AddListener(spoke.Wildcard, func(e wire.Envelope) {
 		c.mu.Lock()
 		c.counts[e.Type+"/"+e.ID]++
+		close(c.changed)
+		c.changed = make(chan struct{})
 		c.mu.Unlock()
-		select {
-		case c.ch <- e:
-		default:
-		}
 	})
 	return c
+}
+
+// waitUntil waits until done (called with c.mu held) reports true,
+// checking again on every arrival; after d it fails with what().
+func (c *collector) waitUntil(t testing.TB, d time.Duration, done func() bool, what func() string) {
+	t.Helper()
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for {
+		c.mu.Lock()
+		ok, changed := done(), c.changed
+		c.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			t.Fatal(what())
+		}
+	}
 }
 
 // waitFor waits until every key has been seen at least once.
 func (c *collector) waitFor(t testing.TB, d time.Duration, keys ...string) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		c.mu.Lock()
-		missing := ""
+	missing := ""
+	c.waitUntil(t, d, func() bool {
 		for _, k := range keys {
 			if c.counts[k] == 0 {
 				missing = k
-				break
+				return false
 			}
 		}
-		c.mu.Unlock()
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never received %s", missing)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return true
+	}, func() string { return "never received " + missing })
 }
 
 func (c *collector) count(key string) int {
@@ -159,9 +171,13 @@ func randomSecretHex(t testing.TB) string {
 
 // fanout counts the forwarded (not echoed) frames whose key contains from.
 func (c *collector) fanout(from string) int {
-	got := 0
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.fanoutLocked(from)
+}
+
+func (c *collector) fanoutLocked(from string) int {
+	got := 0
 	for k, v := range c.counts {
 		if !strings.Contains(k, ".echo") && strings.Contains(k, from) {
 			got += v
@@ -174,15 +190,16 @@ func (c *collector) fanout(from string) int {
 // from have arrived.
 func (c *collector) waitFanout(t *testing.T, from string, n int, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		got := c.fanout(from)
-		if got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("got %d fan-out frames from %q, want %d: %v", got, from, n, c.counts)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	c.waitUntil(t, within, func() bool { return c.fanoutLocked(from) >= n }, func() string {
+		return fmt.Sprintf("got %d fan-out frames from %q, want %d: %v", c.fanoutLocked(from), from, n, c.counts)
+	})
+}
+
+// fence dispatches one more event and waits for its echo. The hub echoes
+// in order on the one stream, so once it is back every echo of an earlier
+// event (a duplicate from a resend included) has arrived too.
+func (c *collector) fence(t testing.TB, tg *spoke.Target, within time.Duration) {
+	t.Helper()
+	dispatchRange(t, tg, "fence", 0, 1)
+	c.waitFor(t, within, echoKeys("fence", 0, 1)...)
 }
