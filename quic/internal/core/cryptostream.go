@@ -28,10 +28,13 @@ func (r *cryptoRecv) push(off uint64, data []byte) ([]byte, error) {
 }
 
 // cryptoSend holds our CRYPTO data for one level until it is acknowledged.
+// lost is a set, not a queue: a range can be reported lost more than once
+// (a PTO queues every outstanding flight again, and the same packets may be
+// declared lost later), and it must still go out only once.
 type cryptoSend struct {
-	data  []byte // everything TLS wrote at this level, from offset 0
-	sent  uint64 // first byte never sent
-	lost  []span // ranges to send again, in order
+	data  []byte  // everything TLS wrote at this level, from offset 0
+	sent  uint64  // first byte never sent
+	lost  spanSet // ranges to send again, none of them acknowledged
 	acked spanSet
 }
 
@@ -47,43 +50,35 @@ func (s *cryptoSend) next(max int) (off uint64, b []byte) {
 	if max <= 0 {
 		return 0, nil
 	}
-	for len(s.lost) > 0 {
+	if len(s.lost) > 0 {
 		sp := s.lost[0]
-		sp = s.acked.trim(sp)
-		if sp.off >= sp.end {
-			s.lost = s.lost[1:]
-			continue
-		}
-		end := sp.end
-		if end-sp.off > uint64(max) {
-			end = sp.off + uint64(max)
-		}
-		if end == sp.end {
-			s.lost = s.lost[1:]
-		} else {
-			s.lost[0].off = end
-		}
-		return sp.off, s.data[sp.off:end]
+		sp.end = min(sp.end, sp.off+uint64(max))
+		s.lost.remove(sp)
+		return sp.off, s.data[sp.off:sp.end]
 	}
-	end := uint64(len(s.data))
-	if end-s.sent > uint64(max) {
-		end = s.sent + uint64(max)
-	}
+	end := min(uint64(len(s.data)), s.sent+uint64(max))
 	off, b = s.sent, s.data[s.sent:end]
 	s.sent = end
 	return off, b
 }
 
-func (s *cryptoSend) onAcked(off, n uint64) { s.acked.add(span{off, off + n}) }
+func (s *cryptoSend) onAcked(off, n uint64) {
+	sp := span{off, off + n}
+	s.acked.add(sp)
+	s.lost.remove(sp)
+}
 
 func (s *cryptoSend) onLost(off, n uint64) {
-	sp := s.acked.trim(span{off, off + n})
-	if sp.off < sp.end {
-		s.lost = append(s.lost, sp)
+	if n == 0 {
+		return
+	}
+	s.lost.add(span{off, off + n})
+	for _, a := range s.acked {
+		s.lost.remove(a)
 	}
 }
 
-// spanSet is a small sorted set of disjoint byte ranges.
+// spanSet is a small sorted set of disjoint, non-adjacent byte ranges.
 type spanSet []span
 
 func (ss *spanSet) add(n span) {
@@ -106,31 +101,35 @@ func (ss *spanSet) add(n span) {
 	*ss = out
 }
 
-// trim drops the acknowledged prefix of sp (a lost range entirely acked
-// becomes empty); acked holes in the middle are resent, which is harmless.
-func (ss spanSet) trim(sp span) span {
-	for _, s := range ss {
-		if s.off <= sp.off && s.end > sp.off {
-			sp.off = s.end
+// remove takes r out of the set, splitting a range that holds it.
+func (ss *spanSet) remove(r span) {
+	var out spanSet
+	for i, s := range *ss {
+		if s.end <= r.off || s.off >= r.end {
+			if out != nil {
+				out = append(out, s)
+			}
+			continue
 		}
-		if s.off < sp.end && s.end >= sp.end && s.off <= sp.off {
-			sp.end = sp.off
+		if out == nil {
+			out = append(make(spanSet, 0, len(*ss)+1), (*ss)[:i]...)
+		}
+		if s.off < r.off {
+			out = append(out, span{s.off, r.off})
+		}
+		if s.end > r.end {
+			out = append(out, span{r.end, s.end})
 		}
 	}
-	if sp.off > sp.end {
-		sp.off = sp.end
+	if out != nil {
+		*ss = out
 	}
-	return sp
 }
 
 // peekOffset is the offset next would return data from.
 func (s *cryptoSend) peekOffset() uint64 {
-	for len(s.lost) > 0 {
-		sp := s.acked.trim(s.lost[0])
-		if sp.off < sp.end {
-			return sp.off
-		}
-		s.lost = s.lost[1:]
+	if len(s.lost) > 0 {
+		return s.lost[0].off
 	}
 	return s.sent
 }

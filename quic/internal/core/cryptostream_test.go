@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
 	"math/rand/v2"
 	"testing"
 )
@@ -157,5 +158,103 @@ func BenchmarkCryptoRecvScattered(b *testing.B) {
 				break
 			}
 		}
+	}
+}
+
+// drainCrypto takes everything s has to send in frames of up to max bytes.
+func drainCrypto(s *cryptoSend, max int) []span {
+	var out []span
+	for s.hasData() {
+		off, b := s.next(max)
+		out = append(out, span{off, off + uint64(len(b))})
+	}
+	return out
+}
+
+// TestCryptoSendLostTwiceSentOnce: a PTO queues every outstanding flight
+// again, and loss detection may then declare the same packets lost; the
+// range must still go out once (it was queued twice and sent twice).
+func TestCryptoSendLostTwiceSentOnce(t *testing.T) {
+	var s cryptoSend
+	s.write(bytes.Repeat([]byte{1}, 3000))
+	drainCrypto(&s, 1200)
+	for _, sp := range []span{{0, 1200}, {1200, 2400}, {2400, 3000}} { // PTO
+		s.onLost(sp.off, sp.end-sp.off)
+	}
+	s.onLost(0, 1200)   // then loss detection
+	s.onLost(600, 1200) // and an overlapping copy
+	got := drainCrypto(&s, 1200)
+	want := []span{{0, 1200}, {1200, 2400}, {2400, 3000}}
+	if len(got) != len(want) {
+		t.Fatalf("resent %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("resent %v, want %v", got, want)
+		}
+	}
+}
+
+// TestCryptoSendAckedHoleNotResent: a range acknowledged in the middle of
+// a lost one is left out of the retransmission.
+func TestCryptoSendAckedHoleNotResent(t *testing.T) {
+	var s cryptoSend
+	s.write(bytes.Repeat([]byte{1}, 3000))
+	drainCrypto(&s, 3000)
+	s.onAcked(1000, 500)
+	s.onLost(0, 3000)
+	got := drainCrypto(&s, 3000)
+	if len(got) != 2 || got[0] != (span{0, 1000}) || got[1] != (span{1500, 3000}) {
+		t.Fatalf("resent %v", got)
+	}
+	s.onLost(0, 3000)
+	s.onAcked(0, 3000)
+	if s.hasData() {
+		t.Fatal("acknowledged data still queued")
+	}
+}
+
+// TestPTOResendsClientHelloOnce: a client whose Initials all vanish sends
+// its ClientHello once per PTO round, not once per copy still outstanding.
+func TestPTOResendsClientHelloOnce(t *testing.T) {
+	l := newLink(t, 1)
+	l.loss = 1
+	var round []span
+	check := l.client.checkPayload
+	l.client.checkPayload = func(lv level, p []byte) {
+		check(lv, p)
+		for len(p) > 0 && lv == levelInitial {
+			var f wire.Frame
+			n, err := f.Parse(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Type == wire.FrameCrypto {
+				round = append(round, span{f.Offset, f.Offset + uint64(len(f.Data))})
+			}
+			p = p[n:]
+		}
+	}
+	for ptos := 0; ptos < 4; ptos++ {
+		round = nil
+		l.flush()
+		var seen spanSet
+		for _, sp := range round {
+			for _, s := range seen {
+				if s.off < sp.end && sp.off < s.end {
+					t.Fatalf("round %d sent CRYPTO %v twice: %v", ptos, sp, round)
+				}
+			}
+			seen.add(sp)
+		}
+		if len(seen) != 1 || seen[0].off != 0 {
+			t.Fatalf("round %d sent CRYPTO %v, want the ClientHello", ptos, round)
+		}
+		at, ok := l.client.Timeout()
+		if !ok {
+			t.Fatal("no PTO armed")
+		}
+		l.now = at
+		l.client.HandleTimeout(l.now)
 	}
 }
