@@ -10,15 +10,25 @@ import (
 	"github.com/alkdev/irohspoke/quic"
 )
 
-// waitPath polls until cond holds for c's paths, failing after d.
+// waitPath waits until cond holds for c's paths, checking again at each
+// path event, failing after d.
 func waitPath(t *testing.T, c *quic.Conn, d time.Duration, what string, cond func([]quic.PathInfo) bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond(c.Paths()) {
-		if time.Now().After(deadline) {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for {
+		changed := c.PathsChanged() // before reading, so no change is missed
+		if cond(c.Paths()) {
+			return
+		}
+		if err := c.Err(); err != nil {
+			t.Fatalf("%s: connection closed (%v); paths %+v", what, err, c.Paths())
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
 			t.Fatalf("%s: timed out; paths %+v", what, c.Paths())
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -209,7 +219,13 @@ func TestMultipathOffKeepsRace(t *testing.T) {
 	if c.Multipath() || cli.PathChanged(c) != nil {
 		t.Fatal("multipath negotiated with it off on the client")
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Data goes both ways, still on the one relay path: without multipath
+	// no second path can be opened, so no wait can change this.
+	s, err := c.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, s, "over the relay only")
 	if !c.RemoteAddr().IsRelay() || len(c.Paths()) != 1 {
 		t.Fatalf("paths %+v", c.Paths())
 	}

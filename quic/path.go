@@ -167,10 +167,24 @@ func (c *Conn) Multipath() bool {
 // carries data only when no Available path is usable) and tells the peer.
 func (c *Conn) SetPathStatus(id PathID, available bool) error {
 	c.mu.Lock()
+	before := c.pathStatusLocked(id)
 	err := c.core.SetPathStatus(id, available)
+	if err == nil && c.pathStatusLocked(id) != before {
+		c.pathsChangedLocked() // our own status change is a path event too
+	}
 	c.mu.Unlock()
 	c.wake()
 	return err
+}
+
+// pathStatusLocked is our status of path id (zero if unknown). c.mu is held.
+func (c *Conn) pathStatusLocked(id PathID) PathStatus {
+	for _, p := range c.core.Paths() {
+		if p.ID == id {
+			return p.Status
+		}
+	}
+	return 0
 }
 
 // ClosePath abandons a path with a PATH_ABANDON error code, such as
