@@ -3,17 +3,15 @@ package relay
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alkdev/irohspoke/internal/soakstat"
 )
 
 // relaySoak is one version of TestSoakRelay.
@@ -34,42 +32,15 @@ var (
 		warmup: 30 * time.Second, duration: 10 * time.Minute, sample: time.Minute}
 )
 
-// soakFigures are this process's resource use (clients and relay both).
-type soakFigures struct {
-	heap, stack, rss uint64
-	goroutines, fds  int
-}
-
-func (f soakFigures) String() string {
-	return fmt.Sprintf("heap_bytes=%d stack_bytes=%d rss_bytes=%d goroutines=%d fds=%d", f.heap, f.stack, f.rss, f.goroutines, f.fds)
-}
-
-// measureSoak collects the figures after a GC that returns free memory to
-// the OS, so that two of them compare live data.
-func measureSoak(t *testing.T) soakFigures {
+// measureSoak collects the figures of this process (clients and relay
+// both).
+func measureSoak(t *testing.T) soakstat.Figures {
 	t.Helper()
-	runtime.GC()
-	debug.FreeOSMemory()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	statm, err := os.ReadFile("/proc/self/statm") // pages: size resident ...
+	f, err := soakstat.Measure()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields := strings.Fields(string(statm))
-	if len(fields) < 2 {
-		t.Fatalf("statm %q", statm)
-	}
-	pages, err := strconv.ParseUint(fields[1], 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return soakFigures{heap: ms.HeapInuse, stack: ms.StackInuse, rss: pages * uint64(os.Getpagesize()),
-		goroutines: runtime.NumGoroutine(), fds: len(fds)}
+	return f
 }
 
 // raiseFDLimit makes room for n descriptors, failing if it cannot.
@@ -135,7 +106,7 @@ func TestSoakRelay(t *testing.T) {
 	wg.Wait()
 
 	checkSoakDelivery(t, srv, peers)
-	if err := checkSoakFlat(start, end); err != nil {
+	if err := soakGrowth.CheckFlat(start, end); err != nil {
 		t.Error(err)
 	}
 	for _, sp := range peers {
@@ -260,19 +231,7 @@ func checkSoakDelivery(t *testing.T, srv *testServer, peers []*soakPeer) {
 	}
 }
 
-// checkSoakFlat bounds the growth from start to end: memory by half again
+// soakGrowth bounds the growth from start to end: memory by half again
 // plus a slack for GC and pool noise, goroutines and descriptors by a small
 // slack (nothing should leak per datagram or per second).
-func checkSoakFlat(start, end soakFigures) error {
-	var errs []error
-	check := func(name string, s, e uint64, factor float64, slack uint64) {
-		if limit := uint64(float64(s)*factor) + slack; e > limit {
-			errs = append(errs, fmt.Errorf("soak: %s grew from %d to %d (bound %d)", name, s, e, limit))
-		}
-	}
-	check("heap", start.heap, end.heap, 1.5, 16<<20)
-	check("rss", start.rss, end.rss, 1.5, 64<<20)
-	check("goroutines", uint64(start.goroutines), uint64(end.goroutines), 1, 20)
-	check("fds", uint64(start.fds), uint64(end.fds), 1, 8)
-	return errors.Join(errs...)
-}
+var soakGrowth = soakstat.Growth{MemFactor: 1.5, HeapSlack: 16 << 20, RSSSlack: 64 << 20, GoroutineSlack: 20, FDSlack: 8}

@@ -8,6 +8,6 @@
 // RSS, goroutines and file descriptors, drives traffic, waits until the
 // Ledger shows every event echoed once to its sender and copied once, in
 // order, to every other spoke, and measures again. The figures must stay
-// flat within Growth's bounds. Every figure is logged on one line starting
+// flat within a soakstat.Growth's bounds. Every figure is logged on one line starting
 // with "soak:" (key=value pairs), so runs can be compared with grep.
 package soak

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/alkdev/irohspoke/internal/soakstat"
 )
 
 // EnvLong selects the long soak versions.
@@ -18,13 +20,13 @@ type soakPlan struct {
 	warmup   time.Duration // traffic before the start figures
 	duration time.Duration // traffic between the start and end figures
 	sample   time.Duration // figures logged this often during traffic
-	growth   Growth
+	growth   soakstat.Growth
 }
 
 var (
 	shortSoak = soakPlan{
 		spokes: 100, rate: 30, warmup: 2 * time.Second, duration: 8 * time.Second, sample: 4 * time.Second,
-		growth: Growth{MemFactor: 1.5, HeapSlack: 16 << 20, RSSSlack: 32 << 20, GoroutineSlack: 20, FDSlack: 8},
+		growth: soakstat.Growth{MemFactor: 1.5, HeapSlack: 16 << 20, RSSSlack: 32 << 20, GoroutineSlack: 20, FDSlack: 8},
 	}
 	// 1000 spokes at 5 events/s are 5,000 fan-out frames a second through
 	// the hub. At 10/s two shared cores were 80 % busy (each frame costs
@@ -32,7 +34,7 @@ var (
 	// fell behind its schedule.
 	longSoak = soakPlan{
 		spokes: 1000, rate: 5, warmup: 30 * time.Second, duration: 10 * time.Minute, sample: time.Minute,
-		growth: Growth{MemFactor: 1.25, HeapSlack: 32 << 20, RSSSlack: 64 << 20, GoroutineSlack: 50, FDSlack: 8},
+		growth: soakstat.Growth{MemFactor: 1.25, HeapSlack: 32 << 20, RSSSlack: 64 << 20, GoroutineSlack: 50, FDSlack: 8},
 	}
 )
 
@@ -130,9 +132,9 @@ func settle(ctx context.Context, t *testing.T, f *Fleet) Tally {
 	return tally
 }
 
-func measure(t *testing.T, phase string, f *Fleet) Figures {
+func measure(t *testing.T, phase string, f *Fleet) soakstat.Figures {
 	t.Helper()
-	fig, err := Measure()
+	fig, err := soakstat.Measure()
 	if err != nil {
 		t.Fatal(err)
 	}

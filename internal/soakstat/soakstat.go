@@ -1,4 +1,7 @@
-package soak
+// Package soakstat measures a process's resource use for soak tests (heap,
+// stack, RSS, goroutines, descriptors) and bounds its growth over a run,
+// so that the relay soak test and interop/soak judge leaks alike.
+package soakstat
 
 import (
 	"bytes"
@@ -11,11 +14,12 @@ import (
 )
 
 // ErrNoRSS means /proc/self/status has no usable VmRSS line.
-var ErrNoRSS = errors.New("soak: no VmRSS in /proc/self/status")
+var ErrNoRSS = errors.New("soakstat: no VmRSS in /proc/self/status")
 
 // Figures are this process's resource use at one moment.
 type Figures struct {
 	HeapInuse  uint64 // bytes in in-use heap spans, after two GCs
+	StackInuse uint64 // bytes of goroutine stacks
 	RSS        uint64 // resident bytes, after freed memory went back to the OS
 	Goroutines int
 	FDs        int // open file descriptors
@@ -28,7 +32,7 @@ func Measure() (Figures, error) {
 	debug.FreeOSMemory()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	f := Figures{HeapInuse: m.HeapInuse, Goroutines: runtime.NumGoroutine()}
+	f := Figures{HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Goroutines: runtime.NumGoroutine()}
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return f, err
@@ -64,9 +68,10 @@ func parseVmRSS(status []byte) (uint64, error) {
 	return 0, ErrNoRSS
 }
 
-// String is the greppable form: "heap_bytes=… rss_bytes=… goroutines=… fds=…".
+// String is the greppable form:
+// "heap_bytes=… stack_bytes=… rss_bytes=… goroutines=… fds=…".
 func (f Figures) String() string {
-	return fmt.Sprintf("heap_bytes=%d rss_bytes=%d goroutines=%d fds=%d", f.HeapInuse, f.RSS, f.Goroutines, f.FDs)
+	return fmt.Sprintf("heap_bytes=%d stack_bytes=%d rss_bytes=%d goroutines=%d fds=%d", f.HeapInuse, f.StackInuse, f.RSS, f.Goroutines, f.FDs)
 }
 
 // Growth bounds how far an end figure may exceed the start one. Memory may
