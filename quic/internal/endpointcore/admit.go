@@ -28,6 +28,11 @@ func (e *Endpoint[C]) admit(now time.Time, from core.Addr, h *wire.Header, resp 
 	if m := e.cfg.MaxIncoming; m > 0 && e.incoming >= m {
 		return Result[C]{}
 	}
+	if len(e.accepted) >= e.cfg.AcceptQueue {
+		// The application is behind: refuse now rather than run a
+		// handshake whose connection would have no place to wait.
+		return e.refuse(now, h, resp)
+	}
 	a := e.gate.Admit(now, from, h.DCID, h.Token)
 	switch a.Verdict {
 	case admission.Drop:
@@ -66,6 +71,22 @@ func (e *Endpoint[C]) retry(now time.Time, from core.Addr, h *wire.Header, resp 
 		return Result[C]{}
 	}
 	pkt, ok := appendRetry(resp[:0], h, scid, token)
+	if !ok {
+		return Result[C]{}
+	}
+	return Result[C]{Action: Respond, Response: pkt}
+}
+
+// refuse answers an Initial with CONNECTION_REFUSED and keeps no state.
+func (e *Endpoint[C]) refuse(now time.Time, h *wire.Header, resp []byte) Result[C] {
+	if !e.limiter.allow(now) {
+		return Result[C]{}
+	}
+	scid := make([]byte, core.LocalCIDLen)
+	if _, err := io.ReadFull(e.rand, scid); err != nil {
+		return Result[C]{}
+	}
+	pkt, ok := appendRefusal(resp[:0], h, scid)
 	if !ok {
 		return Result[C]{}
 	}

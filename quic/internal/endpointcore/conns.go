@@ -82,22 +82,21 @@ func (e *Endpoint[C]) dropTokens(c C, ent *connEntry) {
 	ent.tokens = ent.tokens[:0]
 }
 
-// HandshakeDone notes that c's handshake completed. A server connection
-// joins the accept queue; false means the queue is full and the driver
-// should close it.
+// HandshakeDone notes that c's handshake completed; a server connection
+// joins the accept queue. It reports true: Initials are refused while the
+// queue is full, and a handshake admitted before it filled keeps its
+// place, so the queue exceeds AcceptQueue by at most the handshakes then
+// in progress (Admission.MaxPending) and no finished handshake is thrown
+// away.
 func (e *Endpoint[C]) HandshakeDone(c C) bool {
 	ent := e.conns[c]
 	if ent == nil {
 		return true // forgotten already: nothing to queue
 	}
 	e.handshakeEnded(ent)
-	if !ent.server {
-		return true
+	if ent.server {
+		e.accepted = append(e.accepted, c)
 	}
-	if len(e.accepted) >= e.cfg.AcceptQueue {
-		return false
-	}
-	e.accepted = append(e.accepted, c)
 	return true
 }
 

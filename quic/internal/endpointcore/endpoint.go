@@ -2,7 +2,8 @@
 // datagram with the time, it says which connection the datagram is for,
 // starts server connections (through the admission gate, with Retry when
 // it asks for one), answers what no connection owns (Version Negotiation,
-// stateless resets) and queues handshaken server connections for Accept.
+// stateless resets) and queues handshaken server connections for Accept
+// (refusing new ones while the application is behind).
 // Connections tell it their connection IDs, reset tokens and handshake
 // completion. It has no goroutines, clocks, sockets or locks: the driver
 // (package quic) moves bytes and time, runs the connections and
@@ -44,8 +45,9 @@ type Config struct {
 	ResetKey *core.ResetKey
 	// Rand is the randomness of CIDs, tokens and padding; nil: crypto/rand.
 	Rand io.Reader
-	// AcceptQueue bounds the handshaken connections waiting for Accept;
-	// 0 means DefaultAcceptQueue.
+	// AcceptQueue: while this many handshaken connections wait for
+	// Accept, Initials are refused with CONNECTION_REFUSED; 0 means
+	// DefaultAcceptQueue.
 	AcceptQueue int
 	// ResponsesPerSecond bounds stateless resets and Version Negotiation
 	// packets, so they cannot become a traffic source; 0 means

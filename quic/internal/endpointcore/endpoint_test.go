@@ -158,25 +158,50 @@ func TestClosedEndpointSendsNoReset(t *testing.T) {
 	}
 }
 
-// TestAcceptQueueFull: a handshaken connection finding the queue full is
-// refused; taking one from the queue makes room.
+// TestAcceptQueueFull: while the accept queue is full, an Initial is
+// answered with CONNECTION_REFUSED before any handshake work; taking a
+// connection from the queue makes room.
 func TestAcceptQueueFull(t *testing.T) {
 	n := newSimNet(t, 6)
 	srv := n.addHost(serverAddr, true, Config{AcceptQueue: 1})
-	for _, a := range []string{"10.0.1.1:1000", "10.0.1.1:2000"} {
-		n.addHost(udp(a), false, Config{}).dial(serverAddr)
+	a := n.addHost(udp("10.0.1.1:1000"), false, Config{}).dial(serverAddr)
+	n.runUntil(func() bool { return a.HandshakeComplete() && len(srv.handshaken) == 1 }, 5*time.Second)
+	b := n.addHost(udp("10.0.1.1:2000"), false, Config{}).dial(serverAddr)
+	n.runUntil(func() bool { return b.Err() != nil }, 5*time.Second)
+	var ce *core.CloseError
+	if !errors.As(b.Err(), &ce) || !ce.Remote || ce.Application || ce.Code != uint64(wire.ConnectionRefused) {
+		t.Fatalf("refused client ended with %v", b.Err())
 	}
-	n.runUntil(func() bool { return len(srv.handshaken) == 2 }, 5*time.Second)
-	if len(srv.refused) != 1 {
-		t.Fatalf("%d connections refused, want 1", len(srv.refused))
+	if conns, _, _ := srv.ep.Len(); conns != 1 || len(srv.handshaken) != 1 || srv.ep.Pending() != 0 {
+		t.Fatalf("server holds %d connections, %d handshaken, %d pending for a refused client", conns, len(srv.handshaken), srv.ep.Pending())
 	}
 	if _, ok := srv.ep.Accepted(); !ok {
 		t.Fatal("nothing to accept")
 	}
 	c := n.addHost(clientAddr, false, Config{}).dial(serverAddr)
+	n.runUntil(established(c), 5*time.Second)
+}
+
+// TestAcceptQueueKeepsAdmittedHandshakes: handshakes admitted while the
+// queue had room all get a place, even past AcceptQueue, rather than
+// being closed once their work is done.
+func TestAcceptQueueKeepsAdmittedHandshakes(t *testing.T) {
+	n := newSimNet(t, 9)
+	srv := n.addHost(serverAddr, true, Config{AcceptQueue: 1})
+	var clients []*core.Conn
+	for _, a := range []string{"10.0.1.1:1000", "10.0.1.2:1000", "10.0.1.3:1000"} {
+		clients = append(clients, n.addHost(udp(a), false, Config{}).dial(serverAddr))
+	}
 	n.runUntil(func() bool { return len(srv.handshaken) == 3 }, 5*time.Second)
-	if len(srv.refused) != 1 || !c.HandshakeComplete() {
-		t.Fatalf("%d refused after making room", len(srv.refused))
+	for i, c := range clients {
+		if !c.HandshakeComplete() || c.Err() != nil {
+			t.Fatalf("client %d: complete %v, err %v", i, c.HandshakeComplete(), c.Err())
+		}
+	}
+	for i := range clients {
+		if _, ok := srv.ep.Accepted(); !ok {
+			t.Fatalf("connection %d not queued", i)
+		}
 	}
 }
 

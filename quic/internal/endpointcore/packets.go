@@ -96,3 +96,35 @@ func appendRetry(dst []byte, h *wire.Header, scid, token []byte) ([]byte, bool) 
 	tag := protection.RetryIntegrityTag(h.DCID, pkt[len(dst):])
 	return append(pkt, tag[:]...), true
 }
+
+// appendRefusal builds the server Initial that refuses a connection
+// without keeping state (RFC 9000 §5.2.2): CONNECTION_CLOSE with
+// CONNECTION_REFUSED under the Initial keys of the client's DCID in h,
+// from scid, a CID of our own. It is far smaller than the client's
+// 1200-byte Initial, so it cannot amplify.
+func appendRefusal(dst []byte, h *wire.Header, scid []byte) ([]byte, bool) {
+	f := wire.Frame{Type: wire.FrameConnectionClose, ErrorCode: uint64(wire.ConnectionRefused)}
+	payload, err := f.Append(nil)
+	if err != nil {
+		return dst, false
+	}
+	// Header protection samples 16 bytes from 4 past the packet number's
+	// start; a 1-byte packet number needs 3 payload bytes besides the tag.
+	for len(payload) < 3 {
+		payload = append(payload, 0) // PADDING
+	}
+	const pnLen = 1
+	start := len(dst)
+	out, err := wire.AppendLongHeader(dst, &wire.Header{Type: wire.PacketInitial, Version: wire.Version1, DCID: h.SCID, SCID: scid},
+		0, pnLen, pnLen+len(payload)+protection.TagLen)
+	if err != nil {
+		return dst, false
+	}
+	pnOffset := len(out) - pnLen - start
+	_, keys := protection.InitialKeys(h.DCID)
+	out = keys.Packet.Seal(out, out[start:], payload, 0)
+	if keys.Header.Apply(out[start:], pnOffset) != nil {
+		return dst, false
+	}
+	return out, true
+}

@@ -36,7 +36,6 @@ type host struct {
 	conns []*core.Conn
 	// Per connection, what the driver saw.
 	handshaken map[*core.Conn]bool
-	refused    map[*core.Conn]bool // HandshakeDone said the accept queue was full
 	buf, resp  []byte
 }
 
@@ -76,7 +75,7 @@ func (n *simNet) addHost(addr core.Addr, server bool, cfg Config) *host {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	h := &host{n: n, addr: addr, ep: ep, handshaken: map[*core.Conn]bool{}, refused: map[*core.Conn]bool{},
+	h := &host{n: n, addr: addr, ep: ep, handshaken: map[*core.Conn]bool{},
 		buf: make([]byte, 1500), resp: make([]byte, 0, 512)}
 	n.hosts[addr] = h
 	n.order = append(n.order, h)
@@ -164,8 +163,7 @@ func (h *host) events(c *core.Conn) {
 		case core.EventHandshakeComplete:
 			h.handshaken[c] = true
 			if !h.ep.HandshakeDone(c) {
-				h.refused[c] = true
-				c.Close(h.n.now, 0, "accept queue full")
+				h.n.t.Fatal("a handshaken connection found no place in the accept queue")
 			}
 		}
 	}
