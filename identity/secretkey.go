@@ -65,7 +65,13 @@ func ParseSecretKey(s string) (SecretKey, error) {
 }
 
 func newSecretKey(seed [32]byte) SecretKey {
-	m := &secretMaterial{seed: seed, priv: ed25519.NewKeyFromSeed(seed[:])}
+	var priv ed25519.PrivateKey
+	if useStd() {
+		priv = ed25519.NewKeyFromSeed(seed[:])
+	} else {
+		priv = privateKeyCold(&seed)
+	}
+	m := &secretMaterial{seed: seed, priv: priv}
 	return SecretKey{m: &secretBox{material: m}}
 }
 
@@ -95,7 +101,7 @@ func (k SecretKey) Sign(msg []byte) []byte {
 	if k.m == nil {
 		return nil
 	}
-	return ed25519.Sign(k.m.material.priv, msg)
+	return Sign(k.m.material.priv, msg)
 }
 
 // PrivateKey returns a copy of the key in crypto/ed25519 form (seed ‖ public

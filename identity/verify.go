@@ -23,7 +23,10 @@ func VerifyStrict(pub, msg, sig []byte) bool {
 	if isSmallOrderEncoding(pub) || isSmallOrderEncoding(sig[:32]) {
 		return false
 	}
-	return ed25519.Verify(pub, msg, sig)
+	if useStd() {
+		return ed25519.Verify(pub, msg, sig)
+	}
+	return verifyCold(pub, msg, sig)
 }
 
 // Verify is VerifyStrict with the endpoint's key.

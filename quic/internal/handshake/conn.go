@@ -17,6 +17,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/alkdev/irohspoke/identity"
 )
 
 // Level is a QUIC encryption level.
@@ -430,7 +432,7 @@ func (c *Conn) deriveHandshakeSecrets(sharedSecret []byte) {
 
 // sign produces our CertificateVerify.
 func (c *Conn) certificateVerify(context string) []byte {
-	sig := ed25519.Sign(c.cfg.PrivateKey, signedMessage(context, c.transcriptHash()))
+	sig := identity.Sign(c.cfg.PrivateKey, signedMessage(context, c.transcriptHash()))
 	return (&certificateVerifyMsg{scheme: sigEd25519, signature: sig}).marshal()
 }
 
