@@ -20,9 +20,11 @@ func send(b ...[]byte) func(req, honest []byte) [][]byte {
 	return func([]byte, []byte) [][]byte { return b }
 }
 
-func pcpEdit(f func(r *pcp.Response)) func(req, honest []byte) [][]byte {
+// edit sends the honest answer after f changed it (nothing if it does not
+// parse).
+func edit[R interface{ Append([]byte) []byte }](parse func([]byte) (R, error), f func(*R)) func(req, honest []byte) [][]byte {
 	return func(_, honest []byte) [][]byte {
-		r, err := pcp.ParseResponse(honest)
+		r, err := parse(honest)
 		if err != nil {
 			return nil
 		}
@@ -31,24 +33,38 @@ func pcpEdit(f func(r *pcp.Response)) func(req, honest []byte) [][]byte {
 	}
 }
 
-func natpmpEdit(f func(r *natpmp.Response)) func(req, honest []byte) [][]byte {
-	return func(_, honest []byte) [][]byte {
-		r, err := natpmp.ParseResponse(honest)
-		if err != nil {
-			return nil
-		}
-		f(&r)
-		return [][]byte{r.Append(nil)}
-	}
+func pcpEdit(f func(*pcp.Response)) func(req, honest []byte) [][]byte {
+	return edit(pcp.ParseResponse, f)
+}
+
+func natpmpEdit(f func(*natpmp.Response)) func(req, honest []byte) [][]byte {
+	return edit(natpmp.ParseResponse, f)
 }
 
 var garbage = []byte("\x02\x81garbage that is not a PCP or NAT-PMP answer..")
 
+// hostileCase is a gateway's tampered reply and the refusal it must earn
+// (nil: any error; errNone: success).
+type hostileCase struct {
+	reply func(req, honest []byte) [][]byte
+	want  error
+}
+
+// runHostile maps a port through a fake gateway per case; gateway makes
+// its config around the reply, client the client that asks it.
+func runHostile(t *testing.T, cases map[string]hostileCase, gateway func(reply func(req, honest []byte) [][]byte) fakegw.Config, client func(port uint16) client) {
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			gw := fakegw.New(t, gateway(c.reply))
+			l, err := client(gw.PMPPort).mapPort(context.Background(), request{route: testRoute(gw), lifetime: time.Hour})
+			checkRefusal(t, l, err, c.want)
+		})
+	}
+}
+
 func TestHostilePCP(t *testing.T) {
-	cases := map[string]struct {
-		reply func(req, honest []byte) [][]byte
-		want  error
-	}{
+	cases := map[string]hostileCase{
 		"silence":          {send(), ErrTimeout},
 		"garbage":          {send(garbage), ErrTimeout},
 		"oversize":         {send(make([]byte, 1500)), ErrTimeout},
@@ -68,14 +84,11 @@ func TestHostilePCP(t *testing.T) {
 			return [][]byte{garbage, make([]byte, 1200), bad[0], honest}
 		}, errNone},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			gw := fakegw.New(t, fakegw.Config{PCP: true, PCPReply: c.reply})
-			l, err := pcpClient{port: gw.PMPPort, wait: testWait}.mapPort(context.Background(), request{route: testRoute(gw), lifetime: time.Hour})
-			checkRefusal(t, l, err, c.want)
-		})
-	}
+	runHostile(t, cases,
+		func(reply func(req, honest []byte) [][]byte) fakegw.Config {
+			return fakegw.Config{PCP: true, PCPReply: reply}
+		},
+		func(port uint16) client { return pcpClient{port: port, wait: testWait} })
 	t.Run("wrong source port", func(t *testing.T) {
 		t.Parallel()
 		gw := fakegw.New(t, fakegw.Config{PCP: true})
@@ -104,10 +117,7 @@ func checkRefusal(t *testing.T, l lease, err, want error) {
 }
 
 func TestHostileNATPMP(t *testing.T) {
-	cases := map[string]struct {
-		reply func(req, honest []byte) [][]byte
-		want  error
-	}{
+	cases := map[string]hostileCase{
 		"silence":          {send(), ErrTimeout},
 		"garbage":          {send(garbage), ErrTimeout},
 		"oversize":         {send(make([]byte, 1500)), ErrTimeout},
@@ -120,14 +130,11 @@ func TestHostileNATPMP(t *testing.T) {
 		"loopback":         {natpmpEdit(func(r *natpmp.Response) { r.ExternalAddr = netip.MustParseAddr("127.0.0.1") }), ErrBadExternal},
 		"junk then honest": {func(_, honest []byte) [][]byte { return [][]byte{garbage, honest[:9], honest} }, errNone},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			gw := fakegw.New(t, fakegw.Config{NATPMP: true, NATPMPReply: c.reply})
-			l, err := natpmpClient{port: gw.PMPPort, wait: testWait}.mapPort(context.Background(), request{route: testRoute(gw), lifetime: time.Hour})
-			checkRefusal(t, l, err, c.want)
-		})
-	}
+	runHostile(t, cases,
+		func(reply func(req, honest []byte) [][]byte) fakegw.Config {
+			return fakegw.Config{NATPMP: true, NATPMPReply: reply}
+		},
+		func(port uint16) client { return natpmpClient{port: port, wait: testWait} })
 }
 
 // TestHostileGatewayLeavesNoMapping runs whole Mappers against lying
