@@ -83,7 +83,13 @@ func snapshotMem() memSnapshot {
 func idleSpokeCost(b *testing.B, router hub.Router, n int) (heap, stack, goroutines float64) {
 	b.StopTimer()
 	ep := newEndpoint(b, hub.ALPN)
-	h := hub.New(hub.Options{Router: router})
+	connected := make(chan struct{}, n)
+	h := hub.New(hub.Options{Router: router, OnConnect: func(*hub.Spoke) {
+		select {
+		case connected <- struct{}{}:
+		default:
+		}
+	}})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan struct{})
 	go func() {
@@ -107,7 +113,7 @@ func idleSpokeCost(b *testing.B, router hub.Router, n int) (heap, stack, gorouti
 	case <-time.After(60 * time.Second):
 		b.Fatal("spoke process not ready within 60 s")
 	}
-	waitSpokesFor(b, h, n, 10*time.Second)
+	waitSpokesFor(b, connected, n, 10*time.Second)
 	time.Sleep(500 * time.Millisecond) // let the last ACKs settle
 	after := snapshotMem()
 	if name := os.Getenv(envHeapProfile); name != "" {
@@ -134,13 +140,16 @@ func writeHeapProfile(b *testing.B, name string) {
 	}
 }
 
-func waitSpokesFor(b *testing.B, h *hub.Hub, n int, d time.Duration) {
-	deadline := time.Now().Add(d)
-	for len(h.Spokes()) != n {
-		if time.Now().After(deadline) {
-			b.Fatalf("%d spokes registered, want %d", len(h.Spokes()), n)
+// waitSpokesFor waits for n spokes to reach the hub.
+func waitSpokesFor(b *testing.B, connected <-chan struct{}, n int, d time.Duration) {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for i := range n {
+		select {
+		case <-connected:
+		case <-timeout.C:
+			b.Fatalf("%d spokes registered, want %d", i, n)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

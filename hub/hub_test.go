@@ -30,24 +30,52 @@ func newEndpoint(t testing.TB, alpns ...string) *quic.Endpoint {
 	return ep
 }
 
-// startHub runs a Go hub on loopback and returns its address.
-func startHub(t testing.TB, opts hub.Options) (*hub.Hub, identity.EndpointAddr) {
+// testHub is a hub whose spokes coming and going can be waited for.
+type testHub struct {
+	*hub.Hub
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced when a spoke comes or goes
+}
+
+func (h *testHub) signal() {
+	h.mu.Lock()
+	close(h.changed)
+	h.changed = make(chan struct{})
+	h.mu.Unlock()
+}
+
+// startHub runs a Go hub on loopback and returns it and its address.
+func startHub(t testing.TB, opts hub.Options) (*testHub, identity.EndpointAddr) {
 	t.Helper()
 	ep := newEndpoint(t, hub.ALPN)
-	h := hub.New(opts)
+	th := &testHub{changed: make(chan struct{})}
+	onConnect, onDisconnect := opts.OnConnect, opts.OnDisconnect
+	opts.OnConnect = func(s *hub.Spoke) {
+		if onConnect != nil {
+			onConnect(s)
+		}
+		th.signal()
+	}
+	opts.OnDisconnect = func(s *hub.Spoke, err error) {
+		if onDisconnect != nil {
+			onDisconnect(s, err)
+		}
+		th.signal()
+	}
+	th.Hub = hub.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		h.Serve(ctx, ep)
+		th.Serve(ctx, ep)
 	}()
 	t.Cleanup(func() {
 		cancel()
-		h.Close()
+		th.Close()
 		<-done
 	})
 	ap := netip.MustParseAddrPort(ep.LocalAddr().String())
-	return h, identity.EndpointAddr{ID: ep.ID(), Addrs: []netip.AddrPort{ap}}
+	return th, identity.EndpointAddr{ID: ep.ID(), Addrs: []netip.AddrPort{ap}}
 }
 
 func dialSpoke(t testing.TB, addr identity.EndpointAddr, opts ...spoke.Option) *spoke.Target {
@@ -73,14 +101,24 @@ func next(t testing.TB, ch <-chan wire.Envelope) wire.Envelope {
 	}
 }
 
-func waitSpokes(t testing.TB, h *hub.Hub, n int) {
+// waitSpokes waits until the hub serves n spokes, checking again whenever
+// one comes or goes.
+func waitSpokes(t testing.TB, h *testHub, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(h.Spokes()) != n {
-		if time.Now().After(deadline) {
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	for {
+		h.mu.Lock()
+		changed := h.changed
+		h.mu.Unlock()
+		if len(h.Spokes()) == n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
 			t.Fatalf("%d spokes registered, want %d", len(h.Spokes()), n)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

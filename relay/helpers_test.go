@@ -17,13 +17,18 @@ import (
 
 // logBuf collects log output for assertions.
 type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed and replaced at each write; nil until waited on
 }
 
 func (l *logBuf) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.written != nil {
+		close(l.written)
+		l.written = nil
+	}
 	return l.b.Write(p)
 }
 
@@ -33,15 +38,27 @@ func (l *logBuf) String() string {
 	return l.b.String()
 }
 
-// waitLog waits until the log contains s.
+// waitLog waits until the log contains s, checking again at each write.
 func (l *logBuf) waitLog(t *testing.T, s string) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !strings.Contains(l.String(), s) {
-		if time.Now().After(deadline) {
+	timeout := time.NewTimer(3 * time.Second)
+	defer timeout.Stop()
+	for {
+		l.mu.Lock()
+		found := strings.Contains(l.b.String(), s)
+		if l.written == nil {
+			l.written = make(chan struct{})
+		}
+		written := l.written
+		l.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-written:
+		case <-timeout.C:
 			t.Fatalf("log never contained %q; log:\n%s", s, l.String())
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -212,14 +212,29 @@ func TestRestartReconnects(t *testing.T) {
 	srv := startServer(t, ServerConfig{}, "")
 	var mu sync.Mutex
 	var states []State
+	lost := make(chan struct{}, 1)
 	mod := func(c *ClientConfig) {
-		c.OnStatus = func(s Status) { mu.Lock(); states = append(states, s.State); mu.Unlock() }
+		c.OnStatus = func(s Status) {
+			mu.Lock()
+			states = append(states, s.State)
+			mu.Unlock()
+			if s.State == StateReconnecting {
+				select {
+				case lost <- struct{}{}:
+				default:
+				}
+			}
+		}
 	}
 	a := dialClient(t, srv.URL, newKey(t), mod)
 	b := dialClient(t, srv.URL, newKey(t), nil)
 	exchange(t, a, b, "before")
 	srv.Close()
-	time.Sleep(time.Second)
+	select { // the outage is noticed before the server is back
+	case <-lost:
+	case <-time.After(5 * time.Second):
+		t.Fatal("client never noticed the relay go away")
+	}
 	srv2 := startServer(t, ServerConfig{}, srv.Addr)
 	for _, c := range []*Client{a, b} {
 		if err := c.WaitConnected(testCtx(t)); err != nil {

@@ -64,9 +64,10 @@ type soakPeer struct {
 	c        *Client
 	partner  *soakPeer
 	slow     bool
-	sent     atomic.Int64 // datagrams queued to the partner
-	full     atomic.Int64 // sends refused by a full queue
-	received atomic.Int64 // datagrams from the partner
+	sent     atomic.Int64  // datagrams queued to the partner
+	full     atomic.Int64  // sends refused by a full queue
+	received atomic.Int64  // datagrams from the partner
+	arrived  chan struct{} // poked at each datagram, shared by all peers
 }
 
 // TestSoakRelay: pairs of relay clients exchange steady traffic through one
@@ -119,11 +120,12 @@ func TestSoakRelay(t *testing.T) {
 func connectSoakPeers(t *testing.T, url string, p relaySoak) []*soakPeer {
 	t.Helper()
 	peers := make([]*soakPeer, p.clients)
+	arrived := make(chan struct{}, 1)
 	began := time.Now()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
 	for i := range peers {
-		sp := &soakPeer{slow: (i/2)%p.slowEach == 0}
+		sp := &soakPeer{slow: (i/2)%p.slowEach == 0, arrived: arrived}
 		peers[i] = sp
 		key := newKey(t)
 		wg.Go(func() {
@@ -178,6 +180,10 @@ func (sp *soakPeer) receive(ctx context.Context) {
 			continue
 		}
 		sp.received.Add(1)
+		select {
+		case sp.arrived <- struct{}{}:
+		default:
+		}
 		if sp.slow {
 			time.Sleep(150 * time.Millisecond)
 		}
@@ -185,24 +191,26 @@ func (sp *soakPeer) receive(ctx context.Context) {
 }
 
 // settleSoak waits, once sending stopped, until the normal peers have
-// everything or nothing arrived for a second.
+// everything or nothing arrived for a second (the relay may drop a few).
 func settleSoak(peers []*soakPeer) {
-	last, quiet := int64(-1), time.Now()
-	for time.Since(quiet) < time.Second {
-		var missing, got int64
+	quiet := time.NewTimer(time.Second)
+	defer quiet.Stop()
+	for {
+		var missing int64
 		for _, sp := range peers {
 			if !sp.slow {
 				missing += sp.partner.sent.Load() - sp.received.Load()
 			}
-			got += sp.received.Load()
 		}
 		if missing == 0 {
 			return
 		}
-		if got != last {
-			last, quiet = got, time.Now()
+		select {
+		case <-peers[0].arrived:
+			quiet.Reset(time.Second)
+		case <-quiet.C:
+			return
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
