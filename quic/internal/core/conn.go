@@ -200,6 +200,7 @@ type frameBufs struct {
 	payload    []byte
 	wireRanges []wire.AckRange
 	recRanges  []recovery.AckRange
+	builder    packetBuilder // reused, so that building a packet allocates nothing
 }
 
 // Stats are counters for diagnostics.

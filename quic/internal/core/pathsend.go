@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/recovery"
-	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
 // pollPaths picks the path of the next datagram under multipath: first any
@@ -78,112 +77,6 @@ func (c *Conn) pathWantsSend(now time.Time, p *path) bool {
 	// path was lost).
 	ownAck := m.usable && p.rec.Acks(recovery.AppData).ShouldSendAck(now)
 	return m.challengeOut || migrating || ownAck || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
-}
-
-// appendPathAcks adds a PATH_ACK for every path whose acknowledgement is
-// due; ACKs of any path may travel on any path.
-func (c *Conn) appendPathAcks(now time.Time, p *path, wantData bool, b *[]byte, left func() int, rec *sentRecord) {
-	for _, q := range c.paths {
-		acks := q.rec.Acks(recovery.AppData)
-		if !acks.HasRanges() {
-			continue
-		}
-		due := acks.ShouldSendAck(now) || (acks.Pending() && (q == p && wantData || q.mp.abandoned))
-		if !due {
-			continue
-		}
-		largest, ok := c.appendAckFrame(levelApp, wire.FramePathAck, q.id, acks, now, b, left())
-		if !ok {
-			return
-		}
-		r := recMP(rec)
-		r.acks = append(r.acks, pathSeq{path: q.id, seq: largest})
-		c.stats.PathAcksSent++
-	}
-}
-
-func recMP(rec *sentRecord) *recordMP {
-	if rec.mp == nil {
-		rec.mp = new(recordMP)
-	}
-	return rec.mp
-}
-
-// fillPathFrames adds the multipath frames: p's own PATH_CHALLENGE and
-// PATH_STATUS, and on the data path the connection-level ones.
-func (c *Conn) fillPathFrames(now time.Time, p *path, data bool, b *[]byte, left func() int, rec *sentRecord) bool {
-	eliciting := false
-	add := func(f *wire.Frame) bool {
-		n := f.Len()
-		if n < 0 || n > left() {
-			return false
-		}
-		*b, _ = f.Append(*b)
-		eliciting = true
-		return true
-	}
-	m := c.mp
-	if p.mp.challengeOut {
-		c.qad.owe(p) // noq reports with every challenge
-	}
-	if p.mp.challengeOut && add(&wire.Frame{Type: wire.FramePathChallenge, PathData: p.mp.challenge}) {
-		p.mp.challengeOut = false
-		p.mp.challengeAt = now.Add(p.rec.ProbeTimeout())
-		rec.validatesPath = true
-	}
-	kept := m.statusOut[:0]
-	for i, id := range m.statusOut {
-		q := c.paths.byID(id)
-		if q == nil || q.mp.abandoned {
-			continue
-		}
-		if !data && id != p.id {
-			kept = append(kept, id)
-			continue
-		}
-		typ := wire.FramePathStatusAvailable
-		if q.mp.status == PathBackup {
-			typ = wire.FramePathStatusBackup
-		}
-		if !add(&wire.Frame{Type: typ, PathID: id, Sequence: q.mp.statusSeq}) {
-			kept = append(kept, m.statusOut[i:]...)
-			break
-		}
-		r := recMP(rec)
-		r.status = append(r.status, id)
-	}
-	m.statusOut = kept
-	if !data {
-		return eliciting
-	}
-	for len(m.abandonsOut) > 0 {
-		a := m.abandonsOut[0]
-		if !add(&wire.Frame{Type: wire.FramePathAbandon, PathID: a.path, ErrorCode: a.code}) {
-			break
-		}
-		m.abandonsOut = m.abandonsOut[1:]
-		r := recMP(rec)
-		r.abandons = append(r.abandons, a)
-		c.onAbandonSent(now, a.path)
-	}
-	if m.maxPathIDOut && add(&wire.Frame{Type: wire.FrameMaxPathID, PathID: m.localMax}) {
-		m.maxPathIDOut = false
-		recMP(rec).maxPath = true
-	}
-	if m.pathsBlockedOut && add(&wire.Frame{Type: wire.FramePathsBlocked, PathID: m.remoteMax}) {
-		m.pathsBlockedOut = false
-	}
-	if c.nat != nil {
-		c.nat.appendFrames(add, rec)
-	}
-	for len(m.cidsBlockedOut) > 0 {
-		cb := m.cidsBlockedOut[0]
-		if !add(&wire.Frame{Type: wire.FramePathCIDsBlocked, PathID: cb.path, Sequence: cb.seq}) {
-			break
-		}
-		m.cidsBlockedOut = m.cidsBlockedOut[1:]
-	}
-	return eliciting
 }
 
 // onAbandonSent: once our PATH_ABANDON is out the peer's CIDs for the path

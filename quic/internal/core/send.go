@@ -102,8 +102,11 @@ func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int,
 		}
 		start := len(scratch)
 		rec := c.records.get(l)
-		var eliciting bool
-		scratch, eliciting = c.fillFrames(now, l, p, data, scratch, avail, rec, p.pacedUntil.After(now))
+		pb := &c.bufs.builder
+		*pb = packetBuilder{c: c, now: now, l: l, p: p, data: data, b: scratch, start: start, avail: avail, rec: rec}
+		eliciting := pb.fill(p.pacedUntil.After(now))
+		scratch = pb.b
+		*pb = packetBuilder{}
 		if len(scratch) == start {
 			c.records.put(rec)
 			continue
@@ -270,93 +273,6 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 	return out
 }
 
-// fillFrames appends the frames of one packet at level to b, using at most
-// avail bytes, and reports whether any is ack-eliciting. ackOnly restricts
-// the packet to acknowledgements (pacing or congestion hold data back).
-func (c *Conn) fillFrames(now time.Time, l level, p *path, data bool, b []byte, avail int, rec *sentRecord, ackOnly bool) ([]byte, bool) {
-	space := l.space()
-	start := len(b)
-	left := func() int { return avail - (len(b) - start) }
-	eliciting := false
-	add := func(f *wire.Frame) bool {
-		n := f.Len()
-		if n < 0 || n > left() {
-			return false
-		}
-		b, _ = f.Append(b)
-		return true
-	}
-
-	acks := p.rec.Acks(space)
-	probes := p.rec.ProbesPending(space)
-	canSend := !ackOnly && (p.rec.CanSend(space) || probes > 0)
-	wantData := canSend && c.hasDataToSend(l, p, data)
-	if l == levelApp && c.mp != nil {
-		c.appendPathAcks(now, p, wantData, &b, left, rec)
-	} else if acks.HasRanges() && (acks.ShouldSendAck(now) || acks.Pending() && wantData) {
-		c.appendAck(l, acks, now, &b, left(), rec)
-	}
-	if !canSend {
-		// A migration's PATH_CHALLENGE does not wait for the window: the
-		// packets filling it went to the old, maybe dead, address, and the
-		// validation deadline passes before a backed-off PTO frees it.
-		if !ackOnly && l == levelApp && p.appendMigrationChallenge(now, add, rec) {
-			return b, true
-		}
-		return b, false
-	}
-	if l == levelApp {
-		if data && c.handshakeOut && add(&wire.Frame{Type: wire.FrameHandshakeDone}) {
-			c.handshakeOut, rec.handshakeDone, eliciting = false, true, true
-		}
-		if c.mp != nil {
-			eliciting = c.fillPathFrames(now, p, data, &b, left, rec) || eliciting
-		}
-		if p.appendMigrationChallenge(now, add, rec) {
-			eliciting = true
-		}
-		for len(p.responses) > 0 && add(&wire.Frame{Type: wire.FramePathResponse, PathData: p.responses[0]}) {
-			p.responses = p.responses[1:]
-			eliciting = true
-			rec.validatesPath = rec.validatesPath || c.mp != nil
-		}
-		if c.appendObservedAddress(p, add, rec) {
-			eliciting = true
-		}
-	}
-	cs := &c.crypto[l].send
-	for (l != levelApp || data) && cs.hasData() {
-		off := cs.peekOffset()
-		max := wire.MaxCryptoDataLen(off, left())
-		if max <= 0 {
-			break
-		}
-		off, data := cs.next(max)
-		if !add(&wire.Frame{Type: wire.FrameCrypto, Offset: off, Data: data}) {
-			cs.onLost(off, uint64(len(data)))
-			break
-		}
-		rec.crypto = append(rec.crypto, cryptoRange{off, uint64(len(data))})
-		eliciting = true
-	}
-	if l == levelApp && data {
-		eliciting = c.fillAppFrames(now, p, &b, left, rec) || eliciting
-	}
-	pathPing := l == levelApp && p.mp != nil && p.mp.ping
-	if !eliciting && (probes > 0 || (l == levelApp && data && c.live.sendPing) || pathPing) && add(&wire.Frame{Type: wire.FramePing}) {
-		eliciting = true
-	}
-	if l == levelApp && eliciting {
-		if data {
-			c.live.sendPing = false
-		}
-		if p.mp != nil {
-			p.mp.ping = false
-		}
-	}
-	return b, eliciting
-}
-
 // hasDataToSend reports whether path p has ack-eliciting frames to send at
 // level l; data says p carries the connection's frames.
 func (c *Conn) hasDataToSend(l level, p *path, data bool) bool {
@@ -374,132 +290,6 @@ func (c *Conn) hasDataToSend(l level, p *path, data bool) bool {
 	}
 	return c.handshakeOut || c.live.sendPing || c.cidFramesPending() ||
 		len(c.cids.retireOut) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mp.framesPending() || (c.nat != nil && c.nat.framesPending())
-}
-
-func (c *Conn) appendAck(l level, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int, rec *sentRecord) {
-	if largest, ok := c.appendAckFrame(l, wire.FrameAck, 0, acks, now, b, avail); ok {
-		rec.ackLargest = int64(largest)
-	}
-}
-
-// appendAckFrame appends an ACK (typ FrameAck) or PATH_ACK (FramePathAck)
-// of acks, switching to the ECN variant when there are counts to report.
-func (c *Conn) appendAckFrame(l level, typ wire.FrameType, pathID uint64, acks *recovery.AckTracker, now time.Time, b *[]byte, avail int) (uint64, bool) {
-	c.bufs.recRanges = acks.AppendRanges(c.bufs.recRanges[:0])
-	c.bufs.wireRanges = c.bufs.wireRanges[:0]
-	for _, r := range c.bufs.recRanges {
-		c.bufs.wireRanges = append(c.bufs.wireRanges, wire.AckRange{Smallest: r.Smallest, Largest: r.Largest})
-	}
-	f := wire.Frame{Type: typ, PathID: pathID, AckRanges: c.bufs.wireRanges}
-	if l == levelApp {
-		f.AckDelay = uint64(acks.AckDelay(now)/time.Microsecond) >> ackDelayExponent
-	}
-	if ecn := acks.ECNCounts(); ecn != (recovery.ECNCounts{}) {
-		f.Type, f.ECT0, f.ECT1, f.ECNCE = typ+1, ecn.ECT0, ecn.ECT1, ecn.CE // ACK_ECN / PATH_ACK_ECN
-	}
-	// Drop the oldest ranges until the frame fits.
-	for f.Len() > avail && len(f.AckRanges) > 1 {
-		f.AckRanges = f.AckRanges[:len(f.AckRanges)-1]
-	}
-	if f.Len() < 0 || f.Len() > avail {
-		return 0, false
-	}
-	*b, _ = f.Append(*b)
-	return acks.OnAckSent(), true
-}
-
-// fillAppFrames adds the 1-RTT-only frames: connection IDs, flow control,
-// datagrams and stream data.
-func (c *Conn) fillAppFrames(now time.Time, p *path, b *[]byte, left func() int, rec *sentRecord) bool {
-	eliciting := false
-	add := func(f *wire.Frame) bool {
-		n := f.Len()
-		if n < 0 || n > left() {
-			return false
-		}
-		*b, _ = f.Append(*b)
-		eliciting = true
-		return true
-	}
-	if c.mp == nil {
-		c.appendNewCIDs(0, c.paths[0].local, add, rec)
-	} else {
-		for _, s := range c.mp.sets {
-			if !c.appendNewCIDs(s.id, s.local, add, rec) {
-				break
-			}
-		}
-	}
-	for len(c.cids.retireOut) > 0 {
-		r := c.cids.retireOut[0]
-		f := wire.Frame{Type: wire.FrameRetireConnectionID, Sequence: r.seq}
-		if c.mp != nil {
-			f.Type, f.PathID = wire.FramePathRetireConnectionID, r.path
-		}
-		if !add(&f) {
-			break
-		}
-		rec.retireCIDs = append(rec.retireCIDs, r)
-		c.cids.retireOut = c.cids.retireOut[1:]
-	}
-	for {
-		sf, ok := c.streams.NextControl(now, left())
-		if !ok {
-			break
-		}
-		wf := controlFrame(sf)
-		if !add(&wf) {
-			c.streams.OnLost(sf) // cannot happen: NextControl honours the size
-			break
-		}
-		rec.streams = append(rec.streams, sf)
-	}
-	if p.mp != nil && !p.mp.usable {
-		return eliciting // no application data on a path not yet validated
-	}
-	for len(c.dgrams.out) > 0 {
-		d := c.dgrams.out[0]
-		f := wire.Frame{Type: wire.FrameDatagram, Data: d}
-		if f.Len() > left() {
-			break
-		}
-		add(&f)
-		c.dgrams.out = c.dgrams.out[1:]
-	}
-	for left() > 8 {
-		sf, data, ok := c.streams.NextStreamFrame(left())
-		if !ok {
-			break
-		}
-		f := wire.Frame{Type: wire.FrameStream, StreamID: uint64(sf.ID), Offset: sf.Offset, Data: data, Fin: sf.Fin}
-		if !add(&f) {
-			c.streams.OnLost(sf)
-			break
-		}
-		rec.streams = append(rec.streams, sf)
-	}
-	p.rec.SetAppLimited(!c.streams.HasPending())
-	return eliciting
-}
-
-// appendNewCIDs sends the pending (PATH_)NEW_CONNECTION_ID frames of one
-// path's set; it reports false when the packet is full.
-func (c *Conn) appendNewCIDs(pathID uint64, l *localCIDs, add func(*wire.Frame) bool, rec *sentRecord) bool {
-	for len(l.pending) > 0 {
-		seq := l.pending[0]
-		if id, ok := l.lookup(seq); ok {
-			f := wire.Frame{Type: wire.FrameNewConnectionID, Sequence: seq, ConnID: id.id[:], ResetToken: id.token}
-			if c.mp != nil {
-				f.Type, f.PathID = wire.FramePathNewConnectionID, pathID
-			}
-			if !add(&f) {
-				return false
-			}
-			rec.newCIDs = append(rec.newCIDs, pathSeq{path: pathID, seq: seq})
-		}
-		l.pending = l.pending[1:]
-	}
-	return true
 }
 
 func (c *Conn) cidFramesPending() bool {
