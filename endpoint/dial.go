@@ -109,6 +109,7 @@ func (e *Endpoint) Dial(ctx context.Context, t identity.EndpointAddr, alpn strin
 				e.won(r.conn)
 				e.managePaths(r.conn, true, t.Relays)
 				go closeLosers(results, pending)
+				e.monitorReady()
 				return r.conn, nil
 			}
 			if r.to.IsRelay() {

@@ -36,6 +36,8 @@ type Endpoint struct {
 	pmap      *portMapping    // nil without port mapping
 	mon       *netmon.Monitor // nil without a network monitor
 	monDone   chan struct{}
+	// monStarted is closed once startNetmon returned (nil: no monitor).
+	monStarted chan struct{}
 	// netVersion counts network changes, which may change Addrs.
 	netVersion atomic.Uint64
 	// routeHook replaces routeSource in tests.
@@ -123,7 +125,13 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		e.startQAD()
 	}
 	if s.netmon {
-		e.startNetmon()
+		// The monitor's first read of the interfaces takes several
+		// netlink dumps; dialling need not wait for them.
+		e.monStarted = make(chan struct{})
+		go func() {
+			defer close(e.monStarted)
+			e.startNetmon()
+		}()
 	}
 	return e, nil
 }
@@ -230,7 +238,17 @@ func (e *Endpoint) Accept(ctx context.Context) (*quic.Conn, error) {
 	}
 	e.track(c)
 	e.managePaths(c, false, nil)
+	e.monitorReady()
 	return c, nil
+}
+
+// monitorReady waits until the network monitor, if any, is watching, so
+// that a change after a connection was made is noticed. Its start takes
+// less than a handshake, so this rarely waits.
+func (e *Endpoint) monitorReady() {
+	if e.monStarted != nil {
+		<-e.monStarted
+	}
 }
 
 // track counts an opened connection and, once it ends, its closing.
@@ -252,6 +270,7 @@ func (e *Endpoint) track(c *quic.Conn) {
 func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		e.sock.closing.Store(true)
+		e.monitorReady()
 		e.stopNetmon()
 		if e.qad != nil {
 			e.qad.cancel()
