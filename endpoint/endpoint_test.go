@@ -177,7 +177,7 @@ func TestRelayRestart(t *testing.T) {
 	if st := cli.RelayStatus(); st.State == relay.StateConnected {
 		t.Fatalf("relay status %v while the relay is down", st.State)
 	}
-	time.Sleep(5 * time.Second)
+	time.Sleep(5 * time.Second) // the outage itself (not a wait): clients back off meanwhile
 	r.start()
 	waitState(t, states, relay.StateConnected)
 	if err := srv.WaitRelay(ctx); err != nil {

@@ -154,6 +154,22 @@ func TestRelayQADUntrusted(t *testing.T) {
 // endpoint's own probes fail and tests set its public address by hand.
 func noQAD(t *testing.T) uint16 { return closedUDPPort(t).Port() }
 
+// settlePass waits until c's path manager has run a whole pass begun
+// after this call: whatever the candidates seen now call for (a round or
+// none) has been done.
+func settlePass(t *testing.T, e *Endpoint, c *quic.Conn) {
+	t.Helper()
+	m := e.conns.get(c)
+	if m == nil {
+		t.Fatal("no path manager for the connection")
+	}
+	n := m.passes.Load()
+	m.wake()
+	waitCount(t, "a path manager pass", &m.passes, n+1)
+	m.wake() // the pass above may have begun before the first wake
+	waitCount(t, "a path manager pass begun after the wake", &m.passes, n+2)
+}
+
 // waitFor polls cond until it holds, failing after d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -183,8 +199,8 @@ func TestServerAnnouncesPublicAddr(t *testing.T) {
 	}
 	has := func(ap netip.AddrPort) bool { return slices.Contains(c.NatRemoteAddresses(), ap) }
 	waitFor(t, 5*time.Second, "the server's interface candidate", func() bool { return has(srv.LocalAddr()) })
-	// Let a round for it (held back by roundMinGapNew) go first.
-	time.Sleep(roundMinGapNew + 100*time.Millisecond)
+	// Let the round for it go first.
+	settlePass(t, cli, c)
 	rounds := cli.Metrics().HolepunchRounds.Load()
 
 	pub1 := netip.MustParseAddrPort("203.0.113.7:4000")
@@ -217,12 +233,13 @@ func TestClientPunchesOnPublicAddrChange(t *testing.T) {
 	}
 	serveEcho(srv)
 	cli := bind(t, Options{RelayURL: r.URL, RelayQAD: true, RelayQADPort: noQAD(t)})
-	if _, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN); err != nil {
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
+	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the first round", func() bool { return cli.Metrics().HolepunchRounds.Load() > 0 })
-	// Let the rounds for the server's announcements settle.
-	time.Sleep(300 * time.Millisecond)
+	// Let the rounds for the server's announcements go first.
+	settlePass(t, cli, c)
 	before := cli.Metrics().HolepunchRounds.Load()
 	pub := netip.MustParseAddrPort("203.0.113.9:5000")
 	cli.setObserved(pub)
@@ -235,7 +252,7 @@ func TestClientPunchesOnPublicAddrChange(t *testing.T) {
 	// Unchanged, it starts no further round (the next is 60 s away).
 	after := cli.Metrics().HolepunchRounds.Load()
 	cli.setObserved(pub)
-	time.Sleep(200 * time.Millisecond)
+	settlePass(t, cli, c)
 	if got := cli.Metrics().HolepunchRounds.Load(); got != after {
 		t.Fatalf("rounds %d → %d without a change", after, got)
 	}

@@ -38,7 +38,7 @@ func TestRelayRestartWithRealHub(t *testing.T) {
 	}
 	echo("before", 10*time.Second)
 	r.stop()
-	time.Sleep(5 * time.Second)
+	time.Sleep(5 * time.Second) // the outage itself (not a wait): clients back off meanwhile
 	r.start()
 	// iroh's relay client backs off up to 16 s between attempts, so give
 	// it time; the QUIC idle timeout (30 s) bounds how long the connection
