@@ -78,12 +78,17 @@ func TestPathChangedEvent(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no path_changed event")
 	}
-	select {
-	case ev := <-events:
-		t.Fatalf("extra event %+v", ev)
-	case <-time.After(50 * time.Millisecond):
-	}
 	if st := tg.Status(); st.Path != PathDirect {
 		t.Fatalf("status path %q after the move", st.Path)
+	}
+	// A move back is the next event: nothing extra came in between.
+	c.move(PathRelay)
+	select {
+	case ev := <-events:
+		if ev.Path != PathRelay {
+			t.Fatalf("extra event %+v", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("no path_changed event for the move back")
 	}
 }
