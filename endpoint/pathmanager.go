@@ -104,7 +104,9 @@ func (m *pathManager) run() {
 		}
 		if m.client {
 			m.maybeRepair(now, paths)
-			m.maybeMove(now, paths)
+			if m.maybeMove(now, paths) {
+				paths = m.c.Paths() // a replaced path is gone
+			}
 		}
 		if serverNAT {
 			if v := m.e.candidateVersion(); v != m.localVer {
@@ -212,13 +214,18 @@ func (m *pathManager) maybePunch(now time.Time, paths []quic.PathInfo) {
 	if len(remote) == 0 {
 		return // nothing to punch to yet; their arrival is a path event
 	}
+	fresh := false
 	if v := m.e.candidateVersion(); v != m.localVer || !m.haveLocal {
-		m.localVer, m.local, m.haveLocal = v, m.e.Candidates(), true
+		m.localVer, m.local, m.haveLocal, fresh = v, m.e.Candidates(), true, true
 	}
 	if !m.punch.due(now, remote, m.local, hasGoodDirect(paths)) {
 		return
 	}
-	m.local = m.e.Candidates()
+	if !fresh {
+		// Re-read: without a network monitor no version tells of a
+		// change. Reading the interfaces is several netlink dumps.
+		m.local = m.e.Candidates()
+	}
 	if err := m.c.StartNatTraversalRound(m.local); err != nil {
 		m.punch.failed(now)
 		m.e.log.Debug("endpoint: hole-punching round", "peer", m.c.RemoteID().Short(), "err", err)
