@@ -316,7 +316,7 @@ func (pb *packetBuilder) fillPathFrames() bool {
 		m.abandonsOut = m.abandonsOut[1:]
 		r := recMP(pb.rec)
 		r.abandons = append(r.abandons, a)
-		c.onAbandonSent(now, a.path)
+		m.onAbandonSent(now, a.path, c.paths.byID(a.path))
 	}
 	if m.maxPathIDOut && pb.add(&wire.Frame{Type: wire.FrameMaxPathID, PathID: m.localMax}) {
 		m.maxPathIDOut = false

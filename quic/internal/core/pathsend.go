@@ -2,107 +2,7 @@ package core
 
 import (
 	"time"
-
-	"github.com/alkdev/irohspoke/quic/internal/recovery"
 )
-
-// pollPaths picks the path of the next datagram under multipath: first any
-// path with something of its own to send (a challenge, a response, a
-// probe, a keep-alive), then the data path with everything else.
-func (c *Conn) pollPaths(now time.Time, buf []byte) (int, Addr) {
-	if c.nat != nil {
-		if n, to := c.pollNat(now, buf); n > 0 {
-			return n, to
-		}
-	}
-	for _, p := range c.paths {
-		if n := c.pollMTUProbe(now, p, buf); n > 0 {
-			return n, p.addr
-		}
-	}
-	dp := c.paths.data()
-	for _, p := range c.paths {
-		if p == dp || !c.pathWantsSend(now, p) {
-			continue
-		}
-		if n, to := c.transmitOn(now, p, false, buf); n > 0 {
-			return n, to
-		}
-	}
-	if dp == nil {
-		dp = c.paths.fallback()
-	}
-	if dp == nil {
-		return 0, Addr{}
-	}
-	if n, to := c.transmitOn(now, dp, true, buf); n > 0 {
-		return n, to
-	}
-	return c.pollDueAcks(now, dp, buf)
-}
-
-// pollDueAcks sends due PATH_ACKs on another validated path when the data
-// path could not carry them (say, it is migrating and at its
-// amplification limit): otherwise the ACK deadline stays in the past and
-// the driver spins on it.
-func (c *Conn) pollDueAcks(now time.Time, dp *path, buf []byte) (int, Addr) {
-	due := false
-	for _, p := range c.paths {
-		due = due || p.rec.Acks(recovery.AppData).ShouldSendAck(now)
-	}
-	if !due {
-		return 0, Addr{}
-	}
-	for _, p := range c.paths {
-		if p == dp || p.mp.abandoned || !p.mp.usable || !p.remote.usable() {
-			continue
-		}
-		if n, to := c.transmitOn(now, p, false, buf); n > 0 {
-			return n, to
-		}
-	}
-	return 0, Addr{}
-}
-
-// pathWantsSend reports whether p has frames that must go on p itself.
-func (c *Conn) pathWantsSend(now time.Time, p *path) bool {
-	m := p.mp
-	if m.abandoned || !p.remote.usable() {
-		return false
-	}
-	migrating := p.mig != nil && p.mig.challengeOut // the peer moved on this path: validate it here
-	// A validated path acknowledges its own packets: if the ACKs went on
-	// the data path and that one silently died, the peer would never
-	// learn what arrived here (nor that its PATH_ABANDON for the dead
-	// path was lost).
-	ownAck := m.usable && p.rec.Acks(recovery.AppData).ShouldSendAck(now)
-	return m.challengeOut || migrating || ownAck || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
-}
-
-// onAbandonSent: once our PATH_ABANDON is out the peer's CIDs for the path
-// count as retired, and the path drains for three PTOs at most.
-func (c *Conn) onAbandonSent(now time.Time, id uint64) {
-	// Not yet: the packet carrying the frame may be on that very path.
-	c.mp.dropRemote = append(c.mp.dropRemote, id)
-	if p := c.paths.byID(id); p != nil && p.mp.drainUntil.IsZero() {
-		p.mp.drainUntil = now.Add(3 * p.rec.ProbeTimeout())
-	}
-}
-
-// dropAbandonedRemotes forgets the peer's CIDs of paths whose PATH_ABANDON
-// went out in the datagram just built.
-func (c *Conn) dropAbandonedRemotes() {
-	if c.mp == nil {
-		return
-	}
-	for _, id := range c.mp.dropRemote {
-		if s := c.mp.set(id); s != nil {
-			s.remote.ids = nil
-			c.cids.tokensChanged = true
-		}
-	}
-	c.mp.dropRemote = c.mp.dropRemote[:0]
-}
 
 // framesPending reports whether connection-level multipath frames are
 // owed.
@@ -168,4 +68,31 @@ func (c *Conn) handlePathTimers(now time.Time, p *path) {
 	if ka := c.cfg.keepAlive(); ka > 0 && !m.lastEliciting.IsZero() && !now.Before(m.lastEliciting.Add(ka)) {
 		m.ping = true
 	}
+}
+
+// onAbandonSent: once our PATH_ABANDON is out the peer's CIDs for the path
+// count as retired, and the path, p if still here, drains for three PTOs at most.
+func (m *multipath) onAbandonSent(now time.Time, id uint64, p *path) {
+	// Not yet: the packet carrying the frame may be on that very path.
+	m.dropRemote = append(m.dropRemote, id)
+	if p != nil && p.mp.drainUntil.IsZero() {
+		p.mp.drainUntil = now.Add(3 * p.rec.ProbeTimeout())
+	}
+}
+
+// dropAbandonedRemotes forgets the peer's CIDs of paths whose PATH_ABANDON
+// went out in the datagram just built; tokensChanged says the
+// peer's reset tokens changed.
+func (m *multipath) dropAbandonedRemotes() (tokensChanged bool) {
+	if m == nil {
+		return false
+	}
+	for _, id := range m.dropRemote {
+		if s := m.set(id); s != nil {
+			s.remote.ids = nil
+			tokensChanged = true
+		}
+	}
+	m.dropRemote = m.dropRemote[:0]
+	return tokensChanged
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/protection"
-	"github.com/alkdev/irohspoke/quic/internal/recovery"
 	"github.com/alkdev/irohspoke/quic/internal/streams"
 	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
@@ -50,7 +49,7 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 		return c.buildClose(now, p, buf), p.addr
 	}
 	if c.mp != nil {
-		return c.pollPaths(now, buf)
+		return sender{c, now, buf}.poll()
 	}
 	p := c.paths[0]
 	if n := c.pollMTUProbe(now, p, buf); n > 0 {
@@ -59,134 +58,7 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 	if n, to := c.pollOffPath(now, p, buf); n > 0 {
 		return n, to
 	}
-	return c.transmitOn(now, p, true, buf)
-}
-
-// transmitOn assembles a datagram for path p. data says p is where
-// application data and connection-level frames go; other paths carry only
-// what belongs to them (challenges, responses, probes) and ACKs.
-func (c *Conn) transmitOn(now time.Time, p *path, data bool, buf []byte) (n int, to Addr) {
-	defer c.dropAbandonedRemotes()
-	maxSize := min(len(buf), p.rec.MaxDatagramSize())
-	if budget := p.amplificationBudget(); budget < maxSize {
-		maxSize = budget
-	}
-	if maxSize > MinMTU && p.rec.ProbesPending(recovery.AppData) > 0 {
-		// PTO probes stay at the minimum MTU: if the path MTU shrank they
-		// still get through, and their ACKs reveal the lost large packets
-		// to the black-hole detector.
-		maxSize = MinMTU
-	}
-	p.rec.SetAmplificationBlocked(maxSize < minInitialDatagram && !p.validated, now)
-	if maxSize < 64 {
-		return 0, Addr{}
-	}
-	if p.pacedUntil.After(now) {
-		// Only ACK-only packets may go out while pacing holds data back.
-		maxSize = min(maxSize, 256)
-	}
-
-	var plan [3]planned
-	nplan := 0
-	remaining := maxSize
-	scratch := c.bufs.payload[:0]
-	hasInitial, initialEliciting, validatesPath := false, false, false
-	for l := levelInitial; l < numLevels; l++ {
-		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
-			continue
-		}
-		overhead := c.headerLen(l, p) + maxPNLen + protection.TagLen
-		avail := remaining - overhead
-		if avail < 8 {
-			break
-		}
-		start := len(scratch)
-		rec := c.records.get(l)
-		pb := &c.bufs.builder
-		*pb = packetBuilder{c: c, now: now, l: l, p: p, data: data, b: scratch, start: start, avail: avail, rec: rec}
-		eliciting := pb.fill(p.pacedUntil.After(now))
-		scratch = pb.b
-		*pb = packetBuilder{}
-		if len(scratch) == start {
-			c.records.put(rec)
-			continue
-		}
-		pn := p.rec.NextPacketNumber(l.space())
-		largestAcked := int64(-1)
-		if la, ok := p.rec.LargestAcked(l.space()); ok {
-			largestAcked = int64(la)
-		}
-		pnLen := wire.PacketNumberLen(pn, largestAcked)
-		// Header protection samples 16 bytes from 4 after the packet
-		// number; pad now, while this payload is still the last in scratch.
-		if short := 4 - pnLen - (len(scratch) - start); short > 0 {
-			scratch = appendPadding(scratch, short)
-		}
-		plan[nplan] = planned{path: p, level: l, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
-		if c.checkPayload != nil {
-			plan[nplan].planned = append([]byte(nil), scratch[start:]...)
-		}
-		nplan++
-		remaining -= c.headerLen(l, p) + pnLen + len(scratch) - start + protection.TagLen
-		if l == levelInitial {
-			hasInitial = true
-			initialEliciting = initialEliciting || eliciting
-		}
-		validatesPath = validatesPath || rec.validatesPath
-	}
-	c.bufs.payload = scratch[:0]
-	if nplan == 0 {
-		return 0, Addr{}
-	}
-	// Datagrams with Initial packets are padded to 1200 bytes (RFC 9000
-	// §14.1), inside the last packet so that no bytes trail the packets.
-	last := &plan[nplan-1]
-	if (c.side == Client && hasInitial) || initialEliciting {
-		if total := maxSize - remaining; total < minInitialDatagram {
-			last.payload = appendPadding(last.payload, minInitialDatagram-total)
-			last.ackEliciting = last.ackEliciting || last.level == levelInitial
-		}
-	} else if validatesPath {
-		// Path validation needs datagrams of at least 1200 bytes (RFC 9000
-		// §8.2.1), as far as the amplification limit allows.
-		if total := maxSize - remaining; total < min(minInitialDatagram, maxSize) {
-			last.payload = appendPadding(last.payload, min(minInitialDatagram, maxSize)-total)
-		}
-	}
-	out := buf[:0]
-	for i := 0; i < nplan; i++ {
-		pl := &plan[i]
-		start := len(out)
-		out = c.sealPacket(out, pl)
-		size := len(out) - start
-		inFlight := pl.ackEliciting || (i == nplan-1 && len(out) >= minInitialDatagram)
-		p.rec.OnPacketSent(pl.level.space(), recovery.SentPacket[*sentRecord]{
-			Number: pl.pn, TimeSent: now, Size: size,
-			AckEliciting: pl.ackEliciting, InFlight: inFlight, Payload: pl.rec,
-		})
-		c.stats.PacketsSent++
-		if pl.level == levelHandshake && c.side == Client {
-			// A client's first Handshake packet retires its Initial keys.
-			c.dropLevel(levelInitial, now)
-		}
-		if pl.level == levelApp {
-			c.app.sentInPhase++
-			if pl.ackEliciting && p.mp != nil {
-				p.mp.lastEliciting = now
-			}
-		}
-		if pl.ackEliciting {
-			c.live.sentEliciting(now)
-		}
-	}
-	p.bytesSent += uint64(len(out))
-	c.stats.BytesSent += uint64(len(out))
-	c.live.lastSent = now
-	if d := p.rec.PacingDelay(now, len(out)); d > 0 {
-		p.pacedUntil = now.Add(d)
-	}
-	c.maybeInitiateKeyUpdate(now)
-	return len(out), p.addr
+	return sender{c, now, buf}.on(p, true)
 }
 
 func (c *Conn) canWrite(l level) bool {
@@ -288,20 +160,8 @@ func (c *Conn) hasDataToSend(l level, p *path, data bool) bool {
 	if !data {
 		return false
 	}
-	return c.handshakeOut || c.live.sendPing || c.cidFramesPending() ||
+	return c.handshakeOut || c.live.sendPing || c.mp.cidFramesPending(c.paths[0].local) ||
 		len(c.cids.retireOut) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mp.framesPending() || (c.nat != nil && c.nat.framesPending())
-}
-
-func (c *Conn) cidFramesPending() bool {
-	if c.mp == nil {
-		return len(c.paths[0].local.pending) > 0
-	}
-	for _, s := range c.mp.sets {
-		if len(s.local.pending) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // controlFrame converts a stream-layer control frame to its wire form.
@@ -333,4 +193,18 @@ func controlFrame(f streams.Frame) wire.Frame {
 		return wire.Frame{Type: t, Limit: f.Value}
 	}
 	return wire.Frame{Type: wire.FramePing}
+}
+
+// cidFramesPending reports whether NEW_CONNECTION_ID frames are owed;
+// single holds our CIDs of the only path when multipath is off.
+func (m *multipath) cidFramesPending(single *localCIDs) bool {
+	if m == nil {
+		return len(single.pending) > 0
+	}
+	for _, s := range m.sets {
+		if len(s.local.pending) > 0 {
+			return true
+		}
+	}
+	return false
 }

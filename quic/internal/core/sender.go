@@ -1,0 +1,226 @@
+package core
+
+import (
+	"time"
+
+	"github.com/alkdev/irohspoke/quic/internal/protection"
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
+)
+
+// sender assembles the datagram of one PollTransmit into buf at now: it
+// picks the path, has a packetBuilder fill a packet per level and seals
+// them.
+type sender struct {
+	c   *Conn
+	now time.Time
+	buf []byte
+}
+
+// poll picks the path of the next datagram under multipath: first any
+// path with something of its own to send (a challenge, a response, a
+// probe, a keep-alive), then the data path with everything else.
+func (s sender) poll() (int, Addr) {
+	c, now, buf := s.c, s.now, s.buf
+	if c.nat != nil {
+		if n, to := c.pollNat(now, buf); n > 0 {
+			return n, to
+		}
+	}
+	for _, p := range c.paths {
+		if n := c.pollMTUProbe(now, p, buf); n > 0 {
+			return n, p.addr
+		}
+	}
+	dp := c.paths.data()
+	for _, p := range c.paths {
+		if p == dp || !s.pathWants(p) {
+			continue
+		}
+		if n, to := s.on(p, false); n > 0 {
+			return n, to
+		}
+	}
+	if dp == nil {
+		dp = c.paths.fallback()
+	}
+	if dp == nil {
+		return 0, Addr{}
+	}
+	if n, to := s.on(dp, true); n > 0 {
+		return n, to
+	}
+	return s.dueAcks(dp)
+}
+
+// dueAcks sends due PATH_ACKs on another validated path when the data
+// path could not carry them (say, it is migrating and at its
+// amplification limit): otherwise the ACK deadline stays in the past and
+// the driver spins on it.
+func (s sender) dueAcks(dp *path) (int, Addr) {
+	c, now := s.c, s.now
+	due := false
+	for _, p := range c.paths {
+		due = due || p.rec.Acks(recovery.AppData).ShouldSendAck(now)
+	}
+	if !due {
+		return 0, Addr{}
+	}
+	for _, p := range c.paths {
+		if p == dp || p.mp.abandoned || !p.mp.usable || !p.remote.usable() {
+			continue
+		}
+		if n, to := s.on(p, false); n > 0 {
+			return n, to
+		}
+	}
+	return 0, Addr{}
+}
+
+// pathWants reports whether p has frames that must go on p itself.
+func (s sender) pathWants(p *path) bool {
+	c, now := s.c, s.now
+	m := p.mp
+	if m.abandoned || !p.remote.usable() {
+		return false
+	}
+	migrating := p.mig != nil && p.mig.challengeOut // the peer moved on this path: validate it here
+	// A validated path acknowledges its own packets: if the ACKs went on
+	// the data path and that one silently died, the peer would never
+	// learn what arrived here (nor that its PATH_ABANDON for the dead
+	// path was lost).
+	ownAck := m.usable && p.rec.Acks(recovery.AppData).ShouldSendAck(now)
+	return m.challengeOut || migrating || ownAck || m.ping || len(p.responses) > 0 || p.rec.ProbesPending(recovery.AppData) > 0 || c.observedPending(p)
+}
+
+// on assembles a datagram for path p. data says p is where
+// application data and connection-level frames go; other paths carry only
+// what belongs to them (challenges, responses, probes) and ACKs.
+func (s sender) on(p *path, data bool) (n int, to Addr) {
+	c, now, buf := s.c, s.now, s.buf
+	defer func() {
+		if c.mp.dropAbandonedRemotes() {
+			c.cids.tokensChanged = true
+		}
+	}()
+	maxSize := min(len(buf), p.rec.MaxDatagramSize())
+	if budget := p.amplificationBudget(); budget < maxSize {
+		maxSize = budget
+	}
+	if maxSize > MinMTU && p.rec.ProbesPending(recovery.AppData) > 0 {
+		// PTO probes stay at the minimum MTU: if the path MTU shrank they
+		// still get through, and their ACKs reveal the lost large packets
+		// to the black-hole detector.
+		maxSize = MinMTU
+	}
+	p.rec.SetAmplificationBlocked(maxSize < minInitialDatagram && !p.validated, now)
+	if maxSize < 64 {
+		return 0, Addr{}
+	}
+	if p.pacedUntil.After(now) {
+		// Only ACK-only packets may go out while pacing holds data back.
+		maxSize = min(maxSize, 256)
+	}
+
+	var plan [3]planned
+	nplan := 0
+	remaining := maxSize
+	scratch := c.bufs.payload[:0]
+	hasInitial, initialEliciting, validatesPath := false, false, false
+	for l := levelInitial; l < numLevels; l++ {
+		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
+			continue
+		}
+		overhead := c.headerLen(l, p) + maxPNLen + protection.TagLen
+		avail := remaining - overhead
+		if avail < 8 {
+			break
+		}
+		start := len(scratch)
+		rec := c.records.get(l)
+		pb := &c.bufs.builder
+		*pb = packetBuilder{c: c, now: now, l: l, p: p, data: data, b: scratch, start: start, avail: avail, rec: rec}
+		eliciting := pb.fill(p.pacedUntil.After(now))
+		scratch = pb.b
+		*pb = packetBuilder{}
+		if len(scratch) == start {
+			c.records.put(rec)
+			continue
+		}
+		pn := p.rec.NextPacketNumber(l.space())
+		largestAcked := int64(-1)
+		if la, ok := p.rec.LargestAcked(l.space()); ok {
+			largestAcked = int64(la)
+		}
+		pnLen := wire.PacketNumberLen(pn, largestAcked)
+		// Header protection samples 16 bytes from 4 after the packet
+		// number; pad now, while this payload is still the last in scratch.
+		if short := 4 - pnLen - (len(scratch) - start); short > 0 {
+			scratch = appendPadding(scratch, short)
+		}
+		plan[nplan] = planned{path: p, level: l, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
+		if c.checkPayload != nil {
+			plan[nplan].planned = append([]byte(nil), scratch[start:]...)
+		}
+		nplan++
+		remaining -= c.headerLen(l, p) + pnLen + len(scratch) - start + protection.TagLen
+		if l == levelInitial {
+			hasInitial = true
+			initialEliciting = initialEliciting || eliciting
+		}
+		validatesPath = validatesPath || rec.validatesPath
+	}
+	c.bufs.payload = scratch[:0]
+	if nplan == 0 {
+		return 0, Addr{}
+	}
+	// Datagrams with Initial packets are padded to 1200 bytes (RFC 9000
+	// §14.1), inside the last packet so that no bytes trail the packets.
+	last := &plan[nplan-1]
+	if (c.side == Client && hasInitial) || initialEliciting {
+		if total := maxSize - remaining; total < minInitialDatagram {
+			last.payload = appendPadding(last.payload, minInitialDatagram-total)
+			last.ackEliciting = last.ackEliciting || last.level == levelInitial
+		}
+	} else if validatesPath {
+		// Path validation needs datagrams of at least 1200 bytes (RFC 9000
+		// §8.2.1), as far as the amplification limit allows.
+		if total := maxSize - remaining; total < min(minInitialDatagram, maxSize) {
+			last.payload = appendPadding(last.payload, min(minInitialDatagram, maxSize)-total)
+		}
+	}
+	out := buf[:0]
+	for i := 0; i < nplan; i++ {
+		pl := &plan[i]
+		start := len(out)
+		out = c.sealPacket(out, pl)
+		size := len(out) - start
+		inFlight := pl.ackEliciting || (i == nplan-1 && len(out) >= minInitialDatagram)
+		p.rec.OnPacketSent(pl.level.space(), recovery.SentPacket[*sentRecord]{
+			Number: pl.pn, TimeSent: now, Size: size,
+			AckEliciting: pl.ackEliciting, InFlight: inFlight, Payload: pl.rec,
+		})
+		c.stats.PacketsSent++
+		if pl.level == levelHandshake && c.side == Client {
+			// A client's first Handshake packet retires its Initial keys.
+			c.dropLevel(levelInitial, now)
+		}
+		if pl.level == levelApp {
+			c.app.sentInPhase++
+			if pl.ackEliciting && p.mp != nil {
+				p.mp.lastEliciting = now
+			}
+		}
+		if pl.ackEliciting {
+			c.live.sentEliciting(now)
+		}
+	}
+	p.bytesSent += uint64(len(out))
+	c.stats.BytesSent += uint64(len(out))
+	c.live.lastSent = now
+	if d := p.rec.PacingDelay(now, len(out)); d > 0 {
+		p.pacedUntil = now.Add(d)
+	}
+	c.maybeInitiateKeyUpdate(now)
+	return len(out), p.addr
+}
