@@ -37,6 +37,7 @@ type Fleet struct {
 
 	hubEP   *endpoint.Endpoint
 	hub     *hub.Hub
+	joined  chan struct{} // poked (cap 1) when a spoke's stream reaches the hub
 	stop    context.CancelFunc
 	served  chan struct{}
 	members []*member
@@ -66,9 +67,15 @@ func StartFleet(ctx context.Context, n, parallel int) (*Fleet, error) {
 	}
 	serveCtx, stop := context.WithCancel(context.Background())
 	f := &Fleet{
-		Ledger: NewLedger(n), hubEP: hubEP, hub: hub.New(hub.Options{}),
+		Ledger: NewLedger(n), hubEP: hubEP, joined: make(chan struct{}, 1),
 		stop: stop, served: make(chan struct{}), members: make([]*member, n),
 	}
+	f.hub = hub.New(hub.Options{OnConnect: func(*hub.Spoke) {
+		select {
+		case f.joined <- struct{}{}:
+		default:
+		}
+	}})
 	go func() {
 		defer close(f.served)
 		f.hub.Serve(serveCtx, hubEP)
@@ -109,7 +116,7 @@ func (f *Fleet) waitRegistered(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("soak: hub serves %d of %d spokes: %w", f.Connected(), len(f.members), ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+		case <-f.joined:
 		}
 	}
 	return nil
@@ -249,9 +256,19 @@ func (f *Fleet) Drain(ctx context.Context) (Tally, error) {
 		select {
 		case <-ctx.Done():
 			return t, fmt.Errorf("soak: ledger incomplete: %s: %w", t, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
+		case <-f.Ledger.Settled():
 		}
 	}
+}
+
+// Flush waits until every spoke's events are acknowledged (or failed).
+func (f *Fleet) Flush(ctx context.Context) error {
+	for i, m := range f.members {
+		if err := m.t.Flush(ctx); err != nil {
+			return fmt.Errorf("soak: spoke %d: %w", i, err)
+		}
+	}
+	return nil
 }
 
 // Counters are the fleet's events outside the ledger.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Ledger books every event of a fleet: what each spoke sent, the echoes it
@@ -14,6 +15,10 @@ import (
 // events exactly once and in order. Safe for concurrent use.
 type Ledger struct {
 	spokes []*account
+	// missing counts the echoes and copies of booked events not received
+	// yet; settled is poked (cap 1) whenever it falls to zero.
+	missing atomic.Int64
+	settled chan struct{}
 }
 
 // account is one spoke's side of the ledger.
@@ -34,7 +39,7 @@ type account struct {
 
 // NewLedger returns a ledger for n spokes.
 func NewLedger(n int) *Ledger {
-	l := &Ledger{spokes: make([]*account, n)}
+	l := &Ledger{spokes: make([]*account, n), settled: make(chan struct{}, 1)}
 	for i := range l.spokes {
 		l.spokes[i] = &account{lastFrom: make([]int32, n)}
 	}
@@ -66,7 +71,23 @@ func (l *Ledger) NextSeq(i int) int {
 	defer a.mu.Unlock()
 	a.sent++
 	a.echoes = append(a.echoes, 0)
+	l.missing.Add(int64(len(l.spokes))) // an echo and a copy for every other spoke
 	return a.sent
+}
+
+// Settled returns a channel that receives when nothing booked is missing
+// any more (Tally then tells whether all came exactly once). A receive may
+// be stale: check the Tally, then wait again.
+func (l *Ledger) Settled() <-chan struct{} { return l.settled }
+
+// received books n echoes or copies (negative: events taken back).
+func (l *Ledger) received(n int64) {
+	if l.missing.Add(-n) == 0 {
+		select {
+		case l.settled <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Unsend takes back the last event of spoke i (its Dispatch failed).
@@ -77,6 +98,7 @@ func (l *Ledger) Unsend(i, seq int) {
 	if seq == a.sent {
 		a.sent--
 		a.echoes = a.echoes[:a.sent]
+		l.received(int64(len(l.spokes)))
 	}
 }
 
@@ -93,6 +115,7 @@ func (l *Ledger) Echo(i int, id string) {
 		a.dupEcho++
 	default:
 		a.echoes[seq-1] = 1
+		l.received(1)
 	}
 }
 
@@ -116,6 +139,7 @@ func (l *Ledger) Fanout(i int, id string) {
 	default:
 		a.lastFrom[sender] = int32(seq)
 		a.fanout++
+		l.received(1)
 	}
 }
 

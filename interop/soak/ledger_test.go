@@ -102,3 +102,34 @@ func FuzzParseEventID(f *testing.F) {
 		}
 	})
 }
+
+func TestLedgerSettled(t *testing.T) {
+	l := NewLedger(2)
+	settled := func() bool {
+		select {
+		case <-l.Settled():
+			return true
+		default:
+			return false
+		}
+	}
+	seq := l.NextSeq(0)
+	l.Echo(0, EventID(0, seq))
+	if settled() {
+		t.Fatal("settled with a copy missing")
+	}
+	l.Fanout(0, EventID(0, seq)) // stray: does not count
+	l.Echo(0, EventID(0, seq))   // duplicate: does not count
+	if settled() {
+		t.Fatal("settled by a stray or duplicate")
+	}
+	l.Fanout(1, EventID(0, seq))
+	if !settled() {
+		t.Fatal("not settled with everything received")
+	}
+	seq = l.NextSeq(1)
+	l.Unsend(1, seq)
+	if !settled() {
+		t.Fatal("not settled after the only missing event was taken back")
+	}
+}

@@ -122,12 +122,8 @@ func settle(ctx context.Context, t *testing.T, f *Fleet) Tally {
 	if err != nil {
 		t.Fatalf("%v; %s", err, f.Counters())
 	}
-	for f.Counters().Queued > 0 {
-		select {
-		case <-dctx.Done():
-			t.Fatalf("events still queued after every echo arrived: %s", f.Counters())
-		case <-time.After(20 * time.Millisecond):
-		}
+	if err := f.Flush(dctx); err != nil {
+		t.Fatalf("events still queued after every echo arrived: %v; %s", err, f.Counters())
 	}
 	return tally
 }
