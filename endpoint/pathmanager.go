@@ -104,9 +104,7 @@ func (m *pathManager) run() {
 		}
 		if m.client {
 			m.maybeRepair(now, paths)
-			if m.maybeMove(now, paths) {
-				paths = m.c.Paths() // a replaced path is gone
-			}
+			m.maybeMove(now, paths)
 		}
 		if serverNAT {
 			if v := m.e.candidateVersion(); v != m.localVer {
