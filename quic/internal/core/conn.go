@@ -464,7 +464,9 @@ func (c *Conn) onHandshakeComplete(now time.Time) {
 		c.handshakeOut = true
 		c.confirm(now)
 	}
-	c.startMultipath(now)
+	if c.mp == nil {
+		c.mp = startMultipath(&c.cfg, &c.params.peer, c.paths[0], now, c.live.lastSent)
+	}
 	c.startNatTraversal()
 	if c.qad != nil && c.qad.reports {
 		c.qad.owed[c.paths[0].id] = true // the first report, about path 0

@@ -104,26 +104,6 @@ type pathCIDs struct {
 	abandoned bool
 }
 
-// pathMP is the multipath state of one path.
-type pathMP struct {
-	usable           bool // validated by PATH_RESPONSE; may carry data
-	status           PathStatus
-	statusSeq        uint64
-	remoteStatus     PathStatus
-	remoteStatusSeq  uint64
-	haveRemoteStatus bool
-	challenge        [8]byte
-	challengeOut     bool      // a PATH_CHALLENGE must be sent
-	challengeAt      time.Time // when the outstanding challenge counts as lost
-	validateBy       time.Time // give up validating then
-	lastRecv         time.Time
-	lastEliciting    time.Time
-	ping             bool
-	abandoned        bool
-	draining         bool
-	drainUntil       time.Time
-}
-
 // recordMP is what a 1-RTT packet carried of the multipath frames.
 type recordMP struct {
 	acks     []pathSeq // PATH_ACK: path and largest acknowledged
@@ -140,24 +120,25 @@ func (r *recordMP) reset() {
 	}
 }
 
-// startMultipath switches to multipath rules once the handshake is
-// complete, if both sides advertised initial_max_path_id.
-func (c *Conn) startMultipath(now time.Time) {
-	if !c.cfg.Multipath || !c.params.peer.HasInitialMaxPathID || c.mp != nil {
-		return
+// startMultipath returns the multipath state (and makes p0 path 0) once
+// the handshake is complete, if both sides advertised
+// initial_max_path_id; nil otherwise. lastSent is when we last sent.
+func startMultipath(cfg *Config, peer *wire.TransportParameters, p0 *path, now, lastSent time.Time) *multipath {
+	if !cfg.Multipath || !peer.HasInitialMaxPathID {
+		return nil
 	}
-	p0 := c.paths[0]
-	c.mp = &multipath{
+	m := &multipath{
 		localMax:  InitialMaxPathID,
-		remoteMax: c.params.peer.InitialMaxPathID,
+		remoteMax: peer.InitialMaxPathID,
 		nextOpen:  1,
-		pathIdle:  c.cfg.PathIdleTimeout,
+		pathIdle:  cfg.PathIdleTimeout,
 	}
-	if c.mp.pathIdle == 0 {
-		c.mp.pathIdle = DefaultPathIdleTimeout
+	if m.pathIdle == 0 {
+		m.pathIdle = DefaultPathIdleTimeout
 	}
-	c.mp.sets = []*pathCIDs{{id: 0, local: p0.local, remote: p0.remote}}
-	p0.mp = &pathMP{usable: true, lastRecv: now, lastEliciting: c.live.lastSent}
+	m.sets = []*pathCIDs{{id: 0, local: p0.local, remote: p0.remote}}
+	p0.mp = &pathMP{usable: true, lastRecv: now, lastEliciting: lastSent}
+	return m
 }
 
 // Multipath reports whether multipath was negotiated.
@@ -250,13 +231,6 @@ func (c *Conn) pathForDCID(dcid []byte) (p *path, create *pathCIDs) {
 	return nil, nil
 }
 
-// newChallenge arms a PATH_CHALLENGE on p.
-func (c *Conn) newChallenge(p *path, now time.Time) {
-	io.ReadFull(c.rand, p.mp.challenge[:])
-	p.mp.challengeOut = true
-	p.mp.validateBy = now.Add(3 * max(p.rec.ProbeTimeout(), 2*pathNoViableRTT))
-}
-
 // OpenPath starts a new path to addr (client only). It returns at once;
 // EventPathValidated or EventPathAbandoned tells how it went.
 func (c *Conn) OpenPath(now time.Time, addr Addr) (PathID, error) {
@@ -297,7 +271,7 @@ func (c *Conn) openPath(now time.Time, addr Addr, status PathStatus) PathID {
 	}
 	p.local, p.remote = s.local, s.remote
 	p.rec.SetPeerMaxAckDelay(time.Duration(c.params.peer.MaxAckDelay) * time.Millisecond)
-	c.newChallenge(p, now)
+	p.mp.startChallenge(c.rand, now, p.rec.ProbeTimeout())
 	c.paths.insert(p)
 	c.mp.statusOut = append(c.mp.statusOut, id)
 	c.mp.noViableAt = time.Time{}
@@ -316,7 +290,7 @@ func (c *Conn) candidatePath(s *pathCIDs, from Addr, now time.Time) *path {
 // acceptPath adds a client-opened path and challenges it.
 func (c *Conn) acceptPath(p *path, now time.Time) {
 	p.rec.SetPeerMaxAckDelay(time.Duration(c.params.peer.MaxAckDelay) * time.Millisecond)
-	c.newChallenge(p, now)
+	p.mp.startChallenge(c.rand, now, p.rec.ProbeTimeout())
 	c.paths.insert(p)
 	c.mp.noViableAt = time.Time{}
 	c.mp.nextOpen = max(c.mp.nextOpen, p.id+1)

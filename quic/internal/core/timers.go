@@ -30,7 +30,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 		}
 		consider(t.At)
 		if p.mp != nil {
-			c.pathTimers(p, consider)
+			p.multipathTimers(consider, c.paths, c.mp.idleFor(p), c.cfg.keepAlive())
 		}
 		c.mtuTimer(p, consider)
 		if p.mig != nil {
@@ -84,7 +84,12 @@ func (c *Conn) HandleTimeout(now time.Time) {
 	for _, p := range append([]*path(nil), c.paths...) {
 		c.recoveryTimeout(now, p)
 		if p.mp != nil {
-			c.handlePathTimers(now, p)
+			switch p.multipathTimeout(now, c.paths, c.mp.idleFor(p), c.cfg.keepAlive()) {
+			case verdictDiscard:
+				c.discardPath(now, p)
+			case verdictAbandon:
+				c.abandonPath(now, p, PathUnstableOrPoor, false)
+			}
 		}
 		if p.migrationTimeout(now) {
 			c.stats.MigrationsReverted++

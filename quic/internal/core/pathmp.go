@@ -1,0 +1,95 @@
+package core
+
+import (
+	"io"
+	"time"
+)
+
+// pathMP is the multipath state of one path: its validation by
+// PATH_CHALLENGE, its status as we and the peer see it, its liveness and
+// its abandonment. The path decides on its own deadlines here; the
+// connection acts on the verdict.
+type pathMP struct {
+	usable           bool // validated by PATH_RESPONSE; may carry data
+	status           PathStatus
+	statusSeq        uint64
+	remoteStatus     PathStatus
+	remoteStatusSeq  uint64
+	haveRemoteStatus bool
+	challenge        [8]byte
+	challengeOut     bool      // a PATH_CHALLENGE must be sent
+	challengeAt      time.Time // when the outstanding challenge counts as lost
+	validateBy       time.Time // give up validating then
+	lastRecv         time.Time
+	lastEliciting    time.Time
+	ping             bool
+	abandoned        bool
+	draining         bool
+	drainUntil       time.Time
+}
+
+// startChallenge arms a PATH_CHALLENGE; pto is the path's probe timeout.
+func (m *pathMP) startChallenge(rand io.Reader, now time.Time, pto time.Duration) {
+	io.ReadFull(rand, m.challenge[:])
+	m.challengeOut = true
+	m.validateBy = now.Add(3 * max(pto, 2*pathNoViableRTT))
+}
+
+// multipathTimers reports p's multipath deadlines among paths; idle is
+// how long p may stay silent, keepAlive the keep-alive interval.
+func (p *path) multipathTimers(consider func(time.Time), paths pathList, idle, keepAlive time.Duration) {
+	m := p.mp
+	if !m.drainUntil.IsZero() && len(paths) > 1 {
+		consider(m.drainUntil)
+	}
+	if m.abandoned {
+		return
+	}
+	if !m.challengeOut {
+		consider(m.challengeAt)
+	}
+	consider(m.validateBy)
+	if idle > 0 && paths.live() > 1 {
+		consider(m.lastRecv.Add(idle))
+	}
+	if keepAlive > 0 && !m.ping && !m.lastEliciting.IsZero() && p.remote.usable() {
+		consider(m.lastEliciting.Add(keepAlive))
+	}
+}
+
+// pathVerdict is what a path's expired deadlines ask of the connection.
+type pathVerdict uint8
+
+const (
+	verdictKeep    pathVerdict = iota
+	verdictDiscard             // drained: forget it
+	verdictAbandon             // failed validation or went idle: PATH_ABANDON
+)
+
+// multipathTimeout runs p's expired multipath deadlines (arguments as for
+// multipathTimers) and says what the connection must do with p.
+func (p *path) multipathTimeout(now time.Time, paths pathList, idle, keepAlive time.Duration) pathVerdict {
+	m := p.mp
+	if !m.drainUntil.IsZero() && !now.Before(m.drainUntil) {
+		return verdictDiscard
+	}
+	if m.abandoned {
+		return verdictKeep
+	}
+	if !m.validateBy.IsZero() && !now.Before(m.validateBy) {
+		m.validateBy, m.challengeAt, m.challengeOut = time.Time{}, time.Time{}, false
+		if !m.usable && paths.live() > 1 {
+			return verdictAbandon
+		}
+	}
+	if !m.challengeOut && !m.challengeAt.IsZero() && !now.Before(m.challengeAt) {
+		m.challengeOut = true // the challenge counts as lost: resend it
+	}
+	if idle > 0 && paths.live() > 1 && !now.Before(m.lastRecv.Add(idle)) {
+		return verdictAbandon
+	}
+	if keepAlive > 0 && !m.lastEliciting.IsZero() && !now.Before(m.lastEliciting.Add(keepAlive)) {
+		m.ping = true
+	}
+	return verdictKeep
+}
