@@ -104,7 +104,9 @@ func (m *pathManager) run() {
 		}
 		if m.client {
 			m.maybeRepair(now, paths)
-			m.maybeMove(now, paths)
+			if m.maybeMove(now, paths) {
+				paths = m.c.Paths() // a replaced path is gone
+			}
 		}
 		if serverNAT {
 			if v := m.e.candidateVersion(); v != m.localVer {

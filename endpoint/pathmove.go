@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,17 @@ type pathMover struct {
 	next    time.Time                  // when to check again
 	wait    time.Duration              // backoff while there is no route
 	active  atomic.Int32               // replacements in flight
+
+	mu    sync.Mutex
+	ready []handover // replacements validated, for the loop to finish
+}
+
+// handover is a validated replacement waiting for the loop to retire the
+// path it replaces.
+type handover struct {
+	old   quic.PathInfo
+	new   quic.PathID
+	start time.Time
 }
 
 // busy: a replacement is in flight, so two direct paths may coexist.
@@ -70,12 +82,14 @@ func (m *pathManager) onNetworkChange(now time.Time) {
 }
 
 // maybeMove records the local address of new direct paths and, after a
-// network change, replaces those that now leave from another address.
-func (m *pathManager) maybeMove(now time.Time, paths []quic.PathInfo) {
+// network change, replaces those that now leave from another address. It
+// reports whether it retired a replaced path (paths is then out of date).
+func (m *pathManager) maybeMove(now time.Time, paths []quic.PathInfo) bool {
 	mv := &m.move
+	handedOver := m.finishMoves()
 	m.noteSources(paths)
 	if !mv.pending || now.Before(mv.next) {
-		return
+		return handedOver
 	}
 	var stale []quic.PathInfo
 	for _, p := range paths {
@@ -87,10 +101,10 @@ func (m *pathManager) maybeMove(now time.Time, paths []quic.PathInfo) {
 			if now.Sub(mv.since) >= moveGiveUp {
 				mv.pending = false
 				m.e.log.Debug("endpoint: no route after the network change", "peer", m.c.RemoteID().Short(), "err", err)
-				return
+				return handedOver
 			}
 			mv.next, mv.wait = now.Add(mv.wait), min(2*mv.wait, moveRetryMax)
-			return
+			return handedOver
 		}
 		if prev, ok := mv.sources[p.ID]; ok && prev != src {
 			stale = append(stale, p)
@@ -101,6 +115,7 @@ func (m *pathManager) maybeMove(now time.Time, paths []quic.PathInfo) {
 		mv.active.Add(1)
 		go m.replacePath(p)
 	}
+	return handedOver
 }
 
 // noteSources looks up the local address of direct paths not seen yet
@@ -131,24 +146,45 @@ func (m *pathManager) noteSources(paths []quic.PathInfo) {
 }
 
 // replacePath opens a path to old's remote address from our current
-// address and, once it is validated, abandons old.
+// address; once it is validated the loop retires old (finishMoves).
 func (m *pathManager) replacePath(old quic.PathInfo) {
-	defer m.move.active.Add(-1)
 	ctx, cancel := context.WithTimeout(m.c.Context(), moveTimeout)
 	defer cancel()
 	start := time.Now()
 	id, err := m.c.OpenPath(ctx, old.Addr)
 	if err != nil {
+		m.move.active.Add(-1)
 		m.e.log.Debug("endpoint: replacing a path after the network change", "peer", m.c.RemoteID().Short(), "addr", old.Addr.String(), "err", err)
 		return
 	}
-	if old.Status == quic.PathBackup {
-		_ = m.c.SetPathStatus(id, false)
+	m.move.mu.Lock()
+	m.move.ready = append(m.move.ready, handover{old: old, new: id, start: start})
+	m.move.mu.Unlock()
+	m.wake()
+}
+
+// finishMoves runs in the loop: each validated replacement takes over its
+// old path's status, then the old path is abandoned. In that order, and
+// with no apply in between to demote the newcomer, the PATH_ABANDON
+// travels on the replacement: were the newcomer still Backup, the data
+// path of that moment would be the relay path, which a network change
+// usually took down too, and the peer would go on sending on the dead
+// path until the abandon got through some other way.
+func (m *pathManager) finishMoves() bool {
+	mv := &m.move
+	mv.mu.Lock()
+	ready := mv.ready
+	mv.ready = nil
+	mv.mu.Unlock()
+	for _, h := range ready {
+		_ = m.c.SetPathStatus(h.new, h.old.Status != quic.PathBackup)
+		_ = m.c.ClosePath(h.old.ID, quic.AbandonPathApplication)
+		mv.active.Add(-1)
+		m.e.metrics.PathsMoved.Add(1)
+		m.e.log.Info("endpoint: path moved to our new address", "peer", m.c.RemoteID().Short(),
+			"addr", h.old.Addr.String(), "old_path", h.old.ID, "new_path", h.new, "took", time.Since(h.start))
 	}
-	_ = m.c.ClosePath(old.ID, quic.AbandonPathApplication)
-	m.e.metrics.PathsMoved.Add(1)
-	m.e.log.Info("endpoint: path moved to our new address", "peer", m.c.RemoteID().Short(),
-		"addr", old.Addr.String(), "old_path", old.ID, "new_path", id, "took", time.Since(start))
+	return len(ready) > 0
 }
 
 // routeSource is routeSource, or what a test made it.
