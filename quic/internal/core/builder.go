@@ -45,7 +45,7 @@ func (pb *packetBuilder) fill(ackOnly bool) bool {
 	acks := p.rec.Acks(space)
 	probes := p.rec.ProbesPending(space)
 	canSend := !ackOnly && (p.rec.CanSend(space) || probes > 0)
-	wantData := canSend && c.hasDataToSend(l, p, data)
+	wantData := canSend && pb.hasData()
 	if l == levelApp && c.mp != nil {
 		pb.appendPathAcks(wantData)
 	} else if acks.HasRanges() && (acks.ShouldSendAck(now) || acks.Pending() && wantData) {
@@ -336,4 +336,24 @@ func (pb *packetBuilder) fillPathFrames() bool {
 		m.cidsBlockedOut = m.cidsBlockedOut[1:]
 	}
 	return len(pb.b) > before
+}
+
+// hasData reports whether the builder's path has ack-eliciting frames to
+// send at its level.
+func (pb *packetBuilder) hasData() bool {
+	c, l, p, data := pb.c, pb.l, pb.p, pb.data
+	if (l != levelApp || data) && c.crypto[l].send.hasData() {
+		return true
+	}
+	if l != levelApp {
+		return false
+	}
+	if len(p.responses) > 0 || (p.mp != nil && (p.mp.ping || p.mp.challengeOut)) || (p.mig != nil && p.mig.challengeOut) || c.observedPending(p) {
+		return true
+	}
+	if !data {
+		return false
+	}
+	return c.handshakeOut || c.live.sendPing || c.mp.cidFramesPending(c.paths[0].local) ||
+		len(c.cids.retireOut) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mp.framesPending() || (c.nat != nil && c.nat.framesPending())
 }

@@ -113,30 +113,3 @@ func (c *Conn) terminate(err error) {
 		c.emit(Event{Kind: EventClosed, Err: err})
 	}
 }
-
-// buildClose writes CONNECTION_CLOSE at every level the peer may be able to
-// read, so a peer that has not finished the handshake still learns of it.
-func (c *Conn) buildClose(now time.Time, p *path, buf []byte) int {
-	out := buf[:0]
-	for l := levelInitial; l < numLevels; l++ {
-		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
-			continue
-		}
-		if l != levelApp && c.confirmed {
-			continue
-		}
-		f := c.closing.frame
-		if l != levelApp && f.Type == wire.FrameApplicationClose {
-			f = closeFrameOf(&CloseError{Application: true}, false)
-		}
-		payload, _ := f.Append(nil)
-		pn := p.rec.NextPacketNumber(l.space())
-		pl := planned{path: p, level: l, pn: pn, pnLen: 4, payload: payload}
-		if len(out)+c.headerLen(l, p)+4+len(payload)+16 > len(buf) {
-			break
-		}
-		out = c.sealPacket(out, &pl)
-		_ = p.rec.SkipPacketNumber(l.space()) // consume pn; close packets are not tracked
-	}
-	return len(out)
-}

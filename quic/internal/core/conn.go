@@ -507,7 +507,7 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 		return err
 	}
 	// Authenticate the connection IDs (RFC 9000 §7.3).
-	if !tp.HasInitialSourceConnectionID || string(tp.InitialSourceConnectionID) != string(c.paths[0].remote.active()) && !c.remoteSeqZero(tp.InitialSourceConnectionID) {
+	if !tp.HasInitialSourceConnectionID || string(tp.InitialSourceConnectionID) != string(c.paths[0].remote.active()) && !c.paths[0].remote.isSeqZero(tp.InitialSourceConnectionID) {
 		return &wire.TransportError{Code: wire.TransportParameterError, Reason: "initial_source_connection_id mismatch"}
 	}
 	if c.side == Client {
@@ -543,14 +543,15 @@ func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
 	return nil
 }
 
-func (c *Conn) remoteSeqZero(id []byte) bool {
-	for _, r := range c.paths[0].remote.ids {
+// protectionSuite converts a TLS suite id for the protection package.
+func protectionSuite(id uint16) protection.Suite { return protection.Suite(id) }
+
+// isSeqZero reports whether id is the peer's CID of sequence number 0.
+func (r *remoteCIDs) isSeqZero(id []byte) bool {
+	for _, r := range r.ids {
 		if r.seq == 0 {
 			return string(r.id) == string(id)
 		}
 	}
 	return false
 }
-
-// protectionSuite converts a TLS suite id for the protection package.
-func protectionSuite(id uint16) protection.Suite { return protection.Suite(id) }

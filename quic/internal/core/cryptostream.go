@@ -1,6 +1,9 @@
 package core
 
-import "github.com/alkdev/irohspoke/quic/internal/streams"
+import (
+	"github.com/alkdev/irohspoke/quic/internal/recovery"
+	"github.com/alkdev/irohspoke/quic/internal/streams"
+)
 
 // maxCryptoBuffer bounds out-of-order CRYPTO data per encryption level. TLS
 // handshake flights are a few KiB; anything beyond this is an attack or a bug
@@ -132,4 +135,15 @@ func (s *cryptoSend) peekOffset() uint64 {
 		return s.lost[0].off
 	}
 	return s.sent
+}
+
+// requeueOutstanding resends the CRYPTO data of every packet of space s
+// still outstanding in rec as the PTO probe, which recovers a lost flight in one round trip.
+func (cs *cryptoSend) requeueOutstanding(rec *recovery.Path[*sentRecord], s recovery.Space) {
+	rec.ForEachOutstanding(s, func(sp *recovery.SentPacket[*sentRecord]) bool {
+		for _, cr := range sp.Payload.crypto {
+			cs.onLost(cr.off, cr.n)
+		}
+		return true
+	})
 }

@@ -100,17 +100,17 @@ func (c *Conn) openApp(p *path, dst, header, ct []byte, pn uint64, phase bool, n
 	if err != nil {
 		return nil, false, err
 	}
-	if err := c.rotateKeys(now); err != nil {
+	if err := c.app.rotate(now, c.paths); err != nil {
 		return nil, false, err
 	}
+	c.stats.KeyUpdates++
 	p.firstRecvPN, p.recvInPhase = pn, true
 	return out, true, nil
 }
 
-// rotateKeys moves both directions to the next key phase, either because
+// rotate moves both directions to the next key phase, either because
 // the peer updated or because we initiate.
-func (c *Conn) rotateKeys(now time.Time) error {
-	a := &c.app
+func (a *appKeys) rotate(now time.Time, paths pathList) error {
 	nextWrite, err := a.write.Next()
 	if err != nil {
 		return err
@@ -125,13 +125,12 @@ func (c *Conn) rotateKeys(now time.Time) error {
 	a.generation++
 	a.sentInPhase = 0
 	a.phaseAcked, a.phaseAckedAt = false, time.Time{}
-	for _, p := range c.paths {
+	for _, p := range paths {
 		p.recvInPhase = false
 	}
 	a.forceUpdate = false
 	// Keep the old read keys for three PTOs (RFC 9001 §6.5).
-	a.prevUntil = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
-	c.stats.KeyUpdates++
+	a.prevUntil = now.Add(3 * paths.primary().rec.ProbeTimeout())
 	return nil
 }
 
@@ -149,10 +148,11 @@ func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
 		// numbers of different paths while it holds the old ones.
 		return
 	}
-	if err := c.rotateKeys(now); err != nil {
+	if err := c.app.rotate(now, c.paths); err != nil {
 		c.closeWithError(err, now)
 		return
 	}
+	c.stats.KeyUpdates++
 	c.stats.KeyUpdatesInitiated++
 }
 

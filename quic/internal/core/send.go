@@ -46,7 +46,7 @@ func (c *Conn) PollTransmit(now time.Time, buf []byte) (n int, to Addr) {
 		if p == nil {
 			return 0, Addr{}
 		}
-		return c.buildClose(now, p, buf), p.addr
+		return sender{c, now, buf}.close(p), p.addr
 	}
 	if c.mp != nil {
 		return sender{c, now, buf}.poll()
@@ -143,25 +143,6 @@ func (c *Conn) sealPacket(out []byte, pl *planned) []byte {
 	out = keys.SealPath(out, header, pl.payload, uint32(p.id), pl.pn)
 	hp.Apply(out[start:], pnOffset)
 	return out
-}
-
-// hasDataToSend reports whether path p has ack-eliciting frames to send at
-// level l; data says p carries the connection's frames.
-func (c *Conn) hasDataToSend(l level, p *path, data bool) bool {
-	if (l != levelApp || data) && c.crypto[l].send.hasData() {
-		return true
-	}
-	if l != levelApp {
-		return false
-	}
-	if len(p.responses) > 0 || (p.mp != nil && (p.mp.ping || p.mp.challengeOut)) || (p.mig != nil && p.mig.challengeOut) || c.observedPending(p) {
-		return true
-	}
-	if !data {
-		return false
-	}
-	return c.handshakeOut || c.live.sendPing || c.mp.cidFramesPending(c.paths[0].local) ||
-		len(c.cids.retireOut) > 0 || len(c.dgrams.out) > 0 || c.streams.HasPending() || c.mp.framesPending() || (c.nat != nil && c.nat.framesPending())
 }
 
 // controlFrame converts a stream-layer control frame to its wire form.

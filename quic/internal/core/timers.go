@@ -25,7 +25,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	stranded := c.mp != nil && c.paths.fallback() == nil
 	for _, p := range c.paths {
 		t := p.rec.NextTimer()
-		if t.Kind == recovery.TimerAck && (stranded || !c.ackSendable(p)) {
+		if t.Kind == recovery.TimerAck && (stranded || !c.paths.ackSendable(p)) {
 			t = p.rec.LossTimer()
 		}
 		consider(t.At)
@@ -37,7 +37,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 			consider(p.mig.timer())
 		}
 		// Wake when pacing releases data that a poll had to hold back.
-		if p.pacedUntil.After(c.live.lastPoll) && c.hasDataToSend(levelApp, p, p == c.paths.data()) {
+		if p.pacedUntil.After(c.live.lastPoll) && (&packetBuilder{c: c, l: levelApp, p: p, data: p == c.paths.data()}).hasData() {
 			consider(p.pacedUntil)
 		}
 	}
@@ -119,20 +119,8 @@ func (c *Conn) recoveryTimeout(now time.Time, p *path) {
 		c.onRecordLost(sp.Payload)
 	}
 	if res.Kind == recovery.TimerPTO && res.Space != recovery.AppData && p.id == 0 {
-		c.requeueCrypto(p, res.Space)
+		c.crypto[levelOfSpace(res.Space)].send.requeueOutstanding(p.rec, res.Space)
 	}
-}
-
-// requeueCrypto resends all unacknowledged handshake data of a space as the
-// PTO probe, which recovers a lost flight in one round trip.
-func (c *Conn) requeueCrypto(p *path, s recovery.Space) {
-	cs := &c.crypto[levelOfSpace(s)].send
-	p.rec.ForEachOutstanding(s, func(sp *recovery.SentPacket[*sentRecord]) bool {
-		for _, cr := range sp.Payload.crypto {
-			cs.onLost(cr.off, cr.n)
-		}
-		return true
-	})
 }
 
 // Ping makes the next packet ack-eliciting, to probe liveness.
