@@ -434,47 +434,6 @@ func (c *Conn) Stats() Stats {
 	return s
 }
 
-// drainTLS applies every pending handshake-engine event.
-func (c *Conn) drainTLS(now time.Time) error {
-	for {
-		ev := c.tls.NextEvent()
-		switch ev.Kind {
-		case handshake.EventNone:
-			return nil
-		case handshake.EventWriteData:
-			c.crypto[levelOfTLS(ev.Level)].send.write(ev.Data)
-		case handshake.EventSetReadSecret, handshake.EventSetWriteSecret:
-			if err := c.installSecret(ev, now); err != nil {
-				return err
-			}
-		case handshake.EventTransportParameters:
-			if err := c.applyPeerParams(ev.Data, now); err != nil {
-				return err
-			}
-		case handshake.EventHandshakeComplete:
-			c.onHandshakeComplete(now)
-		}
-	}
-}
-
-func (c *Conn) onHandshakeComplete(now time.Time) {
-	c.state = stateEstablished
-	if c.side == Server {
-		// The server's handshake is confirmed once it completes (RFC 9001 §4.1.2).
-		c.handshakeOut = true
-		c.confirm(now)
-	}
-	if c.mp == nil {
-		c.mp = startMultipath(&c.cfg, &c.params.peer, c.paths[0], now, c.live.lastSent)
-	}
-	c.startNatTraversal()
-	if c.qad != nil && c.qad.reports {
-		c.qad.owed[c.paths[0].id] = true // the first report, about path 0
-	}
-	c.issueCIDs()
-	c.emit(Event{Kind: EventHandshakeComplete})
-}
-
 // confirm marks the handshake confirmed and drops the Handshake keys.
 func (c *Conn) confirm(now time.Time) {
 	if c.confirmed {
@@ -495,52 +454,6 @@ func (c *Conn) dropLevel(l level, now time.Time) {
 	for _, sp := range c.paths[0].rec.DiscardSpace(l.space(), now) {
 		c.records.put(sp.Payload)
 	}
-}
-
-func (c *Conn) applyPeerParams(b []byte, now time.Time) error {
-	from := wire.RoleServer
-	if c.side == Server {
-		from = wire.RoleClient
-	}
-	tp, err := wire.UnmarshalTransportParameters(b, from)
-	if err != nil {
-		return err
-	}
-	// Authenticate the connection IDs (RFC 9000 §7.3).
-	if !tp.HasInitialSourceConnectionID || string(tp.InitialSourceConnectionID) != string(c.paths[0].remote.active()) && !c.paths[0].remote.isSeqZero(tp.InitialSourceConnectionID) {
-		return &wire.TransportError{Code: wire.TransportParameterError, Reason: "initial_source_connection_id mismatch"}
-	}
-	if c.side == Client {
-		if !tp.HasOriginalDestinationConnectionID || string(tp.OriginalDestinationConnectionID) != string(c.initial.origDCID) {
-			return &wire.TransportError{Code: wire.TransportParameterError, Reason: "original_destination_connection_id mismatch"}
-		}
-		if c.initial.gotRetry != tp.HasRetrySourceConnectionID || (c.initial.gotRetry && string(tp.RetrySourceConnectionID) != string(c.initial.retrySCID)) {
-			return &wire.TransportError{Code: wire.TransportParameterError, Reason: "retry_source_connection_id mismatch"}
-		}
-		if tp.HasStatelessResetToken {
-			c.paths[0].remote.setInitialToken(tp.StatelessResetToken)
-			c.cids.tokensChanged = true
-		}
-	}
-	c.params.peer, c.params.havePeer = tp, true
-	c.qad = newAddrDiscovery(c.cfg.AddressDiscovery, &tp)
-	if tp.MaxIdleTimeout > 0 {
-		peer := time.Duration(tp.MaxIdleTimeout) * time.Millisecond
-		if c.live.idleTimeout == 0 || peer < c.live.idleTimeout {
-			c.live.idleTimeout = peer
-		}
-	}
-	c.dgrams.peerMax = tp.MaxDatagramFrameSize
-	c.paths[0].rec.SetPeerMaxAckDelay(time.Duration(tp.MaxAckDelay) * time.Millisecond)
-	c.streams.SetPeerParams(streams.PeerParams{
-		InitialMaxData:                 tp.InitialMaxData,
-		InitialMaxStreamDataBidiLocal:  tp.InitialMaxStreamDataBidiLocal,
-		InitialMaxStreamDataBidiRemote: tp.InitialMaxStreamDataBidiRemote,
-		InitialMaxStreamDataUni:        tp.InitialMaxStreamDataUni,
-		InitialMaxStreamsBidi:          tp.InitialMaxStreamsBidi,
-		InitialMaxStreamsUni:           tp.InitialMaxStreamsUni,
-	})
-	return nil
 }
 
 // protectionSuite converts a TLS suite id for the protection package.

@@ -3,7 +3,6 @@ package core
 import (
 	"time"
 
-	"github.com/alkdev/irohspoke/quic/internal/handshake"
 	"github.com/alkdev/irohspoke/quic/internal/protection"
 )
 
@@ -38,41 +37,6 @@ type appKeys struct {
 	phaseAcked      bool      // a packet of ours from this phase was acknowledged
 	phaseAckedAt    time.Time // when that first happened
 	forceUpdate     bool      // ForceKeyUpdate asked for one update now
-}
-
-func (c *Conn) installSecret(ev handshake.Event, now time.Time) error {
-	suite := protectionSuite(ev.Suite)
-	read := ev.Kind == handshake.EventSetReadSecret
-	switch ev.Level {
-	case handshake.LevelHandshake:
-		k, err := protection.NewKeys(suite, ev.Secret)
-		if err != nil {
-			return err
-		}
-		lk := &c.keys[levelHandshake]
-		if read {
-			lk.read, lk.canRead = k, true
-		} else {
-			lk.write, lk.canWrite = k, true
-			c.paths[0].rec.SetHandshakeKeys(now)
-		}
-	case handshake.LevelApplication:
-		k, err := protection.NewKeys(suite, ev.Secret)
-		if err != nil {
-			return err
-		}
-		if read {
-			c.app.read, c.app.readHP, c.app.canRead = k.Packet, k.Header, true
-			next, err := k.Packet.Next()
-			if err != nil {
-				return err
-			}
-			c.app.next = next
-		} else {
-			c.app.write, c.app.writeHP, c.app.canWrite = k.Packet, k.Header, true
-		}
-	}
-	return nil
 }
 
 // openApp decrypts a 1-RTT payload received on path p, following the peer
@@ -132,28 +96,6 @@ func (a *appKeys) rotate(now time.Time, paths pathList) error {
 	// Keep the old read keys for three PTOs (RFC 9001 §6.5).
 	a.prevUntil = now.Add(3 * paths.primary().rec.ProbeTimeout())
 	return nil
-}
-
-// maybeInitiateKeyUpdate starts a key update once enough packets went out in
-// this phase and the peer has acknowledged one of them (RFC 9001 §6.1).
-func (c *Conn) maybeInitiateKeyUpdate(now time.Time) {
-	a := &c.app
-	if !c.confirmed || !a.canWrite || !a.phaseAcked || (a.sentInPhase < c.cfg.KeyUpdateInterval && !a.forceUpdate) {
-		return
-	}
-	if c.mp != nil && now.Before(a.phaseAckedAt.Add(3*c.paths.maxPTO())) {
-		// RFC 9001 §6.5: wait three PTOs after the previous update was
-		// acknowledged, so the peer has dropped its old keys. noq needs it
-		// under multipath: it picks old or new keys by comparing packet
-		// numbers of different paths while it holds the old ones.
-		return
-	}
-	if err := c.app.rotate(now, c.paths); err != nil {
-		c.closeWithError(err, now)
-		return
-	}
-	c.stats.KeyUpdates++
-	c.stats.KeyUpdatesInitiated++
 }
 
 // dropPrev forgets the previous phase's read keys once their three PTOs

@@ -221,7 +221,7 @@ func (s sender) on(p *path, data bool) (n int, to Addr) {
 	if d := p.rec.PacingDelay(now, len(out)); d > 0 {
 		p.pacedUntil = now.Add(d)
 	}
-	c.maybeInitiateKeyUpdate(now)
+	s.maybeUpdateKeys()
 	return len(out), p.addr
 }
 
@@ -251,4 +251,27 @@ func (s sender) close(p *path) int {
 		_ = p.rec.SkipPacketNumber(l.space()) // consume pn; close packets are not tracked
 	}
 	return len(out)
+}
+
+// maybeUpdateKeys starts a key update once enough packets went out in
+// this phase and the peer has acknowledged one of them (RFC 9001 §6.1).
+func (s sender) maybeUpdateKeys() {
+	c, now := s.c, s.now
+	a := &c.app
+	if !c.confirmed || !a.canWrite || !a.phaseAcked || (a.sentInPhase < c.cfg.KeyUpdateInterval && !a.forceUpdate) {
+		return
+	}
+	if c.mp != nil && now.Before(a.phaseAckedAt.Add(3*c.paths.maxPTO())) {
+		// RFC 9001 §6.5: wait three PTOs after the previous update was
+		// acknowledged, so the peer has dropped its old keys. noq needs it
+		// under multipath: it picks old or new keys by comparing packet
+		// numbers of different paths while it holds the old ones.
+		return
+	}
+	if err := c.app.rotate(now, c.paths); err != nil {
+		c.closeWithError(err, now)
+		return
+	}
+	c.stats.KeyUpdates++
+	c.stats.KeyUpdatesInitiated++
 }
