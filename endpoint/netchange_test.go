@@ -180,3 +180,52 @@ func TestPortMapWiring(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkChangeAbandonRidesSuccessor: when a network change took the
+// relay down with the old direct path, the PATH_ABANDON of the moved path
+// must travel on its successor. Were the successor still Backup when the
+// old path is abandoned, the relay path would be the data path of that
+// moment and the abandon would be lost with it: the server would go on
+// sending on the dead path until its path idle timeout.
+func TestNetworkChangeAbandonRidesSuccessor(t *testing.T) {
+	r := startRelay(t)
+	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, DisableNetworkMonitor: true, noNatTraversal: true})
+	ctx := testCtx(t, 20*time.Second)
+	if err := srv.WaitRelay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serveEcho(srv)
+	cli := bind(t, Options{DisableNetworkMonitor: true, noNatTraversal: true})
+	var route routeAs
+	lo := netip.MustParseAddr("127.0.0.1")
+	route.src.Store(&lo)
+	route.install(cli)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}, Addrs: []netip.AddrPort{srv.LocalAddr()}}, testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, s, "before")
+	waitPath(t, c, 10*time.Second, "relay backup path", func(ps []quic.PathInfo) bool {
+		return slices.ContainsFunc(ps, func(p quic.PathInfo) bool { return usablePath(p) && p.Addr.IsRelay() })
+	})
+	old := directPathIDs(c.Paths())
+	if len(old) != 1 {
+		t.Fatalf("direct paths %v", old)
+	}
+	m := cli.conns.get(c)
+	waitCount(t, "the manager notes the path's source", &m.passes, 1)
+
+	r.stop() // the change took the relay with it
+	moved := netip.MustParseAddr("127.0.0.2")
+	route.src.Store(&moved)
+	cli.NetworkChanged(true)
+	waitPath(t, acceptedConn(t, srv), 3*time.Second, "the server learns the old path is abandoned", func(ps []quic.PathInfo) bool {
+		i := slices.IndexFunc(ps, func(p quic.PathInfo) bool { return p.ID == old[0] })
+		return i < 0 || ps[i].Abandoned
+	})
+	echoOnce(t, s, "after")
+}
