@@ -262,11 +262,7 @@ func (c *Conn) handleFrames(now time.Time, pk *rxPacket, payload []byte) (ackEli
 		if err := wire.CheckAllowed(f.Type, pk.typ); err != nil {
 			return false, false, err
 		}
-		switch f.Type {
-		case wire.FramePadding, wire.FrameAck, wire.FrameAckECN, wire.FrameConnectionClose, wire.FrameApplicationClose:
-		default:
-			ackEliciting = true
-		}
+		ackEliciting = ackEliciting || f.Type.IsAckEliciting() // PATH_ACK is an ACK
 		probing = probing && f.Type.IsProbing()
 		if err := c.handleFrame(now, pk, &f); err != nil {
 			var te *wire.TransportError
