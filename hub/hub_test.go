@@ -11,6 +11,7 @@ import (
 
 	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/internal/notify"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
@@ -33,34 +34,26 @@ func newEndpoint(t testing.TB, alpns ...string) *quic.Endpoint {
 // testHub is a hub whose spokes coming and going can be waited for.
 type testHub struct {
 	*hub.Hub
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced when a spoke comes or goes
-}
-
-func (h *testHub) signal() {
-	h.mu.Lock()
-	close(h.changed)
-	h.changed = make(chan struct{})
-	h.mu.Unlock()
+	changed notify.Signal // a spoke came or went
 }
 
 // startHub runs a Go hub on loopback and returns it and its address.
 func startHub(t testing.TB, opts hub.Options) (*testHub, identity.EndpointAddr) {
 	t.Helper()
 	ep := newEndpoint(t, hub.ALPN)
-	th := &testHub{changed: make(chan struct{})}
+	th := &testHub{}
 	onConnect, onDisconnect := opts.OnConnect, opts.OnDisconnect
 	opts.OnConnect = func(s *hub.Spoke) {
 		if onConnect != nil {
 			onConnect(s)
 		}
-		th.signal()
+		th.changed.Notify()
 	}
 	opts.OnDisconnect = func(s *hub.Spoke, err error) {
 		if onDisconnect != nil {
 			onDisconnect(s, err)
 		}
-		th.signal()
+		th.changed.Notify()
 	}
 	th.Hub = hub.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -105,20 +98,8 @@ func next(t testing.TB, ch <-chan wire.Envelope) wire.Envelope {
 // one comes or goes.
 func waitSpokes(t testing.TB, h *testHub, n int) {
 	t.Helper()
-	timeout := time.NewTimer(5 * time.Second)
-	defer timeout.Stop()
-	for {
-		h.mu.Lock()
-		changed := h.changed
-		h.mu.Unlock()
-		if len(h.Spokes()) == n {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timeout.C:
-			t.Fatalf("%d spokes registered, want %d", len(h.Spokes()), n)
-		}
+	if !h.changed.Until(5*time.Second, func() bool { return len(h.Spokes()) == n }) {
+		t.Fatalf("%d spokes registered, want %d", len(h.Spokes()), n)
 	}
 }
 

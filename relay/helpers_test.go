@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/internal/notify"
 	"github.com/alkdev/irohspoke/relay/internal/websocket"
 	"github.com/alkdev/irohspoke/relay/relayproto"
 )
@@ -19,16 +20,13 @@ import (
 type logBuf struct {
 	mu      sync.Mutex
 	b       bytes.Buffer
-	written chan struct{} // closed and replaced at each write; nil until waited on
+	written notify.Signal
 }
 
 func (l *logBuf) Write(p []byte) (int, error) {
 	l.mu.Lock()
+	defer l.written.Notify()
 	defer l.mu.Unlock()
-	if l.written != nil {
-		close(l.written)
-		l.written = nil
-	}
 	return l.b.Write(p)
 }
 
@@ -41,24 +39,8 @@ func (l *logBuf) String() string {
 // waitLog waits until the log contains s, checking again at each write.
 func (l *logBuf) waitLog(t *testing.T, s string) {
 	t.Helper()
-	timeout := time.NewTimer(3 * time.Second)
-	defer timeout.Stop()
-	for {
-		l.mu.Lock()
-		found := strings.Contains(l.b.String(), s)
-		if l.written == nil {
-			l.written = make(chan struct{})
-		}
-		written := l.written
-		l.mu.Unlock()
-		if found {
-			return
-		}
-		select {
-		case <-written:
-		case <-timeout.C:
-			t.Fatalf("log never contained %q; log:\n%s", s, l.String())
-		}
+	if !l.written.Until(3*time.Second, func() bool { return strings.Contains(l.String(), s) }) {
+		t.Fatalf("log never contained %q; log:\n%s", s, l.String())
 	}
 }
 

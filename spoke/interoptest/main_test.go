@@ -13,6 +13,7 @@ import (
 
 	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/internal/notify"
 	"github.com/alkdev/irohspoke/interop"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
@@ -83,17 +84,16 @@ func startGoHub(t testing.TB) identity.EndpointAddr {
 type collector struct {
 	mu      sync.Mutex
 	counts  map[string]int
-	changed chan struct{} // closed and replaced on every arrival
+	arrived notify.Signal
 }
 
 func collect(tg *spoke.Target) *collector {
-	c := &collector{counts: map[string]int{}, changed: make(chan struct{})}
+	c := &collector{counts: map[string]int{}}
 	tg.AddListener(spoke.Wildcard, func(e wire.Envelope) {
 		c.mu.Lock()
 		c.counts[e.Type+"/"+e.ID]++
-		close(c.changed)
-		c.changed = make(chan struct{})
 		c.mu.Unlock()
+		c.arrived.Notify()
 	})
 	return c
 }
@@ -102,22 +102,15 @@ func collect(tg *spoke.Target) *collector {
 // checking again on every arrival; after d it fails with what().
 func (c *collector) waitUntil(t testing.TB, d time.Duration, done func() bool, what func() string) {
 	t.Helper()
-	timeout := time.NewTimer(d)
-	defer timeout.Stop()
-	for {
+	locked := func() bool {
 		c.mu.Lock()
-		ok, changed := done(), c.changed
-		c.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timeout.C:
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			t.Fatal(what())
-		}
+		defer c.mu.Unlock()
+		return done()
+	}
+	if !c.arrived.Until(d, locked) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		t.Fatal(what())
 	}
 }
 
