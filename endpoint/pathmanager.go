@@ -214,6 +214,11 @@ func (m *pathManager) maybePunch(now time.Time, paths []quic.PathInfo) {
 	if len(remote) == 0 {
 		return // nothing to punch to yet; their arrival is a path event
 	}
+	if m.punch.rounds == 0 && !m.punch.force && allOpen(remote, paths) {
+		// Dialled direct to every server candidate: a first round could
+		// only open direct paths the client closes again.
+		return
+	}
 	fresh := false
 	if v := m.e.candidateVersion(); v != m.localVer || !m.haveLocal {
 		m.localVer, m.local, m.haveLocal, fresh = v, m.e.Candidates(), true, true

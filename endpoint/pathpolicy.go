@@ -1,6 +1,8 @@
 package endpoint
 
 import (
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic"
@@ -105,4 +107,19 @@ func pathInfo(paths []quic.PathInfo, id quic.PathID) (quic.PathInfo, bool) {
 		}
 	}
 	return quic.PathInfo{}, false
+}
+
+// allOpen reports whether every address in remote has a usable direct
+// path.
+func allOpen(remote []netip.AddrPort, paths []quic.PathInfo) bool {
+	for _, ap := range remote {
+		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		if !slices.ContainsFunc(paths, func(p quic.PathInfo) bool {
+			return usablePath(p) && !p.Addr.IsRelay() &&
+				netip.AddrPortFrom(p.Addr.UDP.Addr().Unmap(), p.Addr.UDP.Port()) == ap
+		}) {
+			return false
+		}
+	}
+	return true
 }

@@ -79,3 +79,27 @@ func TestRedundantDirect(t *testing.T) {
 		t.Fatal("hasGoodDirect")
 	}
 }
+
+func TestAllOpen(t *testing.T) {
+	a := netip.MustParseAddrPort("192.0.2.1:1")
+	b := netip.MustParseAddrPort("192.0.2.2:2")
+	mapped := netip.AddrPortFrom(netip.AddrFrom16(a.Addr().As16()), a.Port())
+	pending := directPath(2, "192.0.2.2:2", 0)
+	pending.Validated = false
+	for _, tc := range []struct {
+		name   string
+		remote []netip.AddrPort
+		paths  []quic.PathInfo
+		want   bool
+	}{
+		{"direct to each", []netip.AddrPort{a, b}, []quic.PathInfo{directPath(1, "192.0.2.1:1", 0), directPath(2, "192.0.2.2:2", 0)}, true},
+		{"one without a path", []netip.AddrPort{a, b}, []quic.PathInfo{relayPath(0, 0), directPath(1, "192.0.2.1:1", 0)}, false},
+		{"not validated yet", []netip.AddrPort{b}, []quic.PathInfo{pending}, false},
+		{"relay only", []netip.AddrPort{a}, []quic.PathInfo{relayPath(0, 0)}, false},
+		{"IPv4-mapped candidate", []netip.AddrPort{mapped}, []quic.PathInfo{directPath(1, "192.0.2.1:1", 0)}, true},
+	} {
+		if got := allOpen(tc.remote, tc.paths); got != tc.want {
+			t.Errorf("%s: allOpen = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
