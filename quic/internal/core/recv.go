@@ -180,7 +180,7 @@ func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.H
 		return true
 	}
 	pk := rxPacket{rx: rx, lvl: lvl, typ: h.Type, path: p, dcid: h.DCID}
-	ackEliciting, probing, err := c.handleFrames(now, &pk, payload)
+	ackEliciting, probing, err := frameHandler{c: c, now: now}.frames(&pk, payload)
 	if err != nil {
 		c.closeWithError(err, now)
 		return true
@@ -244,156 +244,6 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 	cs.sent, cs.lost, cs.acked = 0, nil, nil
 }
 
-// handleFrames processes a packet's frames and reports whether any of them
-// was ack-eliciting and whether all were probing frames (RFC 9000 §9.1).
-func (c *Conn) handleFrames(now time.Time, pk *rxPacket, payload []byte) (ackEliciting, probing bool, err error) {
-	probing = true
-	for len(payload) > 0 {
-		var f wire.Frame
-		n, err := f.Parse(payload)
-		if err != nil {
-			var te *wire.TransportError
-			if errors.As(err, &te) {
-				return false, false, err
-			}
-			return false, false, &wire.TransportError{Code: wire.FrameEncodingError, Reason: err.Error()}
-		}
-		payload = payload[n:]
-		if err := wire.CheckAllowed(f.Type, pk.typ); err != nil {
-			return false, false, err
-		}
-		ackEliciting = ackEliciting || f.Type.IsAckEliciting() // PATH_ACK is an ACK
-		probing = probing && f.Type.IsProbing()
-		if err := c.handleFrame(now, pk, &f); err != nil {
-			var te *wire.TransportError
-			if errors.As(err, &te) && te.FrameType == 0 {
-				te.FrameType = f.Type
-			}
-			return false, false, err
-		}
-		if c.state >= stateDraining {
-			break
-		}
-	}
-	return ackEliciting, probing, nil
-}
-
-func (c *Conn) handleFrame(now time.Time, pk *rxPacket, f *wire.Frame) error {
-	p, from := pk.path, pk.rx.from
-	switch f.Type {
-	case wire.FramePadding, wire.FramePing:
-	case wire.FrameAck, wire.FrameAckECN:
-		ap := c.paths[0]
-		if c.mp != nil {
-			// Under multipath a plain ACK acknowledges path 0.
-			if ap = c.paths.byID(0); ap == nil {
-				return nil
-			}
-		}
-		return c.handleAck(now, pk.lvl, ap, f)
-	case wire.FrameCrypto:
-		return c.handleCrypto(now, pk.lvl, f)
-	case wire.FrameNewToken:
-		if c.side == Server {
-			return protocolViolation("NEW_TOKEN sent by a client")
-		}
-	case wire.FrameStream:
-		if err := c.checkIncomingStream(f.StreamID); err != nil {
-			return err
-		}
-		return streamErr(c.streams.HandleStream(streams.StreamID(f.StreamID), f.Offset, f.Data, f.Fin))
-	case wire.FrameResetStream:
-		if err := c.checkIncomingStream(f.StreamID); err != nil {
-			return err
-		}
-		return streamErr(c.streams.HandleResetStream(streams.StreamID(f.StreamID), f.ErrorCode, f.FinalSize))
-	case wire.FrameStopSending:
-		return streamErr(c.streams.HandleStopSending(streams.StreamID(f.StreamID), f.ErrorCode))
-	case wire.FrameMaxData:
-		c.streams.HandleMaxData(f.Limit)
-	case wire.FrameMaxStreamData:
-		return streamErr(c.streams.HandleMaxStreamData(streams.StreamID(f.StreamID), f.Limit))
-	case wire.FrameMaxStreamsBidi:
-		return streamErr(c.streams.HandleMaxStreams(streams.Bidi, f.Limit))
-	case wire.FrameMaxStreamsUni:
-		return streamErr(c.streams.HandleMaxStreams(streams.Uni, f.Limit))
-	case wire.FrameDataBlocked:
-		c.streams.HandleDataBlocked(f.Limit)
-	case wire.FrameStreamDataBlocked:
-		if err := c.checkIncomingStream(f.StreamID); err != nil {
-			return err
-		}
-		return streamErr(c.streams.HandleStreamDataBlocked(streams.StreamID(f.StreamID), f.Limit))
-	case wire.FrameStreamsBlockedBidi:
-		if c.cfg.refusesIncoming(false) {
-			return nil // the limit stays 0: no MAX_STREAMS answer
-		}
-		return streamErr(c.streams.HandleStreamsBlocked(streams.Bidi, f.Limit))
-	case wire.FrameStreamsBlockedUni:
-		if c.cfg.refusesIncoming(true) {
-			return nil
-		}
-		return streamErr(c.streams.HandleStreamsBlocked(streams.Uni, f.Limit))
-	case wire.FrameNewConnectionID:
-		remote := c.paths[0].remote
-		if c.mp != nil {
-			s := c.mp.set(0)
-			if s.abandoned {
-				return nil
-			}
-			remote = s.remote
-		}
-		return c.addRemoteCID(0, remote, f)
-	case wire.FrameRetireConnectionID:
-		return c.retireLocalCID(now, 0, c.localCIDsOf(0), f.Sequence, pk.dcid)
-	case wire.FramePathChallenge:
-		if c.nat != nil && c.confirmed && from != p.addr {
-			c.offPathChallenge(p, pk.rx, f.PathData)
-		} else if c.mp == nil && from != p.addr {
-			p.queueOffPathResponse(pk.rx, f.PathData)
-		} else if len(p.responses) < 4 {
-			p.responses = append(p.responses, f.PathData)
-			c.qad.owe(p)
-		}
-	case wire.FrameObservedAddressIPv4, wire.FrameObservedAddressIPv6:
-		return c.handleObservedAddress(p, from, f)
-	case wire.FramePathResponse:
-		// Without multipath we never challenge (we do not migrate), so
-		// unsolicited responses are ignored.
-		if c.nat == nil || !c.natPathResponse(now, from, f.PathData) {
-			c.onPathResponse(now, f.PathData)
-		}
-	case wire.FrameConnectionClose, wire.FrameApplicationClose:
-		c.handlePeerClose(now, f)
-	case wire.FrameHandshakeDone:
-		if c.side == Server {
-			return protocolViolation("HANDSHAKE_DONE sent by a client")
-		}
-		c.confirm(now)
-	case wire.FrameDatagram:
-		if c.cfg.DisableDatagrams || uint64(len(f.Data)) > DefaultDatagramFrame {
-			return protocolViolation("unexpected DATAGRAM")
-		}
-		c.dgrams.received(f.Data)
-		c.emit(Event{Kind: EventDatagram})
-	case wire.FramePathAck, wire.FramePathAckECN, wire.FramePathAbandon, wire.FramePathStatusBackup,
-		wire.FramePathStatusAvailable, wire.FramePathNewConnectionID, wire.FramePathRetireConnectionID,
-		wire.FrameMaxPathID, wire.FramePathsBlocked, wire.FramePathCIDsBlocked:
-		if c.mp == nil {
-			return protocolViolation("frame of an extension that was not negotiated")
-		}
-		return c.handlePathFrame(now, f)
-	case wire.FrameAddAddressIPv4, wire.FrameAddAddressIPv6, wire.FrameReachOutIPv4,
-		wire.FrameReachOutIPv6, wire.FrameRemoveAddress:
-		return c.handleNatFrame(now, f)
-	default:
-		// Extension frames (multipath, NAT traversal, ack frequency, address
-		// discovery) were not negotiated.
-		return protocolViolation("frame of an extension that was not negotiated")
-	}
-	return nil
-}
-
 func protocolViolation(reason string) error {
 	return &wire.TransportError{Code: wire.ProtocolViolation, Reason: reason}
 }
@@ -409,97 +259,6 @@ func streamErr(err error) error {
 	return &wire.TransportError{Code: wire.InternalError, Reason: err.Error()}
 }
 
-func (c *Conn) handleCrypto(now time.Time, lvl level, f *wire.Frame) error {
-	data, err := c.crypto[lvl].recv.push(f.Offset, f.Data)
-	if err != nil {
-		return &wire.TransportError{Code: wire.CryptoBufferExceeded, Reason: err.Error()}
-	}
-	if len(data) == 0 {
-		return nil
-	}
-	if err := c.tls.HandleData(lvl.tls(), data); err != nil {
-		return err
-	}
-	return c.drainTLS(now)
-}
-
-// addRemoteCID handles (PATH_)NEW_CONNECTION_ID for one path's set.
-func (c *Conn) addRemoteCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) error {
-	if err := remote.add(f.Sequence, f.RetirePriorTo, f.ConnID, f.ResetToken); err != nil {
-		code := wire.ProtocolViolation
-		if errors.Is(err, errCIDLimit) {
-			code = wire.ConnectionIDLimitError
-		}
-		return &wire.TransportError{Code: code, Reason: err.Error()}
-	}
-	c.cids.tokensChanged = true
-	for _, seq := range remote.toRetire {
-		if err := c.cids.queueRetire(pathSeq{path: pathID, seq: seq}); err != nil {
-			return err
-		}
-	}
-	remote.toRetire = remote.toRetire[:0]
-	return nil
-}
-
-// retireLocalCID handles (PATH_)RETIRE_CONNECTION_ID for one path's set.
-func (c *Conn) retireLocalCID(now time.Time, pathID uint64, local *localCIDs, seq uint64, dcid []byte) error {
-	if local == nil {
-		return nil
-	}
-	id, ok, err := local.retire(seq, dcid)
-	if err != nil {
-		return protocolViolation(err.Error())
-	}
-	if ok {
-		c.emit(Event{Kind: EventRetiredCID, CID: id})
-		c.replaceRetired(now)
-	}
-	return nil
-}
-
-func (c *Conn) handleAck(now time.Time, lvl level, p *path, f *wire.Frame) error {
-	c.bufs.wireRanges = f.AppendAckRanges(c.bufs.wireRanges[:0])
-	c.bufs.recRanges = c.bufs.recRanges[:0]
-	for _, r := range c.bufs.wireRanges {
-		c.bufs.recRanges = append(c.bufs.recRanges, recovery.AckRange{Smallest: r.Smallest, Largest: r.Largest})
-	}
-	exp := uint64(3)
-	if c.params.havePeer {
-		exp = c.params.peer.AckDelayExponent
-	}
-	delay := time.Duration(f.AckDelay<<exp) * time.Microsecond
-	if lvl != levelApp {
-		delay = 0 // ack delays of Initial and Handshake ACKs are ignored (RFC 9002 §5.3)
-	}
-	ack := recovery.AckFrame{Ranges: c.bufs.recRanges, AckDelay: delay}
-	if f.Type == wire.FrameAckECN {
-		ack.HasECN = true
-		ack.ECN = recovery.ECNCounts{ECT0: f.ECT0, ECT1: f.ECT1, CE: f.ECNCE}
-	}
-	res, err := p.rec.OnAckReceived(lvl.space(), ack, now)
-	if err != nil {
-		if c.mp != nil && errors.Is(err, recovery.ErrSpaceDiscarded) {
-			return nil // a PATH_ACK for a path we already discarded
-		}
-		return protocolViolation(err.Error())
-	}
-	if lvl == levelApp {
-		for i := range res.Acked {
-			p.onAppPacketAcked(&res.Acked[i])
-		}
-		c.onAppPacketsLost(now, p, res.Lost)
-	}
-	for _, sp := range res.Acked {
-		c.onRecordAcked(sp.Payload, now)
-	}
-	for _, sp := range res.Lost {
-		c.onRecordLost(sp.Payload)
-	}
-	c.streams.SetRTT(p.rec.RTT().Smoothed())
-	return nil
-}
-
 // issueCIDs tops the peer up to its active_connection_id_limit.
 func (c *Conn) issueCIDs() {
 	if c.mp != nil {
@@ -511,16 +270,6 @@ func (c *Conn) issueCIDs() {
 	for _, id := range ids {
 		c.emit(Event{Kind: EventNewCID, CID: id})
 	}
-}
-
-// handlePathAck handles PATH_ACK(_ECN) for the path it names.
-func (c *Conn) handlePathAck(now time.Time, f *wire.Frame) error {
-	c.stats.PathAcksReceived++
-	p := c.paths.byID(f.PathID)
-	if p == nil {
-		return nil
-	}
-	return c.handleAck(now, levelApp, p, f)
 }
 
 // isStatelessReset checks a datagram against the tokens of every path.
