@@ -5,7 +5,6 @@ package roamlab_test
 import (
 	"encoding/json"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -37,12 +36,6 @@ func TestRoaming(t *testing.T) {
 	}{{"multipath", nil}, {"single-path", []string{"--multipath=false"}}} {
 		for _, hk := range hubKinds {
 			t.Run(mode.name+"/"+hk.name, func(t *testing.T) {
-				if os.Getenv("IROHSPOKE_SOAK") == "" {
-					// Known open bug: echoes of the last events sometimes
-					// stall after a move (about one run in three, both
-					// modes); run by make soak until it is fixed.
-					t.Skip("roaming runs with IROHSPOKE_SOAK=1 (make soak): known stall after a move")
-				}
 				roam(t, hk.name, hk.start, mode.flags)
 			})
 		}
