@@ -37,7 +37,8 @@ stdin line, a JSON envelope {"type","id","payload"}, as one frame. Every frame
 received is printed on stdout as one compact JSON line. Status lines go to
 stderr as JSON: {"event":"connected","path":"direct","rttMs":..}, and
 "disconnected", "reconnected", "path_changed" (e.g. relay to direct after
-hole punching), "dial_failed", "public_addr", "malformed", "bad_input",
+hole punching; sinceConnectedMs: how long after "connected" or
+"reconnected"), "dial_failed", "public_addr", "malformed", "bad_input",
 "failed". A runtime failure ends with one more line,
 {"event":"error","kind":..,"error":..,"hint":..,"exit":..}; kind is one of
 wrong_key, alpn, tls, timeout, not_found, lookup, relay_refused, relay_tls,
@@ -199,6 +200,7 @@ type dialer struct {
 	mu       sync.Mutex // serialises stdout and stderr lines
 	received chan struct{}
 	failed   int
+	upAt     time.Time // when the connection came up, for sinceConnectedMs
 }
 
 func (d *dialer) run(ctx context.Context, opts endpoint.Options, hub identity.EndpointAddr, alpn string, timeout time.Duration, noReconnect bool) error {
@@ -372,6 +374,16 @@ func (d *dialer) status(ev spoke.StatusEvent) {
 		m["path"] = ev.Path
 		m["rttMs"] = float64(ev.RTT.Microseconds()) / 1000
 	}
+	d.mu.Lock()
+	switch ev.Kind {
+	case spoke.EventConnected, spoke.EventReconnected:
+		d.upAt = ev.Time
+	case spoke.EventPathChanged:
+		if !d.upAt.IsZero() {
+			m["sinceConnectedMs"] = float64(ev.Time.Sub(d.upAt).Microseconds()) / 1000
+		}
+	}
+	d.mu.Unlock()
 	switch ev.Kind {
 	case spoke.EventConnecting, spoke.EventDialFailed:
 		m["attempt"] = ev.Attempt

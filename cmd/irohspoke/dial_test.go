@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alkdev/irohspoke/spoke"
 )
 
 type hubReady struct {
@@ -203,5 +206,23 @@ func TestDialWaitEcho(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("dial --wait-echo waited for --linger after every echo came back")
+	}
+}
+
+// A path change reports how long after the connection came up it was.
+func TestDialPathChangedSinceConnected(t *testing.T) {
+	var stderr bytes.Buffer
+	d := &dialer{stderr: &stderr, explain: &explainer{}}
+	up := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	d.status(spoke.StatusEvent{Kind: spoke.EventConnected, Time: up, Path: spoke.PathRelay})
+	d.status(spoke.StatusEvent{Kind: spoke.EventPathChanged, Time: up.Add(12500 * time.Microsecond), Path: spoke.PathDirect})
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	var changed struct {
+		Event            string
+		SinceConnectedMs float64
+	}
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[1]), &changed) != nil ||
+		changed.Event != "path_changed" || changed.SinceConnectedMs != 12.5 {
+		t.Fatalf("status lines %q", lines)
 	}
 }

@@ -92,13 +92,23 @@ func (c directCell) place(b *testing.B, lab *roamlab.Lab, name string, spec *roa
 }
 
 // ourSpokeToDirect: "irohspoke dial" connected on the relay, until its
-// path_changed direct line.
+// path_changed direct line; the dial's own clock (sinceConnectedMs), as
+// iroh's is used for iroh (which polls its paths every 5 ms on top).
 func ourSpokeToDirect(b *testing.B, h *natlab.Host, hubID, relayURL string) time.Duration {
 	s := dial(b, h, "direct", "relay", "--hub", hubID, "--relay", relayURL)
-	connected := time.Now()
-	d := s.waitStatus("path_changed", "direct").Sub(connected)
+	s.waitStatus("path_changed", "direct")
 	s.finish()
-	return d
+	for _, l := range strings.Split(s.p.Stderr(), "\n") {
+		var st struct {
+			Event, Path      string
+			SinceConnectedMs *float64
+		}
+		if json.Unmarshal([]byte(l), &st) == nil && st.Event == "path_changed" && st.Path == "direct" && st.SinceConnectedMs != nil {
+			return time.Duration(*st.SinceConnectedMs * float64(time.Millisecond))
+		}
+	}
+	b.Fatalf("path_changed direct without sinceConnectedMs:\n%s", s.p.Stderr())
+	return 0
 }
 
 // irohSpokeToDirect: a real iroh spoke (interop/node/spoke.mjs
