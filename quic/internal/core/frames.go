@@ -9,17 +9,18 @@ import (
 	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
-// frameHandler acts on the frames of the packets received at now. The
-// packet is an argument, not a field: the handler is passed by value and
-// the packet, held by pointer, must stay on the caller's stack.
-type frameHandler struct {
+// receiver processes what arrives at now: the packets of a datagram
+// (recv.go) and their frames. Datagram and packet are arguments, not
+// fields: the receiver is passed by value and they, held by pointer, must
+// stay on the caller's stack.
+type receiver struct {
 	c   *Conn
 	now time.Time
 }
 
 // frames processes the frames of packet pk and reports whether any of them
 // was ack-eliciting and whether all were probing frames (RFC 9000 §9.1).
-func (h frameHandler) frames(pk *rxPacket, payload []byte) (ackEliciting, probing bool, err error) {
+func (h receiver) frames(pk *rxPacket, payload []byte) (ackEliciting, probing bool, err error) {
 	c := h.c
 	probing = true
 	for len(payload) > 0 {
@@ -53,7 +54,7 @@ func (h frameHandler) frames(pk *rxPacket, payload []byte) (ackEliciting, probin
 }
 
 // frame acts on one frame.
-func (h frameHandler) frame(pk *rxPacket, f *wire.Frame) error {
+func (h receiver) frame(pk *rxPacket, f *wire.Frame) error {
 	c, now := h.c, h.now
 	p, from := pk.path, pk.rx.from
 	switch f.Type {
@@ -171,7 +172,7 @@ func (h frameHandler) frame(pk *rxPacket, f *wire.Frame) error {
 }
 
 // crypto hands CRYPTO data, once in order, to TLS.
-func (h frameHandler) crypto(lvl level, f *wire.Frame) error {
+func (h receiver) crypto(lvl level, f *wire.Frame) error {
 	c, now := h.c, h.now
 	data, err := c.crypto[lvl].recv.push(f.Offset, f.Data)
 	if err != nil {
@@ -187,7 +188,7 @@ func (h frameHandler) crypto(lvl level, f *wire.Frame) error {
 }
 
 // newCID handles (PATH_)NEW_CONNECTION_ID for one path's set.
-func (h frameHandler) newCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) error {
+func (h receiver) newCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) error {
 	c := h.c
 	if err := remote.add(f.Sequence, f.RetirePriorTo, f.ConnID, f.ResetToken); err != nil {
 		code := wire.ProtocolViolation
@@ -207,7 +208,7 @@ func (h frameHandler) newCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) e
 }
 
 // retireCID handles (PATH_)RETIRE_CONNECTION_ID for one path's set.
-func (h frameHandler) retireCID(pathID uint64, local *localCIDs, seq uint64, dcid []byte) error {
+func (h receiver) retireCID(pathID uint64, local *localCIDs, seq uint64, dcid []byte) error {
 	c, now := h.c, h.now
 	if local == nil {
 		return nil
@@ -225,7 +226,7 @@ func (h frameHandler) retireCID(pathID uint64, local *localCIDs, seq uint64, dci
 
 // ack hands an ACK of level lvl for path p to p's recovery and acts on
 // what it acknowledged or declared lost.
-func (h frameHandler) ack(lvl level, p *path, f *wire.Frame) error {
+func (h receiver) ack(lvl level, p *path, f *wire.Frame) error {
 	c, now := h.c, h.now
 	c.bufs.wireRanges = f.AppendAckRanges(c.bufs.wireRanges[:0])
 	c.bufs.recRanges = c.bufs.recRanges[:0]
@@ -269,7 +270,7 @@ func (h frameHandler) ack(lvl level, p *path, f *wire.Frame) error {
 }
 
 // pathAck handles PATH_ACK(_ECN) for the path it names.
-func (h frameHandler) pathAck(f *wire.Frame) error {
+func (h receiver) pathAck(f *wire.Frame) error {
 	c := h.c
 	c.stats.PathAcksReceived++
 	p := c.paths.byID(f.PathID)
@@ -280,7 +281,7 @@ func (h frameHandler) pathAck(f *wire.Frame) error {
 }
 
 // pathFrame processes the multipath frames.
-func (h frameHandler) pathFrame(f *wire.Frame) error {
+func (h receiver) pathFrame(f *wire.Frame) error {
 	c, now := h.c, h.now
 	if c.mp == nil {
 		return protocolViolation("multipath frame without multipath")

@@ -8,5 +8,5 @@ import (
 
 // handleFrame feeds one frame to c as if it arrived in pk.
 func (c *Conn) handleFrame(now time.Time, pk *rxPacket, f *wire.Frame) error {
-	return frameHandler{c: c, now: now}.frame(pk, f)
+	return receiver{c: c, now: now}.frame(pk, f)
 }

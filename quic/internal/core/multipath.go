@@ -219,12 +219,12 @@ func (c *Conn) issueMultipathCIDs() {
 
 // pathForDCID finds the path a short-header packet belongs to; create is
 // the path ID whose CID it carries when no path exists for it yet.
-func (c *Conn) pathForDCID(dcid []byte) (p *path, create *pathCIDs) {
-	if p := c.paths.withLocalCID(dcid); p != nil {
+func (m *multipath) pathForDCID(paths pathList, dcid []byte) (p *path, create *pathCIDs) {
+	if p := paths.withLocalCID(dcid); p != nil {
 		return p, nil
 	}
-	for _, s := range c.mp.sets {
-		if !s.abandoned && s.local.contains(dcid) && c.paths.byID(s.id) == nil {
+	for _, s := range m.sets {
+		if !s.abandoned && s.local.contains(dcid) && paths.byID(s.id) == nil {
 			return nil, s
 		}
 	}
@@ -276,15 +276,6 @@ func (c *Conn) openPath(now time.Time, addr Addr, status PathStatus) PathID {
 	c.mp.statusOut = append(c.mp.statusOut, id)
 	c.mp.noViableAt = time.Time{}
 	return PathID(id)
-}
-
-// candidatePath is the state a client-opened path would get (server
-// side); acceptPath adopts it once a packet on it authenticated.
-func (c *Conn) candidatePath(s *pathCIDs, from Addr, now time.Time) *path {
-	p := newAppPath(s.id, from, c.side, c.cfg.InitialRTT, now)
-	p.mtu.enabled = !c.cfg.DisablePMTUD
-	p.local, p.remote = s.local, s.remote
-	return p
 }
 
 // acceptPath adds a client-opened path and challenges it.

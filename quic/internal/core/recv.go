@@ -49,6 +49,7 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 	}
 	c.stats.BytesReceived += uint64(len(data))
 	whole := data
+	r := receiver{c: c, now: now}
 	processed := false
 	for len(data) > 0 {
 		pkt, rest, h, err := wire.SplitPacket(data, LocalCIDLen)
@@ -56,14 +57,14 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 			break
 		}
 		data = rest
-		if c.handlePacket(now, &rx, pkt, &h) {
+		if r.packet(&rx, pkt, &h) {
 			processed = true
 		}
 		if c.state >= stateDraining {
 			return
 		}
 	}
-	if !processed && c.isStatelessReset(whole) {
+	if !processed && r.isStatelessReset(whole) {
 		c.terminate(ErrStatelessReset)
 		return
 	}
@@ -72,15 +73,16 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 	}
 }
 
-// handlePacket processes one packet of a datagram and reports whether it
+// packet processes one packet of a datagram and reports whether it
 // was authenticated.
-func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.Header) bool {
+func (r receiver) packet(rx *rxDatagram, pkt []byte, h *wire.Header) bool {
+	c, now := r.c, r.now
 	switch h.Type {
 	case wire.PacketVersionNegotiation:
-		c.handleVersionNegotiation(h)
+		r.versionNegotiation(h)
 		return false
 	case wire.PacketRetry:
-		c.handleRetry(now, pkt, h)
+		r.retry(pkt, h)
 		return false
 	case wire.Packet0RTT:
 		return false // we never accept early data
@@ -89,23 +91,9 @@ func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.H
 	if h.Version != 0 && h.Version != wire.Version1 {
 		return false
 	}
-	p := c.paths[0]
-	var candidate *pathCIDs
-	if c.mp != nil {
-		if lvl != levelApp && p.id != 0 {
-			return false
-		}
-		if lvl == levelApp {
-			p, candidate = c.pathForDCID(h.DCID)
-			if p == nil {
-				if candidate == nil || c.side == Client {
-					return false
-				}
-				// A packet on a path the client opened: the path exists
-				// once the packet proves authentic.
-				p = c.candidatePath(candidate, rx.from, now)
-			}
-		}
+	p, candidate := r.pathOf(rx, lvl, h.DCID)
+	if p == nil {
+		return false
 	}
 	var hp *protection.HeaderKey
 	if lvl != levelApp {
@@ -180,7 +168,7 @@ func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.H
 		return true
 	}
 	pk := rxPacket{rx: rx, lvl: lvl, typ: h.Type, path: p, dcid: h.DCID}
-	ackEliciting, probing, err := frameHandler{c: c, now: now}.frames(&pk, payload)
+	ackEliciting, probing, err := r.frames(&pk, payload)
 	if err != nil {
 		c.closeWithError(err, now)
 		return true
@@ -200,7 +188,38 @@ func (c *Conn) handlePacket(now time.Time, rx *rxDatagram, pkt []byte, h *wire.H
 	return true
 }
 
-func (c *Conn) handleVersionNegotiation(h *wire.Header) {
+// pathOf is the path a packet of level lvl to dcid arrived on, or nil.
+// A packet on a path the client opened gets a candidate path, which
+// exists once the packet proves authentic; candidate then names its CIDs.
+func (r receiver) pathOf(rx *rxDatagram, lvl level, dcid []byte) (p *path, candidate *pathCIDs) {
+	c := r.c
+	p = c.paths[0]
+	if c.mp == nil {
+		return p, nil
+	}
+	if lvl != levelApp {
+		if p.id != 0 {
+			return nil, nil
+		}
+		return p, nil
+	}
+	p, candidate = c.mp.pathForDCID(c.paths, dcid)
+	if p != nil {
+		return p, nil
+	}
+	if candidate == nil || c.side == Client {
+		return nil, nil
+	}
+	p = newAppPath(candidate.id, rx.from, c.side, c.cfg.InitialRTT, r.now)
+	p.mtu.enabled = !c.cfg.DisablePMTUD
+	p.local, p.remote = candidate.local, candidate.remote
+	return p, candidate
+}
+
+// versionNegotiation ends a client's attempt that the server answered
+// with versions we lack.
+func (r receiver) versionNegotiation(h *wire.Header) {
+	c := r.c
 	if c.side != Client || c.initial.gotServer {
 		return
 	}
@@ -212,9 +231,10 @@ func (c *Conn) handleVersionNegotiation(h *wire.Header) {
 	c.terminate(ErrVersionNegotiation)
 }
 
-// handleRetry restarts the handshake toward the server's new connection ID
+// retry restarts the handshake toward the server's new connection ID
 // with the token it handed us (RFC 9000 §17.2.5).
-func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
+func (r receiver) retry(pkt []byte, h *wire.Header) {
+	c, now := r.c, r.now
 	if c.side != Client || c.initial.gotServer || c.initial.gotRetry || len(h.Token) == 0 {
 		return
 	}
@@ -244,6 +264,23 @@ func (c *Conn) handleRetry(now time.Time, pkt []byte, h *wire.Header) {
 	cs.sent, cs.lost, cs.acked = 0, nil, nil
 }
 
+// isStatelessReset checks a datagram against the tokens of every path.
+func (r receiver) isStatelessReset(d []byte) bool {
+	c := r.c
+	if c.mp == nil {
+		return c.paths[0].remote.isStatelessReset(d)
+	}
+	for _, s := range c.mp.sets {
+		// An abandoned path's CIDs are on their way out: the peer may
+		// have forgotten them already and answer a late packet on that
+		// path with a reset, which says nothing about the connection.
+		if !s.abandoned && s.remote.isStatelessReset(d) {
+			return true
+		}
+	}
+	return false
+}
+
 func protocolViolation(reason string) error {
 	return &wire.TransportError{Code: wire.ProtocolViolation, Reason: reason}
 }
@@ -270,20 +307,4 @@ func (c *Conn) issueCIDs() {
 	for _, id := range ids {
 		c.emit(Event{Kind: EventNewCID, CID: id})
 	}
-}
-
-// isStatelessReset checks a datagram against the tokens of every path.
-func (c *Conn) isStatelessReset(d []byte) bool {
-	if c.mp == nil {
-		return c.paths[0].remote.isStatelessReset(d)
-	}
-	for _, s := range c.mp.sets {
-		// An abandoned path's CIDs are on their way out: the peer may
-		// have forgotten them already and answer a late packet on that
-		// path with a reset, which says nothing about the connection.
-		if !s.abandoned && s.remote.isStatelessReset(d) {
-			return true
-		}
-	}
-	return false
 }
