@@ -4,71 +4,26 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/identity"
-	"github.com/alkdev/irohspoke/internal/notify"
+	"github.com/alkdev/irohspoke/internal/hubtest"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
 )
 
 func newEndpoint(t testing.TB, alpns ...string) *quic.Endpoint {
-	t.Helper()
-	tr, err := quic.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := quic.NewEndpoint(tr, &quic.Config{ALPNs: alpns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ep.Close() })
-	return ep
-}
-
-// testHub is a hub whose spokes coming and going can be waited for.
-type testHub struct {
-	*hub.Hub
-	changed notify.Signal // a spoke came or went
+	return hubtest.Endpoint(t, quic.Config{ALPNs: alpns})
 }
 
 // startHub runs a Go hub on loopback and returns it and its address.
-func startHub(t testing.TB, opts hub.Options) (*testHub, identity.EndpointAddr) {
-	t.Helper()
-	ep := newEndpoint(t, hub.ALPN)
-	th := &testHub{}
-	onConnect, onDisconnect := opts.OnConnect, opts.OnDisconnect
-	opts.OnConnect = func(s *hub.Spoke) {
-		if onConnect != nil {
-			onConnect(s)
-		}
-		th.changed.Notify()
-	}
-	opts.OnDisconnect = func(s *hub.Spoke, err error) {
-		if onDisconnect != nil {
-			onDisconnect(s, err)
-		}
-		th.changed.Notify()
-	}
-	th.Hub = hub.New(opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		th.Serve(ctx, ep)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		th.Close()
-		<-done
-	})
-	ap := netip.MustParseAddrPort(ep.LocalAddr().String())
-	return th, identity.EndpointAddr{ID: ep.ID(), Addrs: []netip.AddrPort{ap}}
+func startHub(t testing.TB, opts hub.Options) (*hubtest.Hub, identity.EndpointAddr) {
+	h := hubtest.Start(t, opts)
+	return h, h.Addr
 }
 
 func dialSpoke(t testing.TB, addr identity.EndpointAddr, opts ...spoke.Option) *spoke.Target {
@@ -94,13 +49,9 @@ func next(t testing.TB, ch <-chan wire.Envelope) wire.Envelope {
 	}
 }
 
-// waitSpokes waits until the hub serves n spokes, checking again whenever
-// one comes or goes.
-func waitSpokes(t testing.TB, h *testHub, n int) {
+func waitSpokes(t testing.TB, h *hubtest.Hub, n int) {
 	t.Helper()
-	if !h.changed.Until(5*time.Second, func() bool { return len(h.Spokes()) == n }) {
-		t.Fatalf("%d spokes registered, want %d", len(h.Spokes()), n)
-	}
+	h.WaitSpokes(t, n, 5*time.Second)
 }
 
 func TestEchoAndFanout(t *testing.T) {

@@ -8,23 +8,14 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/internal/hubtest"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/spoke"
 	"github.com/alkdev/irohspoke/wire"
 )
 
 func quicEndpoint(t *testing.T, alpns ...string) *quic.Endpoint {
-	t.Helper()
-	tr, err := quic.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := quic.NewEndpoint(tr, &quic.Config{ALPNs: alpns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ep.Close() })
-	return ep
+	return hubtest.Endpoint(t, quic.Config{ALPNs: alpns})
 }
 
 // badHub accepts connections and, on each stream, answers the first frame

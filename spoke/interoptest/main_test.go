@@ -13,6 +13,7 @@ import (
 
 	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/internal/hubtest"
 	"github.com/alkdev/irohspoke/internal/notify"
 	"github.com/alkdev/irohspoke/interop"
 	"github.com/alkdev/irohspoke/quic"
@@ -22,19 +23,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(interop.InNetns(m)) }
 
-func newEndpoint(t testing.TB, cfg quic.Config) *quic.Endpoint {
-	t.Helper()
-	tr, err := quic.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := quic.NewEndpoint(tr, &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ep.Close() })
-	return ep
-}
+func newEndpoint(t testing.TB, cfg quic.Config) *quic.Endpoint { return hubtest.Endpoint(t, cfg) }
 
 func irohHubAddr(t testing.TB, h *interop.Hub) identity.EndpointAddr {
 	t.Helper()
@@ -62,23 +51,7 @@ func dial(t testing.TB, ep *quic.Endpoint, addr identity.EndpointAddr, opts ...s
 }
 
 // startGoHub runs our hub on loopback.
-func startGoHub(t testing.TB) identity.EndpointAddr {
-	t.Helper()
-	ep := newEndpoint(t, quic.Config{ALPNs: []string{hub.ALPN}})
-	h := hub.New(hub.Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.Serve(ctx, ep)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		h.Close()
-		<-done
-	})
-	return identity.EndpointAddr{ID: ep.ID(), Addrs: []netip.AddrPort{netip.MustParseAddrPort(ep.LocalAddr().String())}}
-}
+func startGoHub(t testing.TB) identity.EndpointAddr { return hubtest.Start(t, hub.Options{}).Addr }
 
 // collector records received envelopes by type and id.
 type collector struct {
