@@ -198,17 +198,17 @@ func TestServerAnnouncesPublicAddr(t *testing.T) {
 		t.Fatal(err)
 	}
 	has := func(ap netip.AddrPort) bool { return slices.Contains(c.NatRemoteAddresses(), ap) }
-	waitFor(t, 5*time.Second, "the server's interface candidate", func() bool { return has(srv.LocalAddr()) })
+	waitPathEvent(t, c, 5*time.Second, "the server's interface candidate", func() bool { return has(srv.LocalAddr()) })
 	// Let the round for it go first.
 	settlePass(t, cli, c)
 	rounds := cli.Metrics().HolepunchRounds.Load()
 
 	pub1 := netip.MustParseAddrPort("203.0.113.7:4000")
 	srv.setObserved(pub1)
-	waitFor(t, 5*time.Second, "the public address announced", func() bool { return has(pub1) })
+	waitPathEvent(t, c, 5*time.Second, "the public address announced", func() bool { return has(pub1) })
 	pub2 := netip.MustParseAddrPort("203.0.113.7:4001")
 	srv.setObserved(pub2)
-	waitFor(t, 5*time.Second, "the new public address replacing the old", func() bool { return has(pub2) && !has(pub1) })
+	waitPathEvent(t, c, 5*time.Second, "the new public address replacing the old", func() bool { return has(pub2) && !has(pub1) })
 	if !has(srv.LocalAddr()) {
 		t.Fatalf("interface candidate withdrawn: %v", c.NatRemoteAddresses())
 	}

@@ -14,11 +14,19 @@ import (
 // path event, failing after d.
 func waitPath(t *testing.T, c *quic.Conn, d time.Duration, what string, cond func([]quic.PathInfo) bool) {
 	t.Helper()
+	waitPathEvent(t, c, d, what, func() bool { return cond(c.Paths()) })
+}
+
+// waitPathEvent waits until cond holds, checking it again at each of c's
+// path events (which include new NAT traversal candidates from the peer),
+// failing after d.
+func waitPathEvent(t *testing.T, c *quic.Conn, d time.Duration, what string, cond func() bool) {
+	t.Helper()
 	timeout := time.NewTimer(d)
 	defer timeout.Stop()
 	for {
 		changed := c.PathsChanged() // before reading, so no change is missed
-		if cond(c.Paths()) {
+		if cond() {
 			return
 		}
 		if err := c.Err(); err != nil {
