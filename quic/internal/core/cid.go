@@ -237,15 +237,16 @@ func (r *remoteCIDs) add(seq, retirePriorTo uint64, id []byte, token ResetToken)
 	return nil
 }
 
-// rotate retires the CID in use and switches to the next one, for example
-// after a path change. It reports false when no spare CID is available.
-func (r *remoteCIDs) rotate() bool {
+// rotate drops the CID in use for the next one (active migration) and
+// returns the sequence number the caller must retire; ok is false when
+// no spare CID is available.
+func (r *remoteCIDs) rotate() (retired uint64, ok bool) {
 	if len(r.ids) < 2 {
-		return false
+		return 0, false
 	}
-	r.toRetire = append(r.toRetire, r.ids[0].seq)
+	retired = r.ids[0].seq
 	r.ids = r.ids[1:]
-	return true
+	return retired, true
 }
 
 func (r *remoteCIDs) appendTokens(dst []ResetToken) []ResetToken {

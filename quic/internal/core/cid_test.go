@@ -78,7 +78,7 @@ func TestRemoteCIDs(t *testing.T) {
 	if r.isStatelessReset(append(make([]byte, 30), t1[:]...)) {
 		t.Fatal("retired token still matches")
 	}
-	if r.rotate() {
+	if _, ok := r.rotate(); ok {
 		t.Fatal("rotate without spare CID")
 	}
 }

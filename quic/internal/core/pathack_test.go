@@ -16,20 +16,12 @@ func TestMultipathAckOnlyNotAcknowledged(t *testing.T) {
 	l := newMPLink(t, 110, true, true)
 	openSecondPath(t, l)
 	transfer(t, l, 64<<10, 10*time.Second)
-	l.idle(time.Second)
+	l.settle(time.Second)
 	pings, acks := l.frames[wire.FramePing], l.frames[wire.FramePathAck]
-	l.idle(5 * time.Second)
+	l.settle(5 * time.Second)
 	pings, acks = l.frames[wire.FramePing]-pings, l.frames[wire.FramePathAck]-acks
 	// An ACK answering a packet after a quiet spell goes out twice.
 	if acks > 2*pings {
 		t.Fatalf("%d PATH_ACKs for %d PINGs in 5 s of a quiet connection", acks, pings)
-	}
-}
-
-// idle lets the link run by itself for d of virtual time, or until
-// nothing is left to happen.
-func (l *link) idle(d time.Duration) {
-	end := l.now.Add(d)
-	for l.now.Before(end) && l.step() {
 	}
 }
