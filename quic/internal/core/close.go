@@ -85,22 +85,6 @@ func closeFrameOf(ce *CloseError, appKeys bool) *wire.Frame {
 	return &wire.Frame{Type: wire.FrameConnectionClose, ErrorCode: code, ClosingFrameType: wire.FrameType(ce.FrameType), Reason: []byte(reason)}
 }
 
-// handlePeerClose enters the draining state (RFC 9000 §10.2.2).
-func (c *Conn) handlePeerClose(now time.Time, f *wire.Frame) {
-	if c.state >= stateDraining {
-		return
-	}
-	ce := &CloseError{Remote: true, Code: f.ErrorCode, Reason: string(f.Reason),
-		Application: f.Type == wire.FrameApplicationClose, FrameType: uint64(f.ClosingFrameType)}
-	wasClosing := c.state == stateClosing
-	c.state = stateDraining
-	if !wasClosing {
-		c.err = ce
-		c.closing.deadline = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
-		c.emit(Event{Kind: EventClosed, Err: ce})
-	}
-}
-
 // terminate ends the connection at once, without sending anything.
 func (c *Conn) terminate(err error) {
 	if c.state == stateClosed {

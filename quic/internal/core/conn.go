@@ -379,7 +379,7 @@ func (c *Conn) startTLS() error {
 	if err := c.tls.Start(); err != nil {
 		return err
 	}
-	return c.drainTLS(time.Time{})
+	return tlsEvents{c, time.Time{}}.drain()
 }
 
 // Side reports whether this is the client or the server.

@@ -20,8 +20,8 @@ type receiver struct {
 
 // frames processes the frames of packet pk and reports whether any of them
 // was ack-eliciting and whether all were probing frames (RFC 9000 §9.1).
-func (h receiver) frames(pk *rxPacket, payload []byte) (ackEliciting, probing bool, err error) {
-	c := h.c
+func (r receiver) frames(pk *rxPacket, payload []byte) (ackEliciting, probing bool, err error) {
+	c := r.c
 	probing = true
 	for len(payload) > 0 {
 		var f wire.Frame
@@ -39,7 +39,7 @@ func (h receiver) frames(pk *rxPacket, payload []byte) (ackEliciting, probing bo
 		}
 		ackEliciting = ackEliciting || f.Type.IsAckEliciting() // PATH_ACK is an ACK
 		probing = probing && f.Type.IsProbing()
-		if err := h.frame(pk, &f); err != nil {
+		if err := r.frame(pk, &f); err != nil {
 			var te *wire.TransportError
 			if errors.As(err, &te) && te.FrameType == 0 {
 				te.FrameType = f.Type
@@ -54,8 +54,8 @@ func (h receiver) frames(pk *rxPacket, payload []byte) (ackEliciting, probing bo
 }
 
 // frame acts on one frame.
-func (h receiver) frame(pk *rxPacket, f *wire.Frame) error {
-	c, now := h.c, h.now
+func (r receiver) frame(pk *rxPacket, f *wire.Frame) error {
+	c, now := r.c, r.now
 	p, from := pk.path, pk.rx.from
 	switch f.Type {
 	case wire.FramePadding, wire.FramePing:
@@ -67,9 +67,9 @@ func (h receiver) frame(pk *rxPacket, f *wire.Frame) error {
 				return nil
 			}
 		}
-		return h.ack(pk.lvl, ap, f)
+		return r.ack(pk.lvl, ap, f)
 	case wire.FrameCrypto:
-		return h.crypto(pk.lvl, f)
+		return r.crypto(pk.lvl, f)
 	case wire.FrameNewToken:
 		if c.side == Server {
 			return protocolViolation("NEW_TOKEN sent by a client")
@@ -120,9 +120,9 @@ func (h receiver) frame(pk *rxPacket, f *wire.Frame) error {
 			}
 			remote = s.remote
 		}
-		return h.newCID(0, remote, f)
+		return r.newCID(0, remote, f)
 	case wire.FrameRetireConnectionID:
-		return h.retireCID(0, c.localCIDsOf(0), f.Sequence, pk.dcid)
+		return r.retireCID(0, c.localCIDsOf(0), f.Sequence, pk.dcid)
 	case wire.FramePathChallenge:
 		if c.nat != nil && c.confirmed && from != p.addr {
 			c.offPathChallenge(p, pk.rx, f.PathData)
@@ -138,10 +138,10 @@ func (h receiver) frame(pk *rxPacket, f *wire.Frame) error {
 		// Without multipath we never challenge (we do not migrate), so
 		// unsolicited responses are ignored.
 		if c.nat == nil || !c.natPathResponse(now, from, f.PathData) {
-			c.onPathResponse(now, f.PathData)
+			r.pathResponse(f.PathData)
 		}
 	case wire.FrameConnectionClose, wire.FrameApplicationClose:
-		c.handlePeerClose(now, f)
+		r.peerClose(f)
 	case wire.FrameHandshakeDone:
 		if c.side == Server {
 			return protocolViolation("HANDSHAKE_DONE sent by a client")
@@ -159,7 +159,7 @@ func (h receiver) frame(pk *rxPacket, f *wire.Frame) error {
 		if c.mp == nil {
 			return protocolViolation("frame of an extension that was not negotiated")
 		}
-		return h.pathFrame(f)
+		return r.pathFrame(f)
 	case wire.FrameAddAddressIPv4, wire.FrameAddAddressIPv6, wire.FrameReachOutIPv4,
 		wire.FrameReachOutIPv6, wire.FrameRemoveAddress:
 		return c.handleNatFrame(now, f)
@@ -172,8 +172,8 @@ func (h receiver) frame(pk *rxPacket, f *wire.Frame) error {
 }
 
 // crypto hands CRYPTO data, once in order, to TLS.
-func (h receiver) crypto(lvl level, f *wire.Frame) error {
-	c, now := h.c, h.now
+func (r receiver) crypto(lvl level, f *wire.Frame) error {
+	c, now := r.c, r.now
 	data, err := c.crypto[lvl].recv.push(f.Offset, f.Data)
 	if err != nil {
 		return &wire.TransportError{Code: wire.CryptoBufferExceeded, Reason: err.Error()}
@@ -184,12 +184,12 @@ func (h receiver) crypto(lvl level, f *wire.Frame) error {
 	if err := c.tls.HandleData(lvl.tls(), data); err != nil {
 		return err
 	}
-	return c.drainTLS(now)
+	return tlsEvents{c, now}.drain()
 }
 
 // newCID handles (PATH_)NEW_CONNECTION_ID for one path's set.
-func (h receiver) newCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) error {
-	c := h.c
+func (r receiver) newCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) error {
+	c := r.c
 	if err := remote.add(f.Sequence, f.RetirePriorTo, f.ConnID, f.ResetToken); err != nil {
 		code := wire.ProtocolViolation
 		if errors.Is(err, errCIDLimit) {
@@ -208,8 +208,8 @@ func (h receiver) newCID(pathID uint64, remote *remoteCIDs, f *wire.Frame) error
 }
 
 // retireCID handles (PATH_)RETIRE_CONNECTION_ID for one path's set.
-func (h receiver) retireCID(pathID uint64, local *localCIDs, seq uint64, dcid []byte) error {
-	c, now := h.c, h.now
+func (r receiver) retireCID(pathID uint64, local *localCIDs, seq uint64, dcid []byte) error {
+	c, now := r.c, r.now
 	if local == nil {
 		return nil
 	}
@@ -226,12 +226,12 @@ func (h receiver) retireCID(pathID uint64, local *localCIDs, seq uint64, dcid []
 
 // ack hands an ACK of level lvl for path p to p's recovery and acts on
 // what it acknowledged or declared lost.
-func (h receiver) ack(lvl level, p *path, f *wire.Frame) error {
-	c, now := h.c, h.now
+func (r receiver) ack(lvl level, p *path, f *wire.Frame) error {
+	c, now := r.c, r.now
 	c.bufs.wireRanges = f.AppendAckRanges(c.bufs.wireRanges[:0])
 	c.bufs.recRanges = c.bufs.recRanges[:0]
-	for _, r := range c.bufs.wireRanges {
-		c.bufs.recRanges = append(c.bufs.recRanges, recovery.AckRange{Smallest: r.Smallest, Largest: r.Largest})
+	for _, rg := range c.bufs.wireRanges {
+		c.bufs.recRanges = append(c.bufs.recRanges, recovery.AckRange{Smallest: rg.Smallest, Largest: rg.Largest})
 	}
 	exp := uint64(3)
 	if c.params.havePeer {
@@ -270,26 +270,26 @@ func (h receiver) ack(lvl level, p *path, f *wire.Frame) error {
 }
 
 // pathAck handles PATH_ACK(_ECN) for the path it names.
-func (h receiver) pathAck(f *wire.Frame) error {
-	c := h.c
+func (r receiver) pathAck(f *wire.Frame) error {
+	c := r.c
 	c.stats.PathAcksReceived++
 	p := c.paths.byID(f.PathID)
 	if p == nil {
 		return nil
 	}
-	return h.ack(levelApp, p, f)
+	return r.ack(levelApp, p, f)
 }
 
 // pathFrame processes the multipath frames.
-func (h receiver) pathFrame(f *wire.Frame) error {
-	c, now := h.c, h.now
+func (r receiver) pathFrame(f *wire.Frame) error {
+	c, now := r.c, r.now
 	if c.mp == nil {
 		return protocolViolation("multipath frame without multipath")
 	}
 	m := c.mp
 	switch f.Type {
 	case wire.FramePathAck, wire.FramePathAckECN:
-		return h.pathAck(f)
+		return r.pathAck(f)
 	case wire.FramePathAbandon:
 		p := c.paths.byID(f.PathID)
 		if p == nil {
@@ -301,7 +301,7 @@ func (h receiver) pathFrame(f *wire.Frame) error {
 			p.mp.drainUntil = now.Add(3 * p.rec.ProbeTimeout())
 			// Keep as many concurrent paths available as before (noq).
 			if m.raiseLocalMax(m.localMax + 1) {
-				c.issueMultipathCIDs()
+				c.mp.issueCIDs(c.params.peer.ActiveConnectionIDLimit, c.rand, c.cids.resetKey, c.emit)
 			}
 		}
 	case wire.FramePathStatusAvailable, wire.FramePathStatusBackup:
@@ -323,17 +323,17 @@ func (h receiver) pathFrame(f *wire.Frame) error {
 		if s.abandoned {
 			return nil
 		}
-		return h.newCID(s.id, s.remote, f)
+		return r.newCID(s.id, s.remote, f)
 	case wire.FramePathRetireConnectionID:
 		s := m.set(f.PathID)
 		if s == nil {
 			return nil
 		}
-		return h.retireCID(s.id, s.local, f.Sequence, nil)
+		return r.retireCID(s.id, s.local, f.Sequence, nil)
 	case wire.FrameMaxPathID:
 		if f.PathID > m.remoteMax {
 			m.remoteMax = f.PathID
-			c.issueMultipathCIDs()
+			c.mp.issueCIDs(c.params.peer.ActiveConnectionIDLimit, c.rand, c.cids.resetKey, c.emit)
 		}
 	case wire.FramePathsBlocked:
 		if f.PathID > m.localMax {
@@ -346,4 +346,53 @@ func (h receiver) pathFrame(f *wire.Frame) error {
 		c.stats.PathCIDsBlocked++
 	}
 	return nil
+}
+
+// acceptPath adds a client-opened path and challenges it.
+func (r receiver) acceptPath(p *path) {
+	c, now := r.c, r.now
+	p.rec.SetPeerMaxAckDelay(time.Duration(c.params.peer.MaxAckDelay) * time.Millisecond)
+	p.mp.startChallenge(c.rand, now, p.rec.ProbeTimeout())
+	c.paths.insert(p)
+	c.mp.noViableAt = time.Time{}
+	c.mp.nextOpen = max(c.mp.nextOpen, p.id+1)
+	c.emit(Event{Kind: EventPathOpened, Path: PathID(p.id)})
+}
+
+// pathResponse validates the path whose challenge data matches.
+func (r receiver) pathResponse(data [8]byte) {
+	c := r.c
+	c.onMigrationResponse(data)
+	if c.mp == nil {
+		return
+	}
+	for _, p := range c.paths {
+		m := p.mp
+		if m.abandoned || m.validateBy.IsZero() || m.challenge != data {
+			continue
+		}
+		m.challengeOut, m.challengeAt, m.validateBy = false, time.Time{}, time.Time{}
+		p.validated = true
+		if !m.usable {
+			m.usable = true
+			c.emit(Event{Kind: EventPathValidated, Path: PathID(p.id)})
+		}
+	}
+}
+
+// peerClose enters the draining state (RFC 9000 §10.2.2).
+func (r receiver) peerClose(f *wire.Frame) {
+	c, now := r.c, r.now
+	if c.state >= stateDraining {
+		return
+	}
+	ce := &CloseError{Remote: true, Code: f.ErrorCode, Reason: string(f.Reason),
+		Application: f.Type == wire.FrameApplicationClose, FrameType: uint64(f.ClosingFrameType)}
+	wasClosing := c.state == stateClosing
+	c.state = stateDraining
+	if !wasClosing {
+		c.err = ce
+		c.closing.deadline = now.Add(3 * c.paths.primary().rec.ProbeTimeout())
+		c.emit(Event{Kind: EventClosed, Err: ce})
+	}
 }

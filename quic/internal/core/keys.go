@@ -39,12 +39,12 @@ type appKeys struct {
 	forceUpdate     bool      // ForceKeyUpdate asked for one update now
 }
 
-// openApp decrypts a 1-RTT payload received on path p, following the peer
+// open decrypts in place a 1-RTT payload received on path p, following the peer
 // into a new key phase when the phase bit flips. It returns whether a key
-// update happened. Packet numbers are per path, so the "before this phase"
+// update happened (rotating all paths). Packet numbers are per path, so the "before this phase"
 // bookkeeping is too; the key phase is the connection's.
-func (c *Conn) openApp(p *path, dst, header, ct []byte, pn uint64, phase bool, now time.Time) ([]byte, bool, error) {
-	a := &c.app
+func (a *appKeys) open(p *path, header, ct []byte, pn uint64, phase bool, now time.Time, paths pathList) ([]byte, bool, error) {
+	dst := ct[:0]
 	pathID := uint32(p.id)
 	if phase == a.phase {
 		out, err := a.read.OpenPath(dst, header, ct, pathID, pn)
@@ -64,10 +64,9 @@ func (c *Conn) openApp(p *path, dst, header, ct []byte, pn uint64, phase bool, n
 	if err != nil {
 		return nil, false, err
 	}
-	if err := c.app.rotate(now, c.paths); err != nil {
+	if err := a.rotate(now, paths); err != nil {
 		return nil, false, err
 	}
-	c.stats.KeyUpdates++
 	p.firstRecvPN, p.recvInPhase = pn, true
 	return out, true, nil
 }

@@ -202,17 +202,18 @@ func (c *Conn) localCIDsOf(id uint64) *localCIDs {
 	return nil
 }
 
-// issueMultipathCIDs tops up every path ID up to the limit with CIDs.
-func (c *Conn) issueMultipathCIDs() {
-	n := int(min(c.params.peer.ActiveConnectionIDLimit, maxPathCIDs))
-	for id := uint64(0); id <= c.mp.maxPathID(); id++ {
-		s := c.mp.ensureSet(id, c.rand, c.cids.resetKey)
+// issueCIDs tops up every path ID with CIDs, up to the peer's limit,
+// and emits each new one.
+func (m *multipath) issueCIDs(limit uint64, rand io.Reader, key *ResetKey, emit func(Event)) {
+	n := int(min(limit, maxPathCIDs))
+	for id := uint64(0); id <= m.maxPathID(); id++ {
+		s := m.ensureSet(id, rand, key)
 		if s.abandoned {
 			continue
 		}
 		ids, _ := s.local.issue(n)
 		for _, cid := range ids {
-			c.emit(Event{Kind: EventNewCID, CID: cid})
+			emit(Event{Kind: EventNewCID, CID: cid})
 		}
 	}
 }
@@ -276,16 +277,6 @@ func (c *Conn) openPath(now time.Time, addr Addr, status PathStatus) PathID {
 	c.mp.statusOut = append(c.mp.statusOut, id)
 	c.mp.noViableAt = time.Time{}
 	return PathID(id)
-}
-
-// acceptPath adds a client-opened path and challenges it.
-func (c *Conn) acceptPath(p *path, now time.Time) {
-	p.rec.SetPeerMaxAckDelay(time.Duration(c.params.peer.MaxAckDelay) * time.Millisecond)
-	p.mp.startChallenge(c.rand, now, p.rec.ProbeTimeout())
-	c.paths.insert(p)
-	c.mp.noViableAt = time.Time{}
-	c.mp.nextOpen = max(c.mp.nextOpen, p.id+1)
-	c.emit(Event{Kind: EventPathOpened, Path: PathID(p.id)})
 }
 
 // ClosePath abandons a path with a PATH_ABANDON error code.
@@ -400,26 +391,6 @@ func (m *multipath) raiseLocalMax(v uint64) bool {
 	m.localMax = v
 	m.maxPathIDOut = true
 	return true
-}
-
-// onPathResponse validates the path whose challenge data matches.
-func (c *Conn) onPathResponse(now time.Time, data [8]byte) {
-	c.onMigrationResponse(data)
-	if c.mp == nil {
-		return
-	}
-	for _, p := range c.paths {
-		m := p.mp
-		if m.abandoned || m.validateBy.IsZero() || m.challenge != data {
-			continue
-		}
-		m.challengeOut, m.challengeAt, m.validateBy = false, time.Time{}, time.Time{}
-		p.validated = true
-		if !m.usable {
-			m.usable = true
-			c.emit(Event{Kind: EventPathValidated, Path: PathID(p.id)})
-		}
-	}
 }
 
 func (c *Conn) onRecordAckedMP(r *recordMP) {

@@ -127,13 +127,17 @@ func (r receiver) packet(rx *rxDatagram, pkt []byte, h *wire.Header) bool {
 	if lvl != levelApp {
 		payload, err = c.keys[lvl].read.Packet.Open(ct[:0], header, ct, pn)
 	} else {
-		payload, _, err = c.openApp(p, ct[:0], header, ct, pn, pkt[0]&0x04 != 0, now)
+		var updated bool
+		payload, updated, err = c.app.open(p, header, ct, pn, pkt[0]&0x04 != 0, now, c.paths)
+		if updated {
+			c.stats.KeyUpdates++
+		}
 	}
 	if err != nil {
 		return false
 	}
 	if candidate != nil {
-		c.acceptPath(p, now)
+		r.acceptPath(p)
 	}
 	if c.mp != nil && !rx.charged && rx.from == p.addr {
 		// As on a single path: bytes from another address count for it
@@ -299,7 +303,7 @@ func streamErr(err error) error {
 // issueCIDs tops the peer up to its active_connection_id_limit.
 func (c *Conn) issueCIDs() {
 	if c.mp != nil {
-		c.issueMultipathCIDs()
+		c.mp.issueCIDs(c.params.peer.ActiveConnectionIDLimit, c.rand, c.cids.resetKey, c.emit)
 		return
 	}
 	n := int(min(c.params.peer.ActiveConnectionIDLimit, 8))

@@ -16,9 +16,6 @@ type tlsEvents struct {
 	now time.Time
 }
 
-// drainTLS applies every pending handshake-engine event.
-func (c *Conn) drainTLS(now time.Time) error { return tlsEvents{c, now}.drain() }
-
 // drain applies every pending event.
 func (e tlsEvents) drain() error {
 	c := e.c
