@@ -95,47 +95,11 @@ func (r receiver) packet(rx *rxDatagram, pkt []byte, h *wire.Header) bool {
 	if p == nil {
 		return false
 	}
-	var hp *protection.HeaderKey
-	if lvl != levelApp {
-		if !c.keys[lvl].canRead {
-			return false
-		}
-		hp = c.keys[lvl].read.Header
-	} else {
-		if !c.app.canRead {
-			return false
-		}
-		hp = c.app.readHP
-	}
-	pnLen, err := hp.Remove(pkt, h.PNOffset)
-	if err != nil {
-		return false
-	}
-	truncated, err := wire.ReadPacketNumber(pkt[h.PNOffset:], pnLen)
-	if err != nil {
+	pn, largest, payload, ok := r.open(p, lvl, pkt, h)
+	if !ok {
 		return false
 	}
 	acks := p.rec.Acks(lvl.space())
-	largest := int64(-1)
-	if l, ok := acks.LargestReceived(); ok {
-		largest = int64(l)
-	}
-	pn := wire.DecodePacketNumber(largest, truncated, pnLen)
-	hdrEnd := h.PNOffset + pnLen
-	header, ct := pkt[:hdrEnd], pkt[hdrEnd:h.PacketLen]
-	var payload []byte
-	if lvl != levelApp {
-		payload, err = c.keys[lvl].read.Packet.Open(ct[:0], header, ct, pn)
-	} else {
-		var updated bool
-		payload, updated, err = c.app.open(p, header, ct, pn, pkt[0]&0x04 != 0, now, c.paths)
-		if updated {
-			c.stats.KeyUpdates++
-		}
-	}
-	if err != nil {
-		return false
-	}
 	if candidate != nil {
 		r.acceptPath(p)
 	}
@@ -190,6 +154,53 @@ func (r receiver) packet(rx *rxDatagram, pkt []byte, h *wire.Header) bool {
 		c.onPeerAddressChange(now, p, rx)
 	}
 	return true
+}
+
+// open removes header protection from pkt, decodes its packet number
+// against the largest p received at lvl (-1: none yet) and decrypts the
+// payload in place; ok is false when pkt does not authenticate.
+func (r receiver) open(p *path, lvl level, pkt []byte, h *wire.Header) (pn uint64, largest int64, payload []byte, ok bool) {
+	c, now := r.c, r.now
+	var hp *protection.HeaderKey
+	if lvl != levelApp {
+		if !c.keys[lvl].canRead {
+			return 0, 0, nil, false
+		}
+		hp = c.keys[lvl].read.Header
+	} else {
+		if !c.app.canRead {
+			return 0, 0, nil, false
+		}
+		hp = c.app.readHP
+	}
+	pnLen, err := hp.Remove(pkt, h.PNOffset)
+	if err != nil {
+		return 0, 0, nil, false
+	}
+	truncated, err := wire.ReadPacketNumber(pkt[h.PNOffset:], pnLen)
+	if err != nil {
+		return 0, 0, nil, false
+	}
+	largest = -1
+	if l, ok := p.rec.Acks(lvl.space()).LargestReceived(); ok {
+		largest = int64(l)
+	}
+	pn = wire.DecodePacketNumber(largest, truncated, pnLen)
+	hdrEnd := h.PNOffset + pnLen
+	header, ct := pkt[:hdrEnd], pkt[hdrEnd:h.PacketLen]
+	if lvl != levelApp {
+		payload, err = c.keys[lvl].read.Packet.Open(ct[:0], header, ct, pn)
+	} else {
+		var updated bool
+		payload, updated, err = c.app.open(p, header, ct, pn, pkt[0]&0x04 != 0, now, c.paths)
+		if updated {
+			c.stats.KeyUpdates++
+		}
+	}
+	if err != nil {
+		return 0, 0, nil, false
+	}
+	return pn, largest, payload, true
 }
 
 // pathOf is the path a packet of level lvl to dcid arrived on, or nil.
