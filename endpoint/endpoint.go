@@ -30,6 +30,7 @@ type Endpoint struct {
 	metrics   *Metrics
 	log       *slog.Logger
 	conns     connRegistry // multipath connections' path managers
+	singles   singleMoves  // client connections without multipath
 	qad       *qadState    // nil without QAD
 	resolver  lookup.Resolver
 	publisher lookup.Publisher

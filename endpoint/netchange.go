@@ -46,7 +46,8 @@ func (e *Endpoint) stopNetmon() {
 // republished, and every multipath connection reacts: as client it moves
 // each direct path whose local address changed to a new path from the
 // new address and starts a hole-punching round with the new candidates;
-// as server it announces the new candidates. The UDP socket is not
+// as server it announces the new candidates. A direct client connection
+// without multipath whose local address changed migrates (RFC 9000 §9.2). The UDP socket is not
 // rebound: on Linux a socket bound to the unspecified address (the
 // default) follows the routes, and one bound to an address that went away
 // works again when the address comes back.
@@ -65,6 +66,7 @@ func (e *Endpoint) NetworkChanged(major bool) {
 		e.pmap.m.OnNetworkChange(major)
 	}
 	e.conns.each(func(m *pathManager) { m.networkChanged() })
+	e.singles.networkChanged(e)
 	e.publish()
 }
 

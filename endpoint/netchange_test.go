@@ -229,3 +229,43 @@ func TestNetworkChangeAbandonRidesSuccessor(t *testing.T) {
 	})
 	echoOnce(t, s, "after")
 }
+
+// TestNetworkChangeMigratesSinglePath: a client without multipath whose
+// route to the server now leaves from another local address migrates
+// actively: a new connection ID, validated by the server's answer to its
+// challenge, and the stream goes on. A change that leaves the route's
+// source alone migrates nothing.
+func TestNetworkChangeMigratesSinglePath(t *testing.T) {
+	srv := bind(t, Options{ALPNs: []string{testALPN}, DisableNetworkMonitor: true, DisableMultipath: true})
+	serveEcho(srv)
+	cli := bind(t, Options{DisableNetworkMonitor: true, DisableMultipath: true})
+	var route routeAs
+	lo := netip.MustParseAddr("127.0.0.1")
+	route.src.Store(&lo)
+	route.install(cli)
+	c, s := dialDirectEcho(t, cli, srv)
+	if c.Multipath() {
+		t.Fatal("multipath negotiated")
+	}
+	cli.NetworkChanged(true) // same source
+	if got := cli.Metrics().PathsMoved.Load(); got != 0 {
+		t.Fatalf("migrated %d times without a new source", got)
+	}
+	moved := netip.MustParseAddr("127.0.0.2")
+	route.src.Store(&moved)
+	cli.NetworkChanged(true)
+	if got := cli.Metrics().PathsMoved.Load(); got != 1 {
+		t.Fatalf("paths_moved = %d after the source changed", got)
+	}
+	echoOnce(t, s, "after")
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Stats().Migrations != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the migration was not validated: %+v", c.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := c.Stats().MigrationsReverted; got != 0 {
+		t.Fatalf("%d migrations reverted", got)
+	}
+}

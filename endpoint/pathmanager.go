@@ -63,6 +63,9 @@ type pathManager struct {
 // it returns nil otherwise. relays are the peer's relay URLs, if known.
 func (e *Endpoint) managePaths(c *quic.Conn, client bool, relays []string) *pathManager {
 	if !c.Multipath() {
+		if client {
+			e.singles.track(e, c) // it migrates on a network change instead
+		}
 		return nil
 	}
 	m := &pathManager{

@@ -210,3 +210,57 @@ func routeSource(remote netip.AddrPort) (netip.Addr, error) {
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
 }
+
+// singleMoves are the client connections without multipath: on a network
+// change whose route toward the peer now leaves from another local
+// address, the connection migrates actively (quic.Conn.Migrate) rather
+// than wait for the peer to notice the new source address.
+type singleMoves struct {
+	mu      sync.Mutex
+	sources map[*quic.Conn]netip.Addr // route source at the last check
+}
+
+// track starts watching a direct single-path client connection.
+func (s *singleMoves) track(e *Endpoint, c *quic.Conn) {
+	remote := c.RemoteAddr()
+	if remote.IsRelay() {
+		return
+	}
+	src, err := e.routeSource(remote.UDP)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.sources == nil {
+		s.sources = make(map[*quic.Conn]netip.Addr)
+	}
+	s.sources[c] = src
+	s.mu.Unlock()
+	go func() {
+		<-c.Done()
+		s.mu.Lock()
+		delete(s.sources, c)
+		s.mu.Unlock()
+	}()
+}
+
+// networkChanged migrates the connections whose route source changed. A
+// connection with no route yet is looked at again on the next change
+// (the route appearing is one).
+func (s *singleMoves) networkChanged(e *Endpoint) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c, prev := range s.sources {
+		src, err := e.routeSource(c.RemoteAddr().UDP)
+		if err != nil || src == prev {
+			continue
+		}
+		s.sources[c] = src
+		if err := c.Migrate(); err != nil {
+			e.log.Debug("endpoint: migrating after the network change", "peer", c.RemoteID().Short(), "err", err)
+			continue
+		}
+		e.metrics.PathsMoved.Add(1)
+		e.log.Info("endpoint: connection migrated to our new address", "peer", c.RemoteID().Short(), "from", prev, "to", src)
+	}
+}

@@ -348,8 +348,9 @@ type Stats struct {
 	// probes succeed, then up to 1452.
 	CurrentMTU                               int
 	MTUProbesSent, MTUProbesLost, BlackHoles uint64
-	// Migrations are peer address changes we validated (servers);
-	// MigrationsReverted those we abandoned for the old address.
+	// Migrations are peer address changes we validated (servers) and our
+	// own moves (Migrate) the peer answered; MigrationsReverted those
+	// given up for the old address or the old path's estimates.
 	Migrations, MigrationsReverted uint64
 }
 

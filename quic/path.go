@@ -46,6 +46,12 @@ const (
 
 // Path errors.
 var (
+	// ErrMigrateMultipath: Migrate on a multipath connection.
+	ErrMigrateMultipath = core.ErrMigrateMultipath
+	// ErrActiveMigrationDisabled: the peer sent disable_active_migration.
+	ErrActiveMigrationDisabled = core.ErrActiveMigrationDisabled
+	// ErrNoSpareCID: the peer gave us no unused connection ID to migrate with.
+	ErrNoSpareCID = core.ErrNoSpareCID
 	// ErrMultipathNotNegotiated: one end did not enable multipath.
 	ErrMultipathNotNegotiated = core.ErrMultipathNotNegotiated
 	// ErrServerCannotOpenPath: only the client opens paths.
@@ -185,6 +191,22 @@ func (c *Conn) pathStatusLocked(id PathID) PathStatus {
 		}
 	}
 	return 0
+}
+
+// Migrate moves a single-path client connection to the local address its
+// socket now sends from, after a network change (active migration, RFC
+// 9000 §9.2): a fresh connection ID, congestion control and RTT estimate
+// started afresh, and a PATH_CHALLENGE to prove the new path. It fails
+// with ErrMigrateMultipath under multipath (open a path instead),
+// ErrActiveMigrationDisabled when the peer forbids it and ErrNoSpareCID
+// without an unused connection ID; the connection is then unchanged and
+// the peer may still follow the new address by itself.
+func (c *Conn) Migrate() error {
+	c.mu.Lock()
+	err := c.core.Migrate(time.Now())
+	c.mu.Unlock()
+	c.wake()
+	return err
 }
 
 // ClosePath abandons a path with a PATH_ABANDON error code, such as
