@@ -8,10 +8,16 @@
 // application-data packet-number space) lives in *path, in a pathList.
 // Without Config.Multipath a connection has exactly one path and behaves
 // as plain RFC 9000; with it (and a peer that agrees) multipath (with
-// multipath.go, pathsend.go) adds paths and PATH_ACKs, and natTraversal
-// (natclient.go, natserver.go, natprobe.go, glued in qnt.go) n0 NAT
-// traversal. Streams and datagrams are reached through Conn.Streams and
-// Conn.Datagrams.
+// multipath.go, pathsend.go; a path's own share is pathMP, pathmp.go)
+// adds paths and PATH_ACKs, and natTraversal (natclient.go,
+// natserver.go, natprobe.go, glued in qnt.go) n0 NAT traversal. Streams
+// and datagrams are reached through Conn.Streams and Conn.Datagrams.
+//
+// Moving bytes is done by short-lived values that borrow the Conn: a
+// sender (sender.go) assembles one datagram, with a packetBuilder
+// (builder.go) filling each packet; a receiver (recv.go, frames.go) takes
+// a datagram's packets and their frames; tlsEvents (tlsevents.go) applies
+// what the handshake engine produced.
 package core
 
 import (
