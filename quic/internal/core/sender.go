@@ -97,12 +97,47 @@ func (s sender) pathWants(p *path) bool {
 // application data and connection-level frames go; other paths carry only
 // what belongs to them (challenges, responses, probes) and ACKs.
 func (s sender) on(p *path, data bool) (n int, to Addr) {
-	c, now, buf := s.c, s.now, s.buf
+	c, now := s.c, s.now
 	defer func() {
 		if c.mp.dropAbandonedRemotes() {
 			c.cids.tokensChanged = true
 		}
 	}()
+	size := s.room(p)
+	if size == 0 {
+		return 0, Addr{}
+	}
+	var dp datagramPlan
+	s.plan(&dp, p, data, size)
+	if dp.n == 0 {
+		return 0, Addr{}
+	}
+	dp.pad(c.side)
+	out := s.seal(&dp, p)
+	p.bytesSent += uint64(len(out))
+	c.stats.BytesSent += uint64(len(out))
+	c.live.lastSent = now
+	if d := p.rec.PacingDelay(now, len(out)); d > 0 {
+		p.pacedUntil = now.Add(d)
+	}
+	s.maybeUpdateKeys()
+	return len(out), p.addr
+}
+
+// datagramPlan is the packets of one datagram, filled but not sealed.
+type datagramPlan struct {
+	pkts      [3]planned
+	n         int
+	size      int // what the datagram may take
+	remaining int // of size, still free
+	// What decides the padding.
+	hasInitial, initialEliciting, validatesPath bool
+}
+
+// room is how large a datagram on p may be now, or 0 when too little is
+// allowed to be worth building.
+func (s sender) room(p *path) int {
+	now, buf := s.now, s.buf
 	maxSize := min(len(buf), p.rec.MaxDatagramSize())
 	if budget := p.amplificationBudget(); budget < maxSize {
 		maxSize = budget
@@ -114,25 +149,28 @@ func (s sender) on(p *path, data bool) (n int, to Addr) {
 		maxSize = MinMTU
 	}
 	p.rec.SetAmplificationBlocked(maxSize < minInitialDatagram && !p.validated, now)
-	if maxSize < 64 {
-		return 0, Addr{}
+	if maxSize < minSendable {
+		return 0
 	}
 	if p.pacedUntil.After(now) {
 		// Only ACK-only packets may go out while pacing holds data back.
 		maxSize = min(maxSize, 256)
 	}
+	return maxSize
+}
 
-	var plan [3]planned
-	nplan := 0
-	remaining := maxSize
+// plan fills a packet per level that has something to send, within size
+// bytes, into dp.
+func (s sender) plan(dp *datagramPlan, p *path, data bool, size int) {
+	c, now := s.c, s.now
+	dp.size, dp.remaining = size, size
 	scratch := c.bufs.payload[:0]
-	hasInitial, initialEliciting, validatesPath := false, false, false
 	for l := levelInitial; l < numLevels; l++ {
 		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
 			continue
 		}
 		overhead := c.headerLen(l, p) + maxPNLen + protection.TagLen
-		avail := remaining - overhead
+		avail := dp.remaining - overhead
 		if avail < 8 {
 			break
 		}
@@ -158,44 +196,52 @@ func (s sender) on(p *path, data bool) (n int, to Addr) {
 		if short := 4 - pnLen - (len(scratch) - start); short > 0 {
 			scratch = appendPadding(scratch, short)
 		}
-		plan[nplan] = planned{path: p, level: l, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
+		dp.pkts[dp.n] = planned{path: p, level: l, pn: pn, pnLen: pnLen, payload: scratch[start:], rec: rec, ackEliciting: eliciting}
 		if c.checkPayload != nil {
-			plan[nplan].planned = append([]byte(nil), scratch[start:]...)
+			dp.pkts[dp.n].planned = append([]byte(nil), scratch[start:]...)
 		}
-		nplan++
-		remaining -= c.headerLen(l, p) + pnLen + len(scratch) - start + protection.TagLen
+		dp.n++
+		dp.remaining -= c.headerLen(l, p) + pnLen + len(scratch) - start + protection.TagLen
 		if l == levelInitial {
-			hasInitial = true
-			initialEliciting = initialEliciting || eliciting
+			dp.hasInitial = true
+			dp.initialEliciting = dp.initialEliciting || eliciting
 		}
-		validatesPath = validatesPath || rec.validatesPath
+		dp.validatesPath = dp.validatesPath || rec.validatesPath
 	}
 	c.bufs.payload = scratch[:0]
-	if nplan == 0 {
-		return 0, Addr{}
-	}
+}
+
+// pad grows the last packet where the datagram must reach 1200 bytes.
+func (dp *datagramPlan) pad(side Side) {
 	// Datagrams with Initial packets are padded to 1200 bytes (RFC 9000
 	// §14.1), inside the last packet so that no bytes trail the packets.
-	last := &plan[nplan-1]
-	if (c.side == Client && hasInitial) || initialEliciting {
-		if total := maxSize - remaining; total < minInitialDatagram {
+	last := &dp.pkts[dp.n-1]
+	total := dp.size - dp.remaining
+	if (side == Client && dp.hasInitial) || dp.initialEliciting {
+		if total < minInitialDatagram {
 			last.payload = appendPadding(last.payload, minInitialDatagram-total)
 			last.ackEliciting = last.ackEliciting || last.level == levelInitial
 		}
-	} else if validatesPath {
+	} else if dp.validatesPath {
 		// Path validation needs datagrams of at least 1200 bytes (RFC 9000
 		// §8.2.1), as far as the amplification limit allows.
-		if total := maxSize - remaining; total < min(minInitialDatagram, maxSize) {
-			last.payload = appendPadding(last.payload, min(minInitialDatagram, maxSize)-total)
+		if want := min(minInitialDatagram, dp.size); total < want {
+			last.payload = appendPadding(last.payload, want-total)
 		}
 	}
-	out := buf[:0]
-	for i := 0; i < nplan; i++ {
-		pl := &plan[i]
+}
+
+// seal writes dp's packets into the sender's buffer and records each as
+// sent on p.
+func (s sender) seal(dp *datagramPlan, p *path) []byte {
+	c, now := s.c, s.now
+	out := s.buf[:0]
+	for i := 0; i < dp.n; i++ {
+		pl := &dp.pkts[i]
 		start := len(out)
 		out = c.sealPacket(out, pl)
 		size := len(out) - start
-		inFlight := pl.ackEliciting || (i == nplan-1 && len(out) >= minInitialDatagram)
+		inFlight := pl.ackEliciting || (i == dp.n-1 && len(out) >= minInitialDatagram)
 		p.rec.OnPacketSent(pl.level.space(), recovery.SentPacket[*sentRecord]{
 			Number: pl.pn, TimeSent: now, Size: size,
 			AckEliciting: pl.ackEliciting, InFlight: inFlight, Payload: pl.rec,
@@ -215,14 +261,7 @@ func (s sender) on(p *path, data bool) (n int, to Addr) {
 			c.live.sentEliciting(now)
 		}
 	}
-	p.bytesSent += uint64(len(out))
-	c.stats.BytesSent += uint64(len(out))
-	c.live.lastSent = now
-	if d := p.rec.PacingDelay(now, len(out)); d > 0 {
-		p.pacedUntil = now.Add(d)
-	}
-	s.maybeUpdateKeys()
-	return len(out), p.addr
+	return out
 }
 
 // close writes CONNECTION_CLOSE at every level the peer may be able to
