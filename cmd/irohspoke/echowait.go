@@ -27,6 +27,14 @@ func (w *echoWait) expect(id string) {
 	defer w.mu.Unlock()
 	w.pending[id]++
 	w.sent = true
+	select {
+	case <-w.all:
+		// Every earlier echo came back before this event was sent: wait
+		// again (a stream ahead of its echoes closed all mid-way and
+		// dial exited at the end of stdin with echoes still owed).
+		w.all = make(chan struct{})
+	default:
+	}
 }
 
 // forget undoes expect for an event that was not sent.
@@ -59,5 +67,7 @@ func (w *echoWait) done() <-chan struct{} {
 	if w == nil {
 		return nil
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.all
 }

@@ -84,7 +84,8 @@ type stream struct {
 func dial(t testing.TB, h *natlab.Host, name, path string, args ...string) *stream {
 	t.Helper()
 	s := &stream{t: t, name: name, got: map[int][]time.Time{}, stop: make(chan struct{}), received: make(chan struct{})}
-	s.p = h.Start(t, natlab.Irohspoke(t), append([]string{"dial", "--no-reconnect", "--linger", "300ms"}, args...)...)
+	// --wait-echo: dial exits on the last echo; --linger bounds a stall.
+	s.p = h.Start(t, natlab.Irohspoke(t), append([]string{"dial", "--no-reconnect", "--wait-echo", "--linger", "5s"}, args...)...)
 	go s.read()
 	s.waitStatus("connected", path)
 	return s

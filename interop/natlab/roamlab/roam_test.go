@@ -43,8 +43,9 @@ func TestRoaming(t *testing.T) {
 }
 
 // roam is one TestRoaming run: without multipath the connection keeps
-// its one path and the hub follows the spoke's new address by validated
-// migration (RFC 9000 §9).
+// its one path; the spoke migrates actively to its new address (a fresh
+// connection ID and a PATH_CHALLENGE, RFC 9000 §9.2) and the hub
+// validates it.
 func roam(t *testing.T, hubName string, startHub func(testing.TB, *natlab.Host, string) hub, extra []string) {
 	{
 		{
