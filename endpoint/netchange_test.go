@@ -30,12 +30,12 @@ func (r *routeAs) install(e *Endpoint) {
 	e.routeHook.Store(&f)
 }
 
-// dialDirectEcho dials srv's socket address from cli and echoes once on
-// a new stream.
-func dialDirectEcho(t *testing.T, cli, srv *Endpoint) (*quic.Conn, *quic.Stream) {
+// dialDirectEcho dials srv's socket address (and relays, if any) from
+// cli and echoes once on a new stream.
+func dialDirectEcho(t *testing.T, cli, srv *Endpoint, relays ...string) (*quic.Conn, *quic.Stream) {
 	t.Helper()
 	ctx := testCtx(t, 20*time.Second)
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Addrs: []netip.AddrPort{srv.LocalAddr()}}, testALPN)
+	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: relays, Addrs: []netip.AddrPort{srv.LocalAddr()}}, testALPN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,15 +200,7 @@ func TestNetworkChangeAbandonRidesSuccessor(t *testing.T) {
 	lo := netip.MustParseAddr("127.0.0.1")
 	route.src.Store(&lo)
 	route.install(cli)
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}, Addrs: []netip.AddrPort{srv.LocalAddr()}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.OpenStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	echoOnce(t, s, "before")
+	c, s := dialDirectEcho(t, cli, srv, r.URL)
 	waitPath(t, c, 10*time.Second, "relay backup path", func(ps []quic.PathInfo) bool {
 		return slices.ContainsFunc(ps, func(p quic.PathInfo) bool { return usablePath(p) && p.Addr.IsRelay() })
 	})
