@@ -15,12 +15,8 @@ import (
 func benchPair(b *testing.B, relayed bool) *quic.Conn {
 	b.Helper()
 	r := startRelay(b)
-	srv := bind(b, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(b, 20*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		b.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(b, ctx, r.URL, Options{})
 	cli := bind(b, Options{})
 	tg := identity.EndpointAddr{ID: srv.ID(), Addrs: srv.Addrs()}
 	if relayed {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 )
 
@@ -14,17 +13,10 @@ import (
 // rather than leaving it to the idle timeout.
 func TestCloseReachesRelayedPeer(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 10*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(t, ctx, r.URL, Options{})
 	cli := bind(t, Options{})
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialRelayed(t, ctx, cli, srv.ID(), r.URL)
 	s, _ := c.OpenStream(ctx)
 	echoOnce(t, s, "x")
 	srv.Close()

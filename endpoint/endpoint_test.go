@@ -20,17 +20,10 @@ func TestRelayOnlyGoToGo(t *testing.T) {
 	r := startRelay(t)
 	// Multipath off on both sides: the connection must stay on the relay
 	// for the metrics below (hole punching would move it on loopback).
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, DisableMultipath: true})
 	ctx := testCtx(t, 15*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(t, ctx, r.URL, Options{DisableMultipath: true})
 	cli := bind(t, Options{DisableMultipath: true}) // no home relay: the dial starts a client
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialRelayed(t, ctx, cli, srv.ID(), r.URL)
 	if !c.RemoteAddr().IsRelay() || c.RemoteID() != srv.ID() {
 		t.Fatalf("path %v, remote %s", c.RemoteAddr(), c.RemoteID().Short())
 	}
@@ -66,12 +59,8 @@ func TestRelayOnlyGoToGo(t *testing.T) {
 // path wins.
 func TestDialRace(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 15*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(t, ctx, r.URL, Options{})
 	cli := bind(t, Options{RelayURL: r.URL})
 
 	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Addrs: srv.Addrs(), Relays: []string{r.URL}}, testALPN)
@@ -149,12 +138,8 @@ func TestRelayRestart(t *testing.T) {
 		t.Skip("takes over 5 s")
 	}
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, DisableMultipath: true})
 	ctx := testCtx(t, 30*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(t, ctx, r.URL, Options{DisableMultipath: true})
 	states := make(chan relay.State, 64)
 	cli := bind(t, Options{RelayURL: r.URL, DisableMultipath: true, OnRelayStatus: func(_ string, st relay.Status) {
 		select {
@@ -162,10 +147,7 @@ func TestRelayRestart(t *testing.T) {
 		default:
 		}
 	}})
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialRelayed(t, ctx, cli, srv.ID(), r.URL)
 	s, err := c.OpenStream(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/relay"
 )
@@ -109,6 +110,29 @@ func serveEcho(e *Endpoint) {
 			}()
 		}
 	}()
+}
+
+// relayEchoServer binds an echo server homed on the relay at url (opts
+// adds to that) and returns once it is reachable through the relay.
+func relayEchoServer(t testing.TB, ctx context.Context, url string, opts Options) *Endpoint {
+	t.Helper()
+	opts.RelayURL, opts.ALPNs = url, []string{testALPN}
+	srv := bind(t, opts)
+	if err := srv.WaitRelay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serveEcho(srv)
+	return srv
+}
+
+// dialRelayed dials id on testALPN knowing only its relay.
+func dialRelayed(t testing.TB, ctx context.Context, e *Endpoint, id identity.EndpointID, url string) *quic.Conn {
+	t.Helper()
+	c, err := e.Dial(ctx, identity.EndpointAddr{ID: id, Relays: []string{url}}, testALPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // echoOnce writes msg on s and reads it back.

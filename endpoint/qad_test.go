@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alkdev/irohspoke/identity"
 	"github.com/alkdev/irohspoke/quic"
 	"github.com/alkdev/irohspoke/quic/qadtest"
 )
@@ -186,17 +185,10 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // announced candidates when QAD learns it, and a new one replaces it.
 func TestServerAnnouncesPublicAddr(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}, RelayQAD: true, RelayQADPort: noQAD(t)})
 	ctx := testCtx(t, 20*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(t, ctx, r.URL, Options{RelayQAD: true, RelayQADPort: noQAD(t)})
 	cli := bind(t, Options{})
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialRelayed(t, ctx, cli, srv.ID(), r.URL)
 	has := func(ap netip.AddrPort) bool { return slices.Contains(c.NatRemoteAddresses(), ap) }
 	waitPathEvent(t, c, 5*time.Second, "the server's interface candidate", func() bool { return has(srv.LocalAddr()) })
 	// Let the round for it go first.
@@ -226,17 +218,10 @@ func TestServerAnnouncesPublicAddr(t *testing.T) {
 // changes starts a new round with it among its candidates.
 func TestClientPunchesOnPublicAddrChange(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 20*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(t, ctx, r.URL, Options{})
 	cli := bind(t, Options{RelayURL: r.URL, RelayQAD: true, RelayQADPort: noQAD(t)})
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialRelayed(t, ctx, cli, srv.ID(), r.URL)
 	waitFor(t, 5*time.Second, "the first round", func() bool { return cli.Metrics().HolepunchRounds.Load() > 0 })
 	// Let the rounds for the server's announcements go first.
 	settlePass(t, cli, c)

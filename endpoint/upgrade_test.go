@@ -51,18 +51,11 @@ func TestMultipathUpgradeGoToGo(t *testing.T) {
 		t.Skip("timing-sensitive: runs without -short (make unit)")
 	}
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 20*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(t, ctx, r.URL, Options{})
 	cli := bind(t, Options{})
 	start := time.Now()
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialRelayed(t, ctx, cli, srv.ID(), r.URL)
 	if !c.Multipath() || !c.NatTraversal() {
 		t.Fatalf("multipath %v, NAT traversal %v", c.Multipath(), c.NatTraversal())
 	}
@@ -213,17 +206,10 @@ func TestMultipathDirectFirstKeepsRelayBackup(t *testing.T) {
 // negotiated and no path manager runs; the relay connection stays put.
 func TestMultipathOffKeepsRace(t *testing.T) {
 	r := startRelay(t)
-	srv := bind(t, Options{RelayURL: r.URL, ALPNs: []string{testALPN}})
 	ctx := testCtx(t, 15*time.Second)
-	if err := srv.WaitRelay(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveEcho(srv)
+	srv := relayEchoServer(t, ctx, r.URL, Options{})
 	cli := bind(t, Options{DisableMultipath: true})
-	c, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{r.URL}}, testALPN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialRelayed(t, ctx, cli, srv.ID(), r.URL)
 	if c.Multipath() || cli.PathChanged(c) != nil {
 		t.Fatal("multipath negotiated with it off on the client")
 	}
