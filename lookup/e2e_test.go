@@ -59,9 +59,10 @@ func TestDialByEndpointID(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			onPublish, published := onPublished()
 			hubEP, err := endpoint.Bind(ctx, endpoint.Options{
 				SecretKey: key, BindAddr: "127.0.0.1:0", RelayURL: relayURL, ALPNs: []string{hub.ALPN},
-				Publisher:    &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key},
+				Publisher:    &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key, OnPublish: onPublish},
 				PublishAddrs: tc.publishAddrs,
 			})
 			if err != nil {
@@ -74,7 +75,7 @@ func TestDialByEndpointID(t *testing.T) {
 			h := hub.New(hub.Options{})
 			go h.Serve(ctx, hubEP)
 			defer h.Close()
-			waitPublished(t, ctx, ls, key.Public())
+			waitPublished(t, ctx, published, ls, key.Public())
 
 			spokeEP, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", Lookup: tc.resolver})
 			if err != nil {
@@ -107,13 +108,30 @@ func TestDialByEndpointID(t *testing.T) {
 	}
 }
 
-func waitPublished(t *testing.T, ctx context.Context, ls *lookup.Server, id identity.EndpointID) {
-	t.Helper()
-	for ls.Store().Get(id) == nil {
-		select {
-		case <-ctx.Done():
-			t.Fatal("hub never published")
-		case <-time.After(10 * time.Millisecond):
+// onPublished returns an OnPublish callback and a channel that receives
+// after each publish the server accepted.
+func onPublished() (func(lookup.EndpointInfo, error), <-chan struct{}) {
+	ch := make(chan struct{}, 1)
+	return func(_ lookup.EndpointInfo, err error) {
+		if err == nil {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
 		}
+	}, ch
+}
+
+// waitPublished waits for a publish the server accepted and checks that
+// the server now has id.
+func waitPublished(t *testing.T, ctx context.Context, published <-chan struct{}, ls *lookup.Server, id identity.EndpointID) {
+	t.Helper()
+	select {
+	case <-published:
+	case <-ctx.Done():
+		t.Fatal("hub never published")
+	}
+	if ls.Store().Get(id) == nil {
+		t.Fatal("published, yet the server does not have it")
 	}
 }

@@ -53,13 +53,14 @@ func TestIrohSpokeFindsGoHubByID(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			onPublish, published := onPublished()
 			hubEP := startHub(t, ctx, endpoint.Options{
 				// Multipath off: the test checks iroh found and used the
 				// relay path it learned from our DNS.
 				SecretKey: key, RelayURL: relayURL, DisableMultipath: true,
-				Publisher: &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key}, PublishAddrs: tc.publishAddrs,
+				Publisher: &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key, OnPublish: onPublish}, PublishAddrs: tc.publishAddrs,
 			})
-			waitPublished(t, ctx, ls, key.Public())
+			waitPublished(t, ctx, published, ls, key.Public())
 
 			res, err := interop.RunSpoke(ctx, interop.SpokeOptions{
 				ID: key.Public().String(), Preset: "n0", Count: 3, Name: "byid",
@@ -123,7 +124,7 @@ func TestIrohSpokeUnknownIDFails(t *testing.T) {
 	why, _, _ := strings.Cut(*res.Error, "Stack backtrace")
 	t.Logf("iroh gave up after %v: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(why))
 	want := lookup.DNSName(key.Public(), n0Origin)
-	if got := dns.find(want, lookup.TypeTXT); got == nil || got.rcode != lookup.RcodeNXDomain {
+	if got := dns.findComplete(want, lookup.TypeTXT); got == nil || got.rcode != lookup.RcodeNXDomain {
 		t.Fatalf("TXT %s: %+v, want NXDOMAIN\n%s", want, got, dns)
 	}
 }
@@ -208,14 +209,31 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-func waitPublished(t *testing.T, ctx context.Context, ls *lookup.Server, id identity.EndpointID) {
-	t.Helper()
-	for ls.Store().Get(id) == nil {
-		select {
-		case <-ctx.Done():
-			t.Fatal("hub never published")
-		case <-time.After(10 * time.Millisecond):
+// onPublished returns an OnPublish callback and a channel that receives
+// after each publish the server accepted.
+func onPublished() (func(lookup.EndpointInfo, error), <-chan struct{}) {
+	ch := make(chan struct{}, 1)
+	return func(_ lookup.EndpointInfo, err error) {
+		if err == nil {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
 		}
+	}, ch
+}
+
+// waitPublished waits for a publish the server accepted and checks that
+// the server now has id.
+func waitPublished(t *testing.T, ctx context.Context, published <-chan struct{}, ls *lookup.Server, id identity.EndpointID) {
+	t.Helper()
+	select {
+	case <-published:
+	case <-ctx.Done():
+		t.Fatal("hub never published")
+	}
+	if ls.Store().Get(id) == nil {
+		t.Fatal("published, yet the server does not have it")
 	}
 }
 
@@ -247,11 +265,21 @@ func (l *dnsLog) WriteTo(b []byte, addr net.Addr) (int, error) {
 
 // find returns the last answer sent for name and type, or nil.
 func (l *dnsLog) find(name string, qtype uint16) *dnsAnswer {
+	return l.findLast(name, qtype, func(dnsAnswer) bool { return true })
+}
+
+// findComplete is find among the answers that were not truncated (a
+// truncated one only sends the client to TCP, e.g. under the rate limit).
+func (l *dnsLog) findComplete(name string, qtype uint16) *dnsAnswer {
+	return l.findLast(name, qtype, func(a dnsAnswer) bool { return !a.truncated })
+}
+
+func (l *dnsLog) findLast(name string, qtype uint16, ok func(dnsAnswer) bool) *dnsAnswer {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := len(l.answers) - 1; i >= 0; i-- {
 		a := l.answers[i]
-		if strings.EqualFold(strings.TrimSuffix(a.name, "."), strings.TrimSuffix(name, ".")) && a.qtype == qtype {
+		if strings.EqualFold(strings.TrimSuffix(a.name, "."), strings.TrimSuffix(name, ".")) && a.qtype == qtype && ok(a) {
 			return &a
 		}
 	}

@@ -25,11 +25,12 @@ func TestSystemResolverInNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key}
+	onPublish, published := onPublished()
+	pub := &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key, OnPublish: onPublish}
 	defer pub.Close()
 	const relayURL = "https://relay.example/"
 	pub.UpdateAddrs(relayURL, nil)
-	waitPublished(t, ctx, ls, key.Public())
+	waitPublished(t, ctx, published, ls, key.Public())
 
 	r, err := lookup.SystemDNSResolver(n0Origin)
 	if err != nil {
