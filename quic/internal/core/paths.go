@@ -104,21 +104,31 @@ func (ps pathList) primary() *path {
 
 // fallback carries connection frames under multipath when no path is
 // validated: an open path, else an abandoned one that still owes its
-// PATH_ABANDON.
+// PATH_ABANDON. An open path at its amplification limit comes last: the
+// PATH_ABANDON of a path we closed would wait behind it for a validation
+// that may never come, and the peer, still sending on the closed path,
+// would keep both ends alive.
 func (ps pathList) fallback() *path {
-	var abandoned *path
+	var abandoned, blocked *path
 	for _, p := range ps {
 		if !p.remote.usable() {
 			continue
 		}
-		if !p.mp.abandoned {
+		switch {
+		case !p.mp.abandoned && p.amplificationBudget() >= minSendable:
 			return p
-		}
-		if abandoned == nil {
+		case !p.mp.abandoned:
+			if blocked == nil {
+				blocked = p
+			}
+		case abandoned == nil:
 			abandoned = p
 		}
 	}
-	return abandoned
+	if abandoned != nil {
+		return abandoned
+	}
+	return blocked
 }
 
 // closing is where CONNECTION_CLOSE goes.
