@@ -11,6 +11,7 @@ import (
 	"github.com/alkdev/irohspoke/endpoint"
 	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/internal/lookuptest"
 	"github.com/alkdev/irohspoke/lookup"
 	"github.com/alkdev/irohspoke/relay"
 	"github.com/alkdev/irohspoke/spoke"
@@ -59,7 +60,7 @@ func TestDialByEndpointID(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			onPublish, published := onPublished()
+			onPublish, published := lookuptest.OnPublished()
 			hubEP, err := endpoint.Bind(ctx, endpoint.Options{
 				SecretKey: key, BindAddr: "127.0.0.1:0", RelayURL: relayURL, ALPNs: []string{hub.ALPN},
 				Publisher:    &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key, OnPublish: onPublish},
@@ -75,7 +76,7 @@ func TestDialByEndpointID(t *testing.T) {
 			h := hub.New(hub.Options{})
 			go h.Serve(ctx, hubEP)
 			defer h.Close()
-			waitPublished(t, ctx, published, ls, key.Public())
+			lookuptest.WaitPublished(t, ctx, published, ls, key.Public())
 
 			spokeEP, err := endpoint.Bind(ctx, endpoint.Options{BindAddr: "127.0.0.1:0", Lookup: tc.resolver})
 			if err != nil {
@@ -105,33 +106,5 @@ func TestDialByEndpointID(t *testing.T) {
 				t.Fatalf("relay won = %v, want %v", won, wantRelay)
 			}
 		})
-	}
-}
-
-// onPublished returns an OnPublish callback and a channel that receives
-// after each publish the server accepted.
-func onPublished() (func(lookup.EndpointInfo, error), <-chan struct{}) {
-	ch := make(chan struct{}, 1)
-	return func(_ lookup.EndpointInfo, err error) {
-		if err == nil {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
-	}, ch
-}
-
-// waitPublished waits for a publish the server accepted and checks that
-// the server now has id.
-func waitPublished(t *testing.T, ctx context.Context, published <-chan struct{}, ls *lookup.Server, id identity.EndpointID) {
-	t.Helper()
-	select {
-	case <-published:
-	case <-ctx.Done():
-		t.Fatal("hub never published")
-	}
-	if ls.Store().Get(id) == nil {
-		t.Fatal("published, yet the server does not have it")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/alkdev/irohspoke/endpoint"
 	"github.com/alkdev/irohspoke/hub"
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/internal/lookuptest"
 	"github.com/alkdev/irohspoke/interop"
 	"github.com/alkdev/irohspoke/lookup"
 	"github.com/alkdev/irohspoke/relay"
@@ -53,14 +54,14 @@ func TestIrohSpokeFindsGoHubByID(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			onPublish, published := onPublished()
+			onPublish, published := lookuptest.OnPublished()
 			hubEP := startHub(t, ctx, endpoint.Options{
 				// Multipath off: the test checks iroh found and used the
 				// relay path it learned from our DNS.
 				SecretKey: key, RelayURL: relayURL, DisableMultipath: true,
 				Publisher: &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key, OnPublish: onPublish}, PublishAddrs: tc.publishAddrs,
 			})
-			waitPublished(t, ctx, published, ls, key.Public())
+			lookuptest.WaitPublished(t, ctx, published, ls, key.Public())
 
 			res, err := interop.RunSpoke(ctx, interop.SpokeOptions{
 				ID: key.Public().String(), Preset: "n0", Count: 3, Name: "byid",
@@ -207,34 +208,6 @@ func (l *countingListener) Accept() (net.Conn, error) {
 		l.n.Add(1)
 	}
 	return c, err
-}
-
-// onPublished returns an OnPublish callback and a channel that receives
-// after each publish the server accepted.
-func onPublished() (func(lookup.EndpointInfo, error), <-chan struct{}) {
-	ch := make(chan struct{}, 1)
-	return func(_ lookup.EndpointInfo, err error) {
-		if err == nil {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
-	}, ch
-}
-
-// waitPublished waits for a publish the server accepted and checks that
-// the server now has id.
-func waitPublished(t *testing.T, ctx context.Context, published <-chan struct{}, ls *lookup.Server, id identity.EndpointID) {
-	t.Helper()
-	select {
-	case <-published:
-	case <-ctx.Done():
-		t.Fatal("hub never published")
-	}
-	if ls.Store().Get(id) == nil {
-		t.Fatal("published, yet the server does not have it")
-	}
 }
 
 // dnsLog is the DNS server's socket, recording each answer it sends.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
+	"github.com/alkdev/irohspoke/internal/lookuptest"
 	"github.com/alkdev/irohspoke/interop"
 	"github.com/alkdev/irohspoke/lookup"
 )
@@ -25,12 +26,12 @@ func TestSystemResolverInNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	onPublish, published := onPublished()
+	onPublish, published := lookuptest.OnPublished()
 	pub := &lookup.PkarrPublisher{BaseURL: pkarrURL, Key: key, OnPublish: onPublish}
 	defer pub.Close()
 	const relayURL = "https://relay.example/"
 	pub.UpdateAddrs(relayURL, nil)
-	waitPublished(t, ctx, published, ls, key.Public())
+	lookuptest.WaitPublished(t, ctx, published, ls, key.Public())
 
 	r, err := lookup.SystemDNSResolver(n0Origin)
 	if err != nil {
