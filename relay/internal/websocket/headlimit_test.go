@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -51,7 +52,7 @@ func hostileServer(t *testing.T, head func(key string) string, filler string) st
 			}
 		}
 		_ = w.Flush()
-		time.Sleep(time.Second) // let the client read before the close
+		_, _ = io.Copy(io.Discard, nc) // close only after the client did, so it reads everything
 	}()
 	return l.Addr().String()
 }
