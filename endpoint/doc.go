@@ -146,8 +146,10 @@
 // report), QAD redialed, the port mapping renewed at the new gateway, the
 // addresses republished; multipath clients move their direct paths to the
 // new address and punch again, so a connection survives the spoke moving
-// between networks. Without multipath a connection stays on the path its
-// handshake chose (there is no active migration).
+// between networks. Without multipath a direct client connection whose
+// route now leaves from another local address migrates actively (a fresh
+// connection ID and a PATH_CHALLENGE, RFC 9000 §9.2; quic.Conn.Migrate);
+// a relayed one stays on its relay.
 //
 // # Observability
 //
