@@ -36,6 +36,7 @@ type Endpoint struct {
 	publisher lookup.Publisher
 	pmap      *portMapping    // nil without port mapping
 	mon       *netmon.Monitor // nil without a network monitor
+	announces bool            // a server with NAT traversal: see refreshNatAddresses
 	monDone   chan struct{}
 	// monStarted is closed once startNetmon returned (nil: no monitor).
 	monStarted chan struct{}
@@ -115,6 +116,8 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		e.sock.Close()
 		return nil, err
 	}
+	e.announces = qc.NatTraversal && len(qc.ALPNs) > 0
+	e.refreshNatAddresses()
 	if s.portMap {
 		if err := e.startPortMapping(); err != nil {
 			e.q.Close()

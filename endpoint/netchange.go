@@ -65,6 +65,7 @@ func (e *Endpoint) NetworkChanged(major bool) {
 	if e.pmap != nil {
 		e.pmap.m.OnNetworkChange(major)
 	}
+	e.refreshNatAddresses()
 	e.conns.each(func(m *pathManager) { m.networkChanged() })
 	e.singles.networkChanged(e)
 	e.publish()

@@ -43,7 +43,6 @@ type pathManager struct {
 	localVer    uint64           // Endpoint.candidateVersion local reflects
 	local       []netip.AddrPort // client: our candidates
 	haveLocal   bool
-	announced   []netip.AddrPort // server: candidates the peer was told
 
 	lastRepair time.Time
 	repairHome string // our home relay at the last repair
@@ -158,14 +157,25 @@ func (m *pathManager) wake() {
 
 // candidatesChanged wakes every path manager: our candidates (a QAD
 // address, a port mapping) or a relay's state changed.
-func (e *Endpoint) candidatesChanged() { e.conns.each((*pathManager).wake) }
+func (e *Endpoint) candidatesChanged() {
+	e.refreshNatAddresses()
+	e.conns.each((*pathManager).wake)
+}
+
+// refreshNatAddresses gives quic the candidates a new server connection
+// announces as its handshake completes (a server with NAT traversal only).
+func (e *Endpoint) refreshNatAddresses() {
+	if e.announces {
+		e.q.SetNatAddresses(e.Candidates())
+	}
+}
 
 // announce brings the client's view of our candidates up to date
 // (server side): new ones are added, ones gone (an old public address)
 // removed.
 func (m *pathManager) announce() {
 	cands := m.e.Candidates()
-	added, removed := diffAddrs(m.announced, cands)
+	added, removed := diffAddrs(m.c.NatLocalAddresses(), cands)
 	for _, ap := range removed {
 		if err := m.c.RemoveNatAddress(ap); err != nil {
 			m.e.log.Debug("endpoint: withdrawing candidate", "addr", ap, "err", err)
@@ -176,7 +186,6 @@ func (m *pathManager) announce() {
 			m.e.log.Debug("endpoint: announcing candidate", "addr", ap, "err", err)
 		}
 	}
-	m.announced = cands
 }
 
 // diffAddrs lists what is in cur but not in prev, and what is in prev but

@@ -217,6 +217,9 @@ func (c *Conn) onHandshakeLocked(now time.Time) {
 	if c.handshakeTimer != nil {
 		c.handshakeTimer.Stop()
 	}
+	if c.core.Side() == core.Server {
+		c.announceNatLocked()
+	}
 	queued := c.ep.handshakeDone(c)
 	close(c.handshakeCh)
 	c.log.Debug("handshake complete", "peer", c.remoteID.Short(), "alpn", c.alpn, "side", c.core.Side())

@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
@@ -49,6 +51,8 @@ type Endpoint struct {
 	readerDone chan struct{}
 	drivers    sync.WaitGroup
 	bufs       sync.Pool // *[]byte of recvBufSize
+
+	natAddrs atomic.Pointer[[]netip.AddrPort] // SetNatAddresses
 }
 
 // NewEndpoint starts an endpoint on tr. It takes ownership of tr: Close

@@ -262,6 +262,14 @@ func (c *Conn) RemoveNatAddress(ap netip.AddrPort) error {
 	return err
 }
 
+// NatLocalAddresses returns the candidates this server connection
+// announced and has not withdrawn.
+func (c *Conn) NatLocalAddresses() []netip.AddrPort {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.core.NatTraversal().LocalAddresses()
+}
+
 // NatRemoteAddresses returns the server's candidates (client side).
 func (c *Conn) NatRemoteAddresses() []netip.AddrPort {
 	c.mu.Lock()

@@ -35,6 +35,16 @@ func (n NatTraversal) RemoveAddress(ap netip.AddrPort) error {
 	return nil
 }
 
+// LocalAddresses returns the candidates announced with AddAddress and not
+// withdrawn (server side).
+func (n NatTraversal) LocalAddresses() []netip.AddrPort {
+	s, err := n.c.nat.serverSide()
+	if err != nil {
+		return nil
+	}
+	return s.localAddrs()
+}
+
 // RemoteAddresses returns the candidates the server announced (client
 // side).
 func (n NatTraversal) RemoteAddresses() []netip.AddrPort {

@@ -54,6 +54,15 @@ func (s *natServer) removeLocal(ap netip.AddrPort) {
 	}
 }
 
+// localAddrs lists the announced candidates.
+func (s *natServer) localAddrs() []netip.AddrPort {
+	out := make([]netip.AddrPort, len(s.local))
+	for i, a := range s.local {
+		out[i] = a.addr
+	}
+	return out
+}
+
 func dropSeq(s []uint64, seq uint64) []uint64 {
 	for i, x := range s {
 		if x == seq {
