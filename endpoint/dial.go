@@ -227,6 +227,8 @@ func explainDialError(to quic.Addr, peer identity.EndpointID, err error, link *r
 		return fmt.Errorf("no answer from %s: %w", to, err)
 	case isDown(link.Status()):
 		return fmt.Errorf("%w: %s: %v: %w", ErrRelayUnreachable, to.Relay.URL, link.Status().Err, err)
+	case link.Status().State != relay.StateConnected:
+		return fmt.Errorf("%w: %s: still connecting to the relay: %w", ErrRelayUnreachable, to.Relay.URL, err)
 	}
 	return fmt.Errorf("no answer from %s through relay %s (we are connected to the relay; the peer is offline or homed elsewhere): %w",
 		peer.Short(), to.Relay.URL, err)

@@ -52,15 +52,36 @@ func TestDialErrorsSayWhy(t *testing.T) {
 		ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 		ts.StartTLS() // a certificate nobody trusts
 		t.Cleanup(ts.Close)
-		_, err := cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{ts.URL}}, testALPN)
+		// The default handshake timeout: the relay's TLS failure, not the
+		// clock, must end this dial, also on a slow (race) run.
+		patient := bind(t, Options{})
+		_, err := patient.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{ts.URL}}, testALPN)
 		if !errors.Is(err, ErrRelayUnreachable) || !strings.Contains(err.Error(), "TLS") {
 			t.Fatalf("err %v, want ErrRelayUnreachable naming TLS", err)
 		}
 		t.Log(err)
 	})
+	t.Run("relay silent", func(t *testing.T) {
+		// TCP connects (the kernel's backlog) but nothing ever answers.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		_, err = cli.Dial(ctx, identity.EndpointAddr{ID: srv.ID(), Relays: []string{"http://" + l.Addr().String()}}, testALPN)
+		if !errors.Is(err, ErrRelayUnreachable) || !strings.Contains(err.Error(), "still connecting") {
+			t.Fatalf("err %v, want ErrRelayUnreachable saying the relay never answered", err)
+		}
+		t.Log(err)
+	})
 	t.Run("peer not at relay", func(t *testing.T) {
 		r := startRelay(t)
-		_, err := cli.Dial(ctx, identity.EndpointAddr{ID: other.Public(), Relays: []string{r.URL}}, testALPN)
+		// Homed there, so the relay is up before the short timeout runs.
+		homed := bind(t, Options{RelayURL: r.URL, QUIC: &quic.Config{HandshakeTimeout: 500 * time.Millisecond}})
+		if err := homed.WaitRelay(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := homed.Dial(ctx, identity.EndpointAddr{ID: other.Public(), Relays: []string{r.URL}}, testALPN)
 		if !errors.Is(err, quic.ErrHandshakeTimeout) || !strings.Contains(err.Error(), "connected to the relay") {
 			t.Fatalf("err %v, want a timeout that says the relay is fine", err)
 		}
