@@ -179,7 +179,7 @@ func (c *Conn) dispatchLocked(now time.Time) {
 		}
 		switch ev.Kind {
 		case core.EventHandshakeComplete:
-			c.onHandshakeLocked(now)
+			c.onHandshakeLocked()
 		case core.EventStream:
 			c.streamEventLocked(ev.Stream)
 		case core.EventDatagram:
@@ -211,7 +211,7 @@ func (c *Conn) syncResetTokensLocked() {
 	c.ep.mu.Unlock()
 }
 
-func (c *Conn) onHandshakeLocked(now time.Time) {
+func (c *Conn) onHandshakeLocked() {
 	st := c.core.TLSState()
 	c.remoteID, c.alpn, c.handshaken = st.PeerID(), st.ALPN, true
 	if c.handshakeTimer != nil {
@@ -220,12 +220,9 @@ func (c *Conn) onHandshakeLocked(now time.Time) {
 	if c.core.Side() == core.Server {
 		c.announceNatLocked()
 	}
-	queued := c.ep.handshakeDone(c)
+	c.ep.handshakeDone(c)
 	close(c.handshakeCh)
 	c.log.Debug("handshake complete", "peer", c.remoteID.Short(), "alpn", c.alpn, "side", c.core.Side())
-	if !queued {
-		c.core.Close(now, 0, "accept queue full")
-	}
 }
 
 func (c *Conn) onClosedLocked(err error) {

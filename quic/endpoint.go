@@ -282,14 +282,13 @@ func (e *Endpoint) startServerConn(in *endpointcore.Incoming) *Conn {
 	return c
 }
 
-// handshakeDone tells the core c's handshake completed; false means a
-// server connection found the accept queue full.
-func (e *Endpoint) handshakeDone(c *Conn) bool {
+// handshakeDone tells the core c's handshake completed: a server
+// connection joins the accept queue.
+func (e *Endpoint) handshakeDone(c *Conn) {
 	e.mu.Lock()
-	queued := e.ep.HandshakeDone(c)
+	e.ep.HandshakeDone(c)
 	e.mu.Unlock()
-	if queued && c.core.Side() == core.Server {
+	if c.core.Side() == core.Server {
 		signal(e.acceptSig)
 	}
-	return queued
 }

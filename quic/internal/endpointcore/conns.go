@@ -83,21 +83,20 @@ func (e *Endpoint[C]) dropTokens(c C, ent *connEntry) {
 }
 
 // HandshakeDone notes that c's handshake completed; a server connection
-// joins the accept queue. It reports true: Initials are refused while the
-// queue is full, and a handshake admitted before it filled keeps its
-// place, so the queue exceeds AcceptQueue by at most the handshakes then
-// in progress (Admission.MaxPending) and no finished handshake is thrown
-// away.
-func (e *Endpoint[C]) HandshakeDone(c C) bool {
+// joins the accept queue. It always finds a place: Initials are refused
+// while the queue is full, and a handshake admitted before it filled
+// keeps its place, so the queue exceeds AcceptQueue by at most the
+// handshakes then in progress (Admission.MaxPending) and no finished
+// handshake is thrown away.
+func (e *Endpoint[C]) HandshakeDone(c C) {
 	ent := e.conns[c]
 	if ent == nil {
-		return true // forgotten already: nothing to queue
+		return // forgotten already: nothing to queue
 	}
 	e.handshakeEnded(ent)
 	if ent.server {
 		e.accepted = append(e.accepted, c)
 	}
-	return true
 }
 
 // Accepted takes the oldest handshaken server connection, if any.
