@@ -63,8 +63,9 @@ type Config struct {
 	RetryAbove int
 	// MaxIncomingConnections bounds the incoming connections held at once,
 	// handshaking or established (with MaxReceiveWindow it bounds what
-	// peers can make us buffer); further Initials are dropped. Zero means
-	// no limit.
+	// peers can make us buffer); further Initials are refused with
+	// CONNECTION_REFUSED (rate-limited, no state kept). Zero means no
+	// limit.
 	MaxIncomingConnections int
 	// DisableDatagrams stops us from accepting DATAGRAM frames.
 	DisableDatagrams bool

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alkdev/irohspoke/quic/internal/core"
 	"github.com/alkdev/irohspoke/quic/internal/handshake"
+	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
 // initialFlooder sends real client Initials (a ClientHello each, from a
@@ -163,8 +164,9 @@ func TestMaxIncomingConnections(t *testing.T) {
 		}
 		first = c
 	}
-	if _, err := cep.Dial(ctx, to, sep.ID(), testALPN); !errors.Is(err, ErrHandshakeTimeout) {
-		t.Fatalf("third connection: %v", err)
+	var te *TransportError
+	if _, err := cep.Dial(ctx, to, sep.ID(), testALPN); !errors.As(err, &te) || !te.Remote || te.Code != uint64(wire.ConnectionRefused) {
+		t.Fatalf("third connection: %v, want CONNECTION_REFUSED", err)
 	}
 	first.Close(0, "")
 	waitFor(t, func() bool { return serverConns(sep) < 2 })

@@ -26,7 +26,8 @@ type Incoming struct {
 // allows; otherwise it may answer with a Retry.
 func (e *Endpoint[C]) admit(now time.Time, from core.Addr, h *wire.Header, resp []byte) Result[C] {
 	if m := e.cfg.MaxIncoming; m > 0 && e.incoming >= m {
-		return Result[C]{}
+		// Told at once, the client fails fast instead of timing out.
+		return e.refuse(now, h, resp)
 	}
 	if len(e.accepted) >= e.cfg.AcceptQueue {
 		// The application is behind: refuse now rather than run a

@@ -36,7 +36,8 @@ type Config struct {
 	// client-only endpoint that ignores Initials.
 	Server *core.Config
 	// MaxIncoming bounds the incoming connections held at once,
-	// handshaking or established; 0 means no limit.
+	// handshaking or established; Initials past it are refused with
+	// CONNECTION_REFUSED. 0 means no limit.
 	MaxIncoming int
 	// Admission bounds handshakes in progress and says when to Retry.
 	Admission admission.Config

@@ -205,8 +205,8 @@ func TestAcceptQueueKeepsAdmittedHandshakes(t *testing.T) {
 	}
 }
 
-// TestMaxIncoming: past MaxIncoming an Initial starts nothing; a slot
-// frees when a connection is removed.
+// TestMaxIncoming: past MaxIncoming an Initial starts nothing and is
+// refused; a slot frees when a connection is removed.
 func TestMaxIncoming(t *testing.T) {
 	n := newSimNet(t, 7)
 	srv := n.addHost(serverAddr, true, Config{MaxIncoming: 1})
@@ -214,12 +214,14 @@ func TestMaxIncoming(t *testing.T) {
 	n.runUntil(established(a), 5*time.Second)
 	b := n.addHost(udp("10.0.2.2:1000"), false, Config{}).dial(serverAddr)
 	n.settle(2 * time.Second)
-	if b.HandshakeComplete() || len(srv.conns) != 1 {
-		t.Fatalf("second connection: complete %v, server holds %d", b.HandshakeComplete(), len(srv.conns))
+	var ce *core.CloseError
+	if b.HandshakeComplete() || len(srv.conns) != 1 || !errors.As(b.Err(), &ce) || !ce.Remote || ce.Code != uint64(wire.ConnectionRefused) {
+		t.Fatalf("second connection: complete %v, err %v, server holds %d", b.HandshakeComplete(), b.Err(), len(srv.conns))
 	}
 	srv.ep.Remove(srv.conns[0])
 	srv.conns = nil
-	n.runUntil(established(b), 5*time.Second)
+	c := n.addHost(udp("10.0.2.3:1000"), false, Config{}).dial(serverAddr)
+	n.runUntil(established(c), 5*time.Second)
 }
 
 // TestPendingPerSource: one source gets at most MaxPendingPerSource
