@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/alkdev/irohspoke/identity"
-	"lukechampine.com/blake3"
+	"github.com/alkdev/irohspoke/internal/blake3"
 )
 
 // SignFunc signs a message with the endpoint's Ed25519 secret key and
@@ -18,9 +18,7 @@ type SignFunc func(msg []byte) []byte
 // instead of the raw challenge stops a malicious relay from obtaining
 // signatures over bytes of its choosing.
 func ChallengeMessage(challenge [ChallengeLen]byte) [32]byte {
-	var msg [32]byte
-	blake3.DeriveKey(msg[:], ChallengeContext, challenge[:])
-	return msg
+	return blake3.DeriveKey(ChallengeContext, challenge[:])
 }
 
 // SignChallenge builds the ClientAuth answer to challenge for the endpoint
