@@ -32,8 +32,11 @@ type pathMP struct {
 func (m *pathMP) startChallenge(rand io.Reader, now time.Time, pto time.Duration) {
 	io.ReadFull(rand, m.challenge[:])
 	m.challengeOut = true
-	m.validateBy = now.Add(3 * max(pto, 2*pathNoViableRTT))
+	m.validateBy = now.Add(validationWindow(pto))
 }
+
+// validationWindow is how long a path may take to answer its challenge.
+func validationWindow(pto time.Duration) time.Duration { return 3 * max(pto, 2*pathNoViableRTT) }
 
 // multipathTimers reports p's multipath deadlines among paths; idle is
 // how long p may stay silent, keepAlive the keep-alive interval.
@@ -77,8 +80,16 @@ func (p *path) multipathTimeout(now time.Time, paths pathList, idle, keepAlive t
 		return verdictKeep
 	}
 	if !m.validateBy.IsZero() && !now.Before(m.validateBy) {
+		if !m.usable && paths.live() == 1 {
+			// The last live path: giving up would leave it unable to
+			// carry data for good. Keep challenging until the idle
+			// timeout ends the connection.
+			m.challengeOut = true
+			m.validateBy = now.Add(validationWindow(p.rec.ProbeTimeout()))
+			return verdictKeep
+		}
 		m.validateBy, m.challengeAt, m.challengeOut = time.Time{}, time.Time{}, false
-		if !m.usable && paths.live() > 1 {
+		if !m.usable {
 			return verdictAbandon
 		}
 	}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"testing"
 	"time"
 )
@@ -30,5 +31,35 @@ func TestFallbackSkipsAmplificationBlocked(t *testing.T) {
 	}
 	if got := (pathList{mk(2, false, false)}).fallback(); got == nil {
 		t.Fatal("a blocked open path alone is still the fallback")
+	}
+}
+
+// TestLastPathKeepsValidating: a path whose challenge went unanswered
+// through its validation window is abandoned while another path lives,
+// but as the last live path it challenges again: cleared, it could never
+// validate and carry data once the network came back (fuzz seed
+// e0330a42fdd7cd63: the client closed its only validated path during an
+// outage; its new path stayed unvalidated for good).
+func TestLastPathKeepsValidating(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	mk := func(id uint64) *path {
+		p := newAppPath(id, Addr{}, Client, 100*time.Millisecond, now)
+		p.mp.startChallenge(bytes.NewReader(make([]byte, 8)), now, p.rec.ProbeTimeout())
+		p.mp.challengeOut = false // sent
+		return p
+	}
+	closed := mk(0)
+	closed.mp.abandoned = true
+	last := mk(1)
+	expired := last.mp.validateBy
+	if v := last.multipathTimeout(expired, pathList{closed, last}, 0, 0); v != verdictKeep {
+		t.Fatalf("last live path: verdict %d, want keep", v)
+	}
+	if !last.mp.challengeOut || !last.mp.validateBy.After(expired) {
+		t.Fatalf("last live path: challenge out %v, validate by %v (expired %v)", last.mp.challengeOut, last.mp.validateBy, expired)
+	}
+	other := mk(2)
+	if v := other.multipathTimeout(other.mp.validateBy, pathList{closed, last, other}, 0, 0); v != verdictAbandon {
+		t.Fatalf("with another live path: verdict %d, want abandon", v)
 	}
 }
