@@ -5,6 +5,7 @@ package roamlab_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,50 +38,76 @@ var directCells = []directCell{
 // BenchmarkTimeToDirect: per cell, how long a connection made on the
 // relay takes to select a direct path, for our spoke to a real iroh hub
 // (a), a real iroh spoke to our hub (b) and iroh to iroh (c, the
-// reference), in one lab; ratio-a and ratio-b are ours over iroh's.
+// reference), in one lab: medians over the samples (each is logged);
+// ratio-a and ratio-b are ours over iroh's.
 // The relay is plain HTTP (iroh trusts only its built-in roots), so iroh
 // has no QAD here, and neither do we.
 func BenchmarkTimeToDirect(b *testing.B) {
 	for _, c := range directCells {
 		b.Run(c.name, func(b *testing.B) {
-			var sum [3]time.Duration
-			n := 0
+			var samples [3][]time.Duration
 			for b.Loop() {
-				d := c.measure(b)
-				for i := range sum {
-					sum[i] += d[i]
+				d := c.measure(b, len(samples[0])%2 == 1)
+				for i := range samples {
+					samples[i] = append(samples[i], d[i])
 				}
-				n++
+				b.Logf("sample %s: ours->iroh %v, iroh->ours %v, iroh->iroh %v", c.name, d[0], d[1], d[2])
 			}
-			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(n) }
-			b.ReportMetric(ms(sum[0]), "ms-a-ours-to-iroh")
-			b.ReportMetric(ms(sum[1]), "ms-b-iroh-to-ours")
-			b.ReportMetric(ms(sum[2]), "ms-c-iroh-to-iroh")
-			b.ReportMetric(float64(sum[0])/float64(sum[2]), "ratio-a")
-			b.ReportMetric(float64(sum[1])/float64(sum[2]), "ratio-b")
-			b.Logf("time to direct %s: ours->iroh %v, iroh->ours %v, iroh->iroh %v",
-				c.name, sum[0]/time.Duration(n), sum[1]/time.Duration(n), sum[2]/time.Duration(n))
+			// Medians: single samples range from 5 to 50 ms.
+			var med [3]time.Duration
+			for i := range med {
+				med[i] = median(samples[i])
+			}
+			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+			b.ReportMetric(ms(med[0]), "ms-a-ours-to-iroh")
+			b.ReportMetric(ms(med[1]), "ms-b-iroh-to-ours")
+			b.ReportMetric(ms(med[2]), "ms-c-iroh-to-iroh")
+			b.ReportMetric(float64(med[0])/float64(med[2]), "ratio-a")
+			b.ReportMetric(float64(med[1])/float64(med[2]), "ratio-b")
+			b.Logf("median time to direct %s over %d: ours->iroh %v, iroh->ours %v, iroh->iroh %v",
+				c.name, len(samples[0]), med[0], med[1], med[2])
 		})
 	}
 }
 
+// median of ds (sorted in place); the mean of the middle two if even.
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	n := len(ds)
+	if n%2 == 1 {
+		return ds[n/2]
+	}
+	return (ds[n/2-1] + ds[n/2]) / 2
+}
+
 // measure builds the cell's lab and returns the three times to direct.
-func (c directCell) measure(b *testing.B) [3]time.Duration {
+// reverse runs them last to first: alternating cancels what one
+// measurement leaves behind for the next (hub and spoke processes
+// winding down, caches).
+func (c directCell) measure(b *testing.B, reverse bool) [3]time.Duration {
 	lab := roamlab.New(b)
 	relayURL, _ := lab.Public(b, "relay").StartRelay(b)
 	hubHost := c.place(b, lab, "hub", c.hub)
 	spokeHost := c.place(b, lab, "spoke", c.spoke)
 	goHub := startGoHub(b, hubHost, relayURL)
 	irohHub := startIrohHub(b, hubHost, relayURL)
-	return [3]time.Duration{
-		ourSpokeToDirect(b, spokeHost, irohHub.id, relayURL),
-		irohSpokeToDirect(b, spokeHost, goHub.id, relayURL),
-		irohSpokeToDirect(b, spokeHost, irohHub.id, relayURL),
+	runs := [3]func() time.Duration{
+		func() time.Duration { return ourSpokeToDirect(b, spokeHost, irohHub.id, relayURL) },
+		func() time.Duration { return irohSpokeToDirect(b, spokeHost, goHub.id, relayURL) },
+		func() time.Duration { return irohSpokeToDirect(b, spokeHost, irohHub.id, relayURL) },
 	}
+	var d [3]time.Duration
+	for i := range runs {
+		if reverse {
+			i = len(runs) - 1 - i
+		}
+		d[i] = runs[i]()
+	}
+	return d
 }
 
 // place puts a host on the public segment or behind a router of spec.
-func (c directCell) place(b *testing.B, lab *roamlab.Lab, name string, spec *roamlab.RouterSpec) *natlab.Host {
+func (c directCell) place(b testing.TB, lab *roamlab.Lab, name string, spec *roamlab.RouterSpec) *natlab.Host {
 	if spec == nil {
 		return lab.Public(b, name)
 	}

@@ -40,9 +40,12 @@ var hubKinds = []struct {
 	{"iroh-hub", startIrohHub},
 }
 
+// startGoHub starts our hub configured as startIrohHub's (iroh's minimal
+// preset plus the lab relay, port mapping on): without these flags it
+// would keep trying to publish to dns.iroh.link from inside the lab.
 func startGoHub(t testing.TB, h *natlab.Host, relayURL string) hub {
 	t.Helper()
-	g := h.StartGoHub(t, relayURL)
+	g := h.StartGoHubWith(t, relayURL, "--publish=false", "--lookup=false")
 	for _, a := range g.Addrs {
 		if a.Addr().Is4() && !a.Addr().IsLoopback() {
 			return hub{id: g.EndpointID, addr: a, log: g.Stderr}
