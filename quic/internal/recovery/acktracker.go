@@ -258,6 +258,13 @@ func (t *AckTracker) OnAckAcked(largest uint64) {
 	}
 	t.ranges.removeUpTo(largest)
 	t.minTracked = largest + 1
+	if t.ranges.empty() {
+		// What made an ACK due (a reordered packet below largest, say)
+		// is forgotten with its range: a deadline left behind would have
+		// nothing to acknowledge and stay in the past for good.
+		t.elicitingSinceAck, t.firstElicitingAt = 0, time.Time{}
+		t.immediate, t.twice = false, false
+	}
 }
 
 // reset forgets everything (space discarded).

@@ -279,3 +279,30 @@ func TestAckDelayFollowsShortRTT(t *testing.T) {
 		}
 	}
 }
+
+// TestAckOfOurAckClearsForgottenDue: a reordered packet below the largest
+// one our last ACK reported makes an ACK due; when the peer then
+// acknowledges that ACK, its range is forgotten with everything below,
+// and so must the due ACK be: nothing is left to report, and a deadline
+// kept in the past would never be served (fuzz seed 23c6f383b6837818:
+// the connection spun at one instant).
+func TestAckOfOurAckClearsForgottenDue(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	tr := NewAckTracker(25*time.Millisecond, 0, 0, false)
+	for _, pn := range []uint64{0, 1, 2, 4} {
+		tr.OnPacketReceived(pn, true, ECNNotECT, now)
+	}
+	largest := tr.OnAckSent()
+	tr.OnPacketReceived(3, true, ECNNotECT, now) // reordered: due at once
+	if !tr.ShouldSendAck(now) {
+		t.Fatal("a reordered packet did not make an ACK due")
+	}
+	tr.OnAckAcked(largest)
+	if tr.HasRanges() || tr.Pending() || !tr.Deadline().IsZero() || tr.ShouldSendAck(now.Add(time.Second)) {
+		t.Fatalf("after the ACK of our ACK: ranges %v, pending %v, deadline %v", tr.HasRanges(), tr.Pending(), tr.Deadline())
+	}
+	tr.OnPacketReceived(5, true, ECNNotECT, now)
+	if !tr.HasRanges() || !tr.Pending() {
+		t.Fatal("a new packet is not tracked")
+	}
+}
