@@ -103,10 +103,15 @@ func (in *interaction) rebind(to Addr) {
 }
 
 // Limits of the clean-link phase, in virtual time. A PTO backed off during
-// a long outage can take tens of seconds to fire again.
+// a long outage can take tens of seconds to fire again. The quiet period
+// outlasts the path idle timeout: a path that died silently (the peer's
+// NAT rebound, every PATH_ABANDON sent on it lost) is only given up then,
+// and the frames it swallowed are resent on a live path (seed
+// 496e88b42650387f: at 10 s the server still sent on the client's old
+// address).
 const (
 	cleanLinkLimit = 3 * time.Minute
-	quietPeriod    = 10 * time.Second
+	quietPeriod    = DefaultPathIdleTimeout + 5*time.Second
 )
 
 // finish makes the link clean and checks that every stream completes and
