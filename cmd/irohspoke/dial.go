@@ -85,7 +85,7 @@ Exit status:
 		secret := fs.String("secret-hex", "", "our secret key as `HEX`, or - for the first stdin line (a key on the command line is visible in the process list)")
 		alpn := fs.String("alpn", spoke.ALPN, "application protocol")
 		linger := fs.Duration("linger", 2*time.Second, "after stdin ends, wait `DUR` with nothing received")
-		waitEcho := fs.Bool("wait-echo", false, "after stdin ends, exit as soon as every event sent came back (an echoing hub), or after --linger with nothing received")
+		waitEcho := fs.Bool("wait-echo", false, "after stdin ends, exit as soon as every event sent came back (an echoing hub; at once when none was sent), or after --linger with nothing received")
 		timeout := fs.Duration("timeout", 10*time.Second, "give up connecting after `DUR`")
 		noReconnect := fs.Bool("no-reconnect", false, "do not dial again after the connection is lost")
 		nf := addNetFlags(fs)
@@ -337,6 +337,9 @@ func trimSpace(b []byte) []byte {
 
 // waitQuiet returns once linger passed with nothing received.
 func (d *dialer) waitQuiet(ctx context.Context) {
+	if d.echoes.nothingSent() {
+		return
+	}
 	timer := time.NewTimer(d.linger)
 	defer timer.Stop()
 	for {

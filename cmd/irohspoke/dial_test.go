@@ -209,6 +209,25 @@ func TestDialWaitEcho(t *testing.T) {
 	}
 }
 
+// TestDialWaitEchoNothingSent: with --wait-echo and no event on stdin no
+// echo is owed, so dial exits at the end of stdin instead of waiting out
+// --linger (5 s per dial in the lab's time-to-direct benchmark).
+func TestDialWaitEchoNothingSent(t *testing.T) {
+	h := startCLIHub(t, "--listen", "127.0.0.1:0")
+	done := make(chan result, 1)
+	go func() {
+		done <- cli(t, "", "dial", "--preset", "minimal", "--hub", h.EndpointID, "--addr", h.Addrs[0], "--wait-echo", "--linger", "10m")
+	}()
+	select {
+	case r := <-done:
+		if r.code != exitOK || r.stdout != "" {
+			t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("dial --wait-echo with nothing sent waited for --linger")
+	}
+}
+
 // A path change reports how long after the connection came up it was.
 func TestDialPathChangedSinceConnected(t *testing.T) {
 	var stderr bytes.Buffer

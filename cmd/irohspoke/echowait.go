@@ -61,6 +61,16 @@ func (w *echoWait) got(id string) {
 	}
 }
 
+// nothingSent reports --wait-echo with no event sent: no echo is owed.
+func (w *echoWait) nothingSent() bool {
+	if w == nil {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.sent
+}
+
 // done is closed when every event sent has come back; nil (never ready)
 // without --wait-echo.
 func (w *echoWait) done() <-chan struct{} {
