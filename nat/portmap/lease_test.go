@@ -69,6 +69,7 @@ func TestRenewAtHalfLifetime(t *testing.T) {
 	w := newWorld(PCP)
 	w.start(t, Options{})
 	first := w.event(t)
+	w.sync(t) // the renewal timer is armed before the clock moves
 	w.clock.Advance(49 * time.Second)
 	w.sync(t)
 	if _, maps, _ := w.clients[PCP].counts(); maps != 1 {
@@ -109,6 +110,7 @@ func TestExpiryAfterFailedRenewal(t *testing.T) {
 	w := newWorld(NATPMP)
 	w.start(t, Options{Lifetime: 10 * time.Minute})
 	first := w.event(t)
+	w.sync(t) // the renewal timer is armed before the clock moves
 	if req := w.clients[NATPMP].lastMap(); req.lifetime != 10*time.Minute {
 		t.Fatalf("asked for %v, want Options.Lifetime", req.lifetime)
 	}
@@ -140,6 +142,7 @@ func TestExpiryWithdraws(t *testing.T) {
 	w.clients[UPnP] = nil
 	w.start(t, Options{})
 	w.event(t)
+	w.sync(t) // the renewal timer is armed before the clock moves
 	w.clients[PCP].set(func(f *fakeClient) { f.fail = true })
 	w.clock.Advance(50 * time.Second)
 	w.clock.Advance(50 * time.Second)
