@@ -94,7 +94,7 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		tlsConfig:  opts.RelayTLS,
 		backoffMax: opts.relayBackoffMax(),
 		onStatus:   opts.OnRelayStatus,
-		onLink:     func(url string, st relay.Status) { e.homes.linkStatus(url, st); e.wakePathManagers() },
+		onLink:     func(url string, st relay.Status) { e.homes.linkStatus(url, st); e.candidatesChanged() },
 		log:        log,
 		sock:       e.sock,
 		metrics:    e.metrics,

@@ -156,15 +156,11 @@ func (m *pathManager) wake() {
 }
 
 // candidatesChanged wakes every path manager: our candidates (a QAD
-// address, a port mapping) changed.
+// address, a port mapping) or a relay's state changed.
 func (e *Endpoint) candidatesChanged() {
 	e.refreshNatAddresses()
-	e.wakePathManagers()
+	e.conns.each((*pathManager).wake)
 }
-
-// wakePathManagers makes every path manager look again, e.g. after a
-// relay's state changed (which leaves our candidates as they are).
-func (e *Endpoint) wakePathManagers() { e.conns.each((*pathManager).wake) }
 
 // refreshNatAddresses gives quic the candidates a new server connection
 // announces as its handshake completes (a server with NAT traversal only).
