@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"io"
+
+	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
 // LocalCIDLen is the length of every connection ID we issue. iroh uses 8
@@ -20,13 +22,30 @@ type ResetToken [16]byte
 // that lost a connection's state can still prove it once owned the CID.
 type ResetKey [32]byte
 
-// Token returns the reset token for cid.
+// Token returns the reset token for cid: the first 16 bytes of
+// HMAC-SHA256(k, cid) (RFC 2104), computed on the stack because every
+// issued CID needs one and a connection issues dozens at handshake.
 func (k *ResetKey) Token(cid []byte) ResetToken {
-	m := hmac.New(sha256.New, k[:])
-	m.Write(cid)
-	var t ResetToken
-	copy(t[:], m.Sum(nil))
-	return t
+	if len(cid) > wire.MaxConnIDLen {
+		m := hmac.New(sha256.New, k[:]) // no CID is this long
+		m.Write(cid)
+		return ResetToken(m.Sum(nil)[:16])
+	}
+	const block = sha256.BlockSize
+	var inner [block + wire.MaxConnIDLen]byte
+	var outer [block + sha256.Size]byte
+	for i := range block {
+		var b byte
+		if i < len(k) {
+			b = k[i]
+		}
+		inner[i], outer[i] = b^0x36, b^0x5c
+	}
+	n := copy(inner[block:], cid)
+	ih := sha256.Sum256(inner[:block+n])
+	copy(outer[block:], ih[:])
+	oh := sha256.Sum256(outer[:])
+	return ResetToken(oh[:16])
 }
 
 // issuedCID is a connection ID we handed to the peer.

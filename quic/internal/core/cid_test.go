@@ -2,7 +2,9 @@ package core
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"testing"
 )
@@ -80,5 +82,25 @@ func TestRemoteCIDs(t *testing.T) {
 	}
 	if _, ok := r.rotate(); ok {
 		t.Fatal("rotate without spare CID")
+	}
+}
+
+// TestResetTokenIsHMAC: Token is HMAC-SHA256(key, cid) cut to 16 bytes
+// for every CID length, the short stack path and the long fallback alike.
+func TestResetTokenIsHMAC(t *testing.T) {
+	var key ResetKey
+	for i := range key {
+		key[i] = byte(7*i + 3)
+	}
+	for n := 0; n <= 40; n++ {
+		cid := make([]byte, n)
+		for i := range cid {
+			cid[i] = byte(n*31 + i)
+		}
+		m := hmac.New(sha256.New, key[:])
+		m.Write(cid)
+		if got, want := key.Token(cid), ResetToken(m.Sum(nil)[:16]); got != want {
+			t.Fatalf("cid of %d bytes: token %x, HMAC %x", n, got, want)
+		}
 	}
 }
