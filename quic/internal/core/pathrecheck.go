@@ -1,0 +1,32 @@
+package core
+
+import "time"
+
+// RecheckPath sends a PATH_CHALLENGE on a path that is already
+// validated; the path stays usable meanwhile, and an unanswered challenge
+// only ends the check. The peer must answer on that very path.
+//
+// After the link under a path was down for a while (a relay connection
+// that had to reconnect), whatever the peer sent on the path meanwhile is
+// lost, and the peer finds out only at its next probe timeout there,
+// backed off by then (seconds after a long outage). The answer is a
+// packet the peer sends on the path now; our ACK of it lets the peer's
+// loss detection declare its older packets lost and send their data again
+// at once. A path whose validation is under way is left alone.
+func (c *Conn) RecheckPath(now time.Time, id PathID) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	if c.mp == nil {
+		return ErrMultipathNotNegotiated
+	}
+	p := c.paths.byID(uint64(id))
+	if p == nil || p.mp.abandoned {
+		return ErrUnknownPath
+	}
+	if !p.mp.usable || !p.mp.validateBy.IsZero() {
+		return nil
+	}
+	p.mp.startChallenge(c.rand, now, p.rec.ProbeTimeout())
+	return nil
+}
