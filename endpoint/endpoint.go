@@ -95,6 +95,7 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		backoffMax: opts.relayBackoffMax(),
 		onStatus:   opts.OnRelayStatus,
 		onLink:     func(url string, st relay.Status) { e.homes.linkStatus(url, st); e.candidatesChanged() },
+		reconnect:  e.relayReconnected,
 		log:        log,
 		sock:       e.sock,
 		metrics:    e.metrics,

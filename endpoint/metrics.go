@@ -49,6 +49,7 @@ type Metrics struct {
 	RelayHomeChange    atomic.Int64 // relay_home_change: home relay set or changed
 	RelayFailovers     atomic.Int64 // relay_failovers (ours): home moved because its connection stayed down
 	RelayPathsRepaired atomic.Int64 // relay_paths_repaired (ours): relay paths opened to replace ones whose relay went down
+	RelayRechecks      atomic.Int64 // relay_rechecks (ours): relay paths challenged again when their relay connection came back
 
 	NetworkChanges atomic.Int64 // network_changes (ours): NetworkChanged calls (monitor events)
 	PathsMoved     atomic.Int64 // paths_moved (ours): direct paths replaced by one from our new address
@@ -84,6 +85,7 @@ func (m *Metrics) fields() map[string]*atomic.Int64 {
 		"network_changes":      &m.NetworkChanges,
 		"paths_moved":          &m.PathsMoved,
 		"relay_paths_repaired": &m.RelayPathsRepaired,
+		"relay_rechecks":       &m.RelayRechecks,
 	}
 }
 

@@ -5,6 +5,10 @@ import "testing"
 // FuzzParseRouteDump: any byte stream parses or is refused without
 // panicking; every accepted route has a gateway of its family.
 func FuzzParseRouteDump(f *testing.F) {
+	real := defaultRouteMessages(readRouteDump(f))
+	f.Add(real)
+	f.Add(real[:len(real)/2])
+	f.Add(real[:len(real)-3])
 	f.Add(dump(v4Default("10.77.0.1", 2, 100)))
 	f.Add(dump(nlRoute{family: afInet6, table: rtTableMain, typ: rtnUnicast, attrs: [][]byte{attr(rtaGateway, make([]byte, 16))}}.message(rtmNewRoute)))
 	f.Add(v4Default("1.2.3.4", 1, 1)[:20])

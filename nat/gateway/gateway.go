@@ -51,15 +51,26 @@ func DefaultRoutes() ([]Route, error) {
 	if err != nil {
 		return nil, err
 	}
+	NameAndSort(routes, nil)
+	return routes, nil
+}
+
+// NameAndSort finishes parsed routes as DefaultRoutes returns them: the
+// interface names from names (index to name, e.g. from a link dump the
+// caller made anyway), else from net.InterfaceByIndex, which costs a
+// link dump per route; then lowest metric first.
+func NameAndSort(routes []Route, names map[int]string) {
 	for i := range routes {
-		if routes[i].Iface == "" && routes[i].Index > 0 {
-			if ifi, err := net.InterfaceByIndex(routes[i].Index); err == nil {
-				routes[i].Iface = ifi.Name
-			}
+		if routes[i].Iface != "" || routes[i].Index <= 0 {
+			continue
+		}
+		if name, ok := names[routes[i].Index]; ok {
+			routes[i].Iface = name
+		} else if ifi, err := net.InterfaceByIndex(routes[i].Index); err == nil {
+			routes[i].Iface = ifi.Name
 		}
 	}
 	sortRoutes(routes)
-	return routes, nil
 }
 
 func sortRoutes(routes []Route) {

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"net/netip"
 	"os"
+	"reflect"
 	"testing"
 )
 
@@ -35,5 +37,18 @@ func TestNetlinkMatchesProc(t *testing.T) {
 		if v4[i].Gateway != proc[i].Gateway || v4[i].Iface != proc[i].Iface || v4[i].Metric != proc[i].Metric {
 			t.Errorf("netlink %+v, /proc %+v", v4[i], proc[i])
 		}
+	}
+}
+
+// TestNameAndSort: names come from the map, an index it lacks from the
+// system (index 1 is the loopback in every namespace), a route without
+// an index keeps no name.
+func TestNameAndSort(t *testing.T) {
+	gw := netip.MustParseAddr("10.0.0.1")
+	routes := []Route{{Gateway: gw, Index: 7, Metric: 100}, {Gateway: gw, Metric: 20}, {Gateway: gw, Index: 1, Metric: 5}}
+	NameAndSort(routes, map[int]string{7: "wan"})
+	want := []Route{{Gateway: gw, Index: 1, Iface: "lo", Metric: 5}, {Gateway: gw, Metric: 20}, {Gateway: gw, Index: 7, Iface: "wan", Metric: 100}}
+	if !reflect.DeepEqual(routes, want) {
+		t.Fatalf("got %+v", routes)
 	}
 }

@@ -30,32 +30,19 @@ const (
 // messages of an RTM_GETROUTE dump (in host byte order, as the kernel
 // sends them). Routes of other tables, types or prefixes are skipped.
 func ParseRouteDump(b []byte) ([]Route, error) {
-	if len(b) > maxDumpBytes {
-		return nil, fmt.Errorf("%w: dump of %d bytes", ErrMalformed, len(b))
-	}
 	var routes []Route
-	for len(b) > 0 {
-		if len(b) < nlmsgHdrLen {
-			return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(b))
+	_, err := EachMessage(b, func(m NetlinkMessage) error {
+		if m.Type != rtmNewRoute {
+			return nil
 		}
-		n := int(binary.NativeEndian.Uint32(b[0:4]))
-		typ := binary.NativeEndian.Uint16(b[4:6])
-		if n < nlmsgHdrLen || n > len(b) {
-			return nil, fmt.Errorf("%w: message length %d of %d", ErrMalformed, n, len(b))
+		r, ok, err := parseRoute(m.Body)
+		if ok {
+			routes = append(routes, r)
 		}
-		switch typ {
-		case nlmsgDone:
-			return routes, nil
-		case nlmsgError:
-			return nil, fmt.Errorf("%w: netlink error message", ErrMalformed)
-		case rtmNewRoute:
-			if r, ok, err := parseRoute(b[nlmsgHdrLen:n]); err != nil {
-				return nil, err
-			} else if ok {
-				routes = append(routes, r)
-			}
-		}
-		b = b[min(align4(n), len(b)):]
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return routes, nil
 }
@@ -69,7 +56,7 @@ func parseRoute(b []byte) (Route, bool, error) {
 	family, dstLen, table, typ := b[0], b[1], uint32(b[4]), b[7]
 	var r Route
 	hasDst := false
-	err := walkAttrs(b[rtmsgLen:], func(t uint16, v []byte) error {
+	err := EachAttr(b[rtmsgLen:], func(t uint16, v []byte) error {
 		switch t {
 		case rtaDst:
 			hasDst = true
@@ -104,23 +91,3 @@ func parseRoute(b []byte) (Route, bool, error) {
 	familyOK := (family == afInet && r.Gateway.Is4()) || (family == afInet6 && r.Gateway.Is6())
 	return r, isDefault && familyOK && !r.Gateway.IsUnspecified(), nil
 }
-
-// walkAttrs calls fn for each rtattr in b.
-func walkAttrs(b []byte, fn func(typ uint16, val []byte) error) error {
-	for len(b) > 0 {
-		if len(b) < 4 {
-			return fmt.Errorf("%w: %d trailing attribute bytes", ErrMalformed, len(b))
-		}
-		n := int(binary.NativeEndian.Uint16(b[0:2]))
-		if n < 4 || n > len(b) {
-			return fmt.Errorf("%w: attribute length %d of %d", ErrMalformed, n, len(b))
-		}
-		if err := fn(binary.NativeEndian.Uint16(b[2:4])&0x3fff, b[4:n]); err != nil {
-			return err
-		}
-		b = b[min(align4(n), len(b)):]
-	}
-	return nil
-}
-
-func align4(n int) int { return (n + 3) &^ 3 }
