@@ -86,6 +86,7 @@ type relaySet struct {
 	backoffMax time.Duration
 	onStatus   func(url string, st relay.Status)
 	onLink     func(url string, st relay.Status) // the home manager's watch
+	reconnect  func(url string)                  // a lost connection is up again
 	log        *slog.Logger
 	sock       *socket
 	metrics    *Metrics
@@ -160,10 +161,14 @@ func (rs *relaySet) down(url string) bool {
 }
 
 func (rs *relaySet) statusChanged(l *relayLink, st relay.Status) {
+	prev := l.Status()
 	l.setStatus(st)
 	rs.log.Debug("relay status", "relay", l.url, "state", st.State, "err", st.Err)
 	if rs.onLink != nil {
 		rs.onLink(l.url, st)
+	}
+	if rs.reconnect != nil && st.State == relay.StateConnected && prev.State == relay.StateReconnecting {
+		rs.reconnect(l.url)
 	}
 	if rs.onStatus != nil {
 		rs.onStatus(l.url, st)
