@@ -34,8 +34,18 @@ type State struct {
 }
 
 // ReadState takes a snapshot. The routes are left empty where the routing
-// table cannot be read.
+// table cannot be read. On Linux it takes one netlink dump each of links,
+// addresses and routes; elsewhere, or when netlink fails, it reads
+// net.Interfaces (a dump per interface on Linux).
 func ReadState() (State, error) {
+	if s, err := readStateNetlink(); err == nil {
+		return s, nil
+	}
+	return readStatePortable()
+}
+
+// readStatePortable builds the snapshot from net.Interfaces.
+func readStatePortable() (State, error) {
 	ifs, err := net.Interfaces()
 	if err != nil {
 		return State{}, err
@@ -54,7 +64,7 @@ func ReadState() (State, error) {
 				}
 			}
 		}
-		slices.SortFunc(in.Addrs, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+		sortAddrs(in.Addrs)
 		s.Interfaces[ifi.Name] = in
 	}
 	s.DefaultRoutes, _ = gateway.DefaultRoutes()
