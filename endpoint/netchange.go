@@ -62,12 +62,16 @@ func (e *Endpoint) NetworkChanged(major bool) {
 		e.forgetObserved()
 	}
 	e.homes.networkChanged(major)
-	if e.pmap != nil {
-		e.pmap.m.OnNetworkChange(major)
-	}
-	e.refreshNatAddresses()
+	// The paths first: their move is what the application waits for.
 	e.conns.each(func(m *pathManager) { m.networkChanged() })
 	e.singles.networkChanged(e)
+	if e.pmap != nil {
+		// Not waited for: the mapper takes commands only between its
+		// probes, and one probe can hold it for a second (a UPnP search;
+		// 230 ms in roamlab, all of it before any path moved).
+		go e.pmap.m.OnNetworkChange(major)
+	}
+	e.refreshNatAddresses()
 	e.publish()
 }
 
