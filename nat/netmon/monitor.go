@@ -40,6 +40,9 @@ type Monitor struct {
 	once  sync.Once
 }
 
+// testHookSubscribed runs between subscribing and reading the baseline.
+var testHookSubscribed = func() {}
+
 // watcher is the OS's change source; it calls poke on activity.
 type watcher interface{ close() error }
 
@@ -51,13 +54,17 @@ func New(opts Options) (*Monitor, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = defaultPollInterval
 	}
-	st, err := ReadState()
-	if err != nil {
+	m := &Monitor{events: make(chan Event, 1), trigger: make(chan struct{}, 1), stop: make(chan struct{}),
+		done: make(chan struct{}), opts: opts}
+	// Subscribe before reading the baseline: a change in between pokes
+	// the monitor instead of being missed.
+	var err error
+	if m.watch, err = startWatcher(m.poke, opts.PollInterval); err != nil {
 		return nil, err
 	}
-	m := &Monitor{events: make(chan Event, 1), trigger: make(chan struct{}, 1), stop: make(chan struct{}),
-		done: make(chan struct{}), opts: opts, state: st}
-	if m.watch, err = startWatcher(m.poke, opts.PollInterval); err != nil {
+	testHookSubscribed()
+	if m.state, err = ReadState(); err != nil {
+		_ = m.watch.close()
 		return nil, err
 	}
 	go m.run()

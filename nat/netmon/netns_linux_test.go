@@ -70,6 +70,25 @@ func TestMonitorInNamespace(t *testing.T) {
 	}
 }
 
+// TestBaselineAfterSubscribing: a change made once New has subscribed is
+// in the baseline New reads, so no change falls between the two.
+func TestBaselineAfterSubscribing(t *testing.T) {
+	if !netnstest.Enter(t) {
+		return
+	}
+	netnstest.IP(t, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
+	testHookSubscribed = func() { netnstest.IP(t, "addr", "add", "10.9.0.2/24", "dev", "v0") }
+	defer func() { testHookSubscribed = func() {} }()
+	m, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if !hasAddr(m.State(), "v0", "10.9.0.2/24") {
+		t.Fatalf("the baseline misses the address: %+v", m.State())
+	}
+}
+
 // drain discards what the setup itself caused.
 func drain(m *Monitor) {
 	for {
