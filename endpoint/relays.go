@@ -138,12 +138,19 @@ func (rs *relaySet) get(url string) (*relayLink, error) {
 	return l, nil
 }
 
-// checkConnections pings every relay now (after a network change).
+// checkConnections checks every relay connection now (after a network
+// change): as iroh, one from an address we no longer have reconnects at
+// once, the others are pinged.
 func (rs *relaySet) checkConnections() {
+	local := relay.HostAddrs()
 	rs.mu.RLock()
 	defer rs.mu.RUnlock()
 	for _, l := range rs.links {
-		l.client.CheckConnection()
+		if local == nil {
+			l.client.CheckConnection()
+		} else {
+			l.client.CheckConnectionFrom(local)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -142,6 +143,8 @@ type Client struct {
 	sendq  chan *[]byte
 	events chan Event
 	checkq chan struct{} // CheckConnection requests (cap 1)
+	// checkLocal: our addresses, given with the pending check (CheckConnectionFrom).
+	checkLocal atomic.Pointer[[]netip.Addr]
 
 	mu       sync.Mutex
 	status   Status

@@ -49,6 +49,7 @@ func (c *Client) serve(ws *websocket.Conn, v relayproto.Version) error {
 		}
 	}
 	c.pings.reset()
+	c.checkLocal.Store(nil) // addresses given before this connection say nothing about it
 	stopCtx := make(chan struct{})
 	go func() {
 		select {
@@ -152,6 +153,9 @@ func (cc *clientConn) writeLoop() error {
 				return err
 			}
 		case <-c.checkq:
+			if cc.localAddrGone() {
+				return errLocalAddrGone
+			}
 			if _, ok := c.pings.deadline(); !ok {
 				if err := cc.writePing(); err != nil {
 					return err
