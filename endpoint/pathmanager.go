@@ -51,6 +51,8 @@ type pathManager struct {
 	netChanged atomic.Bool // NetworkChanged happened; the loop reacts
 	move       pathMover   // client: direct paths to move after a network change
 
+	peerRechecks uint64 // the connection's PeerRechecks the loop reacted to
+
 	changed chan struct{} // signalled (cap 1) when the selected path changes
 	kick    chan struct{} // cap 1: candidates, the network or a relay changed
 	// passes and netPasses count finished loop passes, all and those that
@@ -97,6 +99,7 @@ func (m *pathManager) run() {
 		now := time.Now()
 		pathEvent := m.c.PathsChanged() // before Paths, so no change is missed
 		paths := m.c.Paths()
+		m.maybeCheckRelays(now)
 		if m.client && m.c.NatTraversal() {
 			m.maybePunch(now, paths)
 		}

@@ -1,5 +1,7 @@
 package endpoint
 
+import "time"
+
 // After our connection to a relay was lost and came back, whatever peers
 // sent us through it meanwhile is gone, and a peer learns that only at
 // its next probe timeout on the relay path: backed off by then, up to
@@ -27,5 +29,38 @@ func (m *pathManager) recheckRelayPaths(url string) {
 			}
 			m.e.metrics.RelayRechecks.Add(1)
 		}
+	}
+}
+
+// relayCheckSpacing spaces the relay checks that peers' rechecks ask for
+// (each reads the interfaces' addresses): a peer could send many.
+const relayCheckSpacing = 100 * time.Millisecond
+
+// maybeCheckRelays: the peer challenged one of our direct paths again,
+// so it saw us at a new address there. Our NAT rebound (its mappings were
+// flushed) or our network changed under the socket; either way a relay
+// connection through the same NAT or network is likely dead without a
+// sign on our side until its next keepalive, 15 s away, while peers send
+// on our relay paths (noq does during that very recheck). The relay
+// connections are checked now: a dead one is redialed, and our paths
+// through it rechecked when it is back.
+func (m *pathManager) maybeCheckRelays(now time.Time) {
+	n := m.c.PeerRechecks()
+	if n == m.peerRechecks {
+		return
+	}
+	m.peerRechecks = n
+	m.e.relays.checkSoon(now)
+}
+
+// checkSoon checks the relay connections unless that was done within
+// relayCheckSpacing.
+func (rs *relaySet) checkSoon(now time.Time) {
+	last := rs.lastCheck.Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) < relayCheckSpacing {
+		return
+	}
+	if rs.lastCheck.CompareAndSwap(last, now.UnixNano()) {
+		rs.checkConnections()
 	}
 }

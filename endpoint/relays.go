@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
@@ -87,6 +88,7 @@ type relaySet struct {
 	onStatus   func(url string, st relay.Status)
 	onLink     func(url string, st relay.Status) // the home manager's watch
 	reconnect  func(url string)                  // a lost connection is up again
+	lastCheck  atomic.Int64                      // checkSoon's last check (Unix ns)
 	log        *slog.Logger
 	sock       *socket
 	metrics    *Metrics

@@ -194,7 +194,7 @@ func (c *Conn) dispatchLocked(now time.Time) {
 			c.ep.mu.Unlock()
 		case core.EventClosed:
 			c.onClosedLocked(ev.Err)
-		case core.EventPathOpened, core.EventPathValidated, core.EventPathAbandoned, core.EventPathStatus, core.EventNatAddresses:
+		case core.EventPathOpened, core.EventPathValidated, core.EventPathAbandoned, core.EventPathStatus, core.EventNatAddresses, core.EventPeerRecheck:
 			c.onPathEventLocked(ev)
 		case core.EventObservedAddress:
 			c.onObservedAddressLocked(ev)

@@ -25,7 +25,8 @@ var closedChan = func() chan struct{} {
 
 // PathsChanged returns a channel that is closed at the connection's next
 // path event: a path opened, validated or abandoned, a status change by
-// either side, or new NAT traversal candidates from the peer. Paths and
+// either side, new NAT traversal candidates from the peer, or the peer
+// checking a direct path again (PeerRechecks). Paths and
 // RemoteAddr then show the new state. RTT changes are not path events.
 // Once the connection is closed the channel returned is closed already.
 func (c *Conn) PathsChanged() <-chan struct{} {

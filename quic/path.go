@@ -150,6 +150,8 @@ func (c *Conn) onPathEventLocked(ev core.Event) {
 		c.log.Debug("peer opened path", "path", ev.Path)
 	case core.EventPathStatus:
 		c.log.Debug("peer set path status", "path", ev.Path, "status", ev.Status)
+	case core.EventPeerRecheck:
+		c.log.Debug("peer rechecks path", "path", ev.Path)
 	}
 	signal(c.pathSig)
 	c.pathsChangedLocked()

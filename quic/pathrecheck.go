@@ -16,3 +16,14 @@ func (c *Conn) RecheckPath(id PathID) error {
 	c.wake()
 	return err
 }
+
+// PeerRechecks counts the PATH_CHALLENGEs the peer sent on our validated
+// direct paths (each is also a path event, see PathsChanged). The peer
+// sends one when a path's packets come from a new address of ours: a NAT
+// that rebound (its mappings flushed) likely cut our other flows through
+// it as well, such as a relay connection, with no sign on our side.
+func (c *Conn) PeerRechecks() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.core.PeerRechecks()
+}

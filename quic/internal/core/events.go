@@ -36,6 +36,9 @@ const (
 	// EventObservedAddress: the peer reported the address it sees us at
 	// on Path (QUIC Address Discovery); Addr is it.
 	EventObservedAddress
+	// EventPeerRecheck: the peer challenged Path, a validated direct path,
+	// again (see PeerRechecks).
+	EventPeerRecheck
 )
 
 // Event is one notification from PollEvent.

@@ -131,6 +131,7 @@ func (r receiver) frame(pk *rxPacket, f *wire.Frame) error {
 		} else if len(p.responses) < 4 {
 			p.responses = append(p.responses, f.PathData)
 			c.qad.owe(p)
+			c.notePeerRecheck(p)
 		}
 	case wire.FrameObservedAddressIPv4, wire.FrameObservedAddressIPv6:
 		return c.handleObservedAddress(p, from, f)

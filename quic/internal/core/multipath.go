@@ -81,6 +81,7 @@ type PathInfo struct {
 // sides advertised initial_max_path_id and the handshake completed.
 type multipath struct {
 	localMax, remoteMax uint64
+	peerRechecks        uint64 // PeerRechecks
 	sets                []*pathCIDs
 	nextOpen            uint64 // client: the next path ID to open
 	maxPathIDOut        bool   // MAX_PATH_ID owed

@@ -30,3 +30,27 @@ func (c *Conn) RecheckPath(now time.Time, id PathID) error {
 	p.mp.startChallenge(c.rand, now, p.rec.ProbeTimeout())
 	return nil
 }
+
+// notePeerRecheck counts a PATH_CHALLENGE the peer sent on p itself when
+// p is a validated direct path: the peer checks p again, which it does
+// when our packets on p came from a new address (our NAT rebound or our
+// network changed under an unchanged socket).
+func (c *Conn) notePeerRecheck(p *path) {
+	if c.mp == nil || !p.mp.usable || p.mp.abandoned || p.addr.IsRelay() {
+		return
+	}
+	c.mp.peerRechecks++
+	c.emit(Event{Kind: EventPeerRecheck, Path: PathID(p.id)})
+}
+
+// PeerRechecks counts the PATH_CHALLENGEs the peer sent on our validated
+// direct paths. Each means the peer saw one of them come from a new
+// address of ours: a NAT that rebound (a flushed mapping) likely cut
+// every other flow through it, such as a relay's TCP connection, without
+// a sign on our side.
+func (c *Conn) PeerRechecks() uint64 {
+	if c.mp == nil {
+		return 0
+	}
+	return c.mp.peerRechecks
+}

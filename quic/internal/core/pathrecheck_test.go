@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -111,4 +112,27 @@ func (r *uniReader) read() int {
 		}
 	}
 	return len(r.got)
+}
+
+// TestPeerRechecksCountRebinding: the client counts the server's
+// challenges on its validated direct paths, such as the server's
+// validation of the client's new address after a NAT rebinding, but not
+// the challenge of a path the client is still opening.
+func TestPeerRechecksCountRebinding(t *testing.T) {
+	l := newMPLink(t, 143, true, true)
+	openSecondPath(t, l)
+	if n := l.client.PeerRechecks(); n != 0 {
+		t.Fatalf("%d peer rechecks after opening a path", n)
+	}
+	moved := UDPAddr(netip.MustParseAddrPort("10.0.0.1:4242"))
+	l.unreachable[l.cAddr] = true
+	l.cAddr = moved // path 0's packets now come from another port
+	transfer(t, l, 16<<10, 10*time.Second)
+	l.drainEvents()
+	if _, ok := hasEvent(l.clientEvents, EventPeerRecheck, 0); !ok || l.client.PeerRechecks() == 0 {
+		t.Fatalf("rebinding: %d peer rechecks, event %v", l.client.PeerRechecks(), ok)
+	}
+	if l.server.PeerRechecks() != 0 {
+		t.Fatalf("the server counted %d rechecks", l.server.PeerRechecks())
+	}
 }
