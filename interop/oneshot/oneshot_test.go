@@ -27,36 +27,16 @@ func (p *phases) add(q phases) {
 // loopback, gets one echo back and exits.
 func BenchmarkOneShot(b *testing.B) {
 	dir := b.TempDir()
-	irohspoke := build(b, dir, "./cmd/irohspoke")
-	qg := build(b, dir, "./interop/oneshot/qgoneshot")
+	irohspoke, irohspokeLinked := build(b, dir, "./cmd/irohspoke")
+	qg, _ := build(b, dir, "./interop/oneshot/qgoneshot")
 
 	// Ours: "connecting" comes after start-up (runtime, init, flags, key,
 	// bind), "connected" after the handshake, the echo after one round
 	// trip on a stream; the rest is closing and exit.
-	b.Run("irohspoke", func(b *testing.B) {
-		var ready struct {
-			EndpointID string   `json:"endpointId"`
-			Addrs      []string `json:"addrs"`
-		}
-		if err := json.Unmarshal([]byte(server(b, irohspoke, "hub", "--preset", "minimal", "--listen", "127.0.0.1:0")), &ready); err != nil || len(ready.Addrs) == 0 {
-			b.Fatalf("hub ready line: %v %+v", err, ready)
-		}
-		var sum phases
-		n := 0
-		for b.Loop() {
-			r := runOnce(b, envelope+"\n", []string{"GODEBUG=inittrace=1"}, irohspoke, "dial", "--preset", "minimal",
-				"--hub", ready.EndpointID, "--addr", ready.Addrs[0], "--no-reconnect", "--wait-echo", "--linger", "2s")
-			sum.add(dialPhases(b, r))
-			n++
-		}
-		avg := func(d time.Duration) float64 { return ms(d) / float64(n) }
-		b.ReportMetric(avg(sum.wall), "ms/oneshot")
-		b.ReportMetric(avg(sum.init), "ms-init")
-		b.ReportMetric(avg(sum.connecting), "ms-to-connecting")
-		b.ReportMetric(avg(sum.connected-sum.connecting), "ms-handshake")
-		b.ReportMetric(avg(sum.echo-sum.connected), "ms-echo")
-		b.ReportMetric(avg(sum.wall-sum.echo), "ms-close-exit")
-	})
+	ready := startHub(b, irohspoke)
+	b.Run("irohspoke", func(b *testing.B) { benchDial(b, irohspoke, ready) })
+	// The same dial run straight from the linker's output (see install).
+	b.Run("irohspoke-as-linked", func(b *testing.B) { benchDial(b, irohspokeLinked, ready) })
 
 	// The baseline: the same one-shot with quic-go on both ends, X.509.
 	b.Run("quic-go-x509", func(b *testing.B) {
@@ -102,4 +82,39 @@ func dialPhases(b *testing.B, r run) phases {
 		b.Fatalf("dial output incomplete:\nstdout %v\nstderr %v", r.stdout, r.stderr)
 	}
 	return p
+}
+
+// hubReady is the hub's ready line.
+type hubReady struct {
+	EndpointID string   `json:"endpointId"`
+	Addrs      []string `json:"addrs"`
+}
+
+// startHub runs "irohspoke hub" on loopback for the whole benchmark.
+func startHub(b *testing.B, irohspoke string) hubReady {
+	var ready hubReady
+	if err := json.Unmarshal([]byte(server(b, irohspoke, "hub", "--preset", "minimal", "--listen", "127.0.0.1:0")), &ready); err != nil || len(ready.Addrs) == 0 {
+		b.Fatalf("hub ready line: %v %+v", err, ready)
+	}
+	return ready
+}
+
+// benchDial measures one-shot dials of bin against the hub and reports
+// their phases.
+func benchDial(b *testing.B, bin string, hub hubReady) {
+	var sum phases
+	n := 0
+	for b.Loop() {
+		r := runOnce(b, envelope+"\n", []string{"GODEBUG=inittrace=1"}, bin, "dial", "--preset", "minimal",
+			"--hub", hub.EndpointID, "--addr", hub.Addrs[0], "--no-reconnect", "--wait-echo", "--linger", "2s")
+		sum.add(dialPhases(b, r))
+		n++
+	}
+	avg := func(d time.Duration) float64 { return ms(d) / float64(n) }
+	b.ReportMetric(avg(sum.wall), "ms/oneshot")
+	b.ReportMetric(avg(sum.init), "ms-init")
+	b.ReportMetric(avg(sum.connecting), "ms-to-connecting")
+	b.ReportMetric(avg(sum.connected-sum.connecting), "ms-handshake")
+	b.ReportMetric(avg(sum.echo-sum.connected), "ms-echo")
+	b.ReportMetric(avg(sum.wall-sum.echo), "ms-close-exit")
 }

@@ -96,21 +96,40 @@ func initTime(lines []stamped) time.Duration {
 	return time.Duration(total * float64(time.Millisecond))
 }
 
-// build compiles a package of this module into dir.
-func build(b *testing.B, dir, pkg string) string {
+// build compiles a package of this module into dir and returns the
+// installed copy (see install) and the linker's own output.
+func build(b *testing.B, dir, pkg string) (installed, linked string) {
 	b.Helper()
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		b.Fatalf("go env GOMOD: %v", err)
 	}
-	bin := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	linked = filepath.Join(dir, "linked-"+filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", linked, pkg)
 	cmd.Dir = filepath.Dir(string(bytes.TrimSpace(gomod)))
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("building %s: %v\n%s", pkg, err, out)
 	}
-	return bin
+	installed = filepath.Join(dir, filepath.Base(pkg))
+	if err := install(linked, installed); err != nil {
+		b.Fatal(err)
+	}
+	return installed, linked
+}
+
+// install copies a binary with plain writes, as installing, downloading or
+// reading it back from disk would. The Go linker writes its output through
+// a memory mapping, which leaves the file in the page cache as single
+// pages; a written copy is cached in large folios, which exec maps with
+// fewer, cheaper faults (about 1 ms less CPU per one-shot dial on the
+// 2-core VM). Every binary measured here is installed the same way.
+func install(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o755)
 }
 
 // server starts a long-running process, returns its first stdout line and
