@@ -300,11 +300,32 @@ func (e *Endpoint) Close() error {
 // interfaceAddrs lists the usable unicast addresses of the up interfaces
 // with port; IPv6 ones only when withV6 (a dual-stack socket).
 func interfaceAddrs(port uint16, withV6 bool) []netip.AddrPort {
+	var out, loop []netip.AddrPort
+	for _, ip := range hostAddrs() {
+		if ip.IsLinkLocalUnicast() || ip.IsMulticast() || (ip.Is6() && !withV6) {
+			continue
+		}
+		ap := netip.AddrPortFrom(ip, port)
+		if ip.IsLoopback() {
+			loop = append(loop, ap)
+		} else {
+			out = append(out, ap)
+		}
+	}
+	if len(out) == 0 {
+		return loop
+	}
+	return out
+}
+
+// hostAddrs lists the addresses of the interfaces that are up, nil if
+// they cannot be read.
+func hostAddrs() []netip.Addr {
 	ifaces, err := net.Interfaces()
 	if err != nil {
 		return nil
 	}
-	var out, loop []netip.AddrPort
+	var out []netip.Addr
 	for _, ifc := range ifaces {
 		if ifc.Flags&net.FlagUp == 0 {
 			continue
@@ -314,24 +335,10 @@ func interfaceAddrs(port uint16, withV6 bool) []netip.AddrPort {
 			continue
 		}
 		for _, a := range addrs {
-			pfx, err := netip.ParsePrefix(a.String())
-			if err != nil {
-				continue
-			}
-			ip := pfx.Addr().Unmap()
-			if ip.IsLinkLocalUnicast() || ip.IsMulticast() || (ip.Is6() && !withV6) {
-				continue
-			}
-			ap := netip.AddrPortFrom(ip, port)
-			if ip.IsLoopback() {
-				loop = append(loop, ap)
-			} else {
-				out = append(out, ap)
+			if pfx, err := netip.ParsePrefix(a.String()); err == nil {
+				out = append(out, pfx.Addr().Unmap())
 			}
 		}
-	}
-	if len(out) == 0 {
-		return loop
 	}
 	return out
 }

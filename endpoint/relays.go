@@ -144,7 +144,7 @@ func (rs *relaySet) get(url string) (*relayLink, error) {
 // change): as iroh, one from an address we no longer have reconnects at
 // once, the others are pinged.
 func (rs *relaySet) checkConnections() {
-	local := relay.HostAddrs()
+	local := hostAddrs()
 	rs.mu.RLock()
 	defer rs.mu.RUnlock()
 	for _, l := range rs.links {

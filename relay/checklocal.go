@@ -2,7 +2,6 @@ package relay
 
 import (
 	"errors"
-	"net"
 	"net/netip"
 	"slices"
 )
@@ -33,30 +32,4 @@ func (cc *clientConn) localAddrGone() bool {
 		return false // not an IP connection: nothing to compare
 	}
 	return !slices.Contains(*local, ap.Addr().Unmap())
-}
-
-// HostAddrs lists the unicast addresses of the host's interfaces that are
-// up, loopback included, for CheckConnectionFrom; nil if they cannot be
-// read.
-func HostAddrs() []netip.Addr {
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return nil
-	}
-	var out []netip.Addr
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 {
-			continue
-		}
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil {
-				out = append(out, p.Addr().Unmap())
-			}
-		}
-	}
-	return out
 }
