@@ -142,14 +142,25 @@
 // The endpoint watches interfaces, addresses and routes itself
 // (nat/netmon; Options.DisableNetworkMonitor to stop it) and calls
 // NetworkChanged on every change, as iroh's netwatch: addresses are read
-// again, relay connections checked, the home relay chosen again (a full
-// report), QAD redialed, the port mapping renewed at the new gateway, the
-// addresses republished; multipath clients move their direct paths to the
-// new address and punch again, so a connection survives the spoke moving
-// between networks. Without multipath a direct client connection whose
-// route now leaves from another local address migrates actively (a fresh
-// connection ID and a PATH_CHALLENGE, RFC 9000 §9.2; quic.Conn.Migrate);
-// a relayed one stays on its relay.
+// again, relay connections checked (one from an address that is gone is
+// redialed at once, the others pinged), the home relay chosen again (a
+// full report), QAD redialed, the port mapping renewed at the new gateway,
+// the addresses republished; multipath clients move their direct paths to
+// the new address and punch again, so a connection survives the spoke
+// moving between networks. Without multipath a direct client connection
+// whose route now leaves from another local address migrates actively (a
+// fresh connection ID and a PATH_CHALLENGE, RFC 9000 §9.2;
+// quic.Conn.Migrate); a relayed one stays on its relay.
+//
+// A peer that checks one of our direct paths again (quic.Conn.PeerRechecks)
+// saw us at a new address, as after a NAT rebinding, which no monitor
+// notices: the relay connections are checked then too. When a relay
+// connection comes back after it was lost, our paths through it are
+// checked again (quic.Conn.RecheckPath): iroh's hub puts stream data on
+// the relay path while it validates our direct path's new address, and
+// would resend what the dead relay link swallowed only at its next,
+// backed-off probe timeout; its answer to our challenge, once we ACK it,
+// lets it resend at once.
 //
 // # Observability
 //
