@@ -36,6 +36,7 @@ type Endpoint struct {
 	publisher lookup.Publisher
 	pmap      *portMapping    // nil without port mapping
 	mon       *netmon.Monitor // nil without a network monitor
+	hosts     hostAddrs       // the interfaces' addresses, read at changes
 	announces bool            // a server with NAT traversal: see refreshNatAddresses
 	monDone   chan struct{}
 	// monStarted is closed once startNetmon returned (nil: no monitor).
@@ -98,6 +99,7 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		reconnect:  e.relayReconnected,
 		log:        log,
 		sock:       e.sock,
+		hosts:      &e.hosts,
 		metrics:    e.metrics,
 		links:      make(map[string]*relayLink),
 		done:       make(chan struct{}),
@@ -168,7 +170,7 @@ func (e *Endpoint) Addrs() []netip.AddrPort {
 	if !ip.IsUnspecified() {
 		return []netip.AddrPort{netip.AddrPortFrom(ip, local.Port())}
 	}
-	return interfaceAddrs(local.Port(), ip.Is6())
+	return interfaceAddrs(e.hosts.get(), local.Port(), ip.Is6())
 }
 
 // Addr describes how to reach this endpoint, as iroh's Endpoint::addr: its
@@ -297,11 +299,11 @@ func (e *Endpoint) Close() error {
 	return e.closeErr
 }
 
-// interfaceAddrs lists the usable unicast addresses of the up interfaces
-// with port; IPv6 ones only when withV6 (a dual-stack socket).
-func interfaceAddrs(port uint16, withV6 bool) []netip.AddrPort {
+// interfaceAddrs lists the usable unicast addresses among the host's
+// addresses with port; IPv6 ones only when withV6 (a dual-stack socket).
+func interfaceAddrs(host []netip.Addr, port uint16, withV6 bool) []netip.AddrPort {
 	var out, loop []netip.AddrPort
-	for _, ip := range hostAddrs() {
+	for _, ip := range host {
 		if ip.IsLinkLocalUnicast() || ip.IsMulticast() || (ip.Is6() && !withV6) {
 			continue
 		}
@@ -314,31 +316,6 @@ func interfaceAddrs(port uint16, withV6 bool) []netip.AddrPort {
 	}
 	if len(out) == 0 {
 		return loop
-	}
-	return out
-}
-
-// hostAddrs lists the addresses of the interfaces that are up, nil if
-// they cannot be read.
-func hostAddrs() []netip.Addr {
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return nil
-	}
-	var out []netip.Addr
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 {
-			continue
-		}
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			if pfx, err := netip.ParsePrefix(a.String()); err == nil {
-				out = append(out, pfx.Addr().Unmap())
-			}
-		}
 	}
 	return out
 }

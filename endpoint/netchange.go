@@ -15,6 +15,8 @@ func (e *Endpoint) startNetmon() {
 		return
 	}
 	e.mon, e.monDone = mon, make(chan struct{})
+	// From here on a change calls NetworkChanged, which re-reads them.
+	e.hosts.cache()
 	go func() {
 		defer close(e.monDone)
 		for ev := range mon.Events() {
@@ -56,6 +58,7 @@ func (e *Endpoint) NetworkChanged(major bool) {
 		return
 	}
 	e.metrics.NetworkChanges.Add(1)
+	e.hosts.refresh()
 	e.netVersion.Add(1)
 	if major {
 		e.relays.checkConnections()

@@ -91,6 +91,7 @@ type relaySet struct {
 	lastCheck  atomic.Int64                      // checkSoon's last check (Unix ns)
 	log        *slog.Logger
 	sock       *socket
+	hosts      *hostAddrs // for checkConnections
 	metrics    *Metrics
 
 	mu     sync.RWMutex
@@ -144,7 +145,7 @@ func (rs *relaySet) get(url string) (*relayLink, error) {
 // change): as iroh, one from an address we no longer have reconnects at
 // once, the others are pinged.
 func (rs *relaySet) checkConnections() {
-	local := hostAddrs()
+	local := rs.hosts.get()
 	rs.mu.RLock()
 	defer rs.mu.RUnlock()
 	for _, l := range rs.links {
