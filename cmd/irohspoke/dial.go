@@ -198,6 +198,7 @@ type dialer struct {
 	explain        *explainer
 
 	mu       sync.Mutex // serialises stdout and stderr lines
+	ended    bool       // run returned: late frames and events are not printed
 	received chan struct{}
 	failed   int
 	upAt     time.Time // when the connection came up, for sinceConnectedMs
@@ -241,6 +242,9 @@ func (d *dialer) run(ctx context.Context, opts endpoint.Options, hub identity.En
 	t.Close()
 	d.mu.Lock()
 	failed := d.failed
+	// A frame read just before the close may still reach a listener, and
+	// reportPublicAddr may still report; the caller owns the streams now.
+	d.ended = true
 	d.mu.Unlock()
 	switch {
 	case failed > 0:
@@ -361,7 +365,9 @@ func (d *dialer) print(e wire.Envelope) {
 	frame, err := wire.AppendFrame(nil, e)
 	if err == nil {
 		d.mu.Lock()
-		d.stdout.Write(append(frame[4:], '\n'))
+		if !d.ended {
+			d.stdout.Write(append(frame[4:], '\n'))
+		}
 		d.mu.Unlock()
 	}
 	d.echoes.got(e.ID)
@@ -415,6 +421,8 @@ func (d *dialer) line(w io.Writer, v any) {
 		return
 	}
 	d.mu.Lock()
-	w.Write(append(b, '\n'))
+	if !d.ended {
+		w.Write(append(b, '\n'))
+	}
 	d.mu.Unlock()
 }
