@@ -222,7 +222,9 @@ func (t *Target) Status() Status {
 
 // Close waits up to the close timeout for queued events to be
 // acknowledged, then closes the connection with code 0 and reports what
-// is left to the failure callback with ErrClosed.
+// is left to the failure callback with ErrClosed. It does not wait for
+// listeners, so that a listener may call it: a frame read just before
+// the close may still be delivered while or after Close returns.
 func (t *Target) Close() error {
 	t.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), t.opts.closeTimeout)
