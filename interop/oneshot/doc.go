@@ -5,5 +5,8 @@
 //
 //	go test -run '^$' -bench OneShot -benchtime 20x ./interop/oneshot/
 //
-// Nothing leaves loopback: the hub and dial use the minimal preset.
+// Nothing leaves loopback: the hub and dial use the minimal preset. The
+// binaries are measured installed (copied with plain writes); the row
+// irohspoke-as-linked runs the linker's own output, whose page-cache
+// pages cost about 1 ms more per process start on the 2-core VM.
 package oneshot
