@@ -10,14 +10,19 @@ import (
 	"filippo.io/edwards25519"
 )
 
-// A one-shot process (irohspoke dial) makes one key, one signature and one
-// verification. crypto/ed25519 first builds tables of base point
-// multiples, about 1.5 ms before the first key or signature and 0.5 ms
-// before the first verification, which pays off only over many
-// operations. The first coldOps operations therefore multiply the base
-// point like any other point (about 0.15 ms each, no tables); later ones
-// build the tables in the background and use crypto/ed25519 once built.
-const coldOps = 3
+// A dialing process makes a handful of Ed25519 operations: its key, the
+// relay login, the TLS signature and verification, a pkarr record.
+// crypto/ed25519 first builds tables of base point multiples, about 1.5 ms
+// of CPU before the first key or signature and 0.5 ms before the first
+// verification, which saves about 0.1 ms per later operation. The first
+// coldOps operations therefore multiply the base point like any other
+// point (about 0.15 ms each, no tables); only a process that goes on
+// signing (a hub, after about 16 connections) builds the tables, in the
+// background, and uses crypto/ed25519 once built. With coldOps 3 the
+// build began as a spoke's handshake completed and held one of a 2-core
+// machine's CPUs just when the connection's first packets were due
+// (stalls of 4-14 ms in the NAT lab).
+const coldOps = 32
 
 var (
 	opsDone  atomic.Int32

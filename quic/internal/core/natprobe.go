@@ -25,6 +25,7 @@ type natProbe struct {
 	attempts int
 	next     time.Time
 	done     bool
+	stale    bool // of the previous round: answerable, never resent
 }
 
 // offPath is a packet owed to an address that is not its path's: the
@@ -60,8 +61,22 @@ func (n *natProber) sendOnce(now time.Time, ap netip.AddrPort) [8]byte {
 	return pr.token
 }
 
-// reset forgets the probes of the previous round.
-func (n *natProber) reset() { n.probes = n.probes[:0] }
+// reset ends the previous round's probes. Its unanswered ones stay
+// answerable until the round after, never resent: a late PATH_RESPONSE
+// still proves the address reachable, and ignoring it (as noq does) costs
+// the new round's round trip. A client starts a round whenever its own
+// candidates change, such as a port mapping arriving mid-round.
+func (n *natProber) reset() {
+	kept := n.probes[:0]
+	for _, pr := range n.probes {
+		if pr.done || pr.stale {
+			continue
+		}
+		pr.stale, pr.attempts = true, natProbeAttempts
+		kept = append(kept, pr)
+	}
+	n.probes = kept
+}
 
 // stop ends the probes to ap.
 func (n *natProber) stop(ap netip.AddrPort) {

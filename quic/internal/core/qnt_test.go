@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/netip"
 	"testing"
@@ -134,5 +135,43 @@ func TestNatOffPathResponseAmplification(t *testing.T) {
 		if to != probe || n < tc.wantMin || n > tc.wantMax {
 			t.Fatalf("%d-byte challenge: %d-byte answer to %v, want %d..%d to %v", tc.recv, n, to, tc.wantMin, tc.wantMax, probe)
 		}
+	}
+}
+
+// TestNatLateResponseOpensPath: a PATH_RESPONSE to a probe of the previous
+// round still counts (once the client started a new round, such as when
+// its port mapping arrived), but only for one round, and such probes are
+// never resent.
+func TestNatLateResponseOpensPath(t *testing.T) {
+	now := time.Unix(0, 0)
+	a := netip.MustParseAddrPort("198.51.100.7:4433")
+	n := newNatProber(rand.Reader, 0)
+	n.add(now, a)
+	_, old, ok := n.due(now)
+	if !ok {
+		t.Fatal("no probe due")
+	}
+	n.reset() // round 2 starts before the answer came
+	n.add(now, a)
+	_, fresh, _ := n.due(now)
+	if !n.answered(UDPAddr(a), old) {
+		t.Fatal("the answer to the previous round's probe was ignored")
+	}
+	if !n.answered(UDPAddr(a), fresh) {
+		t.Fatal("the answer to the current round's probe was ignored")
+	}
+	// An unanswered probe of the previous round is not resent, and is
+	// forgotten a round later.
+	n.add(now, a)
+	_, pending, _ := n.due(now)
+	n.reset()
+	for later := now; later.Before(now.Add(10 * time.Second)); later = later.Add(100 * time.Millisecond) {
+		if _, tok, ok := n.due(later); ok && tok == pending {
+			t.Fatal("a probe of the previous round was resent")
+		}
+	}
+	n.reset()
+	if n.answered(UDPAddr(a), pending) {
+		t.Fatal("a probe two rounds old still counted")
 	}
 }
