@@ -99,7 +99,6 @@ func Bind(ctx context.Context, opts Options) (*Endpoint, error) {
 		reconnect:  e.relayReconnected,
 		log:        log,
 		sock:       e.sock,
-		hosts:      &e.hosts,
 		metrics:    e.metrics,
 		links:      make(map[string]*relayLink),
 		done:       make(chan struct{}),

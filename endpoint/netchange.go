@@ -61,7 +61,7 @@ func (e *Endpoint) NetworkChanged(major bool) {
 	e.hosts.refresh()
 	e.netVersion.Add(1)
 	if major {
-		e.relays.checkConnections()
+		e.relays.checkConnections(e.hosts.get())
 		e.forgetObserved()
 	}
 	e.homes.networkChanged(major)

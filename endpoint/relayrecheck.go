@@ -61,6 +61,8 @@ func (rs *relaySet) checkSoon(now time.Time) {
 		return
 	}
 	if rs.lastCheck.CompareAndSwap(last, now.UnixNano()) {
-		rs.checkConnections()
+		// Read the interfaces now: the monitor reports a change only
+		// after its debounce (250 ms), and the peer saw ours first.
+		rs.checkConnections(readHosts())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,7 +92,6 @@ type relaySet struct {
 	lastCheck  atomic.Int64                      // checkSoon's last check (Unix ns)
 	log        *slog.Logger
 	sock       *socket
-	hosts      *hostAddrs // for checkConnections
 	metrics    *Metrics
 
 	mu     sync.RWMutex
@@ -141,11 +141,10 @@ func (rs *relaySet) get(url string) (*relayLink, error) {
 	return l, nil
 }
 
-// checkConnections checks every relay connection now (after a network
-// change): as iroh, one from an address we no longer have reconnects at
+// checkConnections checks every relay connection now against local, our
+// addresses: as iroh, one from an address we no longer have reconnects at
 // once, the others are pinged.
-func (rs *relaySet) checkConnections() {
-	local := rs.hosts.get()
+func (rs *relaySet) checkConnections(local []netip.Addr) {
 	rs.mu.RLock()
 	defer rs.mu.RUnlock()
 	for _, l := range rs.links {
