@@ -11,9 +11,9 @@ import (
 
 // hostAddrs holds the addresses of the interfaces that are up. Reading
 // them takes netlink dumps, and every path manager wake, announcement
-// and round wants them: with a network monitor they are read at Bind and
-// at each NetworkChanged (which the monitor calls on every change);
-// without one, at each use, since nothing would tell of a change.
+// and round wants them: with a network monitor they come from its
+// snapshots (its baseline, then each change's); without one they are
+// read at each use, since nothing would tell of a change.
 type hostAddrs struct {
 	mu     sync.Mutex
 	cached bool // a monitor runs: addrs stays until refresh
@@ -22,9 +22,6 @@ type hostAddrs struct {
 
 // get returns the host's addresses (nil if they cannot be read).
 func (h *hostAddrs) get() []netip.Addr {
-	if h == nil {
-		return readHosts()
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.cached {
@@ -33,21 +30,21 @@ func (h *hostAddrs) get() []netip.Addr {
 	return h.addrs
 }
 
-// cache keeps addresses from now on, refreshed by refresh.
-func (h *hostAddrs) cache() {
-	addrs := readHosts()
+// cache keeps addrs from now on, until the next cache or refresh.
+func (h *hostAddrs) cache(addrs []netip.Addr) {
 	h.mu.Lock()
 	h.cached, h.addrs = true, addrs
 	h.mu.Unlock()
 }
 
-// refresh re-reads a cached list (after a network change).
+// refresh re-reads a cached list (a NetworkChanged from the application,
+// which brings no snapshot).
 func (h *hostAddrs) refresh() {
 	h.mu.Lock()
 	cached := h.cached
 	h.mu.Unlock()
 	if cached {
-		h.cache()
+		h.cache(readHosts())
 	}
 }
 
@@ -61,6 +58,12 @@ func readHostAddrs() []netip.Addr {
 	if err != nil {
 		return nil
 	}
+	return hostAddrsOf(st)
+}
+
+// hostAddrsOf lists the addresses of st's interfaces that are up, in
+// interface order.
+func hostAddrsOf(st netmon.State) []netip.Addr {
 	ifcs := slices.SortedFunc(maps.Values(st.Interfaces), func(a, b netmon.Interface) int { return a.Index - b.Index })
 	var out []netip.Addr
 	for _, ifc := range ifcs {

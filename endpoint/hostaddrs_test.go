@@ -19,7 +19,7 @@ func TestHostAddrsReadOnlyAtChanges(t *testing.T) {
 	if reads != 2 {
 		t.Fatalf("without a monitor: %d reads for 2 uses, want 2", reads)
 	}
-	h.cache()
+	h.cache(readHosts())
 	for range 5 {
 		if got := h.get(); len(got) != 1 || got[0] != addr {
 			t.Fatalf("cached addresses %v", got)

@@ -15,13 +15,15 @@ func (e *Endpoint) startNetmon() {
 		return
 	}
 	e.mon, e.monDone = mon, make(chan struct{})
-	// From here on a change calls NetworkChanged, which re-reads them.
-	e.hosts.cache()
+	// The monitor's snapshots are the addresses from here on: its
+	// baseline now, each change's below.
+	e.hosts.cache(hostAddrsOf(mon.State()))
 	go func() {
 		defer close(e.monDone)
 		for ev := range mon.Events() {
 			e.log.Info("endpoint: network changed", "major", ev.Major)
-			e.NetworkChanged(ev.Major)
+			e.hosts.cache(hostAddrsOf(ev.New))
+			e.networkChanged(ev.Major)
 		}
 	}()
 }
@@ -54,11 +56,16 @@ func (e *Endpoint) stopNetmon() {
 // default) follows the routes, and one bound to an address that went away
 // works again when the address comes back.
 func (e *Endpoint) NetworkChanged(major bool) {
+	e.hosts.refresh()
+	e.networkChanged(major)
+}
+
+// networkChanged is NetworkChanged once e.hosts is current.
+func (e *Endpoint) networkChanged(major bool) {
 	if e.sock.closing.Load() {
 		return
 	}
 	e.metrics.NetworkChanges.Add(1)
-	e.hosts.refresh()
 	e.netVersion.Add(1)
 	if major {
 		e.relays.checkConnections(e.hosts.get())

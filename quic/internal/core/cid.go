@@ -34,12 +34,11 @@ func (k *ResetKey) Token(cid []byte) ResetToken {
 	const block = sha256.BlockSize
 	var inner [block + wire.MaxConnIDLen]byte
 	var outer [block + sha256.Size]byte
+	copy(inner[:], k[:]) // the key is shorter than a block: zero-padded
+	copy(outer[:], k[:])
 	for i := range block {
-		var b byte
-		if i < len(k) {
-			b = k[i]
-		}
-		inner[i], outer[i] = b^0x36, b^0x5c
+		inner[i] ^= 0x36
+		outer[i] ^= 0x5c
 	}
 	n := copy(inner[block:], cid)
 	ih := sha256.Sum256(inner[:block+n])
