@@ -126,12 +126,27 @@ func (h *Hub) Serve(ctx context.Context, a Acceptor) error {
 			}
 			return err
 		}
-		h.wg.Add(1)
+		if !h.startConn() {
+			c.Close(CloseOK, "hub shutting down")
+			continue
+		}
 		go func() {
 			defer h.wg.Done()
 			h.ServeConn(ctx, c)
 		}()
 	}
+}
+
+// startConn counts a connection Serve is about to serve, unless the hub
+// is closed: under h.mu, so that Close's wait sees every count made.
+func (h *Hub) startConn() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.wg.Add(1)
+	return true
 }
 
 // ServeConn serves one accepted connection until it closes.
