@@ -24,6 +24,9 @@ func TestExchangeHTTP(t *testing.T) {
 	exchange(t, a, b, "hello b")
 	exchange(t, b, a, "hello a")
 	exchange(t, a, a, "to myself")
+	// The server counts a frame after queueing it, which may be after the
+	// receiver got it.
+	waitFor(t, func() bool { return srv.Metrics().SendPacketsSent.Load() >= 3 })
 	if got := srv.Metrics().SendPacketsSent.Load(); got != 3 {
 		t.Fatalf("send_packets_sent = %d", got)
 	}
