@@ -120,6 +120,9 @@ Exit status:
 				explain: &explainer{hub: hub.ID, alpn: *alpn, lookup: ns.lookup, timeout: *timeout}}
 			ns.opts.SecretKey = key
 			ns.opts.QUIC.HandshakeTimeout = *timeout
+			if lvl, _ := parseLogLevel(ns.log, "off"); !lvl.off { // checked by resolve
+				ns.opts.Logger = lvl.logger(stderr)
+			}
 			return d.run(ctx, ns.opts, hub, *alpn, *timeout, *noReconnect)
 		}
 	},

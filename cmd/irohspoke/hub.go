@@ -90,6 +90,8 @@ EndpointId changes at every start.`,
 				return err
 			}
 			ns.opts.SecretKey, ns.opts.BindAddr = key, *listen
+			lvl, _ := parseLogLevel(ns.log, "info") // checked by resolve
+			ns.opts.Logger = lvl.logger(stderr)
 			return runHub(ctx, ns.opts, stdout, stderr)
 		}
 	},
@@ -99,9 +101,13 @@ EndpointId changes at every start.`,
 // before announcing itself anyway, like iroh's online timeout.
 const hubRelayWait = 10 * time.Second
 
-// runHub serves the hub on an endpoint made from opts.
+// runHub serves the hub on an endpoint made from opts; opts.Logger, if
+// set, gets its diagnostics (else JSON lines on stderr).
 func runHub(ctx context.Context, opts endpoint.Options, stdout, stderr io.Writer) error {
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
 	opts.ALPNs, opts.Logger = []string{hub.ALPN}, logger
 	// The hub's stream, window and connection bounds; fields already set
 	// (--max-spokes, --keylog) are kept.

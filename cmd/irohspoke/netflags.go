@@ -35,6 +35,7 @@ type netFlags struct {
 	tokenFile    *string
 	keylog       *string
 	multipath    *bool
+	logLevel     *string
 }
 
 func addNetFlags(fs *flag.FlagSet) *netFlags {
@@ -49,6 +50,7 @@ func addNetFlags(fs *flag.FlagSet) *netFlags {
 		tokenFile:    fs.String("relay-token-file", "", "present the bearer token in `FILE` to relays"),
 		keylog:       fs.String("keylog", "", "append TLS secrets to `FILE` (NSS key log format, for Wireshark); SSLKEYLOGFILE alone logs nothing"),
 		multipath:    fs.Bool("multipath", true, "negotiate multipath and hole punching: a relayed connection moves to a direct path when one opens"),
+		logLevel:     fs.String("log-level", "", "write diagnostics to stderr as JSON lines at `LEVEL`: debug, info, warn, error or off (dial: off, hub: info)"),
 	}
 	fs.Var(&f.relays, "relay", "use the relay at `URL` instead of the preset's relays (repeatable; the nearest becomes home)")
 	fs.Var(&f.lookup, "lookup", "look peers up by EndpointId (`BOOL`, default: the preset's)")
@@ -63,6 +65,7 @@ func addNetFlags(fs *flag.FlagSet) *netFlags {
 type netSetup struct {
 	opts   endpoint.Options
 	lookup string
+	log    string // --log-level as given ("" for the command's default)
 	close  func()
 }
 
@@ -105,7 +108,10 @@ func (f *netFlags) resolve() (*netSetup, error) {
 	if p.Publish && p.PkarrURL == "" && f.publish.set {
 		return nil, usageErrorf("--publish needs a pkarr relay (--pkarr URL)")
 	}
-	s := &netSetup{close: func() {}}
+	if _, err := parseLogLevel(*f.logLevel, "off"); err != nil {
+		return nil, err
+	}
+	s := &netSetup{log: *f.logLevel, close: func() {}}
 	if err := f.resolveLookup(&p, s); err != nil {
 		return nil, err
 	}

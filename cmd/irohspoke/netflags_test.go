@@ -29,6 +29,8 @@ func TestNetFlagErrors(t *testing.T) {
 		{"hub qad port too big", "irohspoke: hub:", "--qad-port must be 1-65535", []string{"hub", "--preset", "minimal", "--qad-port", "70000"}},
 		{"hub relay-ca not PEM", "irohspoke: hub:", "no PEM certificate", []string{"hub", "--preset", "minimal", "--relay-ca", notPEM}},
 		{"hub relay-ca missing", "irohspoke: hub:", "--relay-ca", []string{"hub", "--preset", "minimal", "--relay-ca", notPEM + ".missing"}},
+		{"hub bad log level", "irohspoke: hub:", "--log-level \"loud\"", []string{"hub", "--preset", "minimal", "--log-level", "loud"}},
+		{"dial bad log level", "irohspoke: dial:", "--log-level \"trace\"", []string{"dial", "--preset", "minimal", "--hub", id, "--addr", "127.0.0.1:1", "--log-level", "trace"}},
 		{"dial qad without relay", "irohspoke: dial:", "--qad needs a relay", []string{"dial", "--preset", "minimal", "--hub", id, "--addr", "127.0.0.1:1", "--qad"}},
 	}
 	for _, tc := range cases {
