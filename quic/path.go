@@ -152,6 +152,8 @@ func (c *Conn) onPathEventLocked(ev core.Event) {
 		c.log.Debug("peer set path status", "path", ev.Path, "status", ev.Status)
 	case core.EventPeerRecheck:
 		c.log.Debug("peer rechecks path", "path", ev.Path)
+	case core.EventNatAddresses:
+		c.log.Debug("peer candidates", "addrs", len(c.core.NatTraversal().RemoteAddresses()))
 	}
 	signal(c.pathSig)
 	c.pathsChangedLocked()

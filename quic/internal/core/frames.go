@@ -373,6 +373,7 @@ func (r receiver) pathResponse(data [8]byte) {
 			continue
 		}
 		m.challengeOut, m.challengeAt, m.validateBy = false, time.Time{}, time.Time{}
+		m.provisional = false
 		p.validated = true
 		if !m.usable {
 			m.usable = true

@@ -26,6 +26,8 @@ type natProbe struct {
 	next     time.Time
 	done     bool
 	stale    bool // of the previous round: answerable, never resent
+	sends    int  // times sent; an answer to one send times the round trip
+	sentAt   time.Time
 }
 
 // offPath is a packet owed to an address that is not its path's: the
@@ -55,7 +57,7 @@ func (n *natProber) add(at time.Time, ap netip.AddrPort) {
 // sendOnce registers a probe to ap that goes out now, answered or not,
 // and returns its token.
 func (n *natProber) sendOnce(now time.Time, ap netip.AddrPort) [8]byte {
-	pr := natProbe{addr: ap, attempts: natProbeAttempts, next: now}
+	pr := natProbe{addr: ap, attempts: natProbeAttempts, next: now, sends: 1, sentAt: now}
 	io.ReadFull(n.rand, pr.token[:])
 	n.probes = append(n.probes, pr)
 	return pr.token
@@ -87,17 +89,22 @@ func (n *natProber) stop(ap netip.AddrPort) {
 	}
 }
 
-// answered reports whether a PATH_RESPONSE from from with data answers
-// one of our probes, and marks it done.
-func (n *natProber) answered(from Addr, data [8]byte) bool {
+// answered reports whether a PATH_RESPONSE from from with data, received
+// at now, answers one of our probes, and marks it done. rtt is the round
+// trip when the probe went out once (else 0: the answer could be to any
+// send).
+func (n *natProber) answered(now time.Time, from Addr, data [8]byte) (ok bool, rtt time.Duration) {
 	for i := range n.probes {
 		pr := &n.probes[i]
 		if pr.token == data && UDPAddr(pr.addr) == from {
 			pr.done = true
-			return true
+			if pr.sends == 1 {
+				rtt = max(now.Sub(pr.sentAt), 0)
+			}
+			return true, rtt
 		}
 	}
-	return false
+	return false, 0
 }
 
 // due returns the next probe to send at now, if the budget allows one,
@@ -113,6 +120,8 @@ func (n *natProber) due(now time.Time) (netip.AddrPort, [8]byte, bool) {
 		}
 		pr.next = now.Add(n.retryDelay(pr.attempts))
 		pr.attempts++
+		pr.sends++
+		pr.sentAt = now
 		return pr.addr, pr.token, true
 	}
 	return netip.AddrPort{}, [8]byte{}, false

@@ -11,6 +11,8 @@ import (
 // connection acts on the verdict.
 type pathMP struct {
 	usable           bool // validated by PATH_RESPONSE; may carry data
+	provisional      bool // usable on a probe's answer; its own challenge is still out
+	peerValidated    bool // the peer's first PATH_CHALLENGE here arrived
 	status           PathStatus
 	statusSeq        uint64
 	remoteStatus     PathStatus
@@ -33,6 +35,22 @@ func (m *pathMP) startChallenge(rand io.Reader, now time.Time, pto time.Duration
 	io.ReadFull(rand, m.challenge[:])
 	m.challengeOut = true
 	m.validateBy = now.Add(validationWindow(pto))
+}
+
+// trustProbe makes a path the client just opened usable before its
+// PATH_CHALLENGE is answered: a NAT traversal probe to the same address
+// was answered, with our unpredictable token in a packet only the peer
+// can seal, which proves what the path's own challenge would prove one
+// round trip later (RFC 9000 §8.2; the multipath draft lets either side
+// send any frame on a new path within its limits). The challenge still
+// goes out, padded, and the path is abandoned if it stays unanswered:
+// the probe was small and proved no MTU. rtt, if known, is the probe's
+// round trip and seeds the path's estimator.
+func (p *path) trustProbe(rtt time.Duration) {
+	p.mp.usable, p.mp.provisional = true, true
+	if rtt > 0 {
+		p.rec.RTT().ResetInitial(rtt)
+	}
 }
 
 // validationWindow is how long a path may take to answer its challenge.
@@ -89,7 +107,7 @@ func (p *path) multipathTimeout(now time.Time, paths pathList, idle, keepAlive t
 			return verdictKeep
 		}
 		m.validateBy, m.challengeAt, m.challengeOut = time.Time{}, time.Time{}, false
-		if !m.usable {
+		if !m.usable || m.provisional {
 			return verdictAbandon
 		}
 	}

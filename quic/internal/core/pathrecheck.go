@@ -36,7 +36,18 @@ func (c *Conn) RecheckPath(now time.Time, id PathID) error {
 // when our packets on p came from a new address (our NAT rebound or our
 // network changed under an unchanged socket).
 func (c *Conn) notePeerRecheck(p *path) {
-	if c.mp == nil || !p.mp.usable || p.mp.abandoned || p.addr.IsRelay() {
+	if c.mp == nil || p.mp.abandoned || p.addr.IsRelay() {
+		return
+	}
+	if p.id != 0 && !p.mp.peerValidated {
+		// The peer's first challenge on a path opened after the
+		// handshake validates our address there (it may come after the
+		// path became usable to us, on a probe's answer or in the packet
+		// that answered our challenge): not a recheck.
+		p.mp.peerValidated = true
+		return
+	}
+	if !p.mp.usable {
 		return
 	}
 	c.mp.peerRechecks++

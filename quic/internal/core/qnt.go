@@ -195,13 +195,17 @@ func (c *Conn) offPathChallenge(p *path, rx *rxDatagram, data [8]byte) {
 }
 
 // natPathResponse reports whether a PATH_RESPONSE from from answers one of
-// our probes; the client then opens a Backup path there.
+// our probes; the client then opens a Backup path there, usable at once.
 func (c *Conn) natPathResponse(now time.Time, from Addr, data [8]byte) bool {
-	if !c.nat.prober.answered(from, data) {
+	ok, rtt := c.nat.prober.answered(now, from, data)
+	if !ok {
 		return false
 	}
 	if c.side == Client && c.paths.to(from) == nil {
-		c.openPath(now, from, PathBackup)
+		if id := c.openPath(now, from, PathBackup); id != 0 {
+			c.paths.byID(uint64(id)).trustProbe(rtt)
+			c.emit(Event{Kind: EventPathValidated, Path: id})
+		}
 	}
 	return true
 }

@@ -79,10 +79,9 @@ func TestNatTraversalRound(t *testing.T) {
 	if l.frames[wire.FrameReachOutIPv6] != 1 || l.frames[wire.FrameAddAddressIPv4]+l.frames[wire.FrameAddAddressIPv6] != 2 {
 		t.Fatalf("frames: %v", l.frames)
 	}
-	// The server's probe to the client's address was answered too.
-	if !l.server.nat.prober.probes[0].done {
-		t.Fatal("the server's probe to the client's candidate did not succeed")
-	}
+	// The server's probe to the client's address is answered too (the
+	// client's path was usable on its own probe's answer, before this).
+	l.runUntil(func() bool { return l.server.nat.prober.probes[0].done }, time.Second)
 	// Let the dead candidate's retries run out: ~4 s.
 	end := l.now.Add(10 * time.Second)
 	l.runUntil(func() bool { return !l.now.Before(end) }, 15*time.Second)
@@ -154,10 +153,10 @@ func TestNatLateResponseOpensPath(t *testing.T) {
 	n.reset() // round 2 starts before the answer came
 	n.add(now, a)
 	_, fresh, _ := n.due(now)
-	if !n.answered(UDPAddr(a), old) {
+	if ok, _ := n.answered(now, UDPAddr(a), old); !ok {
 		t.Fatal("the answer to the previous round's probe was ignored")
 	}
-	if !n.answered(UDPAddr(a), fresh) {
+	if ok, _ := n.answered(now, UDPAddr(a), fresh); !ok {
 		t.Fatal("the answer to the current round's probe was ignored")
 	}
 	// An unanswered probe of the previous round is not resent, and is
@@ -171,7 +170,68 @@ func TestNatLateResponseOpensPath(t *testing.T) {
 		}
 	}
 	n.reset()
-	if n.answered(UDPAddr(a), pending) {
+	if ok, _ := n.answered(now, UDPAddr(a), pending); ok {
 		t.Fatal("a probe two rounds old still counted")
+	}
+}
+
+// TestNatProbedPathUsableAtOnce: the path a client opens on a probe's
+// answer may carry data at once, one round trip before its own
+// PATH_CHALLENGE is answered; its RTT starts from the probe's; the
+// server's first challenge there is no "recheck"; and a path whose own
+// challenge then goes unanswered is abandoned, not kept.
+func TestNatProbedPathUsableAtOnce(t *testing.T) {
+	for _, cut := range []bool{false, true} {
+		l := newNatLink(t, 203, true, true)
+		rtt := 2 * l.delay
+		if err := l.server.NatTraversal().AddAddress(l.sAddr2.UDP); err != nil {
+			t.Fatal(err)
+		}
+		l.runUntil(func() bool {
+			s := l.client.mp.set(1)
+			return len(l.client.NatTraversal().RemoteAddresses()) == 1 && s != nil && s.remote.usable()
+		}, 5*time.Second)
+		start := l.now
+		if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
+			t.Fatal(err)
+		}
+		l.runUntil(func() bool {
+			l.drainEvents()
+			_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
+			return ok
+		}, 10*time.Second)
+		p := l.client.paths.byID(1)
+		if took := l.now.Sub(start); took > rtt*3/2 {
+			t.Fatalf("path usable %v after the round started; the probe's round trip is %v", took, rtt)
+		}
+		if !p.mp.provisional || p.rec.RTT().Smoothed() != rtt {
+			t.Fatalf("provisional %v, RTT %v (probe's: %v)", p.mp.provisional, p.rec.RTT().Smoothed(), rtt)
+		}
+		if !cut {
+			l.runUntil(func() bool { return !p.mp.provisional }, 5*time.Second)
+			if p.mp.abandoned || !p.mp.usable {
+				t.Fatalf("path abandoned %v usable %v after its challenge was answered", p.mp.abandoned, p.mp.usable)
+			}
+			if err := l.client.SetPathStatus(1, true); err != nil {
+				t.Fatal(err)
+			}
+			transfer(t, l, 64<<10, 10*time.Second)
+			if n := l.server.PeerRechecks() + l.client.PeerRechecks(); n != 0 {
+				t.Fatalf("%d peer rechecks: a first validation counted as one", n)
+			}
+			continue
+		}
+		// The path's own challenge is lost for good (say, 1200-byte
+		// datagrams do not fit where the small probe did).
+		l.pathLoss = map[Addr]float64{l.cAddr2: 1}
+		l.runUntil(func() bool {
+			l.drainEvents()
+			_, ok := hasEvent(l.clientEvents, EventPathAbandoned, 1)
+			return ok
+		}, 10*time.Second)
+		if l.client.Err() != nil {
+			t.Fatal(l.client.Err())
+		}
+		transfer(t, l, 16<<10, 10*time.Second)
 	}
 }
