@@ -90,6 +90,9 @@ func (e *Endpoint) serverCoreConfig(tls *handshake.Config) *core.Config {
 		cfg.NoIncomingStreams, cfg.DisableDatagrams = true, true
 		cfg.Multipath, cfg.NatTraversal = false, false
 	}
+	if cfg.NatTraversal {
+		cfg.NatAddresses = e.currentNatAddrs // announced with the first flight
+	}
 	return cfg
 }
 

@@ -24,6 +24,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/handshake"
@@ -76,6 +77,12 @@ type Config struct {
 	// server announces candidate addresses, the client punches holes to
 	// them and opens paths where a probe got through.
 	NatTraversal bool
+	// NatAddresses gives a server's current candidates: announced
+	// (ADD_ADDRESS) as soon as NAT traversal is negotiated, in 1-RTT
+	// packets of the server's first flight, so the client knows them when
+	// its handshake completes instead of a round trip later. It is called
+	// once per connection and must be safe for concurrent use.
+	NatAddresses func() []netip.AddrPort
 	// NatLoopbackTargets lets hole punching probe loopback candidates of a
 	// peer that is not on loopback itself: set it when our socket is bound
 	// to loopback, where no other candidate can work.
@@ -146,6 +153,7 @@ type Conn struct {
 	handshakeOut bool // server owes HANDSHAKE_DONE
 	params       transportParams
 	initial      initialState
+	earlyApp     []earlyApp // server: 1-RTT packets before it could read them
 
 	keys   [handshakeLevels]levelKeys // Initial and Handshake; 1-RTT keys are app
 	app    appKeys

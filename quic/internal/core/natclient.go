@@ -2,6 +2,7 @@ package core
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
@@ -12,6 +13,29 @@ type natClient struct {
 	remote   []natAddr // the server's candidates
 	round    uint64
 	reachOut []netip.AddrPort // REACH_OUTs of this round owed
+	reached  []reachedAddr    // answered probes whose path could not open yet
+}
+
+// reachedAddr is an address that answered a probe, and the probe's round
+// trip (0: unknown).
+type reachedAddr struct {
+	addr Addr
+	rtt  time.Duration
+}
+
+// maxReached bounds the answered addresses waiting for a path.
+const maxReached = 8
+
+// keepReached remembers r until a path to it can open.
+func (s *natClient) keepReached(r reachedAddr) {
+	for _, k := range s.reached {
+		if k.addr == r.addr {
+			return
+		}
+	}
+	if len(s.reached) < maxReached {
+		s.reached = append(s.reached, r)
+	}
 }
 
 type natAddr struct {
@@ -47,6 +71,16 @@ func (s *natClient) addRemote(seq uint64, ap netip.AddrPort) bool {
 	}
 	s.remote = append(s.remote, natAddr{seq: seq, addr: ap})
 	return true
+}
+
+// dropReached forgets a withdrawn address.
+func (s *natClient) dropReached(a Addr) {
+	for i, r := range s.reached {
+		if r.addr == a {
+			s.reached = append(s.reached[:i], s.reached[i+1:]...)
+			return
+		}
+	}
 }
 
 // removeRemote handles REMOVE_ADDRESS and returns the withdrawn address.

@@ -122,8 +122,16 @@ func canonical(ap netip.AddrPort) netip.AddrPort {
 }
 
 func (c *Conn) startNatTraversal() {
-	if c.cfg.NatTraversal && c.params.peer.MaxRemoteNATAddresses != 0 && c.mp != nil {
-		c.nat = newNatTraversal(c.side, int(c.params.peer.MaxRemoteNATAddresses), newNatProber(c.rand, c.cfg.InitialRTT))
+	if !c.cfg.NatTraversal || c.params.peer.MaxRemoteNATAddresses == 0 || c.mp == nil {
+		return
+	}
+	c.nat = newNatTraversal(c.side, int(c.params.peer.MaxRemoteNATAddresses), newNatProber(c.rand, c.cfg.InitialRTT))
+	if c.side == Server && c.cfg.NatAddresses != nil {
+		for _, ap := range c.cfg.NatAddresses() {
+			if c.nat.server.addLocal(ap, c.nat.peerLimit) != nil {
+				break // over the client's limit
+			}
+		}
 	}
 }
 
@@ -165,6 +173,7 @@ func (c *Conn) handleNatFrame(now time.Time, f *wire.Frame) error {
 		}
 		if ap, ok := s.removeRemote(f.Sequence); ok {
 			c.nat.prober.stop(ap)
+			s.dropReached(UDPAddr(ap))
 			c.emit(Event{Kind: EventNatAddresses})
 		}
 	case wire.FrameReachOutIPv4, wire.FrameReachOutIPv6:
@@ -201,13 +210,40 @@ func (c *Conn) natPathResponse(now time.Time, from Addr, data [8]byte) bool {
 	if !ok {
 		return false
 	}
-	if c.side == Client && c.paths.to(from) == nil {
-		if id := c.openPath(now, from, PathBackup); id != 0 {
-			c.paths.byID(uint64(id)).trustProbe(rtt)
-			c.emit(Event{Kind: EventPathValidated, Path: id})
-		}
+	if c.side == Client && c.paths.to(from) == nil && !c.openProbedPath(now, from, rtt) {
+		// No path ID or connection IDs for it yet (the answer overtook
+		// the server's PATH_NEW_CONNECTION_ID): open it when they come.
+		c.nat.client.keepReached(reachedAddr{addr: from, rtt: rtt})
 	}
 	return true
+}
+
+// openProbedPath opens a Backup path to from, which answered a probe,
+// usable at once; false if no path can be opened yet.
+func (c *Conn) openProbedPath(now time.Time, from Addr, rtt time.Duration) bool {
+	id := c.openPath(now, from, PathBackup)
+	if id == 0 {
+		return false
+	}
+	c.paths.byID(uint64(id)).trustProbe(rtt)
+	c.emit(Event{Kind: EventPathValidated, Path: id})
+	return true
+}
+
+// openReachedPaths opens the paths that answered probes before they could
+// be opened, once they can.
+func (c *Conn) openReachedPaths(now time.Time) {
+	s, err := c.nat.clientSide()
+	if err != nil || len(s.reached) == 0 {
+		return
+	}
+	kept := s.reached[:0]
+	for _, r := range s.reached {
+		if c.paths.to(r.addr) == nil && !c.openProbedPath(now, r.addr, r.rtt) {
+			kept = append(kept, r)
+		}
+	}
+	s.reached = kept
 }
 
 // pollNat sends the next due probe or off-path answer, if any.
@@ -230,7 +266,7 @@ func (c *Conn) pollNat(now time.Time, buf []byte) (int, Addr) {
 		return c.sendProbePacket(now, p, op.to, frames, offPathPadding(op.recv), buf), op.to
 	}
 	p := c.paths.data()
-	if p == nil || !c.confirmed {
+	if p == nil || c.state != stateEstablished {
 		return 0, Addr{}
 	}
 	ap, token, ok := pr.due(now)
@@ -290,7 +326,7 @@ func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Fr
 
 // natTimer is when the next probe is due.
 func (c *Conn) natTimer() time.Time {
-	if c.paths.data() == nil {
+	if c.paths.data() == nil || c.state != stateEstablished {
 		return time.Time{}
 	}
 	return c.nat.prober.timer()

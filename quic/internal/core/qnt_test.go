@@ -235,3 +235,91 @@ func TestNatProbedPathUsableAtOnce(t *testing.T) {
 		transfer(t, l, 16<<10, 10*time.Second)
 	}
 }
+
+// TestNatCandidatesWithFirstFlight: a server's configured candidates go
+// out as 0.5-RTT data, so the client has them when its handshake
+// completes, not a round trip later; the server sends nothing else
+// early, and the connection then works as usual.
+func TestNatCandidatesWithFirstFlight(t *testing.T) {
+	l := newLinkWith(t, 204, func(c, s *Config) {
+		c.Multipath, s.Multipath = true, true
+		c.NatTraversal, s.NatTraversal = true, true
+		s.NatAddresses = func() []netip.AddrPort { return []netip.AddrPort{netip.MustParseAddrPort("[fd00::2]:2001")} }
+	})
+	l.runUntil(func() bool { return l.client.tls.State().Complete }, 5*time.Second)
+	if got := l.client.NatTraversal().RemoteAddresses(); len(got) != 1 || got[0] != l.sAddr2.UDP {
+		t.Fatalf("client's candidates at its handshake's completion: %v", got)
+	}
+	if l.frames[wire.FrameHandshakeDone] != 0 || l.frames[wire.FrameNewConnectionID]+l.frames[wire.FramePathNewConnectionID] != 0 {
+		t.Fatalf("the server sent more than its candidates before completing: %v", l.frames)
+	}
+	l.runUntil(l.established, 5*time.Second)
+	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
+		t.Fatal(err)
+	}
+	l.runUntil(func() bool {
+		l.drainEvents()
+		_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
+		return ok
+	}, 10*time.Second)
+	transfer(t, l, 32<<10, 10*time.Second)
+}
+
+// TestNatProbeBeforeServerFinished: the client knows the server's
+// candidates from its first flight and probes them at once, while its
+// Finished is still on the way (here: lost once). The server keeps the
+// probe it cannot read yet and answers it as soon as the Finished
+// arrives, instead of leaving the client to wait for a probe retry; the
+// client opens the path although the answer overtook the server's
+// connection IDs for it.
+func TestNatProbeBeforeServerFinished(t *testing.T) {
+	l := newLinkWith(t, 205, func(c, s *Config) {
+		c.Multipath, s.Multipath = true, true
+		c.NatTraversal, s.NatTraversal = true, true
+		s.NatAddresses = func() []netip.AddrPort { return []netip.AddrPort{netip.MustParseAddrPort("[fd00::2]:2001")} }
+	})
+	dropped := false
+	l.drop = func(toServer bool, d []byte) bool {
+		// The client's first Handshake packet once complete: its Finished.
+		if !toServer || dropped {
+			return false
+		}
+		for len(d) > 0 {
+			pkt, rest, h, err := wire.SplitPacket(d, LocalCIDLen)
+			if err != nil {
+				return false
+			}
+			if h.Type == wire.PacketHandshake && l.client.tls.State().Complete {
+				dropped = true
+				return true
+			}
+			_, d = pkt, rest
+		}
+		return false
+	}
+	l.runUntil(func() bool { return l.client.tls.State().Complete }, 5*time.Second)
+	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
+		t.Fatal(err)
+	}
+	kept := false
+	l.runUntil(func() bool {
+		kept = kept || len(l.server.earlyApp) > 0
+		return l.server.tls.State().Complete
+	}, 5*time.Second)
+	if !dropped || !kept {
+		t.Fatalf("Finished dropped %v, probe kept %v", dropped, kept)
+	}
+	done := l.now
+	l.runUntil(func() bool {
+		l.drainEvents()
+		_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
+		return ok
+	}, 10*time.Second)
+	if took := l.now.Sub(done); took > l.delay+time.Millisecond {
+		t.Fatalf("path usable %v after the server's handshake completed; its answer to the kept probe takes %v", took, l.delay)
+	}
+	if len(l.server.earlyApp) != 0 {
+		t.Fatal("kept packets not released")
+	}
+	transfer(t, l, 32<<10, 10*time.Second)
+}

@@ -104,6 +104,10 @@ func newInteraction(t *testing.T, script []byte) *interaction {
 			c.Streams.SendBuffer, s.Streams.SendBuffer = 6000, 6000
 		}
 		c.DisablePMTUD = cfgBits&16 != 0
+		if cfgBits&32 != 0 {
+			// Candidates in the server's first flight (0.5-RTT).
+			s.NatAddresses = func() []netip.AddrPort { return []netip.AddrPort{netip.MustParseAddrPort("[fd00::2]:2001")} }
+		}
 	})
 	in := &interaction{t: t, script: script}
 	in.l = &chaosLink{link: l, onStep: in.pump}

@@ -68,6 +68,13 @@ func (c *Conn) HandleDatagram(now time.Time, from Addr, ecn ECN, data []byte) {
 		c.terminate(ErrStatelessReset)
 		return
 	}
+	r.replayEarlyApp()
+	if c.state >= stateDraining {
+		return
+	}
+	if c.nat != nil {
+		c.openReachedPaths(now)
+	}
 	if processed && c.state == stateClosing {
 		c.closing.repeat = true
 	}
@@ -93,6 +100,10 @@ func (r receiver) packet(rx *rxDatagram, pkt []byte, h *wire.Header) bool {
 	}
 	p, candidate := r.pathOf(rx, lvl, h.DCID)
 	if p == nil {
+		return false
+	}
+	if lvl == levelApp && !c.app.canRead {
+		c.keepEarlyApp(rx, pkt)
 		return false
 	}
 	pn, largest, payload, ok := r.open(p, lvl, pkt, h)

@@ -65,7 +65,12 @@ func (c *Conn) canWrite(l level) bool {
 	if l != levelApp {
 		return c.keys[l].canWrite
 	}
-	return c.app.canWrite && c.tls.State().Complete
+	if !c.app.canWrite {
+		return false
+	}
+	// Before completion the server sends only its candidates (0.5-RTT):
+	// nothing else it could send then needs to go early.
+	return c.tls.State().Complete || (c.side == Server && c.nat != nil && c.nat.framesPending())
 }
 
 // headerLen is the header size before the packet number on path p.

@@ -72,6 +72,9 @@ func (e tlsEvents) installSecret(ev handshake.Event) error {
 			c.app.next = next
 		} else {
 			c.app.write, c.app.writeHP, c.app.canWrite = k.Packet, k.Header, true
+			if c.side == Server {
+				c.startExtensions(now)
+			}
 		}
 	}
 	return nil
@@ -125,6 +128,18 @@ func (e tlsEvents) peerParams(b []byte) error {
 	return nil
 }
 
+// startExtensions starts multipath and NAT traversal, once the peer's
+// transport parameters are in: at completion, or on the server as soon as
+// it can send 1-RTT packets, so that its candidates go out with its first
+// flight (0.5-RTT data, RFC 9001 §4.1.1).
+func (c *Conn) startExtensions(now time.Time) {
+	if !c.params.havePeer || c.mp != nil {
+		return
+	}
+	c.mp = startMultipath(&c.cfg, &c.params.peer, c.paths[0], now, c.live.lastSent)
+	c.startNatTraversal()
+}
+
 // complete starts the established connection.
 func (e tlsEvents) complete() {
 	c, now := e.c, e.now
@@ -134,10 +149,7 @@ func (e tlsEvents) complete() {
 		c.handshakeOut = true
 		c.confirm(now)
 	}
-	if c.mp == nil {
-		c.mp = startMultipath(&c.cfg, &c.params.peer, c.paths[0], now, c.live.lastSent)
-	}
-	c.startNatTraversal()
+	c.startExtensions(now)
 	if c.qad != nil && c.qad.reports {
 		c.qad.owed[c.paths[0].id] = true // the first report, about path 0
 	}
