@@ -4,6 +4,7 @@ package roamlab_test
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -70,6 +71,11 @@ func BenchmarkTimeToDirect(b *testing.B) {
 	}
 }
 
+// ttdLog: TTD_LOG=1 logs each sample's spokes at debug level (ours with
+// microsecond times), to see where a slow sample spent its time. The
+// logging itself costs time: compare figures only from runs without it.
+func ttdLog() bool { return os.Getenv("TTD_LOG") != "" }
+
 // median of ds (sorted in place); the mean of the middle two if even.
 func median(ds []time.Duration) time.Duration {
 	slices.Sort(ds)
@@ -131,7 +137,14 @@ func (c directCell) place(b testing.TB, lab *roamlab.Lab, name string, spec *roa
 // open): then it is direct at once and counts as 0, the one case the
 // dial's clock cannot resolve.
 func ourSpokeToDirect(b *testing.B, h *natlab.Host, hubID, relayURL string) time.Duration {
-	s := dial(b, h, "direct", "", "--hub", hubID, "--relay", relayURL)
+	args := []string{"--hub", hubID, "--relay", relayURL}
+	if ttdLog() {
+		args = append(args, "--log-level", "debug")
+	}
+	s := dial(b, h, "direct", "", args...)
+	if ttdLog() {
+		defer func() { b.Logf("dial stderr:\n%s", s.p.Stderr()) }()
+	}
 	if s.hasStatus("connected", "direct") {
 		s.finish()
 		b.Logf("our dial was direct when it reported connected: 0 ms")
@@ -160,8 +173,15 @@ func irohSpokeToDirect(b *testing.B, h *natlab.Host, hubID, relayURL string) tim
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := h.Start(b, "node", filepath.Join(nodeDir, "spoke.mjs"), "--listen", "--watch-paths",
-		"--id", hubID, "--relay", relayURL, "--bind", "0.0.0.0:0")
+	args := []string{filepath.Join(nodeDir, "spoke.mjs"), "--listen", "--watch-paths",
+		"--id", hubID, "--relay", relayURL, "--bind", "0.0.0.0:0"}
+	if ttdLog() {
+		args = append(args, "--log-level", "Debug")
+	}
+	p := h.Start(b, "node", args...)
+	if ttdLog() {
+		defer func() { b.Logf("iroh spoke stderr:\n%s", p.Stderr()) }()
+	}
 	deadline := time.Now().Add(stepTimeout)
 	for time.Now().Before(deadline) {
 		for _, l := range strings.Split(p.Stderr(), "\n") {
