@@ -125,7 +125,7 @@ func (r receiver) frame(pk *rxPacket, f *wire.Frame) error {
 		return r.retireCID(0, c.localCIDsOf(0), f.Sequence, pk.dcid)
 	case wire.FramePathChallenge:
 		if c.nat != nil && c.state == stateEstablished && from != p.addr {
-			c.offPathChallenge(p, pk.rx, f.PathData)
+			c.offPathChallenge(r.now, p, pk.rx, f.PathData)
 		} else if c.mp == nil && from != p.addr {
 			p.queueOffPathResponse(pk.rx, f.PathData)
 		} else if len(p.responses) < 4 {

@@ -16,7 +16,14 @@ type natProber struct {
 	initialRTT time.Duration // scales the retry delays
 	probes     []natProbe
 	answers    []offPath
+	repeats    []repeatAnswer
 	budget     tokenBucket
+}
+
+// repeatAnswer is an answer to send again at a later time.
+type repeatAnswer struct {
+	at time.Time
+	op offPath
 }
 
 type natProbe struct {
@@ -152,7 +159,40 @@ func (n *natProber) timer() time.Time {
 	if b := &n.budget; !next.IsZero() && b.empty() && b.nextToken().After(next) {
 		next = b.nextToken()
 	}
+	for _, r := range n.repeats {
+		if next.IsZero() || r.at.Before(next) {
+			next = r.at
+		}
+	}
 	return next
+}
+
+// queueRepeat owes op again at at, within the answers' bound; a probe's
+// retries (same token, same address) share their repeats.
+func (n *natProber) queueRepeat(at time.Time, op offPath) {
+	for _, r := range n.repeats {
+		if r.at.Equal(at) && r.op.to == op.to && r.op.response == op.response {
+			return
+		}
+	}
+	if len(n.repeats) < maxNatAnswers {
+		n.repeats = append(n.repeats, repeatAnswer{at: at, op: op})
+	}
+}
+
+// releaseRepeats queues the repeats due at now.
+func (n *natProber) releaseRepeats(now time.Time) {
+	kept := n.repeats[:0]
+	for _, r := range n.repeats {
+		if now.Before(r.at) {
+			kept = append(kept, r)
+			continue
+		}
+		op := r.op
+		op.challenge = false // a repeat proves nothing new about us
+		n.queueAnswer(op)
+	}
+	n.repeats = kept
 }
 
 // queueAnswer owes op unless too many answers are queued.

@@ -10,10 +10,12 @@ import (
 // natServer is the server's side of NAT traversal: the candidates we
 // announce, and the rounds the client starts.
 type natServer struct {
-	local   []natAddr // our candidates
-	nextSeq uint64
-	addOut  []uint64 // ADD_ADDRESS owed, by sequence number
-	delOut  []uint64 // REMOVE_ADDRESS owed
+	flightAt    time.Time // when our first flight (with these candidates) was ready
+	completedAt time.Time // when our handshake completed (HANDSHAKE_DONE went out)
+	local       []natAddr // our candidates
+	nextSeq     uint64
+	addOut      []uint64 // ADD_ADDRESS owed, by sequence number
+	delOut      []uint64 // REMOVE_ADDRESS owed
 	// remoteRound is the highest round the client started, and
 	// remoteRoundAddrs its size so far.
 	remoteRound      uint64

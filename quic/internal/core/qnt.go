@@ -197,10 +197,34 @@ func (c *Conn) handleNatFrame(now time.Time, f *wire.Frame) error {
 
 // offPathChallenge answers a PATH_CHALLENGE that arrived on path p in rx,
 // from an address that is not p's: a NAT traversal probe.
-func (c *Conn) offPathChallenge(p *path, rx *rxDatagram, data [8]byte) {
+func (c *Conn) offPathChallenge(now time.Time, p *path, rx *rxDatagram, data [8]byte) {
 	// The client adds its own challenge unless the address is already a path.
 	challenge := c.side == Client && c.paths.to(rx.from) == nil
-	c.nat.prober.queueAnswer(offPath{path: p.id, to: rx.from, response: data, challenge: challenge, recv: rx.size})
+	op := offPath{path: p.id, to: rx.from, response: data, challenge: challenge, recv: rx.size}
+	c.nat.prober.queueAnswer(op)
+	if s := c.nat.server; s != nil {
+		c.repeatEarlyAnswer(now, s, op)
+	}
+}
+
+// repeatEarlyAnswer: a probe that came as our handshake completed (the
+// client knew our candidates from our first flight) is answered again
+// half a round trip and a round trip of the handshake's path after the
+// completion. noq drops packets from a new address until our
+// HANDSHAKE_DONE, still on its way through the relay then, confirms its
+// handshake; without the repeats the client waits for its probe retry
+// (tens of milliseconds). The round trip is the one from our first
+// flight to the client's Finished, known even when no ACK gave a sample.
+func (c *Conn) repeatEarlyAnswer(now time.Time, s *natServer, op offPath) {
+	if s.completedAt.IsZero() || s.flightAt.IsZero() {
+		return
+	}
+	rtt := s.completedAt.Sub(s.flightAt)
+	for _, at := range []time.Time{s.completedAt.Add(rtt / 2), s.completedAt.Add(rtt)} {
+		if now.Before(at) {
+			c.nat.prober.queueRepeat(at, op)
+		}
+	}
 }
 
 // natPathResponse reports whether a PATH_RESPONSE from from answers one of
@@ -249,6 +273,7 @@ func (c *Conn) openReachedPaths(now time.Time) {
 // pollNat sends the next due probe or off-path answer, if any.
 func (c *Conn) pollNat(now time.Time, buf []byte) (int, Addr) {
 	pr := &c.nat.prober
+	pr.releaseRepeats(now)
 	for {
 		op, ok := pr.nextAnswer()
 		if !ok {

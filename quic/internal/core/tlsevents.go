@@ -138,6 +138,9 @@ func (c *Conn) startExtensions(now time.Time) {
 	}
 	c.mp = startMultipath(&c.cfg, &c.params.peer, c.paths[0], now, c.live.lastSent)
 	c.startNatTraversal()
+	if c.nat != nil && c.nat.server != nil {
+		c.nat.server.flightAt = now
+	}
 }
 
 // complete starts the established connection.
@@ -150,6 +153,9 @@ func (e tlsEvents) complete() {
 		c.confirm(now)
 	}
 	c.startExtensions(now)
+	if c.nat != nil && c.nat.server != nil {
+		c.nat.server.completedAt = now
+	}
 	if c.qad != nil && c.qad.reports {
 		c.qad.owed[c.paths[0].id] = true // the first report, about path 0
 	}
