@@ -92,15 +92,17 @@
 //     less. Rounds are at least 1 s apart, 5 s when no candidate is new
 //     (iroh's rule; the 1 s is ours, so that a peer that keeps changing
 //     its candidates cannot make us punch on every poll). A probe that
-//     gets through opens a direct path. A connection that started direct
-//     gets the relay as a Backup path.
+//     gets through opens a direct path, usable at once (the answer proved
+//     the address; the path's own challenge follows). A connection that
+//     started direct gets the relay as a Backup path.
 //   - As client, when every path runs through relays we are no longer
 //     connected to, it opens a relay path through where the peer may be
 //     now: the relays it was dialed with, what lookup returns (the peer
 //     republishes a new home relay at once) and our own home relay.
 //     Paths through relays that are down are never selected. So a
 //     connection survives the peer's home relay dying.
-//   - As server it announces Addrs as candidates; the client punches.
+//   - As server it announces its candidates in its first flight, so the
+//     client can punch as its handshake completes; the client punches.
 //   - Both select the data path as iroh does: a validated direct path over
 //     a relay, among equals the lower RTT with a 3 ms bonus for IPv6, and a
 //     switch only for a path faster by more than 5 ms. The selected path
@@ -108,8 +110,9 @@
 //     paths and keeps relay paths as backups.
 //
 // PathChanged signals a change of the selected path; DialHub's Conn
-// reports it to spoke targets (EventPathChanged). The manager polls the
-// connection's paths every 50 ms, which bounds how quickly it reacts.
+// reports it to spoke targets (EventPathChanged). The manager wakes on the
+// connection's path events, candidate and relay changes, and once a
+// second for what has no event (RTT drift, retry spacing).
 //
 // Candidates are Addrs (interface addresses with our UDP port) plus, with
 // QAD (Preset.QAD or Options.RelayQAD), our public addresses as relays'
