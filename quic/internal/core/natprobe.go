@@ -35,6 +35,7 @@ type natProbe struct {
 	stale    bool // of the previous round: answerable, never resent
 	sends    int  // times sent; an answer to one send times the round trip
 	sentAt   time.Time
+	soon     []time.Time // early retries, before the regular schedule's
 }
 
 // offPath is a packet owed to an address that is not its path's: the
@@ -59,6 +60,12 @@ func (n *natProber) add(at time.Time, ap netip.AddrPort) {
 	pr := natProbe{addr: ap, next: at}
 	io.ReadFull(n.rand, pr.token[:])
 	n.probes = append(n.probes, pr)
+}
+
+// addSoon is add with early retries at the given times.
+func (n *natProber) addSoon(at time.Time, ap netip.AddrPort, soon []time.Time) {
+	n.add(at, ap)
+	n.probes[len(n.probes)-1].soon = soon
 }
 
 // sendOnce registers a probe to ap that goes out now, answered or not,
@@ -119,14 +126,26 @@ func (n *natProber) answered(now time.Time, from Addr, data [8]byte) (ok bool, r
 func (n *natProber) due(now time.Time) (netip.AddrPort, [8]byte, bool) {
 	for i := range n.probes {
 		pr := &n.probes[i]
-		if pr.done || pr.attempts >= natProbeAttempts || now.Before(pr.next) {
+		if pr.done || pr.attempts >= natProbeAttempts {
+			continue
+		}
+		regular := !now.Before(pr.next)
+		early := len(pr.soon) > 0 && !now.Before(pr.soon[0])
+		if !regular && !early {
 			continue
 		}
 		if !n.budget.take(now) {
 			break
 		}
-		pr.next = now.Add(n.retryDelay(pr.attempts))
-		pr.attempts++
+		if regular {
+			pr.next = now.Add(n.retryDelay(pr.attempts))
+			pr.attempts++
+		}
+		// Early retries come on top: they neither use up attempts nor
+		// move the regular schedule.
+		for len(pr.soon) > 0 && !now.Before(pr.soon[0]) {
+			pr.soon = pr.soon[1:]
+		}
 		pr.sends++
 		pr.sentAt = now
 		return pr.addr, pr.token, true
@@ -152,8 +171,15 @@ func (n *natProber) retryDelay(k int) time.Duration {
 func (n *natProber) timer() time.Time {
 	var next time.Time
 	for _, pr := range n.probes {
-		if !pr.done && pr.attempts < natProbeAttempts && (next.IsZero() || pr.next.Before(next)) {
-			next = pr.next
+		if pr.done || pr.attempts >= natProbeAttempts {
+			continue
+		}
+		at := pr.next
+		if len(pr.soon) > 0 && pr.soon[0].Before(at) {
+			at = pr.soon[0]
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
 		}
 	}
 	if b := &n.budget; !next.IsZero() && b.empty() && b.nextToken().After(next) {

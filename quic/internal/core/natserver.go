@@ -43,6 +43,29 @@ func (s *natServer) addLocal(ap netip.AddrPort, limit int) error {
 	return nil
 }
 
+// untilConfirmed lists when to send again what we send a client at now
+// that it may drop: noq drops packets from a new address (our probes, our
+// answers to its probes) until our HANDSHAKE_DONE, sent through the relay
+// as our handshake completed, confirms its handshake. Without a resend
+// the client waits for its probe retry, or ours: tens of milliseconds.
+// The times are ½, 1, 1½, 2 and 3 round trips after our completion (the
+// relay's delay varies), at most 4 of them, none once past; the round
+// trip is the one from our first flight to the client's Finished, known
+// even when no ACK gave a sample.
+func (s *natServer) untilConfirmed(now time.Time) []time.Time {
+	if s.completedAt.IsZero() || s.flightAt.IsZero() {
+		return nil
+	}
+	rtt := s.completedAt.Sub(s.flightAt)
+	var out []time.Time
+	for _, halves := range []time.Duration{1, 2, 3, 4, 6} {
+		if at := s.completedAt.Add(rtt * halves / 2); now.Before(at) && len(out) < 4 {
+			out = append(out, at)
+		}
+	}
+	return out
+}
+
 // removeLocal withdraws ap.
 func (s *natServer) removeLocal(ap netip.AddrPort) {
 	ap = canonical(ap)

@@ -189,7 +189,7 @@ func (c *Conn) handleNatFrame(now time.Time, f *wire.Frame) error {
 			return err
 		}
 		if ap := canonical(f.Addr); c.natTargetAllowed(ap) {
-			c.nat.prober.add(s.roundAt, ap)
+			c.nat.prober.addSoon(s.roundAt, ap, s.untilConfirmed(now))
 		}
 	}
 	return nil
@@ -207,23 +207,12 @@ func (c *Conn) offPathChallenge(now time.Time, p *path, rx *rxDatagram, data [8]
 	}
 }
 
-// repeatEarlyAnswer: a probe that came as our handshake completed (the
-// client knew our candidates from our first flight) is answered again
-// half a round trip and a round trip of the handshake's path after the
-// completion. noq drops packets from a new address until our
-// HANDSHAKE_DONE, still on its way through the relay then, confirms its
-// handshake; without the repeats the client waits for its probe retry
-// (tens of milliseconds). The round trip is the one from our first
-// flight to the client's Finished, known even when no ACK gave a sample.
+// repeatEarlyAnswer: an answer to a probe that came as our handshake
+// completed (the client knew our candidates from our first flight) goes
+// again at untilConfirmed's times.
 func (c *Conn) repeatEarlyAnswer(now time.Time, s *natServer, op offPath) {
-	if s.completedAt.IsZero() || s.flightAt.IsZero() {
-		return
-	}
-	rtt := s.completedAt.Sub(s.flightAt)
-	for _, at := range []time.Time{s.completedAt.Add(rtt / 2), s.completedAt.Add(rtt)} {
-		if now.Before(at) {
-			c.nat.prober.queueRepeat(at, op)
-		}
+	for _, at := range s.untilConfirmed(now) {
+		c.nat.prober.queueRepeat(at, op)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -312,9 +313,8 @@ func TestNatProbeBeforeServerFinished(t *testing.T) {
 		t.Fatalf("Finished dropped %v, probe kept %v", dropped, kept)
 	}
 	// The answer goes at once; noq clients drop it until our
-	// HANDSHAKE_DONE arrives, so it goes again half a round trip and a
-	// round trip later.
-	if n := len(l.server.nat.prober.repeats); n != 2 {
+	// HANDSHAKE_DONE arrives, so it goes again ½ to 2 round trips later.
+	if n := len(l.server.nat.prober.repeats); n != 4 {
 		t.Fatalf("%d repeats of the answer queued", n)
 	}
 	sent, done := l.sentTo[l.cAddr2], l.now
@@ -332,11 +332,53 @@ func TestNatProbeBeforeServerFinished(t *testing.T) {
 	if took := usableAt.Sub(done); took > l.delay+time.Millisecond {
 		t.Fatalf("path usable %v after the server's handshake completed; its answer to the kept probe takes %v", took, l.delay)
 	}
-	if rtt := done.Sub(l.server.nat.server.flightAt); repeatedAt.Sub(done) > rtt+l.delay || l.sentTo[l.cAddr2]-sent < 3 {
+	if rtt := done.Sub(l.server.nat.server.flightAt); repeatedAt.Sub(done) > 2*rtt+l.delay || l.sentTo[l.cAddr2]-sent < 3 {
 		t.Fatalf("repeats sent by %v (round trip %v), %d answers", repeatedAt.Sub(done), rtt, l.sentTo[l.cAddr2]-sent)
 	}
 	if len(l.server.earlyApp) != 0 {
 		t.Fatal("kept packets not released")
 	}
 	transfer(t, l, 32<<10, 10*time.Second)
+}
+
+// TestNatServerProbesUntilConfirmed: the probes a client's first REACH_OUT
+// asks for, as our handshake completes, go again ½, 1, 1½ and 2 round
+// trips later, so that a noq client (which drops them until our
+// HANDSHAKE_DONE confirms its handshake) gets one soon after.
+func TestNatServerProbesUntilConfirmed(t *testing.T) {
+	l := newLinkWith(t, 206, func(c, s *Config) {
+		c.Multipath, s.Multipath = true, true
+		c.NatTraversal, s.NatTraversal = true, true
+	})
+	l.runUntil(func() bool { return l.client.tls.State().Complete }, 5*time.Second)
+	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
+		t.Fatal(err)
+	}
+	l.runUntil(func() bool { return l.server.nat != nil && len(l.server.nat.prober.probes) > 0 }, 5*time.Second)
+	s := l.server.nat.server
+	if pr := l.server.nat.prober.probes[0]; len(pr.soon) != 4 {
+		t.Fatalf("probe's early retries %v (completed %v, first flight %v)", pr.soon, s.completedAt, s.flightAt)
+	}
+	// The prober's schedule: the first send, then the early retries, then
+	// the regular ones.
+	rtt := s.completedAt.Sub(s.flightAt)
+	n := newNatProber(rand.Reader, 0)
+	a := netip.MustParseAddrPort("198.51.100.7:4433")
+	t0 := s.completedAt
+	n.addSoon(t0, a, s.untilConfirmed(t0))
+	var sends []time.Duration
+	for at := t0; at.Before(t0.Add(200 * time.Millisecond)); at = at.Add(time.Millisecond) {
+		if _, _, ok := n.due(at); ok {
+			sends = append(sends, at.Sub(t0))
+		}
+	}
+	// (The loop's millisecond steps delay each send by up to 1 ms.)
+	has := func(want time.Duration) bool {
+		return slices.ContainsFunc(sends, func(d time.Duration) bool { return d >= want && d < want+2*time.Millisecond })
+	}
+	// The regular retries (n.retryDelay) stay where they were.
+	r0, r1 := n.retryDelay(0), n.retryDelay(0)+n.retryDelay(1)
+	if len(sends) != 8 || sends[0] != 0 || !has(rtt/2) || !has(rtt) || !has(rtt*3/2) || !has(2*rtt) || !has(r0) || !has(r1) {
+		t.Fatalf("probe sends at %v (round trip %v)", sends, rtt)
+	}
 }
