@@ -130,7 +130,7 @@ func (c directCell) place(b testing.TB, lab *roamlab.Lab, name string, spec *roa
 
 // ourSpokeToDirect: "irohspoke dial" connected on the relay, until its
 // path_changed direct line; the dial's own clock (sinceConnectedMs), as
-// iroh's is used for iroh (which polls its paths every 5 ms on top).
+// iroh's is used for iroh (which polls its paths every millisecond on top).
 //
 // The hub's candidates come with the handshake, so a round may open the
 // direct path before the dial reports "connected" (after the stream is
