@@ -74,6 +74,8 @@ func BenchmarkTimeToDirect(b *testing.B) {
 // ttdLog: TTD_LOG=1 logs each sample's spokes at debug level (ours with
 // microsecond times), to see where a slow sample spent its time. The
 // logging itself costs time: compare figures only from runs without it.
+// TTD_DIAL_ARGS adds flags to our dial (say --portmap=false), for
+// experiments.
 func ttdLog() bool { return os.Getenv("TTD_LOG") != "" }
 
 // median of ds (sorted in place); the mean of the middle two if even.
@@ -138,6 +140,9 @@ func (c directCell) place(b testing.TB, lab *roamlab.Lab, name string, spec *roa
 // dial's clock cannot resolve.
 func ourSpokeToDirect(b *testing.B, h *natlab.Host, hubID, relayURL string) time.Duration {
 	args := []string{"--hub", hubID, "--relay", relayURL}
+	if x := os.Getenv("TTD_DIAL_ARGS"); x != "" {
+		args = append(args, strings.Fields(x)...)
+	}
 	if ttdLog() {
 		args = append(args, "--log-level", "debug")
 	}
