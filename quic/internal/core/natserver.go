@@ -12,6 +12,11 @@ import (
 type natServer struct {
 	flightAt    time.Time // when our first flight (with these candidates) was ready
 	completedAt time.Time // when our handshake completed (HANDSHAKE_DONE went out)
+	// peerConfirmed: the client acknowledged our HANDSHAKE_DONE. early
+	// are the answers to its probes sent before that, which it may have
+	// dropped.
+	peerConfirmed bool
+	early         []offPath
 	local       []natAddr // our candidates
 	nextSeq     uint64
 	addOut      []uint64 // ADD_ADDRESS owed, by sequence number
@@ -53,7 +58,7 @@ func (s *natServer) addLocal(ap netip.AddrPort, limit int) error {
 // trip is the one from our first flight to the client's Finished, known
 // even when no ACK gave a sample.
 func (s *natServer) untilConfirmed(now time.Time) []time.Time {
-	if s.completedAt.IsZero() || s.flightAt.IsZero() {
+	if s.peerConfirmed || s.completedAt.IsZero() || s.flightAt.IsZero() {
 		return nil
 	}
 	rtt := s.completedAt.Sub(s.flightAt)

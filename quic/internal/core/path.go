@@ -155,6 +155,9 @@ func (c *Conn) onRecordAcked(r *sentRecord, now time.Time) {
 		c.paths[0].rec.Acks(r.level.space()).OnAckAcked(uint64(r.ackLargest))
 	}
 	c.cids.onRetiresAcked(r.retireCIDs)
+	if r.handshakeDone && c.nat != nil && c.nat.server != nil {
+		c.onPeerConfirmed(now)
+	}
 	if r.mp != nil {
 		c.onRecordAckedMP(r.mp)
 	}

@@ -202,8 +202,36 @@ func (c *Conn) offPathChallenge(now time.Time, p *path, rx *rxDatagram, data [8]
 	challenge := c.side == Client && c.paths.to(rx.from) == nil
 	op := offPath{path: p.id, to: rx.from, response: data, challenge: challenge, recv: rx.size}
 	c.nat.prober.queueAnswer(op)
-	if s := c.nat.server; s != nil {
+	if s := c.nat.server; s != nil && !s.peerConfirmed {
 		c.repeatEarlyAnswer(now, s, op)
+		if len(s.early) < maxNatAnswers {
+			s.early = append(s.early, op)
+		}
+	}
+}
+
+// onPeerConfirmed: the client acknowledged our HANDSHAKE_DONE, so it now
+// takes packets from new addresses. What it may have dropped before goes
+// again at once: the answers to its probes, and our probes nobody
+// answered yet. (The timed resends of untilConfirmed usually come first;
+// this covers a relay slower than they guessed.)
+func (c *Conn) onPeerConfirmed(now time.Time) {
+	s := c.nat.server
+	if s.peerConfirmed {
+		return
+	}
+	s.peerConfirmed = true
+	pr := &c.nat.prober
+	pr.repeats = pr.repeats[:0]
+	for _, op := range s.early {
+		op.challenge = false
+		pr.queueAnswer(op)
+	}
+	s.early = nil
+	for i := range pr.probes {
+		if p := &pr.probes[i]; !p.done && !p.stale && p.sends > 0 && p.attempts < natProbeAttempts {
+			p.soon = []time.Time{now}
+		}
 	}
 }
 

@@ -382,3 +382,34 @@ func TestNatServerProbesUntilConfirmed(t *testing.T) {
 		t.Fatalf("probe sends at %v (round trip %v)", sends, rtt)
 	}
 }
+
+// TestNatServerResendsOnPeerConfirmed: a probe of ours that the client
+// may have dropped before its handshake was confirmed goes again the
+// moment it acknowledges our HANDSHAKE_DONE, and the answers of that time
+// too.
+func TestNatServerResendsOnPeerConfirmed(t *testing.T) {
+	l := newLinkWith(t, 207, func(c, s *Config) {
+		c.Multipath, s.Multipath = true, true
+		c.NatTraversal, s.NatTraversal = true, true
+	})
+	l.runUntil(func() bool { return l.client.tls.State().Complete }, 5*time.Second)
+	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
+		t.Fatal(err)
+	}
+	l.unreachable[l.cAddr2] = true // dropped, as by an unconfirmed noq client
+	l.runUntil(func() bool { return l.server.nat != nil && l.server.nat.server.peerConfirmed }, 5*time.Second)
+	l.unreachable[l.cAddr2] = false
+	sent := l.sentTo[l.cAddr2]
+	l.flush() // what the server sends at this instant
+	if l.sentTo[l.cAddr2] == sent {
+		t.Fatal("probe not resent when the client confirmed")
+	}
+	if s := l.server.nat.server; len(s.early) != 0 || len(l.server.nat.prober.repeats) != 0 || len(s.untilConfirmed(l.now)) != 0 {
+		t.Fatal("resends still scheduled after the client confirmed")
+	}
+	l.runUntil(func() bool {
+		l.drainEvents()
+		_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
+		return ok
+	}, 5*time.Second)
+}
