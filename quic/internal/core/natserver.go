@@ -17,10 +17,10 @@ type natServer struct {
 	// dropped.
 	peerConfirmed bool
 	early         []offPath
-	local       []natAddr // our candidates
-	nextSeq     uint64
-	addOut      []uint64 // ADD_ADDRESS owed, by sequence number
-	delOut      []uint64 // REMOVE_ADDRESS owed
+	local         []natAddr // our candidates
+	nextSeq       uint64
+	addOut        []uint64 // ADD_ADDRESS owed, by sequence number
+	delOut        []uint64 // REMOVE_ADDRESS owed
 	// remoteRound is the highest round the client started, and
 	// remoteRoundAddrs its size so far.
 	remoteRound      uint64
