@@ -29,6 +29,7 @@ type appKeys struct {
 	next            *protection.PacketKeys // read keys of the next phase, ready for the peer's update
 	prev            *protection.PacketKeys // read keys of the previous phase, kept for reordering
 	prevUntil       time.Time
+	awaitPeer       bool // we updated; prev stays until the peer sends in the new phase
 	canRead         bool
 	canWrite        bool
 	phase           bool   // current key phase bit
@@ -51,20 +52,38 @@ func (a *appKeys) open(p *path, header, ct []byte, pn uint64, phase bool, now ti
 		if err == nil && (!p.recvInPhase || pn < p.firstRecvPN) {
 			p.firstRecvPN, p.recvInPhase = pn, true
 		}
+		if err == nil && a.awaitPeer {
+			// The peer follows our update: the old keys serve only
+			// reordered packets from now on (RFC 9001 §6.5).
+			a.awaitPeer = false
+			a.prevUntil = now.Add(3 * paths.primary().rec.ProbeTimeout())
+		}
 		return out, false, err
 	}
 	// A packet from before the current phase began uses the previous keys.
 	// Until the peer sends in the phase we moved to, everything in the old
 	// phase is such a packet.
 	if a.prev != nil && (!p.recvInPhase || pn < p.firstRecvPN) {
-		out, err := a.prev.OpenPath(dst, header, ct, pathID, pn)
-		return out, false, err
+		if p.recvInPhase {
+			out, err := a.prev.OpenPath(dst, header, ct, pathID, pn)
+			return out, false, err
+		}
+		// Nothing received on p in this phase yet (a path the peer just
+		// opened): the flipped bit is the previous phase, reordered, or
+		// the peer's next one, if it updated before opening p. Try both;
+		// a failed open may clobber its buffer, so the second try gets a
+		// copy.
+		saved := append([]byte(nil), ct...)
+		if out, err := a.prev.OpenPath(dst, header, ct, pathID, pn); err == nil {
+			return out, false, nil
+		}
+		copy(ct, saved)
 	}
 	out, err := a.next.OpenPath(dst, header, ct, pathID, pn)
 	if err != nil {
 		return nil, false, err
 	}
-	if err := a.rotate(now, paths); err != nil {
+	if err := a.rotate(now, paths, true); err != nil {
 		return nil, false, err
 	}
 	p.firstRecvPN, p.recvInPhase = pn, true
@@ -72,8 +91,8 @@ func (a *appKeys) open(p *path, header, ct []byte, pn uint64, phase bool, now ti
 }
 
 // rotate moves both directions to the next key phase, either because
-// the peer updated or because we initiate.
-func (a *appKeys) rotate(now time.Time, paths pathList) error {
+// the peer updated (byPeer) or because we initiate.
+func (a *appKeys) rotate(now time.Time, paths pathList, byPeer bool) error {
 	nextWrite, err := a.write.Next()
 	if err != nil {
 		return err
@@ -92,8 +111,14 @@ func (a *appKeys) rotate(now time.Time, paths pathList) error {
 		p.recvInPhase = false
 	}
 	a.forceUpdate = false
-	// Keep the old read keys for three PTOs (RFC 9001 §6.5).
-	a.prevUntil = now.Add(3 * paths.primary().rec.ProbeTimeout())
+	// Keep the old read keys for three PTOs after the first packet in the
+	// new phase (RFC 9001 §6.5): now if the peer updated, else once it
+	// follows. Dropped earlier, a peer that has not seen our update yet
+	// (our packets lost) could no longer be read at all.
+	a.prevUntil, a.awaitPeer = time.Time{}, !byPeer
+	if byPeer {
+		a.prevUntil = now.Add(3 * paths.primary().rec.ProbeTimeout())
+	}
 	return nil
 }
 

@@ -313,3 +313,27 @@ func TestMultipathResetForAbandonedPathIgnored(t *testing.T) {
 		t.Fatalf("a reset for the live path: %v", l.client.Err())
 	}
 }
+
+// TestKeyUpdateKeepsOldKeysUntilPeerFollows: after we update our keys,
+// the old read keys stay for as long as the peer has not sent in the new
+// phase (it may not have seen our update: our packets were lost), and
+// go three PTOs after it did (RFC 9001 §6.5). Dropped at once, a peer
+// whose view lags could no longer be read at all.
+func TestKeyUpdateKeepsOldKeysUntilPeerFollows(t *testing.T) {
+	l := newMPLink(t, 111, true, true)
+	transfer(t, l, 1<<10, 5*time.Second) // a phase acknowledged both ways
+	l.server.ForceKeyUpdate()
+	l.pathLoss[l.cAddr] = 1 // the update goes nowhere, nor does anything else
+	l.server.Datagrams().Send([]byte("in the new phase"))
+	l.runUntil(func() bool { return l.server.app.generation == 1 }, 5*time.Second)
+	end := l.now.Add(10 * time.Second) // far beyond three PTOs
+	l.runUntil(func() bool { return !l.now.Before(end) }, 15*time.Second)
+	if l.server.app.prev == nil || l.client.app.generation != 0 {
+		t.Fatalf("old keys dropped (%v) while the client stayed in its phase (generation %d)", l.server.app.prev == nil, l.client.app.generation)
+	}
+	clear(l.pathLoss)
+	transfer(t, l, 64<<10, 30*time.Second)
+	if l.client.app.generation != 1 || l.server.app.awaitPeer || l.server.app.prevUntil.IsZero() && l.server.app.prev != nil {
+		t.Fatalf("client generation %d, server awaiting %v, prev kept until %v", l.client.app.generation, l.server.app.awaitPeer, l.server.app.prevUntil)
+	}
+}

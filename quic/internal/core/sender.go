@@ -307,7 +307,7 @@ func (s sender) maybeUpdateKeys() {
 		// numbers of different paths while it holds the old ones.
 		return
 	}
-	if err := c.app.rotate(now, c.paths); err != nil {
+	if err := c.app.rotate(now, c.paths, false); err != nil {
 		c.closeWithError(err, now)
 		return
 	}
