@@ -120,9 +120,7 @@ Exit status:
 				explain: &explainer{hub: hub.ID, alpn: *alpn, lookup: ns.lookup, timeout: *timeout}}
 			ns.opts.SecretKey = key
 			ns.opts.QUIC.HandshakeTimeout = *timeout
-			if lvl, _ := parseLogLevel(ns.log, "off"); !lvl.off { // checked by resolve
-				ns.opts.Logger = lvl.logger(stderr)
-			}
+			ns.opts.Logger = ns.log.or(logOff).logger(stderr)
 			return d.run(ctx, ns.opts, hub, *alpn, *timeout, *noReconnect)
 		}
 	},

@@ -90,8 +90,7 @@ EndpointId changes at every start.`,
 				return err
 			}
 			ns.opts.SecretKey, ns.opts.BindAddr = key, *listen
-			lvl, _ := parseLogLevel(ns.log, "info") // checked by resolve
-			ns.opts.Logger = lvl.logger(stderr)
+			ns.opts.Logger = ns.log.or(logInfo).logger(stderr)
 			return runHub(ctx, ns.opts, stdout, stderr)
 		}
 	},

@@ -6,30 +6,48 @@ import (
 	"strings"
 )
 
-// logLevel is a --log-level value: a slog level, or off.
+// logLevel is a --log-level value: a slog level, or off; set is false
+// when the flag was not given.
 type logLevel struct {
 	level slog.Level
 	off   bool
+	set   bool
 }
 
-// parseLogLevel reads --log-level; "" gives def.
-func parseLogLevel(s, def string) (logLevel, error) {
-	if s == "" {
-		s = def
-	}
+// The commands' defaults.
+var (
+	logOff  = logLevel{off: true, set: true}
+	logInfo = logLevel{level: slog.LevelInfo, set: true}
+)
+
+// parseLogLevel reads --log-level; "" is unset.
+func parseLogLevel(s string) (logLevel, error) {
+	l := logLevel{set: true}
 	switch strings.ToLower(s) {
+	case "":
+		return logLevel{}, nil
 	case "off", "none":
-		return logLevel{off: true}, nil
+		l.off = true
 	case "debug":
-		return logLevel{level: slog.LevelDebug}, nil
+		l.level = slog.LevelDebug
 	case "info":
-		return logLevel{level: slog.LevelInfo}, nil
+		l.level = slog.LevelInfo
 	case "warn", "warning":
-		return logLevel{level: slog.LevelWarn}, nil
+		l.level = slog.LevelWarn
 	case "error":
-		return logLevel{level: slog.LevelError}, nil
+		l.level = slog.LevelError
+	default:
+		return logLevel{}, usageErrorf("--log-level %q: want debug, info, warn, error or off", s)
 	}
-	return logLevel{}, usageErrorf("--log-level %q: want debug, info, warn, error or off", s)
+	return l, nil
+}
+
+// or is l, or def when the flag was not given.
+func (l logLevel) or(def logLevel) logLevel {
+	if l.set {
+		return l
+	}
+	return def
 }
 
 // logger writes JSON lines to w at the level, with microsecond times

@@ -11,7 +11,8 @@ import (
 // microsecond UTC times, and off writes nothing.
 func TestLogLevel(t *testing.T) {
 	var buf bytes.Buffer
-	l, err := parseLogLevel("", "off")
+	l, err := parseLogLevel("")
+	l = l.or(logOff)
 	if err != nil || !l.off {
 		t.Fatalf("default off: %+v, %v", l, err)
 	}
@@ -19,7 +20,7 @@ func TestLogLevel(t *testing.T) {
 	if buf.Len() != 0 {
 		t.Fatalf("off wrote %q", buf.String())
 	}
-	if l, err = parseLogLevel("WARN", "off"); err != nil || l.off {
+	if l, err = parseLogLevel("WARN"); err != nil || l.or(logOff).off {
 		t.Fatalf("warn: %+v, %v", l, err)
 	}
 	log := l.logger(&buf)

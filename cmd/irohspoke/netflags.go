@@ -65,7 +65,7 @@ func addNetFlags(fs *flag.FlagSet) *netFlags {
 type netSetup struct {
 	opts   endpoint.Options
 	lookup string
-	log    string // --log-level as given ("" for the command's default)
+	log    logLevel // --log-level (unset: the command's default)
 	close  func()
 }
 
@@ -108,10 +108,11 @@ func (f *netFlags) resolve() (*netSetup, error) {
 	if p.Publish && p.PkarrURL == "" && f.publish.set {
 		return nil, usageErrorf("--publish needs a pkarr relay (--pkarr URL)")
 	}
-	if _, err := parseLogLevel(*f.logLevel, "off"); err != nil {
+	lvl, err := parseLogLevel(*f.logLevel)
+	if err != nil {
 		return nil, err
 	}
-	s := &netSetup{log: *f.logLevel, close: func() {}}
+	s := &netSetup{log: lvl, close: func() {}}
 	if err := f.resolveLookup(&p, s); err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ type earlyApp struct {
 // keepEarlyApp copies pkt, a 1-RTT packet of rx that cannot be read yet,
 // if the server is still handshaking and has room.
 func (c *Conn) keepEarlyApp(rx *rxDatagram, pkt []byte) {
-	if c.side != Server || c.state != stateHandshake || c.app.canRead || len(c.earlyApp) >= maxEarlyApp {
+	if c.side != Server || c.state != stateHandshake || len(c.earlyApp) >= maxEarlyApp {
 		return
 	}
 	c.earlyApp = append(c.earlyApp, earlyApp{rx: *rx, pkt: append([]byte(nil), pkt...)})

@@ -203,7 +203,11 @@ func (c *Conn) offPathChallenge(now time.Time, p *path, rx *rxDatagram, data [8]
 	op := offPath{path: p.id, to: rx.from, response: data, challenge: challenge, recv: rx.size}
 	c.nat.prober.queueAnswer(op)
 	if s := c.nat.server; s != nil && !s.peerConfirmed {
-		c.repeatEarlyAnswer(now, s, op)
+		// The client may drop it: again at untilConfirmed's times, and
+		// once it confirms (onPeerConfirmed).
+		for _, at := range s.untilConfirmed(now) {
+			c.nat.prober.queueRepeat(at, op)
+		}
 		if len(s.early) < maxNatAnswers {
 			s.early = append(s.early, op)
 		}
@@ -232,15 +236,6 @@ func (c *Conn) onPeerConfirmed(now time.Time) {
 		if p := &pr.probes[i]; !p.done && !p.stale && p.sends > 0 && p.attempts < natProbeAttempts {
 			p.soon = []time.Time{now}
 		}
-	}
-}
-
-// repeatEarlyAnswer: an answer to a probe that came as our handshake
-// completed (the client knew our candidates from our first flight) goes
-// again at untilConfirmed's times.
-func (c *Conn) repeatEarlyAnswer(now time.Time, s *natServer, op offPath) {
-	for _, at := range s.untilConfirmed(now) {
-		c.nat.prober.queueRepeat(at, op)
 	}
 }
 

@@ -68,11 +68,7 @@ func TestNatTraversalRound(t *testing.T) {
 	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
 		t.Fatal(err)
 	}
-	l.runUntil(func() bool {
-		l.drainEvents()
-		_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
-		return ok
-	}, 10*time.Second)
+	l.waitClientEvent(EventPathValidated, 1, 10*time.Second)
 	p := l.client.paths.byID(1)
 	if p.addr != l.sAddr2 || p.mp.status != PathBackup {
 		t.Fatalf("hole-punched path to %v status %v", p.addr, p.mp.status)
@@ -245,7 +241,7 @@ func TestNatCandidatesWithFirstFlight(t *testing.T) {
 	l := newLinkWith(t, 204, func(c, s *Config) {
 		c.Multipath, s.Multipath = true, true
 		c.NatTraversal, s.NatTraversal = true, true
-		s.NatAddresses = func() []netip.AddrPort { return []netip.AddrPort{netip.MustParseAddrPort("[fd00::2]:2001")} }
+		s.NatAddresses = serverCandidates
 	})
 	l.runUntil(func() bool { return l.client.tls.State().Complete }, 5*time.Second)
 	if got := l.client.NatTraversal().RemoteAddresses(); len(got) != 1 || got[0] != l.sAddr2.UDP {
@@ -258,11 +254,7 @@ func TestNatCandidatesWithFirstFlight(t *testing.T) {
 	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
 		t.Fatal(err)
 	}
-	l.runUntil(func() bool {
-		l.drainEvents()
-		_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
-		return ok
-	}, 10*time.Second)
+	l.waitClientEvent(EventPathValidated, 1, 10*time.Second)
 	transfer(t, l, 32<<10, 10*time.Second)
 }
 
@@ -270,16 +262,15 @@ func TestNatCandidatesWithFirstFlight(t *testing.T) {
 // candidates from its first flight and probes them at once, while its
 // Finished is still on the way (here: lost once). The server keeps the
 // probe it cannot read yet and answers it as soon as the Finished
-// arrives (and twice more, for noq clients that drop it until our
+// arrives (and again, for noq clients that drop it until our
 // HANDSHAKE_DONE arrives), instead of leaving the client to wait for a
-// probe retry; the
-// client opens the path although the answer overtook the server's
-// connection IDs for it.
+// probe retry; the client opens the path although the answer overtook
+// the server's connection IDs for it.
 func TestNatProbeBeforeServerFinished(t *testing.T) {
 	l := newLinkWith(t, 205, func(c, s *Config) {
 		c.Multipath, s.Multipath = true, true
 		c.NatTraversal, s.NatTraversal = true, true
-		s.NatAddresses = func() []netip.AddrPort { return []netip.AddrPort{netip.MustParseAddrPort("[fd00::2]:2001")} }
+		s.NatAddresses = serverCandidates
 	})
 	dropped := false
 	l.drop = func(toServer bool, d []byte) bool {
@@ -407,9 +398,20 @@ func TestNatServerResendsOnPeerConfirmed(t *testing.T) {
 	if s := l.server.nat.server; len(s.early) != 0 || len(l.server.nat.prober.repeats) != 0 || len(s.untilConfirmed(l.now)) != 0 {
 		t.Fatal("resends still scheduled after the client confirmed")
 	}
+	l.waitClientEvent(EventPathValidated, 1, 5*time.Second)
+}
+
+// serverCandidates is a server's NatAddresses: its second address.
+func serverCandidates() []netip.AddrPort {
+	return []netip.AddrPort{netip.MustParseAddrPort("[fd00::2]:2001")}
+}
+
+// waitClientEvent runs l until the client reported kind on path id.
+func (l *link) waitClientEvent(kind EventKind, id PathID, limit time.Duration) {
+	l.t.Helper()
 	l.runUntil(func() bool {
 		l.drainEvents()
-		_, ok := hasEvent(l.clientEvents, EventPathValidated, 1)
+		_, ok := hasEvent(l.clientEvents, kind, id)
 		return ok
-	}, 5*time.Second)
+	}, limit)
 }

@@ -106,7 +106,7 @@ func newInteraction(t *testing.T, script []byte) *interaction {
 		c.DisablePMTUD = cfgBits&16 != 0
 		if cfgBits&32 != 0 {
 			// Candidates in the server's first flight (0.5-RTT).
-			s.NatAddresses = func() []netip.AddrPort { return []netip.AddrPort{netip.MustParseAddrPort("[fd00::2]:2001")} }
+			s.NatAddresses = serverCandidates
 		}
 	})
 	in := &interaction{t: t, script: script}
