@@ -114,7 +114,7 @@ func (l *Lab) startDaemon(t testing.TB, cfg Config) {
 	if err := os.WriteFile(conf, []byte(l.config(cfg)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l.Daemon = l.Router.Start(t, "miniupnpd", "-d", "-f", conf, "-P", filepath.Join(l.Dir, "pid"))
+	l.Daemon = l.Router.StartMiniupnpd(t, conf, filepath.Join(l.Dir, "pid"))
 	var ready []string
 	if cfg.NATPMP {
 		ready = append(ready, "Listening for NAT-PMP/PCP traffic")

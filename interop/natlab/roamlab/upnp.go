@@ -88,7 +88,7 @@ func (r *Router) startDaemon(t testing.TB, dir string) {
 	if err := os.WriteFile(base+".conf", []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r.Daemon = r.Start(t, "miniupnpd", "-d", "-f", base+".conf", "-P", base+".pid")
+	r.Daemon = r.StartMiniupnpd(t, base+".conf", base+".pid")
 	deadline := time.Now().Add(daemonStartTimeout)
 	for {
 		log := r.Daemon.Stderr()
