@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/alkdev/irohspoke/identity"
-	"github.com/alkdev/irohspoke/relay"
 )
 
 // fakeRelay serves whatever body is set, for any key.
@@ -82,27 +82,60 @@ func TestPkarrResolverRefusesHostileAnswers(t *testing.T) {
 
 // TestNewHTTPClientTrust: the default client uses the relay client's
 // roots and the environment's proxy; a given pool replaces the roots.
+// Roots are read at the first TLS handshake (at once when an HTTPS proxy
+// does the TLS), and the certificate must name the host dialed.
 func TestNewHTTPClientTrust(t *testing.T) {
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
 	defer ts.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	defer plain.Close()
 	if _, err := DefaultHTTPClient().Get(ts.URL); err == nil {
 		t.Fatal("default client trusted a test certificate")
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(ts.Certificate())
-	resp, err := NewHTTPClient(pool).Get(ts.URL)
-	if err != nil {
+	get := func(c *http.Client, url string) error {
+		resp, err := c.Get(url)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(NewHTTPClient(pool), ts.URL); err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+
+	loads := 0
+	counting := func() *x509.CertPool { loads++; return pool }
+	c := newHTTPClient(counting, false)
+	if err := get(c, plain.URL); err != nil || loads != 0 {
+		t.Fatalf("plain HTTP: err %v, roots read %d times", err, loads)
+	}
+	if err := get(c, ts.URL); err != nil || loads != 1 {
+		t.Fatalf("first HTTPS request: err %v, roots read %d times", err, loads)
+	}
+	// The test certificate names example.com, 127.0.0.1 and ::1 only.
+	wrongName := strings.Replace(ts.URL, "127.0.0.1", "localhost", 1)
+	var hostErr x509.HostnameError
+	if err := get(newHTTPClient(counting, false), wrongName); !errors.As(err, &hostErr) {
+		t.Fatalf("a certificate for another name: %v", err)
+	}
+	if newHTTPClient(counting, true).Transport.(*http.Transport).TLSClientConfig.RootCAs != pool {
+		t.Fatal("behind an HTTPS proxy the transport's TLS has no roots")
+	}
+
+	old := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	old.TLS = &tls.Config{MaxVersion: tls.VersionTLS11}
+	old.StartTLS()
+	defer old.Close()
+	oldPool := x509.NewCertPool()
+	oldPool.AddCert(old.Certificate())
+	if err := get(NewHTTPClient(oldPool), old.URL); err == nil {
+		t.Fatal("TLS 1.1 accepted")
+	}
+
 	tr := DefaultHTTPClient().Transport.(*http.Transport)
 	if reflect.ValueOf(tr.Proxy).Pointer() != reflect.ValueOf(http.ProxyFromEnvironment).Pointer() {
 		t.Fatal("default transport ignores HTTPS_PROXY")
-	}
-	if tr.TLSClientConfig.RootCAs == nil || !tr.TLSClientConfig.RootCAs.Equal(relay.DefaultRoots()) {
-		t.Fatal("default transport does not use the relay client's roots")
-	}
-	if tr.TLSClientConfig.MinVersion < tls.VersionTLS12 {
-		t.Fatal("old TLS allowed")
 	}
 }
