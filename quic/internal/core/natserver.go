@@ -53,18 +53,21 @@ func (s *natServer) addLocal(ap netip.AddrPort, limit int) error {
 // answers to its probes) until our HANDSHAKE_DONE, sent through the relay
 // as our handshake completed, confirms its handshake. Without a resend
 // the client waits for its probe retry, or ours: tens of milliseconds.
-// The times are ½, 1, 1½, 2 and 3 round trips after our completion (the
-// relay's delay varies), at most 4 of them, none once past; the round
-// trip is the one from our first flight to the client's Finished, known
-// even when no ACK gave a sample.
+//
+// The round trip known then is the one from our first flight to the
+// client's Finished: two relay crossings plus the client's handshake
+// work. HANDSHAKE_DONE needs one crossing, so the client confirms before
+// half of it; how much before, the client's work decides. So the resends
+// come at ¼, ⅜, ½, ¾, 1, 1½ and 2 round trips after our completion,
+// densest where confirmation is likely, none once past.
 func (s *natServer) untilConfirmed(now time.Time) []time.Time {
 	if s.peerConfirmed || s.completedAt.IsZero() || s.flightAt.IsZero() {
 		return nil
 	}
 	rtt := s.completedAt.Sub(s.flightAt)
 	var out []time.Time
-	for _, halves := range []time.Duration{1, 2, 3, 4, 6} {
-		if at := s.completedAt.Add(rtt * halves / 2); now.Before(at) && len(out) < 4 {
+	for _, eighths := range []time.Duration{2, 3, 4, 6, 8, 12, 16} {
+		if at := s.completedAt.Add(rtt * eighths / 8); now.Before(at) {
 			out = append(out, at)
 		}
 	}

@@ -304,8 +304,8 @@ func TestNatProbeBeforeServerFinished(t *testing.T) {
 		t.Fatalf("Finished dropped %v, probe kept %v", dropped, kept)
 	}
 	// The answer goes at once; noq clients drop it until our
-	// HANDSHAKE_DONE arrives, so it goes again ½ to 2 round trips later.
-	if n := len(l.server.nat.prober.repeats); n != 4 {
+	// HANDSHAKE_DONE arrives, so it goes again ¼ to 2 round trips later.
+	if n := len(l.server.nat.prober.repeats); n != 7 {
 		t.Fatalf("%d repeats of the answer queued", n)
 	}
 	sent, done := l.sentTo[l.cAddr2], l.now
@@ -333,8 +333,8 @@ func TestNatProbeBeforeServerFinished(t *testing.T) {
 }
 
 // TestNatServerProbesUntilConfirmed: the probes a client's first REACH_OUT
-// asks for, as our handshake completes, go again ½, 1, 1½ and 2 round
-// trips later, so that a noq client (which drops them until our
+// asks for, as our handshake completes, go again ¼, ⅜, ½, ¾, 1, 1½ and 2
+// round trips later, so that a noq client (which drops them until our
 // HANDSHAKE_DONE confirms its handshake) gets one soon after.
 func TestNatServerProbesUntilConfirmed(t *testing.T) {
 	l := newLinkWith(t, 206, func(c, s *Config) {
@@ -347,7 +347,7 @@ func TestNatServerProbesUntilConfirmed(t *testing.T) {
 	}
 	l.runUntil(func() bool { return l.server.nat != nil && len(l.server.nat.prober.probes) > 0 }, 5*time.Second)
 	s := l.server.nat.server
-	if pr := l.server.nat.prober.probes[0]; len(pr.soon) != 4 {
+	if pr := l.server.nat.prober.probes[0]; len(pr.soon) != 7 {
 		t.Fatalf("probe's early retries %v (completed %v, first flight %v)", pr.soon, s.completedAt, s.flightAt)
 	}
 	// The prober's schedule: the first send, then the early retries, then
@@ -369,7 +369,9 @@ func TestNatServerProbesUntilConfirmed(t *testing.T) {
 	}
 	// The regular retries (n.retryDelay) stay where they were.
 	r0, r1 := n.retryDelay(0), n.retryDelay(0)+n.retryDelay(1)
-	if len(sends) != 8 || sends[0] != 0 || !has(rtt/2) || !has(rtt) || !has(rtt*3/2) || !has(2*rtt) || !has(r0) || !has(r1) {
+	early := []time.Duration{rtt / 4, rtt * 3 / 8, rtt / 2, rtt * 3 / 4, rtt, rtt * 3 / 2, 2 * rtt}
+	allEarly := !slices.ContainsFunc(early, func(d time.Duration) bool { return !has(d) })
+	if len(sends) != 1+len(early)+3 || sends[0] != 0 || !allEarly || !has(r0) || !has(r1) {
 		t.Fatalf("probe sends at %v (round trip %v)", sends, rtt)
 	}
 }
