@@ -93,7 +93,8 @@ func (d *dialer) dial(ctx context.Context, relayURL string) (*websocket.Conn, re
 			return nil, 0, fmt.Errorf("relay: proxy selection: %w", err)
 		}
 	}
-	if t.useTLS && (d.tls == nil || d.tls.RootCAs == nil) {
+	defaultRoots := d.tls == nil || d.tls.RootCAs == nil
+	if t.useTLS && defaultRoots {
 		// Parsing the system roots takes ~20 ms of CPU: overlap it with
 		// the DNS lookup and TCP connect instead of adding it after.
 		go DefaultRoots()
@@ -124,7 +125,7 @@ func (d *dialer) dial(ctx context.Context, relayURL string) (*websocket.Conn, re
 		if tc.ServerName == "" {
 			tc.ServerName = t.host
 		}
-		if tc.RootCAs == nil {
+		if defaultRoots {
 			tc.RootCAs = DefaultRoots()
 		}
 		tc.NextProtos = nil // iroh offers no ALPN; the relay speaks HTTP/1.1

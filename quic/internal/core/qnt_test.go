@@ -11,6 +11,19 @@ import (
 	"github.com/alkdev/irohspoke/quic/internal/wire"
 )
 
+// natConfig enables multipath and NAT traversal on both sides, for a
+// link that starts before the handshake; with candidates the server
+// announces serverCandidates in its first flight.
+func natConfig(candidates bool) func(c, s *Config) {
+	return func(c, s *Config) {
+		c.Multipath, s.Multipath = true, true
+		c.NatTraversal, s.NatTraversal = true, true
+		if candidates {
+			s.NatAddresses = serverCandidates
+		}
+	}
+}
+
 func newNatLink(t *testing.T, seed uint64, clientNAT, serverNAT bool) *link {
 	t.Helper()
 	l := newLinkWith(t, seed, func(c, s *Config) {
@@ -238,11 +251,7 @@ func TestNatProbedPathUsableAtOnce(t *testing.T) {
 // completes, not a round trip later; the server sends nothing else
 // early, and the connection then works as usual.
 func TestNatCandidatesWithFirstFlight(t *testing.T) {
-	l := newLinkWith(t, 204, func(c, s *Config) {
-		c.Multipath, s.Multipath = true, true
-		c.NatTraversal, s.NatTraversal = true, true
-		s.NatAddresses = serverCandidates
-	})
+	l := newLinkWith(t, 204, natConfig(true))
 	l.runUntil(func() bool { return l.client.tls.State().Complete }, 5*time.Second)
 	if got := l.client.NatTraversal().RemoteAddresses(); len(got) != 1 || got[0] != l.sAddr2.UDP {
 		t.Fatalf("client's candidates at its handshake's completion: %v", got)
@@ -267,11 +276,7 @@ func TestNatCandidatesWithFirstFlight(t *testing.T) {
 // probe retry; the client opens the path although the answer overtook
 // the server's connection IDs for it.
 func TestNatProbeBeforeServerFinished(t *testing.T) {
-	l := newLinkWith(t, 205, func(c, s *Config) {
-		c.Multipath, s.Multipath = true, true
-		c.NatTraversal, s.NatTraversal = true, true
-		s.NatAddresses = serverCandidates
-	})
+	l := newLinkWith(t, 205, natConfig(true))
 	dropped := false
 	l.drop = func(toServer bool, d []byte) bool {
 		// The client's first Handshake packet once complete: its Finished.
@@ -337,10 +342,7 @@ func TestNatProbeBeforeServerFinished(t *testing.T) {
 // round trips later, so that a noq client (which drops them until our
 // HANDSHAKE_DONE confirms its handshake) gets one soon after.
 func TestNatServerProbesUntilConfirmed(t *testing.T) {
-	l := newLinkWith(t, 206, func(c, s *Config) {
-		c.Multipath, s.Multipath = true, true
-		c.NatTraversal, s.NatTraversal = true, true
-	})
+	l := newLinkWith(t, 206, natConfig(false))
 	l.runUntil(func() bool { return l.client.tls.State().Complete }, 5*time.Second)
 	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
 		t.Fatal(err)
@@ -381,10 +383,7 @@ func TestNatServerProbesUntilConfirmed(t *testing.T) {
 // moment it acknowledges our HANDSHAKE_DONE, and the answers of that time
 // too.
 func TestNatServerResendsOnPeerConfirmed(t *testing.T) {
-	l := newLinkWith(t, 207, func(c, s *Config) {
-		c.Multipath, s.Multipath = true, true
-		c.NatTraversal, s.NatTraversal = true, true
-	})
+	l := newLinkWith(t, 207, natConfig(false))
 	l.runUntil(func() bool { return l.client.tls.State().Complete }, 5*time.Second)
 	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
 		t.Fatal(err)
