@@ -202,6 +202,11 @@ func TestRouteKeysFollowRetiredCIDs(t *testing.T) {
 		defer sep.mu.Unlock()
 		return sep.ep.Routes(server)
 	}
+	// The CIDs are issued just after the handshake's last packet: wait for
+	// the step that issues them to finish.
+	waitFor(t, func() bool { return keys() > 2 })
+	server.mu.Lock()
+	server.mu.Unlock()
 	first := keys()
 	var old PathID
 	for i := 1; i <= 12; i++ {

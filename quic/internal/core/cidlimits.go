@@ -34,6 +34,10 @@ type cidState struct {
 	retireOut     []pathSeq            // RETIRE_CONNECTION_IDs owed
 	retiring      map[pathSeq]struct{} // retirements owed or unacknowledged
 	reissue       reissueBudget
+	// firstIssueAt: when a server draws its first CIDs (see
+	// issueAfterFlight); firstIssued once they are.
+	firstIssueAt time.Time
+	firstIssued  bool
 }
 
 // queueRetire owes the peer one RETIRE_CONNECTION_ID, unless it is owed
@@ -81,6 +85,29 @@ func (c *Conn) replaceRetired(now time.Time) {
 	c.cids.reissue.owed = true
 }
 
+// issueAfterFlight: a server draws its first CIDs just after its first
+// flight has left, while it waits for the client's Finished, and sends
+// them as 0.5-RTT data with its candidates. With multipath they are
+// dozens, each drawn, keyed and registered with the endpoint: done at
+// completion, that took longer than the rest of the packet with
+// HANDSHAKE_DONE, which the client waits for; sent after that packet,
+// they reached a client through the relay after our answer to its probe
+// had come direct, and it could not open the path until they did.
+func (c *Conn) issueAfterFlight(now time.Time) {
+	if !c.cids.firstIssued {
+		c.cids.firstIssueAt = now.Add(time.Microsecond)
+	}
+}
+
+// issueFirstCIDs issues the connection's first CIDs unless it has.
+func (c *Conn) issueFirstCIDs() {
+	if c.cids.firstIssued {
+		return
+	}
+	c.cids.firstIssued, c.cids.firstIssueAt = true, time.Time{}
+	c.issueCIDs()
+}
+
 // timer is when owed replacements can go out.
 func (b *reissueBudget) timer() time.Time {
 	if b.owed {
@@ -90,6 +117,9 @@ func (b *reissueBudget) timer() time.Time {
 }
 
 func (c *Conn) reissueTimeout(now time.Time) {
+	if at := c.cids.firstIssueAt; !at.IsZero() && !now.Before(at) {
+		c.issueFirstCIDs()
+	}
 	if c.cids.reissue.owed && !now.Before(c.cids.reissue.nextToken()) {
 		c.replaceRetired(now)
 	}

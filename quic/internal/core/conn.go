@@ -399,6 +399,11 @@ func (c *Conn) startTLS() error {
 // Side reports whether this is the client or the server.
 func (c *Conn) Side() Side { return c.side }
 
+// HandshakeDoneOwed: a server completed its handshake and has yet to send
+// HANDSHAKE_DONE, which the client waits for before it takes packets
+// from new addresses; a driver may send before handling more input.
+func (c *Conn) HandshakeDoneOwed() bool { return c.handshakeOut }
+
 // HandshakeComplete reports whether the TLS handshake finished.
 func (c *Conn) HandshakeComplete() bool { return c.tls.State().Complete }
 

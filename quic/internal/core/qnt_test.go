@@ -246,9 +246,10 @@ func TestNatProbedPathUsableAtOnce(t *testing.T) {
 	}
 }
 
-// TestNatCandidatesWithFirstFlight: a server's configured candidates go
-// out as 0.5-RTT data, so the client has them when its handshake
-// completes, not a round trip later; the server sends nothing else
+// TestNatCandidatesWithFirstFlight: a server's configured candidates and
+// its CIDs for every path go out as 0.5-RTT data, so the client has them
+// when its handshake completes, not a round trip later, and can open a
+// path as soon as a probe is answered; the server sends nothing else
 // early, and the connection then works as usual.
 func TestNatCandidatesWithFirstFlight(t *testing.T) {
 	l := newLinkWith(t, 204, natConfig(true))
@@ -256,8 +257,16 @@ func TestNatCandidatesWithFirstFlight(t *testing.T) {
 	if got := l.client.NatTraversal().RemoteAddresses(); len(got) != 1 || got[0] != l.sAddr2.UDP {
 		t.Fatalf("client's candidates at its handshake's completion: %v", got)
 	}
-	if l.frames[wire.FrameHandshakeDone] != 0 || l.frames[wire.FrameNewConnectionID]+l.frames[wire.FramePathNewConnectionID] != 0 {
-		t.Fatalf("the server sent more than its candidates before completing: %v", l.frames)
+	for typ := range l.frames {
+		switch typ {
+		case wire.FramePadding, wire.FrameAddAddressIPv4, wire.FrameAddAddressIPv6, wire.FramePathNewConnectionID:
+		default:
+			t.Fatalf("the server sent more than its candidates and CIDs before completing: %v", l.frames)
+		}
+	}
+	l.runUntil(func() bool { s := l.client.mp.set(1); return s != nil && s.remote.usable() }, 5*time.Second)
+	if l.server.tls.State().Complete {
+		t.Fatal("the server's CIDs for path 1 came only after its completion")
 	}
 	l.runUntil(l.established, 5*time.Second)
 	if err := l.client.NatTraversal().StartRound(l.now, []netip.AddrPort{l.cAddr2.UDP}); err != nil {
@@ -275,7 +284,11 @@ func TestNatCandidatesWithFirstFlight(t *testing.T) {
 // HANDSHAKE_DONE arrives), instead of leaving the client to wait for a
 // probe retry; the client opens the path although the answer overtook
 // the server's connection IDs for it.
-func TestNatProbeBeforeServerFinished(t *testing.T) {
+// probeBeforeServerFinished runs a link until the server completes, with
+// the client's Finished lost once and a probe of the client's kept by the
+// server until then.
+func probeBeforeServerFinished(t *testing.T) *link {
+	t.Helper()
 	l := newLinkWith(t, 205, natConfig(true))
 	dropped := false
 	l.drop = func(toServer bool, d []byte) bool {
@@ -308,6 +321,32 @@ func TestNatProbeBeforeServerFinished(t *testing.T) {
 	if !dropped || !kept {
 		t.Fatalf("Finished dropped %v, probe kept %v", dropped, kept)
 	}
+	return l
+}
+
+// TestServerHandshakeDoneFirst: at completion the server's first datagram
+// carries HANDSHAKE_DONE on the data path, before its answer to the
+// client's probe, which the client could not take before it.
+func TestServerHandshakeDoneFirst(t *testing.T) {
+	l := probeBeforeServerFinished(t)
+	var to []Addr
+	for {
+		n, a := l.server.PollTransmit(l.now, l.buf)
+		if n == 0 {
+			break
+		}
+		if len(to) == 0 && l.frames[wire.FrameHandshakeDone] != 1 {
+			t.Fatalf("the first datagram after completion (to %v) lacks HANDSHAKE_DONE: %v", a, l.frames)
+		}
+		to = append(to, a)
+	}
+	if len(to) < 2 || to[0] != l.cAddr || !slices.Contains(to, l.cAddr2) {
+		t.Fatalf("datagrams at completion went to %v; want the data path %v first, then the answer to %v", to, l.cAddr, l.cAddr2)
+	}
+}
+
+func TestNatProbeBeforeServerFinished(t *testing.T) {
+	l := probeBeforeServerFinished(t)
 	// The answer goes at once; noq clients drop it until our
 	// HANDSHAKE_DONE arrives, so it goes again ¼ to 2 round trips later.
 	if n := len(l.server.nat.prober.repeats); n != 7 {

@@ -68,9 +68,14 @@ func (c *Conn) canWrite(l level) bool {
 	if !c.app.canWrite {
 		return false
 	}
-	// Before completion the server sends only its candidates (0.5-RTT):
-	// nothing else it could send then needs to go early.
-	return c.tls.State().Complete || (c.side == Server && c.nat != nil && c.nat.framesPending())
+	// Before completion the server sends only its candidates and CIDs
+	// (0.5-RTT): nothing else it could send then needs to go early.
+	return c.tls.State().Complete || (c.side == Server && c.earlyFramesPending())
+}
+
+// earlyFramesPending: the server has candidates or CIDs to announce.
+func (c *Conn) earlyFramesPending() bool {
+	return (c.nat != nil && c.nat.framesPending()) || c.mp.cidFramesPending(c.paths[0].local)
 }
 
 // headerLen is the header size before the packet number on path p.

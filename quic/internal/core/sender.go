@@ -19,9 +19,18 @@ type sender struct {
 
 // poll picks the path of the next datagram under multipath: first any
 // path with something of its own to send (a challenge, a response, a
-// probe, a keep-alive), then the data path with everything else.
+// probe, a keep-alive), then the data path with everything else; but
+// while a client has yet to confirm, the data path goes first (see
+// dataPathFirst).
 func (s sender) poll() (int, Addr) {
 	c, now, buf := s.c, s.now, s.buf
+	if c.dataPathFirst() {
+		if dp := c.paths.data(); dp != nil {
+			if n, to := s.on(dp, true); n > 0 {
+				return n, to
+			}
+		}
+	}
 	if c.nat != nil {
 		if n, to := c.pollNat(now, buf); n > 0 {
 			return n, to
@@ -148,8 +157,11 @@ func (s sender) room(p *path) int {
 		// to the black-hole detector.
 		maxSize = MinMTU
 	}
-	p.rec.SetAmplificationBlocked(maxSize < minInitialDatagram && !p.validated, now)
-	if maxSize < minSendable {
+	blocked := maxSize < minInitialDatagram && !p.validated
+	p.rec.SetAmplificationBlocked(blocked, now)
+	if maxSize < minSendable || (blocked && s.c.side == Server && s.c.keys[levelInitial].canWrite) {
+		// A server's Initial, if ack-eliciting, must fill 1200 bytes:
+		// with less budget it waits for the client's next datagram.
 		return 0
 	}
 	if p.pacedUntil.After(now) {
@@ -171,6 +183,14 @@ func (s sender) plan(dp *datagramPlan, p *path, data bool, size int) {
 		}
 		overhead := c.headerLen(l, p) + maxPNLen + protection.TagLen
 		avail := dp.remaining - overhead
+		if l == levelApp && !c.tls.State().Complete {
+			// 0.5-RTT data (a server's candidates and CIDs) leaves room
+			// in the amplification budget for a full datagram that
+			// resends the handshake flight, which must be padded to 1200.
+			if reserve := p.amplificationBudget() - (dp.size - dp.remaining) - minInitialDatagram; !p.validated && reserve < dp.remaining {
+				avail = reserve - overhead
+			}
+		}
 		if avail < 8 {
 			break
 		}
@@ -313,4 +333,18 @@ func (s sender) maybeUpdateKeys() {
 	}
 	c.stats.KeyUpdates++
 	c.stats.KeyUpdatesInitiated++
+}
+
+// dataPathFirst: the server owes or has sent HANDSHAKE_DONE and the client
+// has not confirmed. A client drops packets from a new address until it
+// confirms (noq does), so what the data path carries, HANDSHAKE_DONE
+// above all, leaves before any probe or answer: that path is often the
+// relay, the slower way, and an off-path send can cost the sender its
+// CPU for a while on a shared host, as the kernel hands the datagram to
+// the peer's process.
+func (c *Conn) dataPathFirst() bool {
+	if c.side != Server {
+		return false
+	}
+	return c.handshakeOut || (c.nat != nil && c.nat.server != nil && !c.nat.server.peerConfirmed)
 }

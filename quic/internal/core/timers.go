@@ -51,6 +51,7 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	}
 	consider(c.app.prevUntil)
 	consider(c.cids.reissue.timer())
+	consider(c.cids.firstIssueAt)
 	if c.mp != nil {
 		consider(c.mp.noViableAt)
 	}

@@ -141,6 +141,9 @@ func (c *Conn) startExtensions(now time.Time) {
 	if c.nat != nil && c.nat.server != nil {
 		c.nat.server.flightAt = now
 	}
+	if c.side == Server && !c.tls.State().Complete {
+		c.issueAfterFlight(now)
+	}
 }
 
 // complete starts the established connection.
@@ -159,6 +162,6 @@ func (e tlsEvents) complete() {
 	if c.qad != nil && c.qad.reports {
 		c.qad.owed[c.paths[0].id] = true // the first report, about path 0
 	}
-	c.issueCIDs()
+	c.issueFirstCIDs()
 	c.emit(Event{Kind: EventHandshakeComplete})
 }
