@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/core"
@@ -23,12 +24,20 @@ func (c *Conn) run() {
 		if res.queued == sendBatch {
 			continue // the batch was full: there is more to send
 		}
+		if res.held && res.queued > 0 {
+			runtime.Gosched() // what was just written goes first (see below)
+		}
 		if !res.deadline.IsZero() {
 			d := time.Until(res.deadline)
 			if d <= 0 && res.queued == 0 {
 				// The core asked for a timeout it has just handled without
 				// producing anything; wait a little rather than spin.
 				d = time.Millisecond
+			} else if d <= 0 {
+				// More is due at once (say, the CIDs drawn after the
+				// first flight): first let the goroutines that carry
+				// what was just written, such as a relay's writer, send it.
+				runtime.Gosched()
 			}
 			timer.Reset(d)
 		} else {
@@ -51,6 +60,7 @@ type stepResult struct {
 	queued   int       // datagrams placed in c.send
 	deadline time.Time // next core timeout
 	exit     bool
+	held     bool // input was left for the next step
 }
 
 // step runs one round of the core under the lock.
@@ -59,6 +69,7 @@ func (c *Conn) step() stepResult {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var res stepResult
 	for i := range in {
 		d := &in[i]
 		data := (*d.buf)[:d.n]
@@ -68,6 +79,13 @@ func (c *Conn) step() stepResult {
 		c.core.HandleDatagram(now, d.from, 0, data)
 		c.ep.putBuf(d.buf)
 		d.buf = nil
+		if i+1 < len(in) && c.core.HandshakeDoneOwed() {
+			// The client waits for HANDSHAKE_DONE: it goes out before
+			// the rest of the batch is read.
+			c.holdInput(in[i+1:])
+			res.held = true
+			break
+		}
 	}
 	c.returnInput(in)
 	if at, ok := c.core.Timeout(); ok && !now.Before(at) {
@@ -80,7 +98,6 @@ func (c *Conn) step() stepResult {
 	if c.core.TakeResetTokensChanged() {
 		c.syncResetTokensLocked()
 	}
-	var res stepResult
 	res.queued = c.pollTransmitLocked(now)
 	c.dispatchLocked(now) // sending can close the connection (e.g. key exhaustion)
 	closing := c.err != nil
@@ -149,6 +166,18 @@ func (c *Conn) flush(n int) {
 		}
 		i = j
 	}
+}
+
+// holdInput puts datagrams taken but not handled back at the head of the
+// queue, for the next step.
+func (c *Conn) holdInput(rest []inDatagram) {
+	c.inMu.Lock()
+	c.inQ = append(append(make([]inDatagram, 0, len(rest)+len(c.inQ)), rest...), c.inQ...)
+	c.inMu.Unlock()
+	for i := range rest {
+		rest[i].buf = nil
+	}
+	c.wake()
 }
 
 // takeInput swaps out the queue of received datagrams.
