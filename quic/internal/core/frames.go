@@ -357,6 +357,12 @@ func (r receiver) acceptPath(p *path) {
 	c.paths.insert(p)
 	c.mp.noViableAt = time.Time{}
 	c.mp.nextOpen = max(c.mp.nextOpen, p.id+1)
+	if c.nat != nil && c.nat.server != nil {
+		// A client opens paths only once confirmed, and from this
+		// address only with our answer in hand.
+		c.onPeerConfirmed(now)
+		c.nat.prober.dropAnswersTo(p.addr)
+	}
 	c.emit(Event{Kind: EventPathOpened, Path: PathID(p.id)})
 }
 

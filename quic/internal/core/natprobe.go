@@ -3,6 +3,7 @@ package core
 import (
 	"io"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/alkdev/irohspoke/quic/internal/recovery"
@@ -226,6 +227,13 @@ func (n *natProber) queueAnswer(op offPath) {
 	if len(n.answers) < maxNatAnswers {
 		n.answers = append(n.answers, op)
 	}
+}
+
+// dropAnswersTo forgets the answers and repeats owed to a: the peer
+// opened a path from there, so one arrived.
+func (n *natProber) dropAnswersTo(a Addr) {
+	n.answers = slices.DeleteFunc(n.answers, func(op offPath) bool { return op.to == a })
+	n.repeats = slices.DeleteFunc(n.repeats, func(r repeatAnswer) bool { return r.op.to == a })
 }
 
 // nextAnswer takes the oldest owed answer.

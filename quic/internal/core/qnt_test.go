@@ -343,6 +343,15 @@ func TestServerHandshakeDoneFirst(t *testing.T) {
 	if len(to) < 2 || to[0] != l.cAddr || !slices.Contains(to, l.cAddr2) {
 		t.Fatalf("datagrams at completion went to %v; want the data path %v first, then the answer to %v", to, l.cAddr, l.cAddr2)
 	}
+	// Once the client opens a path from cAddr2 it had an answer: the
+	// repeats stop, and it counts as confirmed.
+	l.runUntil(func() bool { return l.server.paths.byID(1) != nil }, 5*time.Second)
+	pr := &l.server.nat.prober
+	owed := slices.ContainsFunc(pr.answers, func(op offPath) bool { return op.to == l.cAddr2 }) ||
+		slices.ContainsFunc(pr.repeats, func(r repeatAnswer) bool { return r.op.to == l.cAddr2 })
+	if owed || !l.server.nat.server.peerConfirmed {
+		t.Fatalf("after the client opened a path: answers still owed there %v, confirmed %v", owed, l.server.nat.server.peerConfirmed)
+	}
 }
 
 func TestNatProbeBeforeServerFinished(t *testing.T) {

@@ -19,9 +19,10 @@ type sender struct {
 
 // poll picks the path of the next datagram under multipath: first any
 // path with something of its own to send (a challenge, a response, a
-// probe, a keep-alive), then the data path with everything else; but
-// while a client has yet to confirm, the data path goes first (see
-// dataPathFirst).
+// probe, a keep-alive), as a peer validating a path waits on it, then
+// NAT traversal's probes and answers, MTU probes, and the data path with
+// everything else; but while a client has yet to confirm, the data path
+// goes first (see dataPathFirst).
 func (s sender) poll() (int, Addr) {
 	c, now, buf := s.c, s.now, s.buf
 	if c.dataPathFirst() {
@@ -29,6 +30,15 @@ func (s sender) poll() (int, Addr) {
 			if n, to := s.on(dp, true); n > 0 {
 				return n, to
 			}
+		}
+	}
+	dp := c.paths.data()
+	for _, p := range c.paths {
+		if p == dp || !s.pathWants(p) {
+			continue
+		}
+		if n, to := s.on(p, false); n > 0 {
+			return n, to
 		}
 	}
 	if c.nat != nil {
@@ -39,15 +49,6 @@ func (s sender) poll() (int, Addr) {
 	for _, p := range c.paths {
 		if n := c.pollMTUProbe(now, p, buf); n > 0 {
 			return n, p.addr
-		}
-	}
-	dp := c.paths.data()
-	for _, p := range c.paths {
-		if p == dp || !s.pathWants(p) {
-			continue
-		}
-		if n, to := s.on(p, false); n > 0 {
-			return n, to
 		}
 	}
 	if dp == nil {
