@@ -1,7 +1,9 @@
 package identity
 
 import (
+	"bytes"
 	"crypto/ed25519"
+	"crypto/sha512"
 
 	"filippo.io/edwards25519"
 )
@@ -20,7 +22,7 @@ func VerifyStrict(pub, msg, sig []byte) bool {
 	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
 		return false
 	}
-	if isSmallOrderEncoding(pub) || isSmallOrderEncoding(sig[:32]) {
+	if isSmallOrderBytes(pub) || isSmallOrderBytes(sig[:32]) {
 		return false
 	}
 	if useStd() {
@@ -49,4 +51,80 @@ func isSmallOrderEncoding(b []byte) bool {
 	}
 	p.MultByCofactor(p)
 	return p.Equal(edwards25519.NewIdentityPoint()) == 1
+}
+
+// smallOrderBytes lists every encoding SetBytes decodes to a point of
+// order dividing 8: each such point's encoding and the one with the other
+// sign bit (the negated point, or the same one when x = 0), and y = p and
+// p+1, the unreduced 0 and 1, which SetBytes also accepts. Fourteen in
+// all, derived here rather than written down: a torsion point of order 8
+// is [L]Q for a suitable Q, and its multiples are the rest.
+var smallOrderBytes = func() [][32]byte {
+	minusOne := edwards25519.NewScalar().Subtract(edwards25519.NewScalar(), scalarOne())
+	var t8 *edwards25519.Point
+	for i := byte(0); t8 == nil; i++ {
+		h := sha512.Sum512([]byte{i})
+		q, err := new(edwards25519.Point).SetBytes(h[:32])
+		if err != nil {
+			continue
+		}
+		t := new(edwards25519.Point).ScalarMult(minusOne, q) // [L-1]Q
+		t.Add(t, q)
+		four := new(edwards25519.Point).Add(t, t)
+		four.Add(four, four)
+		if four.Equal(edwards25519.NewIdentityPoint()) == 0 {
+			t8 = t
+		}
+	}
+	var out [][32]byte
+	add := func(b [32]byte) {
+		for _, o := range out {
+			if o == b {
+				return
+			}
+		}
+		out = append(out, b)
+	}
+	p := edwards25519.NewIdentityPoint()
+	for range 8 {
+		var b [32]byte
+		copy(b[:], p.Bytes())
+		add(b)
+		b[31] ^= 0x80
+		add(b)
+		p.Add(p, t8)
+	}
+	// p = 2^255 - 19 and p+1, with either sign bit.
+	for _, low := range []byte{0xed, 0xee} {
+		var b [32]byte
+		for i := range b {
+			b[i] = 0xff
+		}
+		b[0], b[31] = low, 0x7f
+		add(b)
+		b[31] = 0xff
+		add(b)
+	}
+	return out
+}()
+
+func scalarOne() *edwards25519.Scalar {
+	var one [32]byte
+	one[0] = 1
+	s, _ := edwards25519.NewScalar().SetCanonicalBytes(one[:])
+	return s
+}
+
+// isSmallOrderBytes is isSmallOrderEncoding without decoding, for
+// VerifyStrict, where it saves two point decompressions (a quarter of a
+// verification): an encoding that does not decode reports false here,
+// but the verification then fails anyway, as it decodes A and compares
+// R byte-wise with a valid point's encoding.
+func isSmallOrderBytes(b []byte) bool {
+	for i := range smallOrderBytes {
+		if bytes.Equal(b, smallOrderBytes[i][:]) {
+			return true
+		}
+	}
+	return false
 }

@@ -149,3 +149,62 @@ func FuzzVerifyStrict(f *testing.F) {
 		}
 	})
 }
+
+// TestSmallOrderBytes: the table VerifyStrict checks holds exactly the
+// decodable encodings of small-order points, among the table itself,
+// its one-bit neighbours, the y near 0 and p with either sign, random
+// bytes and encodings of random and mixed-order points.
+func TestSmallOrderBytes(t *testing.T) {
+	if len(smallOrderBytes) != 14 {
+		t.Fatalf("%d small-order encodings, want 14", len(smallOrderBytes))
+	}
+	check := func(b []byte) {
+		t.Helper()
+		_, err := new(edwards25519.Point).SetBytes(b)
+		want := err == nil && isSmallOrderEncoding(b)
+		if got := isSmallOrderBytes(b); got != want {
+			t.Fatalf("%x: table says %v, decoding says %v", b, got, want)
+		}
+	}
+	var tried int
+	for _, e := range smallOrderBytes {
+		check(e[:])
+		for bit := range 256 {
+			b := e
+			b[bit/8] ^= 1 << (bit % 8)
+			check(b[:])
+			tried++
+		}
+	}
+	for _, top := range []bool{false, true} {
+		for k := range 64 {
+			var lo, hi [32]byte
+			lo[0] = byte(k) // y = k
+			for i := range hi {
+				hi[i] = 0xff
+			}
+			hi[0], hi[31] = 0xff-byte(k), 0x7f // y = 2^255-1-k, around p
+			if top {
+				lo[31] |= 0x80
+				hi[31] |= 0x80
+			}
+			check(lo[:])
+			check(hi[:])
+			tried += 2
+		}
+	}
+	torsion := new(edwards25519.Point)
+	if _, err := torsion.SetBytes(smallOrderBytes[2][:]); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		h := sha512.Sum512([]byte{byte(i), byte(i >> 8)})
+		check(h[:32])
+		s, _ := edwards25519.NewScalar().SetUniformBytes(h[:])
+		p := new(edwards25519.Point).ScalarBaseMult(s)
+		check(p.Bytes())
+		check(new(edwards25519.Point).Add(p, torsion).Bytes()) // mixed order
+		tried += 3
+	}
+	t.Logf("%d encodings agree", tried)
+}
