@@ -33,9 +33,11 @@ type session struct {
 	closeReason string
 }
 
-// attach makes conn and stream the current session and starts its
-// goroutines.
-func (t *Target) attach(conn Conn, stream Stream) *session {
+// attach makes conn and stream the current session, reports up (the
+// connection's path filled in), then starts its goroutines: reported
+// any later, up could follow the session's own path_changed and name
+// the path the connection had already left.
+func (t *Target) attach(conn Conn, stream Stream, up StatusEvent) *session {
 	s := &session{
 		t: t, conn: conn, stream: stream,
 		kick: make(chan struct{}, 1),
@@ -48,6 +50,8 @@ func (t *Target) attach(conn Conn, stream Stream) *session {
 	t.path, t.rtt = kind, rtt
 	t.signalLocked()
 	t.mu.Unlock()
+	up.Path, up.RTT = kind, rtt
+	t.emit(up)
 	go s.readLoop()
 	go s.writeLoop()
 	go s.watch()
@@ -253,10 +257,7 @@ func (t *Target) reconnect(resend int) *session {
 		n := t.reconnects
 		t.stats.Resent += uint64(resend)
 		t.mu.Unlock()
-		s := t.attach(conn, stream)
-		kind, rtt := conn.Path()
-		t.emit(StatusEvent{Kind: EventReconnected, Attempt: attempt, Path: kind, RTT: rtt, Reconnects: n, Resent: resend})
-		return s
+		return t.attach(conn, stream, StatusEvent{Kind: EventReconnected, Attempt: attempt, Reconnects: n, Resent: resend})
 	}
 }
 

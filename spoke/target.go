@@ -84,9 +84,7 @@ func DialVia(ctx context.Context, d Dialer, hub identity.EndpointAddr, opts ...O
 		close(t.done)
 		return nil, fmt.Errorf("spoke: dial hub %s: %w", hub.ID.Short(), err)
 	}
-	s := t.attach(conn, stream)
-	kind, rtt := conn.Path()
-	t.emit(StatusEvent{Kind: EventConnected, Path: kind, RTT: rtt})
+	s := t.attach(conn, stream, StatusEvent{Kind: EventConnected})
 	go t.run(s)
 	go t.ackLoop()
 	return t, nil
