@@ -158,11 +158,8 @@ func (s sender) room(p *path) int {
 		// to the black-hole detector.
 		maxSize = MinMTU
 	}
-	blocked := maxSize < minInitialDatagram && !p.validated
-	p.rec.SetAmplificationBlocked(blocked, now)
-	if maxSize < minSendable || (blocked && s.c.side == Server && s.c.keys[levelInitial].canWrite) {
-		// A server's Initial, if ack-eliciting, must fill 1200 bytes:
-		// with less budget it waits for the client's next datagram.
+	p.rec.SetAmplificationBlocked(maxSize < minInitialDatagram && !p.validated, now)
+	if maxSize < minSendable {
 		return 0
 	}
 	if p.pacedUntil.After(now) {
@@ -180,6 +177,12 @@ func (s sender) plan(dp *datagramPlan, p *path, data bool, size int) {
 	scratch := c.bufs.payload[:0]
 	for l := levelInitial; l < numLevels; l++ {
 		if !c.canWrite(l) || (l != levelApp && p.id != 0) {
+			continue
+		}
+		if l == levelInitial && c.side == Server && !p.validated && size < minInitialDatagram {
+			// A server's ack-eliciting Initial must fill 1200 bytes;
+			// with less budget only the other levels go, until the
+			// client's next datagram raises it.
 			continue
 		}
 		overhead := c.headerLen(l, p) + maxPNLen + protection.TagLen
