@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha512"
+	"slices"
 
 	"filippo.io/edwards25519"
 )
@@ -60,7 +61,7 @@ func isSmallOrderEncoding(b []byte) bool {
 // all, derived here rather than written down: a torsion point of order 8
 // is [L]Q for a suitable Q, and its multiples are the rest.
 var smallOrderBytes = func() [][32]byte {
-	minusOne := edwards25519.NewScalar().Subtract(edwards25519.NewScalar(), scalarOne())
+	minusOne := edwards25519.NewScalar().Negate(scalarOne())
 	var t8 *edwards25519.Point
 	for i := byte(0); t8 == nil; i++ {
 		h := sha512.Sum512([]byte{i})
@@ -78,12 +79,9 @@ var smallOrderBytes = func() [][32]byte {
 	}
 	var out [][32]byte
 	add := func(b [32]byte) {
-		for _, o := range out {
-			if o == b {
-				return
-			}
+		if !slices.Contains(out, b) {
+			out = append(out, b)
 		}
-		out = append(out, b)
 	}
 	p := edwards25519.NewIdentityPoint()
 	for range 8 {

@@ -24,20 +24,18 @@ func (c *Conn) run() {
 		if res.queued == sendBatch {
 			continue // the batch was full: there is more to send
 		}
-		if res.held && res.queued > 0 {
-			runtime.Gosched() // what was just written goes first (see below)
+		d := time.Until(res.deadline)
+		if res.queued > 0 && (res.held || (!res.deadline.IsZero() && d <= 0)) {
+			// More is due at once (held input, or the CIDs drawn after
+			// the first flight): first let the goroutines that carry
+			// what was just written, such as a relay's writer, send it.
+			runtime.Gosched()
 		}
 		if !res.deadline.IsZero() {
-			d := time.Until(res.deadline)
 			if d <= 0 && res.queued == 0 {
 				// The core asked for a timeout it has just handled without
 				// producing anything; wait a little rather than spin.
 				d = time.Millisecond
-			} else if d <= 0 {
-				// More is due at once (say, the CIDs drawn after the
-				// first flight): first let the goroutines that carry
-				// what was just written, such as a relay's writer, send it.
-				runtime.Gosched()
 			}
 			timer.Reset(d)
 		} else {

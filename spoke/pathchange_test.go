@@ -105,44 +105,44 @@ func (c *flippingConn) Path() (PathKind, time.Duration) {
 	return k, rtt
 }
 
-type flippingDialer struct{ h *fakeHub }
+// flippingDialer dials as movingDialer, with conns that flip.
+type flippingDialer struct{ movingDialer }
 
 func (d flippingDialer) DialHub(ctx context.Context, hub identity.EndpointAddr, alpn string) (Conn, error) {
-	c, err := d.h.DialHub(ctx, hub, alpn)
+	c, err := d.movingDialer.DialHub(ctx, hub, alpn)
 	if err != nil {
 		return nil, err
 	}
-	return &flippingConn{movingConn: &movingConn{Conn: c, kind: PathRelay, changed: make(chan struct{}, 1)}}, nil
+	return &flippingConn{movingConn: c.(*movingConn)}, nil
 }
 
 // TestConnectedBeforePathChanged: a path that changes just as the
 // connection comes up is reported after "connected", which names the
 // path it started on, never before it.
 func TestConnectedBeforePathChanged(t *testing.T) {
-	for range 20 {
-		events := make(chan StatusEvent, 16)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		tg, err := DialVia(ctx, flippingDialer{newFakeHub(1)}, identity.EndpointAddr{}, fastOpts(WithStatus(func(ev StatusEvent) {
-			if ev.Kind == EventConnected || ev.Kind == EventPathChanged {
-				events <- ev
-			}
-		}))...)
-		if err != nil {
-			t.Fatal(err)
+	events := make(chan StatusEvent, 16)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d := flippingDialer{movingDialer{h: newFakeHub(1), conn: make(chan *movingConn, 1)}}
+	tg, err := DialVia(ctx, d, identity.EndpointAddr{}, fastOpts(WithStatus(func(ev StatusEvent) {
+		if ev.Kind == EventConnected || ev.Kind == EventPathChanged {
+			events <- ev
 		}
-		var got []StatusEvent
-		for len(got) < 2 {
-			select {
-			case ev := <-events:
-				got = append(got, ev)
-			case <-ctx.Done():
-				t.Fatalf("events %+v", got)
-			}
+	}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	var got []StatusEvent
+	for len(got) < 2 {
+		select {
+		case ev := <-events:
+			got = append(got, ev)
+		case <-ctx.Done():
+			t.Fatalf("events %+v", got)
 		}
-		if got[0].Kind != EventConnected || got[0].Path != PathRelay || got[1].Kind != EventPathChanged || got[1].Path != PathDirect {
-			t.Fatalf("events %+v; want connected on the relay, then path_changed to direct", got)
-		}
-		tg.Close()
-		cancel()
+	}
+	if got[0].Kind != EventConnected || got[0].Path != PathRelay || got[1].Kind != EventPathChanged || got[1].Path != PathDirect {
+		t.Fatalf("events %+v; want connected on the relay, then path_changed to direct", got)
 	}
 }

@@ -25,14 +25,12 @@ type sender struct {
 // goes first (see dataPathFirst).
 func (s sender) poll() (int, Addr) {
 	c, now, buf := s.c, s.now, s.buf
-	if c.dataPathFirst() {
-		if dp := c.paths.data(); dp != nil {
-			if n, to := s.on(dp, true); n > 0 {
-				return n, to
-			}
+	dp := c.paths.data()
+	if dp != nil && c.dataPathFirst() {
+		if n, to := s.on(dp, true); n > 0 {
+			return n, to
 		}
 	}
-	dp := c.paths.data()
 	for _, p := range c.paths {
 		if p == dp || !s.pathWants(p) {
 			continue
@@ -191,7 +189,7 @@ func (s sender) plan(dp *datagramPlan, p *path, data bool, size int) {
 			// 0.5-RTT data (a server's candidates and CIDs) leaves room
 			// in the amplification budget for a full datagram that
 			// resends the handshake flight, which must be padded to 1200.
-			if reserve := p.amplificationBudget() - (dp.size - dp.remaining) - minInitialDatagram; !p.validated && reserve < dp.remaining {
+			if reserve := p.amplificationBudget() - (dp.size - dp.remaining) - minInitialDatagram; reserve < dp.remaining {
 				avail = reserve - overhead
 			}
 		}
