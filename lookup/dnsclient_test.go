@@ -71,17 +71,8 @@ func TestDNSUnansweredReportedOnce(t *testing.T) {
 // the same port.
 func TestDNSTCPFallback(t *testing.T) {
 	s, id := bigPacketServer(t, ServerLimits{})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, pc := listenSamePort(t)
 	go s.ServeDNSTCP(l)
-	defer l.Close()
-	pc, err := net.ListenPacket("udp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
 	go fakeDNS(pc, func(q []byte) [][]byte { return [][]byte{s.respond(q, modeSlip)} })
 	info, err := (&DNSResolver{Server: netipAddrPort(t, l.Addr().String()), Origin: testOrigin}).Resolve(ctxT(t), id)
 	if err != nil {
@@ -90,6 +81,27 @@ func TestDNSTCPFallback(t *testing.T) {
 	if len(info.Addrs) != 26 {
 		t.Fatalf("%d addresses over TCP", len(info.Addrs))
 	}
+}
+
+// listenSamePort listens on TCP and UDP on one loopback port, trying
+// other ports while another process holds the UDP one (tests in other
+// packages bind ports at the same time).
+func listenSamePort(t *testing.T) (net.Listener, net.PacketConn) {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := net.ListenPacket("udp", l.Addr().String())
+		if err == nil {
+			t.Cleanup(func() { l.Close(); pc.Close() })
+			return l, pc
+		}
+		l.Close()
+	}
+	t.Fatal("no loopback port free for both TCP and UDP")
+	return nil, nil
 }
 
 // TestDNSIgnoresAnswersToOtherQueries: answers for another name or ID are
