@@ -84,7 +84,8 @@ func BenchmarkTimeToDirect(b *testing.B) {
 // ttdLog: TTD_LOG=1 logs each sample's spokes at debug level (ours with
 // microsecond times), to see where a slow sample spent its time. The
 // logging itself costs time: compare figures only from runs without it.
-// TTD_DIAL_ARGS adds flags to our dial (say --portmap=false), for
+// TTD_LEVEL sets the iroh spokes' level instead of Debug (Trace shows
+// noq's packets). TTD_DIAL_ARGS adds flags to our dial (say --portmap=false), for
 // experiments.
 func ttdLog() bool { return os.Getenv("TTD_LOG") != "" }
 
@@ -124,9 +125,10 @@ func medianOf(xs []float64) float64 {
 	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
-// median of ds (sorted in place); the mean of the middle two if even.
+// median of ds; the mean of the middle two if even. It sorts a copy: the
+// samples stay in order, paired by index.
 func median(ds []time.Duration) time.Duration {
-	slices.Sort(ds)
+	ds = slices.Sorted(slices.Values(ds))
 	n := len(ds)
 	if n%2 == 1 {
 		return ds[n/2]
@@ -227,7 +229,11 @@ func irohSpokeToDirect(b *testing.B, h *natlab.Host, hubID, relayURL string) tim
 	args := []string{filepath.Join(nodeDir, "spoke.mjs"), "--listen", "--watch-paths",
 		"--id", hubID, "--relay", relayURL, "--bind", "0.0.0.0:0"}
 	if ttdLog() {
-		args = append(args, "--log-level", "Debug")
+		lv := "Debug"
+		if x := os.Getenv("TTD_LEVEL"); x != "" {
+			lv = x
+		}
+		args = append(args, "--log-level", lv)
 	}
 	p := h.Start(b, "node", args...)
 	if ttdLog() {

@@ -28,6 +28,14 @@ func TestPairedRatio(t *testing.T) {
 	if m, _, _ := pairedRatio(ms(3, 4), ms(0, 8)); m != 0.5 {
 		t.Fatalf("zero den: %v", m)
 	}
+	// median leaves the samples in order, so pairs survive it.
+	b, c := ms(5, 1, 3), ms(1, 5, 3)
+	if median(b) != 3*time.Millisecond || median(c) != 3*time.Millisecond {
+		t.Fatal("median")
+	}
+	if m, _, _ := pairedRatio(b, c); m != 1 {
+		t.Fatalf("pairs after median: %v (b %v, c %v)", m, b, c)
+	}
 	if m, lo, hi := pairedRatio(nil, nil); m != 0 || lo != 0 || hi != 0 {
 		t.Fatalf("empty: %v [%v, %v]", m, lo, hi)
 	}
