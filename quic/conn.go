@@ -48,6 +48,7 @@ type Conn struct {
 	cancel         context.CancelCauseFunc
 	handshakeTimer *time.Timer
 	qlog           *qlogWriter
+	fine           fineTimer // the driver's: wakes it on time for hole punching
 
 	// send is the driver's batch while a round has datagrams to write;
 	// between rounds it goes back to sendPool, so idle connections hold

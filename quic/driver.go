@@ -41,6 +41,9 @@ func (c *Conn) run() {
 		} else {
 			timer.Stop()
 		}
+		if !res.natAt.IsZero() {
+			c.fine.arm(time.Now(), res.natAt, c.wake)
+		}
 		select {
 		case <-c.wakeCh:
 		case <-timer.C:
@@ -57,6 +60,7 @@ func (c *Conn) run() {
 type stepResult struct {
 	queued   int       // datagrams placed in c.send
 	deadline time.Time // next core timeout
+	natAt    time.Time // next hole-punching timeout, woken for by c.fine
 	exit     bool
 	held     bool // input was left for the next step
 }
@@ -101,6 +105,7 @@ func (c *Conn) step() stepResult {
 	closing := c.err != nil
 	res.exit = c.core.IsClosed() || (c.abandoned && closing)
 	res.deadline, _ = c.core.Timeout()
+	res.natAt, _ = c.core.NatTimeout()
 	return res
 }
 

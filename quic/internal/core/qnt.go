@@ -361,6 +361,18 @@ func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Fr
 	return len(out)
 }
 
+// NatTimeout is the next hole-punching deadline (a probe, or a resent
+// answer), also part of Timeout. A driver may wake for it more precisely
+// than for the others: these are fractions of a relay round trip, and
+// each one late delays the direct path by as much.
+func (c *Conn) NatTimeout() (at time.Time, ok bool) {
+	if c.nat == nil {
+		return time.Time{}, false
+	}
+	at = c.natTimer()
+	return at, !at.IsZero()
+}
+
 // natTimer is when the next probe is due.
 func (c *Conn) natTimer() time.Time {
 	if c.paths.data() == nil || c.state != stateEstablished {

@@ -361,6 +361,16 @@ func TestNatProbeBeforeServerFinished(t *testing.T) {
 	if n := len(l.server.nat.prober.repeats); n != 7 {
 		t.Fatalf("%d repeats of the answer queued", n)
 	}
+	// NatTimeout names the first, for a driver that wakes precisely.
+	first := l.server.nat.prober.repeats[0].at
+	for _, r := range l.server.nat.prober.repeats {
+		if r.at.Before(first) {
+			first = r.at
+		}
+	}
+	if at, ok := l.server.NatTimeout(); !ok || !at.Equal(first) {
+		t.Fatalf("NatTimeout %v %v, first repeat at %v", at, ok, first)
+	}
 	sent, done := l.sentTo[l.cAddr2], l.now
 	var usableAt, repeatedAt time.Time
 	l.runUntil(func() bool {
