@@ -1,10 +1,21 @@
 package quic
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
-// fineTimerMax bounds the deadlines a fineTimer takes; beyond it the
-// millisecond error of Go's timers is small in proportion.
-const fineTimerMax = 5 * time.Millisecond
+const (
+	// fineTimerMax bounds the deadlines a fineTimer takes; beyond it the
+	// millisecond error of Go's timers is small in proportion.
+	fineTimerMax = 5 * time.Millisecond
+	// maxSleepers bounds the sleeping goroutines, each on its own thread,
+	// of the whole process: a hub that many spokes punch to at once falls
+	// back to Go's timers (late, not lost) rather than spawn threads.
+	maxSleepers = 16
+)
+
+var sleepers atomic.Int32
 
 // fineTimer wakes the driver close to a deadline that Go's timers would
 // miss. An idle Go process waits for its timers in the netpoller, whose
@@ -13,10 +24,10 @@ const fineTimerMax = 5 * time.Millisecond
 // round trip (one to a few milliseconds), so for its deadlines alone the
 // driver also starts a goroutine that sleeps with a nanosecond timeout
 // (about 0.1 ms late here) and then wakes it. They are a few per
-// connection, so the goroutine and its thread cost nothing that matters.
+// connection, and few at once in the process (maxSleepers).
 type fineTimer struct {
 	at    time.Time                          // the earliest pending sleeper's deadline
-	start func(d time.Duration, wake func()) // sleeps d, then wakes; nil: preciseSleep in a goroutine
+	start func(d time.Duration, wake func()) // sleeps d, then wakes; nil: sleepThenWake
 }
 
 // arm makes sure something wakes the driver at at (seen at now). Nothing
@@ -26,11 +37,22 @@ func (f *fineTimer) arm(now, at time.Time, wake func()) {
 	if d <= 0 || d > fineTimerMax || (f.at.After(now) && !f.at.After(at)) {
 		return
 	}
-	f.at = at
-	if f.start != nil {
-		f.start(d, wake)
+	if sleepers.Add(1) > maxSleepers {
+		sleepers.Add(-1)
 		return
 	}
+	f.at = at
+	start := f.start
+	if start == nil {
+		start = sleepThenWake
+	}
+	start(d, func() {
+		sleepers.Add(-1)
+		wake()
+	})
+}
+
+func sleepThenWake(d time.Duration, wake func()) {
 	go func() {
 		preciseSleep(d)
 		wake()

@@ -8,7 +8,11 @@ import (
 
 func TestFineTimerArm(t *testing.T) {
 	var started []time.Duration
-	f := fineTimer{start: func(d time.Duration, wake func()) { started = append(started, d) }}
+	var wakes []func()
+	f := fineTimer{start: func(d time.Duration, wake func()) {
+		started = append(started, d)
+		wakes = append(wakes, wake)
+	}}
 	t0 := time.Unix(1000, 0)
 	ms := func(x float64) time.Time { return t0.Add(time.Duration(x * float64(time.Millisecond))) }
 	nop := func() {}
@@ -24,6 +28,12 @@ func TestFineTimerArm(t *testing.T) {
 	want := []time.Duration{300 * time.Microsecond, 200 * time.Microsecond, 750 * time.Microsecond}
 	if !slices.Equal(started, want) {
 		t.Fatalf("sleepers started for %v, want %v", started, want)
+	}
+	for _, w := range wakes {
+		w()
+	}
+	if n := sleepers.Load(); n != 0 {
+		t.Fatalf("%d sleepers left", n)
 	}
 }
 
@@ -63,5 +73,33 @@ func BenchmarkWakeLate(b *testing.B) {
 			slices.Sort(late)
 			b.ReportMetric(float64(late[len(late)/2])/float64(time.Microsecond), "late-µs")
 		})
+	}
+}
+
+// TestFineTimerBounded: past maxSleepers at once, arm leaves the deadline
+// to Go's timer, and starts sleepers again once some are done.
+func TestFineTimerBounded(t *testing.T) {
+	var wakes []func()
+	hold := func(d time.Duration, wake func()) { wakes = append(wakes, wake) }
+	timers := make([]fineTimer, 2*maxSleepers)
+	now := time.Now()
+	for i := range timers {
+		timers[i].start = hold
+		timers[i].arm(now, now.Add(time.Millisecond), func() {})
+	}
+	if len(wakes) != maxSleepers || sleepers.Load() != maxSleepers {
+		t.Fatalf("%d started, %d counted; want %d", len(wakes), sleepers.Load(), maxSleepers)
+	}
+	wakes[0]()
+	f := fineTimer{start: hold}
+	f.arm(now, now.Add(time.Millisecond), func() {})
+	if len(wakes) != maxSleepers+1 {
+		t.Fatal("no sleeper after one was done")
+	}
+	for _, w := range wakes[1:] {
+		w()
+	}
+	if n := sleepers.Load(); n != 0 {
+		t.Fatalf("%d sleepers left", n)
 	}
 }
