@@ -109,31 +109,21 @@ func pairedRatio(num, den []time.Duration) (med, lo, hi float64) {
 		for j := range re {
 			re[j] = r[rng.IntN(len(r))]
 		}
-		boot[k] = medianOf(re)
+		boot[k] = median(re)
 	}
 	slices.Sort(boot)
-	return medianOf(r), boot[len(boot)*25/1000], boot[len(boot)*975/1000-1]
+	return median(r), boot[len(boot)*25/1000], boot[len(boot)*975/1000-1]
 }
 
-// medianOf is median for ratios (sorts xs in place).
-func medianOf(xs []float64) float64 {
-	slices.Sort(xs)
+// median of xs; the mean of the middle two if even. It sorts a copy: the
+// samples stay in order, paired by index.
+func median[T time.Duration | float64](xs []T) T {
+	xs = slices.Sorted(slices.Values(xs))
 	n := len(xs)
 	if n%2 == 1 {
 		return xs[n/2]
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
-// median of ds; the mean of the middle two if even. It sorts a copy: the
-// samples stay in order, paired by index.
-func median(ds []time.Duration) time.Duration {
-	ds = slices.Sorted(slices.Values(ds))
-	n := len(ds)
-	if n%2 == 1 {
-		return ds[n/2]
-	}
-	return (ds[n/2-1] + ds[n/2]) / 2
 }
 
 // measure builds the cell's lab and returns the three times to direct.

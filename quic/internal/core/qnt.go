@@ -366,17 +366,9 @@ func (c *Conn) sendProbePacket(now time.Time, p *path, to Addr, frames []wire.Fr
 // than for the others: these are fractions of a relay round trip, and
 // each one late delays the direct path by as much.
 func (c *Conn) NatTimeout() (at time.Time, ok bool) {
-	if c.nat == nil {
+	if c.nat == nil || c.paths.data() == nil || c.state != stateEstablished {
 		return time.Time{}, false
 	}
-	at = c.natTimer()
+	at = c.nat.prober.timer()
 	return at, !at.IsZero()
-}
-
-// natTimer is when the next probe is due.
-func (c *Conn) natTimer() time.Time {
-	if c.paths.data() == nil || c.state != stateEstablished {
-		return time.Time{}
-	}
-	return c.nat.prober.timer()
 }

@@ -55,8 +55,8 @@ func (c *Conn) Timeout() (at time.Time, ok bool) {
 	if c.mp != nil {
 		consider(c.mp.noViableAt)
 	}
-	if c.nat != nil {
-		consider(c.natTimer())
+	if at, ok := c.NatTimeout(); ok {
+		consider(at)
 	}
 	return at, !at.IsZero()
 }
